@@ -1,0 +1,106 @@
+/**
+ * Canonical events: the contract between the trace readers, the model and replay
+ * (../shared/DESIGN.md, "Canonical events"). One event per probe hit, in trace order,
+ * with the trace's own file and line.
+ *
+ * Partial observation: a field that was not captured is absent (undefined), never guessed.
+ * Pointers are lower-case hex strings with 0x ("0xffff88001e53ae40"); the NULL pointer is "0x0".
+ * Genids are unsigned 32-bit numbers (0 .. 2^32-1) unless a field says otherwise.
+ */
+export type EventKind =
+  /** A route seen for the first time / created. */
+  | 'route'
+  /** Entry of rt_bind_peer (or an inlined bind seen through inet_getpeer and its caller). */
+  | 'bind'
+  /** Return of a bind: peer after, rt_genid after. */
+  | 'bind_ret'
+  /** Entry of ipv4_dst_check. */
+  | 'check'
+  /** Return of ipv4_dst_check: ret is the returned dst or "0x0". */
+  | 'check_ret'
+  /** The global peer genid moved (seed era), or a namespace / fnhe genid moved (modern). */
+  | 'genid_bump'
+  /** An inetpeer came into existence for daddr. */
+  | 'peer_new'
+  /** New path MTU learned for daddr. */
+  | 'pmtu'
+  /** A redirect for daddr to gateway. */
+  | 'redirect'
+  /** A route cache flush. */
+  | 'flush'
+  /** A route was freed; its pointer may be reused by a new route afterwards. */
+  | 'route_free'
+  /** Modern era: a next-hop exception created or updated (update_or_create_fnhe) / found. */
+  | 'fnhe'
+  /** A workload step marker (trace_marker), kept for context in reports. */
+  | 'marker';
+
+export const EVENT_KINDS: readonly EventKind[] = [
+  'route', 'bind', 'bind_ret', 'check', 'check_ret', 'genid_bump', 'peer_new',
+  'pmtu', 'redirect', 'flush', 'route_free', 'fnhe', 'marker',
+];
+
+export interface CanonicalEvent {
+  kind: EventKind;
+  /** Trace file as the user named it, and 1-based line number in it. */
+  file: string;
+  line: number;
+  /** Trace timestamp in seconds, CPU, task, pid, when the format has them. */
+  ts?: number;
+  cpu?: number;
+  task?: string;
+  pid?: number;
+  /** The raw trace event name (probe name) this was derived from. */
+  probe?: string;
+  /** For return probes: the caller symbol (`ipv4_dst_check+0x11d`). */
+  caller?: string;
+
+  /** The route (struct rtable / dst_entry pointer). */
+  rt?: string;
+  /** Destination address, dotted quad. */
+  daddr?: string;
+  /** Peer pointer (before, for bind/check; after, for bind_ret/check_ret). */
+  peer?: string;
+  /** Peer pointer before the operation, where both are seen. */
+  peerBefore?: string;
+  /** bind: create flag (0 lookup only, 1 create). */
+  create?: number;
+  /** Route's genid (rt->rt_peer_genid in the seed era, rt->rt_genid in modern kernels). */
+  rtGenid?: number;
+  /** Global genid (__rt_peer_genid), or the namespace's rt_genid in modern kernels. */
+  genid?: number;
+  /** check_ret: returned dst pointer, "0x0" for NULL. */
+  ret?: string;
+  /** genid_bump: the value before and after. */
+  old?: number;
+  new?: number;
+  /** pmtu: the MTU; redirect: the new gateway (dotted quad); old gateway. */
+  mtu?: number;
+  gateway?: string;
+  oldGateway?: string;
+  /** The route's current gateway and MTU as read at the probe (for checking what was applied). */
+  rtGateway?: string;
+  rtMtu?: number;
+  /** Route flags (RTCF_REDIRECTED = 0x40000 in the seed era). */
+  flags?: number;
+  /** dst->obsolete (-1 valid/FORCE_CHK, -2 KILL, 2 DEAD). */
+  obsolete?: number;
+  /** Network namespace pointer (modern traces carry several). */
+  net?: string;
+  /** Modern: the namespace's fnhe_genid and the exception's own genid. */
+  fnheGenid?: number;
+  exceptionGenid?: number;
+  /** Which genid a genid_bump refers to: the global peer genid, a netns rt_genid, or fnhe_genid. */
+  counter?: 'peer' | 'rt' | 'fnhe';
+  /** marker: the text written to trace_marker. */
+  text?: string;
+}
+
+/** A gap in the trace: events the kernel dropped ([LOST N EVENTS], EVENTS DROPPED). */
+export interface TraceGap {
+  file: string;
+  line: number;
+  cpu?: number;
+  /** undefined when the count is unknown ("[EVENTS DROPPED]"). */
+  count?: number;
+}
