@@ -1,8 +1,22 @@
 import type { RegisterCommand } from './io.ts';
 import { registerDefault } from './default.ts';
+import { registerReview } from './review.ts';
+import { registerVerify } from './verify.ts';
+import { registerReplay } from './replay.ts';
+import { registerProbes } from './probes.ts';
+import { registerConform } from './conform.ts';
+import { registerScan } from './scan.ts';
 
 /**
  * Every subcommand, in the order `--help` lists them.
  * Each lives in its own module under src/cli/ and only turns argv into options.
  */
-export const commands: RegisterCommand[] = [registerDefault];
+export const commands: RegisterCommand[] = [
+  registerDefault,
+  registerReview,
+  registerVerify,
+  registerReplay,
+  registerScan,
+  registerProbes,
+  registerConform,
+];

@@ -1,0 +1,104 @@
+/**
+ * What the patch reader yields (DESIGN.md: "the patch reader yields files and hunks").
+ * Line numbers are 1-based lines of the patch file itself unless named otherwise.
+ */
+
+/** A problem found while reading a patch, and what was done about it. */
+export interface PatchDiagnostic {
+  /** 'repaired': damage found and fixed unambiguously; 'warning': suspicious, kept; 'error': refused. */
+  severity: 'repaired' | 'warning' | 'error';
+  /** Stable code, e.g. 'missing-trailing-context', 'hunk-count-mismatch', 'crlf', 'no-final-newline'. */
+  code: string;
+  /** Patch file line (1-based) the problem is at. */
+  line: number;
+  column?: number;
+  /** What is wrong, in a reviewer's words. */
+  message: string;
+  /** What the reader did about it (for 'repaired'). */
+  action?: string;
+}
+
+export type HunkLineKind = ' ' | '-' | '+';
+
+export interface HunkLine {
+  kind: HunkLineKind;
+  /** The line's text without the leading marker and without line terminator. */
+  text: string;
+  /** Line in the patch file. */
+  patchLine: number;
+  /** Line in the pre-image (for ' ' and '-') and post-image (for ' ' and '+') per the hunk header. */
+  oldLine?: number;
+  newLine?: number;
+  /** True when "\ No newline at end of file" followed this line. */
+  noNewlineAtEnd?: boolean;
+}
+
+export interface Hunk {
+  /** 1-based index of the hunk within its file. */
+  index: number;
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  /** Text after the second @@ (the function context git prints), may be empty. */
+  section: string;
+  /** Patch line of the @@ header. */
+  headerLine: number;
+  lines: HunkLine[];
+}
+
+export interface FilePatch {
+  /** Paths with the a/ and b/ prefixes removed; '/dev/null' for creation / deletion. */
+  oldPath: string;
+  newPath: string;
+  /** Patch line of the `diff --git` (or `---`) line that starts this file. */
+  headerLine: number;
+  /** index line blob ids, when present. */
+  oldBlob?: string;
+  newBlob?: string;
+  hunks: Hunk[];
+}
+
+/** One commit of a series (git format-patch / mbox), or a bare diff with empty metadata. */
+export interface PatchCommit {
+  subject: string;
+  author?: string;
+  date?: string;
+  /** The message body (without the subject), as written. */
+  message: string;
+  signedOffBy: string[];
+  /** Other trailers: Reviewed-by, Acked-by, Fixes, ... */
+  trailers: { key: string; value: string }[];
+  /** [PATCH n/m] numbering when present. */
+  seriesIndex?: number;
+  seriesTotal?: number;
+  /** Patch line where this commit starts. */
+  startLine: number;
+  files: FilePatch[];
+}
+
+export interface PatchSet {
+  /** The path the user gave (for file:line messages). */
+  source: string;
+  /** 'diff' | 'format-patch' | 'mbox' | 'commit-message' (a message with no diff). */
+  form: 'diff' | 'format-patch' | 'mbox' | 'message-only';
+  commits: PatchCommit[];
+  diagnostics: PatchDiagnostic[];
+}
+
+/** The result of applying one file's hunks to a pre-image. */
+export interface AppliedFile {
+  path: string;
+  preImage: string;
+  postImage: string;
+  hunks: {
+    index: number;
+    /** Where the hunk was expected (old start) and where it applied, both 1-based pre-image lines. */
+    expectedLine: number;
+    appliedLine: number;
+    /** appliedLine - expectedLine, as GNU patch reports "offset N lines". */
+    offset: number;
+    /** Context lines ignored (fuzz), 0 when exact. */
+    fuzz: number;
+  }[];
+}
