@@ -23,6 +23,8 @@ export interface PeerState {
   redirectLearned: string;
   /** References held (routes bound to it + transient lookups). */
   refcnt: number;
+  /** Bookkeeping (model only): sequence number of the operation that created this peer. */
+  bornSeq?: number;
 }
 
 /** struct rtable, as far as the protocol is concerned. */
@@ -44,6 +46,14 @@ export interface RouteState {
   obsolete: number;
   /** Freed (route_free): any further operation on it is a harness error. */
   freed: boolean;
+  /** The namespace generation the route was created in (rt->rt_genid); expired = rtGenid !== netGenid. */
+  rtGenid?: number;
+  /** Next hop (gateway the route was created through); modern exceptions are per next hop. */
+  nexthop?: string;
+  /** fnhe era: where the route is cached: the next hop's per-cpu slot, or an exception's (fnhe_rth_output). */
+  cachedIn?: 'nexthop' | 'exception';
+  /** Bookkeeping (model only): sequence number of the last stamp of peerGenid. */
+  stampSeq?: number;
 }
 
 /** Modern era: a next-hop exception. */
@@ -55,6 +65,8 @@ export interface ExceptionState {
   genid: number;
   expires: number;
   locked: boolean;
+  /** The next hop the exception hangs off. */
+  nexthop?: string;
 }
 
 export interface ModelState {
@@ -72,12 +84,35 @@ export interface ModelState {
   peers: Record<string, PeerState>;
   /** Modern: exceptions by destination. */
   exceptions: Record<string, ExceptionState>;
+  /** pmtu-redirect: which stage of the 2.6.39-3.5 history (mechanism-history.md section 1); default 'S3'. */
+  stage?: Stage;
+  /** Tunables the operations read (expiry, minimum PMTU, device MTU, ...). */
+  config?: ModelConfig;
+  /** Bookkeeping (model only): operations applied so far, and the sequence number of the last genid bump. */
+  seq?: number;
+  lastBumpSeq?: number;
+}
+
+/** Stages of the pmtu-redirect era: S2 2.6.39, S3 3.0-3.1, S4 3.2, S5 3.3-3.5. */
+export type Stage = 'S2' | 'S3' | 'S4' | 'S5';
+
+export interface ModelConfig {
+  /** ip_rt_mtu_expires in model ticks (default 600). */
+  mtuExpires: number;
+  /** ip_rt_min_pmtu (default 552). */
+  minPmtu: number;
+  /** MTU of a new route (device MTU, default 1500). */
+  deviceMtu: number;
+  /** Default next hop / gateway of new routes (default '10.0.0.1'). */
+  gateway: string;
+  /** Gateways whose neighbour is not resolved: an S2/S3 redirect to them fails with -EAGAIN. */
+  unresolved: string[];
 }
 
 /** Operations the model and the C evaluator both understand. */
 export type Operation =
   /** A new cached route to daddr (route creation; in seed/pmtu-redirect it may bind an existing peer). */
-  | { op: 'route_new'; rt: number; daddr: string }
+  | { op: 'route_new'; rt: number; daddr: string; nexthop?: string }
   /** rt_bind_peer(rt, create). */
   | { op: 'bind'; rt: number; create: 0 | 1 }
   /** ipv4_dst_check(rt): result is whether the route is still valid (dst) or NULL. */
@@ -85,13 +120,13 @@ export type Operation =
   /** An inetpeer for daddr comes into existence (create=1 lookup by someone else, e.g. ip_select_ident). */
   | { op: 'peer_new'; daddr: string }
   /** Direct bump of the global genid (what the follow-ups do after learning something). */
-  | { op: 'bump' }
+  | { op: 'bump'; times?: number }
   /** ICMP frag-needed / update_pmtu for daddr with mtu. */
-  | { op: 'pmtu'; daddr: string; mtu: number }
+  | { op: 'pmtu'; daddr: string; mtu: number; rt?: number }
   /** ICMP redirect for daddr to gateway (from oldGateway; a stranger's redirect is ignored). */
-  | { op: 'redirect'; daddr: string; gateway: string; from: string }
+  | { op: 'redirect'; daddr: string; gateway: string; from: string; rt?: number }
   /** Route cache flush: netGenid moves; every cached route is expired. */
-  | { op: 'flush' }
+  | { op: 'flush'; proc?: boolean }
   /** Time passes (PMTU expiry). */
   | { op: 'tick'; ticks: number }
   /** The route is destroyed (its peer reference released). */
@@ -103,7 +138,26 @@ export interface OpResult {
   valid?: boolean;
   /** bind / check: the peer the route holds afterwards. */
   peer?: string | null;
+  /** What happened inside the operation, in order (what probes would see). */
+  effects?: Effect[];
 }
+
+/** One observable step inside an operation (used to render canonical events and to explain). */
+export type Effect =
+  | { kind: 'lookup'; daddr: string; create: 0 | 1; peer: string | null; created: boolean; rt?: number; by: LookupSite }
+  | { kind: 'stamp'; rt: number; genid: number }
+  | { kind: 'bump'; old: number; new: number }
+  | { kind: 'learn_pmtu'; daddr: string; mtu: number }
+  | { kind: 'learn_redirect'; daddr: string; gateway: string }
+  | { kind: 'apply_pmtu'; rt: number; mtu: number }
+  | { kind: 'restore_pmtu'; rt: number; mtu: number }
+  | { kind: 'apply_redirect'; rt: number; gateway: string }
+  | { kind: 'kill'; rt: number }
+  | { kind: 'exception'; daddr: string; created: boolean; pmtu: number; gateway: string }
+  | { kind: 'exception_reset'; daddr: string };
+
+/** Who performed a peer lookup (the caller a kretprobe would name). */
+export type LookupSite = 'route_new' | 'bind' | 'check' | 'frag_needed' | 'update_pmtu' | 'redirect' | 'peer_new';
 
 /** A named, documented invariant: a predicate over (before, op, after, result). */
 export interface Invariant {
@@ -113,4 +167,12 @@ export interface Invariant {
   eras: readonly Era[];
   /** Returns undefined when it holds, or a one-line explanation of the violation. */
   check(before: ModelState, op: Operation, after: ModelState, result: OpResult): string | undefined;
+}
+
+/** Errors in the use of the model (an operation on an unknown or freed route): harness bugs, not kernel behaviour. */
+export class ModelUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelUsageError';
+  }
 }

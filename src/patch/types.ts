@@ -31,6 +31,10 @@ export interface HunkLine {
   newLine?: number;
   /** True when "\ No newline at end of file" followed this line. */
   noNewlineAtEnd?: boolean;
+  /** An empty patch line taken as a blank context line (its leading space was trimmed away). */
+  trimmedBlank?: boolean;
+  /** Indented with spaces where the rest of the file uses tabs: probably tab-expanded; matched ignoring whitespace. */
+  whitespaceSuspect?: boolean;
 }
 
 export interface Hunk {
@@ -45,6 +49,8 @@ export interface Hunk {
   /** Patch line of the @@ header. */
   headerLine: number;
   lines: HunkLine[];
+  /** The header's counts as written, when the reader repaired them (oldLines/newLines hold the repaired ones). */
+  declared?: { oldLines: number; newLines: number };
 }
 
 export interface FilePatch {
@@ -57,6 +63,14 @@ export interface FilePatch {
   oldBlob?: string;
   newBlob?: string;
   hunks: Hunk[];
+  /** A binary diff ("Binary files ... differ" / "GIT binary patch"): listed, never applied. */
+  binary?: boolean;
+  /** git extended header modes, when present. */
+  oldMode?: string;
+  newMode?: string;
+  /** Rename or copy (git "rename from/to", "copy from/to"). */
+  renamed?: boolean;
+  copied?: boolean;
 }
 
 /** One commit of a series (git format-patch / mbox), or a bare diff with empty metadata. */
@@ -72,6 +86,12 @@ export interface PatchCommit {
   /** [PATCH n/m] numbering when present. */
   seriesIndex?: number;
   seriesTotal?: number;
+  /** Where `author` came from: a mail header, an in-body From:, a git log header, or the first Signed-off-by. */
+  authorSource?: 'header' | 'in-body' | 'git-log' | 'sign-off';
+  /** Patch line of the subject (header or first message line), when there is one. */
+  subjectLine?: number;
+  /** Patch line of the first line of the diff of this commit, when it has one. */
+  diffLine?: number;
   /** Patch line where this commit starts. */
   startLine: number;
   files: FilePatch[];
@@ -84,11 +104,15 @@ export interface PatchSet {
   form: 'diff' | 'format-patch' | 'mbox' | 'message-only';
   commits: PatchCommit[];
   diagnostics: PatchDiagnostic[];
+  /** Number of lines of the patch file (for checking locations). */
+  lineCount?: number;
 }
 
 /** The result of applying one file's hunks to a pre-image. */
 export interface AppliedFile {
   path: string;
+  /** Pre-image path when it differs (rename, copy) or '/dev/null' for a new file. */
+  oldPath?: string;
   preImage: string;
   postImage: string;
   hunks: {
@@ -100,5 +124,13 @@ export interface AppliedFile {
     offset: number;
     /** Context lines ignored (fuzz), 0 when exact. */
     fuzz: number;
+    /** Patch line of the hunk's @@ header. */
+    headerLine?: number;
+    /** 1-based post-image line where the hunk's new side starts. */
+    appliedNewLine?: number;
+    /** Matched only when whitespace was ignored (tab-expanded context). */
+    whitespaceInsensitive?: boolean;
   }[];
+  /** Warnings met while applying (offsets are in `hunks`): fuzz, whitespace-insensitive matches. */
+  diagnostics?: PatchDiagnostic[];
 }

@@ -94,6 +94,12 @@ export interface CanonicalEvent {
   counter?: 'peer' | 'rt' | 'fnhe';
   /** marker: the text written to trace_marker. */
   text?: string;
+  /** Modern: the next-hop exception (struct fib_nh_exception) pointer. */
+  fnhe?: string;
+  /** The net_device pointer (device MTU changes, device flushes). */
+  dev?: string;
+  /** A device MTU change: the MTU before (mtu is the new one). */
+  oldMtu?: number;
 }
 
 /** A gap in the trace: events the kernel dropped ([LOST N EVENTS], EVENTS DROPPED). */
@@ -103,4 +109,12 @@ export interface TraceGap {
   cpu?: number;
   /** undefined when the count is unknown ("[EVENTS DROPPED]"). */
   count?: number;
+  /**
+   * What the trace said: 'lost' (CPU:N [LOST N EVENTS]), 'dropped' (trace-cmd EVENTS DROPPED),
+   * 'overrun' (##### CPU N buffer started ####: that CPU's earlier events were overwritten),
+   * 'entries' (header entries-written > entries-in-buffer), 'bpftrace' (lost_events).
+   */
+  reason?: 'lost' | 'dropped' | 'overrun' | 'entries' | 'bpftrace';
+  /** Timestamp of the next event after the gap, when known. */
+  ts?: number;
 }

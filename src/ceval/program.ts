@@ -1,0 +1,232 @@
+/**
+ * A C translation unit prepared for evaluation: parsed once, functions compiled on first
+ * use and cached, file-scope variables instantiated per Machine. Programs are cached by
+ * source text, so repeated runs (every sequence of a differential check) never re-parse or
+ * re-walk the syntax tree.
+ */
+import { parseC, listFunctions, type SyntaxNode, type CFunction } from '../csrc/parse.ts';
+import { PeerpropError, ExitCode } from '../core/errors.ts';
+import { compileFunction, callCompiled, declaredType, declaratorName, unsupported, type CompiledFunction, type CompileContext } from './compile.ts';
+import { Machine, type Gen, type Access } from './machine.ts';
+import { CStruct, normalise, type CType, type Value } from './values.ts';
+
+interface GlobalDecl {
+  name: string;
+  t: CType;
+  /** The C type as written (e.g. 'atomic_t', 'u32'). */
+  typeText: string;
+  node: SyntaxNode;
+  value: SyntaxNode | null;
+}
+
+export class CProgram implements CompileContext {
+  readonly functions = new Map<string, CFunction>();
+  private readonly compiled = new Map<string, CompiledFunction>();
+  private readonly globalDecls = new Map<string, GlobalDecl>();
+  private readonly defines = new Map<string, SyntaxNode>();
+  /** Globals referenced by compiled code, in first-use order. */
+  readonly usedGlobals = new Map<string, GlobalDecl>();
+
+  constructor(
+    readonly source: string,
+    readonly file: string,
+  ) {
+    const tree = parseC(source);
+    for (const f of listFunctions(tree)) if (!this.functions.has(f.name)) this.functions.set(f.name, f);
+    const visit = (n: SyntaxNode): void => {
+      for (const c of n.namedChildren) {
+        if (c.type === 'declaration') this.addGlobal(c);
+        else if (c.type === 'preproc_def') {
+          const name = c.childForFieldName('name')?.text;
+          const value = c.childForFieldName('value');
+          if (name && value && !this.defines.has(name)) this.defines.set(name, value);
+        } else if (c.type.startsWith('preproc_')) visit(c);
+      }
+    };
+    visit(tree.rootNode);
+  }
+
+  private addGlobal(decl: SyntaxNode): void {
+    const typeNode = decl.childForFieldName('type');
+    for (const d of decl.childrenForFieldName('declarator')) {
+      const isInit = d.type === 'init_declarator';
+      const inner = isInit ? d.childForFieldName('declarator') : d;
+      let probe: SyntaxNode | null = inner;
+      let isFunction = false;
+      while (probe) {
+        if (probe.type === 'function_declarator') isFunction = true;
+        probe = probe.childForFieldName('declarator');
+      }
+      if (isFunction) continue;
+      const id = declaratorName(inner);
+      if (!id || this.globalDecls.has(id.text)) continue;
+      this.globalDecls.set(id.text, {
+        name: id.text,
+        t: declaredType(typeNode, inner),
+        typeText: typeNode?.text ?? 'int',
+        node: d,
+        value: isInit ? d.childForFieldName('value') : null,
+      });
+    }
+  }
+
+  hasFunction(name: string): boolean {
+    return this.functions.has(name);
+  }
+
+  /** CompileContext: the compiled function, compiling it (and what it calls) on first use. */
+  fn(name: string): CompiledFunction | undefined {
+    const done = this.compiled.get(name);
+    if (done) return done;
+    const def = this.functions.get(name);
+    if (!def) return undefined;
+    try {
+      return compileFunction(def.node, name, this, (f) => this.compiled.set(name, f));
+    } catch (e) {
+      this.compiled.delete(name);
+      throw e;
+    }
+  }
+
+  /** Compiles the named functions now, so that unsupported constructs are reported before any run. */
+  prepare(names: readonly string[]): void {
+    for (const n of names) {
+      if (!this.fn(n)) throw new PeerpropError(`${n}() is not defined in ${this.file}`, ExitCode.BadInput, { file: this.file });
+    }
+  }
+
+  global(name: string): CType | undefined {
+    const g = this.globalDecls.get(name);
+    if (!g) return undefined;
+    if (!this.usedGlobals.has(name)) {
+      this.initialValue(g); // reports an unsupported initialiser at compile time
+      this.usedGlobals.set(name, g);
+    }
+    return g.t === 'struct' ? 'ptr' : g.t;
+  }
+
+  define(name: string): number | undefined {
+    const v = this.defines.get(name);
+    if (!v) return undefined;
+    const text = v.text.trim().replace(/^\((.*)\)$/, '$1');
+    return /^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$/.test(text) ? Number.parseInt(text, text.startsWith('0x') || text.startsWith('0X') ? 16 : 10) : undefined;
+  }
+
+  /** The global's type as written, e.g. 'atomic_t' or 'u32'; undefined when the file has no such global. */
+  globalType(name: string): string | undefined {
+    return this.globalDecls.get(name)?.typeText;
+  }
+
+  private constant(n: SyntaxNode): number {
+    switch (n.type) {
+      case 'number_literal': {
+        const v = Number.parseInt(n.text.replace(/[uUlL]+$/, ''), n.text.startsWith('0x') || n.text.startsWith('0X') ? 16 : 10);
+        if (!Number.isNaN(v)) return v;
+        break;
+      }
+      case 'parenthesized_expression':
+        return this.constant(n.namedChild(0)!);
+      case 'unary_expression': {
+        const op = n.childForFieldName('operator')!.type;
+        const a = this.constant(n.childForFieldName('argument')!);
+        if (op === '-') return -a;
+        if (op === '~') return ~a;
+        if (op === '!') return a ? 0 : 1;
+        break;
+      }
+      case 'binary_expression': {
+        const a = this.constant(n.childForFieldName('left')!);
+        const b = this.constant(n.childForFieldName('right')!);
+        switch (n.childForFieldName('operator')!.type) {
+          case '+': return a + b;
+          case '-': return a - b;
+          case '*': return a * b;
+          case '/': if (b) return Math.trunc(a / b); break;
+          case '<<': return a << b;
+          case '>>': return a >> b;
+          case '|': return a | b;
+          case '&': return a & b;
+        }
+        break;
+      }
+      case 'identifier': {
+        const d = this.define(n.text);
+        if (d !== undefined) return d;
+        break;
+      }
+      case 'null':
+        return 0;
+    }
+    throw unsupported(this, n, `initialiser ${n.text.slice(0, 40)}`);
+  }
+
+  /** The value a global starts with (a fresh CStruct for struct types). */
+  private initialValue(g: GlobalDecl): Value {
+    if (g.t === 'struct') {
+      const tag = g.typeText.replace(/^struct\s+/, '');
+      if (tag === 'atomic_t') {
+        let counter = 0;
+        if (g.value) {
+          const v = g.value;
+          const fn = v.type === 'call_expression' ? v.childForFieldName('function')?.text : undefined;
+          if (fn !== 'ATOMIC_INIT') throw unsupported(this, v, `atomic_t initialiser ${v.text.slice(0, 40)}`);
+          counter = this.constant(v.childForFieldName('arguments')!.namedChild(0)!) | 0;
+        }
+        return new CStruct('atomic_t', { counter }, true, g.name);
+      }
+      if (g.value) throw unsupported(this, g.value, `struct initialiser of ${g.name}`);
+      return new CStruct(tag, Object.create(null), true, g.name);
+    }
+    if (g.t === 'ptr') {
+      if (g.value && this.constant(g.value) !== 0) throw unsupported(this, g.value, 'non-NULL pointer initialiser');
+      return null;
+    }
+    return normalise(g.value ? this.constant(g.value) : 0, g.t);
+  }
+
+  /** A fresh memory with this program's (used) globals at their initial values. */
+  newMachine(): Machine {
+    const m = new Machine();
+    const emb = new Set<string>();
+    for (const g of this.usedGlobals.values()) {
+      m.globals.f[g.name] = this.initialValue(g);
+      if (g.t === 'struct') emb.add(g.name);
+    }
+    m.globals.emb = emb;
+    return m;
+  }
+
+  /** Runs a compiled function as a generator (yields at each shared-memory access). */
+  run(name: string, args: Value[], m: Machine): Gen<Value> {
+    const f = this.fn(name);
+    if (!f) throw new PeerpropError(`${name}() is not defined in ${this.file}`, ExitCode.BadInput, { file: this.file });
+    return callCompiled(f, args, m);
+  }
+
+  /** Runs a function to completion (no other CPU). */
+  call(name: string, args: Value[], m: Machine): Value {
+    return drive(this.run(name, args, m));
+  }
+}
+
+/** Runs a generator to its end, ignoring scheduling points. */
+export function drive<T>(g: Generator<Access, T, void>): T {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+const cache = new Map<string, CProgram>();
+const CACHE_MAX = 32;
+
+/** The prepared program for this source text (cached: the same text is parsed once). */
+export function loadProgram(source: string, file: string): CProgram {
+  const key = `${file}\0${source}`;
+  let p = cache.get(key);
+  if (p) return p;
+  p = new CProgram(source, file);
+  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(key, p);
+  return p;
+}

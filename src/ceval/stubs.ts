@@ -1,0 +1,190 @@
+/**
+ * Kernel primitives the patched functions call, bound to the evaluator's memory.
+ * Each stub that touches shared memory yields an Access first: that is where another CPU
+ * may run (the atomic ops, cmpxchg and the peer-table lookup are each one indivisible step,
+ * as they are in the kernel).
+ */
+import { CStruct, FieldRef, sameValue, type CType, type Site, type Value } from './values.ts';
+import type { Frame, Gen } from './machine.ts';
+import { PeerpropError, ExitCode } from '../core/errors.ts';
+
+export interface Stub {
+  ret: CType;
+  /** Number of arguments (checked at compile time). */
+  arity: number;
+  /** True when it touches shared memory (then `call` is a generator). */
+  gen: boolean;
+  call(fr: Frame, args: Value[], site: Site): Value | Gen<Value>;
+}
+
+/** A run-time fault in the evaluated C (NULL dereference, wrong argument kind). */
+export function cFault(message: string, site: Site): PeerpropError {
+  return new PeerpropError(`${message} (in ${site.func})`, ExitCode.BadInput, {
+    file: site.file,
+    line: site.line,
+    column: site.column,
+  });
+}
+
+function atomicArg(v: Value, name: string, site: Site): CStruct {
+  if (v instanceof CStruct && v.type === 'atomic_t') return v;
+  throw cFault(`${name}() needs a pointer to an atomic_t`, site);
+}
+
+function structArg(v: Value, name: string, site: Site): CStruct {
+  if (v instanceof CStruct) return v;
+  throw cFault(`${name}() got ${v === null ? 'NULL' : 'a non-struct pointer'}`, site);
+}
+
+function* atomicRmw(fr: Frame, a: CStruct, delta: number, site: Site): Gen<number> {
+  if (a.shared) yield { kind: 'rmw', target: a.label, site };
+  const v = ((a.f.counter as number) + delta) | 0;
+  a.f.counter = v;
+  fr.m.recordWrite(a, 'counter', site);
+  return v;
+}
+
+function* peerLookup(fr: Frame, daddr: number, create: Value, site: Site): Gen<Value> {
+  const m = fr.m;
+  yield { kind: 'lookup', target: `peers[${m.nameOf(daddr)}]`, site };
+  const p = m.peers.get(daddr);
+  if (p) {
+    p.f.refcnt = ((p.f.refcnt as number) + 1) | 0;
+    m.recordWrite(p, 'refcnt', site);
+    return p;
+  }
+  if (create === null || create === 0) return null;
+  const n = m.newPeer(daddr);
+  m.recordWrite(n, 'refcnt', site);
+  return n;
+}
+
+const noop: Stub = { ret: 'void', arity: -1, gen: false, call: () => 0 };
+
+export const STUBS: Record<string, Stub> = {
+  atomic_read: {
+    ret: 'int',
+    arity: 1,
+    gen: true,
+    *call(_fr, [v], site) {
+      const a = atomicArg(v!, 'atomic_read', site);
+      if (a.shared) yield { kind: 'read', target: a.label, site };
+      return a.f.counter as number;
+    },
+  },
+  atomic_set: {
+    ret: 'void',
+    arity: 2,
+    gen: true,
+    *call(fr, [v, i], site) {
+      const a = atomicArg(v!, 'atomic_set', site);
+      if (a.shared) yield { kind: 'write', target: a.label, site };
+      a.f.counter = (i as number) | 0;
+      fr.m.recordWrite(a, 'counter', site);
+      return 0;
+    },
+  },
+  atomic_inc: { ret: 'void', arity: 1, gen: true, call: (fr, [v], site) => atomicRmw(fr, atomicArg(v!, 'atomic_inc', site), 1, site) },
+  atomic_dec: { ret: 'void', arity: 1, gen: true, call: (fr, [v], site) => atomicRmw(fr, atomicArg(v!, 'atomic_dec', site), -1, site) },
+  atomic_inc_return: { ret: 'int', arity: 1, gen: true, call: (fr, [v], site) => atomicRmw(fr, atomicArg(v!, 'atomic_inc_return', site), 1, site) },
+  atomic_dec_return: { ret: 'int', arity: 1, gen: true, call: (fr, [v], site) => atomicRmw(fr, atomicArg(v!, 'atomic_dec_return', site), -1, site) },
+  atomic_add: { ret: 'void', arity: 2, gen: true, call: (fr, [i, v], site) => atomicRmw(fr, atomicArg(v!, 'atomic_add', site), i as number, site) },
+  atomic_sub: { ret: 'void', arity: 2, gen: true, call: (fr, [i, v], site) => atomicRmw(fr, atomicArg(v!, 'atomic_sub', site), -(i as number), site) },
+  atomic_add_return: { ret: 'int', arity: 2, gen: true, call: (fr, [i, v], site) => atomicRmw(fr, atomicArg(v!, 'atomic_add_return', site), i as number, site) },
+  cmpxchg: {
+    ret: 'ptr',
+    arity: 3,
+    gen: true,
+    *call(fr, [ptr, old, nu], site) {
+      if (!(ptr instanceof FieldRef)) throw cFault('cmpxchg() needs the address of a field', site);
+      const o = ptr.o;
+      if (o.shared) yield { kind: 'rmw', target: `${o.label}.${ptr.k}`, site };
+      const cur = o.f[ptr.k];
+      if (cur === undefined) throw cFault(`cmpxchg(): field ${ptr.k} of struct ${o.type} is not modelled`, site);
+      if (sameValue(cur, old!)) {
+        o.f[ptr.k] = nu!;
+        fr.m.recordWrite(o, ptr.k, site);
+      }
+      return cur;
+    },
+  },
+  inet_getpeer_v4: {
+    ret: 'ptr',
+    arity: 2,
+    gen: true,
+    call: (fr, [daddr, create], site) => peerLookup(fr, (daddr as number) >>> 0, create!, site),
+  },
+  inet_getpeer: {
+    ret: 'ptr',
+    arity: 2,
+    gen: true,
+    call(fr, [addr, create], site) {
+      const a = structArg(addr!, 'inet_getpeer', site);
+      const inner = a.f.addr instanceof CStruct ? a.f.addr : a;
+      const a4 = inner.f.a4;
+      if (typeof a4 !== 'number') throw cFault('inet_getpeer(): the address has no a4 (only IPv4 is modelled)', site);
+      return peerLookup(fr, a4 >>> 0, create!, site);
+    },
+  },
+  inet_putpeer: {
+    ret: 'void',
+    arity: 1,
+    gen: true,
+    *call(fr, [p], site) {
+      const peer = structArg(p!, 'inet_putpeer', site);
+      yield { kind: 'rmw', target: `${peer.label}.refcnt`, site };
+      peer.f.refcnt = ((peer.f.refcnt as number) - 1) | 0;
+      fr.m.recordWrite(peer, 'refcnt', site);
+      return 0;
+    },
+  },
+  rt_is_expired: {
+    ret: 'int',
+    arity: 1,
+    gen: true,
+    *call(fr, [rt], site) {
+      const r = structArg(rt!, 'rt_is_expired', site);
+      yield { kind: 'read', target: `${r.label}.rt_genid`, site };
+      return r.f.rt_genid !== fr.m.netGenid ? 1 : 0;
+    },
+  },
+  rt_genid: {
+    ret: 'int',
+    arity: 1,
+    gen: true,
+    *call(fr, _args, site) {
+      yield { kind: 'read', target: 'net->ipv4.rt_genid', site };
+      return fr.m.netGenid;
+    },
+  },
+  dev_net: {
+    ret: 'ptr',
+    arity: 1,
+    gen: false,
+    call: (_fr, [dev], site) => {
+      const d = structArg(dev!, 'dev_net', site);
+      return d.f.nd_net ?? null;
+    },
+  },
+  smp_mb: { ...noop, arity: 0 },
+  smp_rmb: { ...noop, arity: 0 },
+  smp_wmb: { ...noop, arity: 0 },
+  barrier: { ...noop, arity: 0 },
+  rcu_read_lock: { ...noop, arity: 0 },
+  rcu_read_unlock: { ...noop, arity: 0 },
+  dst_confirm: { ...noop, arity: 1 },
+};
+
+/** Constants the functions may name (values as in 2.6.39 headers; only identity matters). */
+export const CONSTANTS: Record<string, number> = {
+  AF_INET: 2,
+  AF_INET6: 10,
+  true: 1,
+  false: 0,
+  FLOWI_FLAG_PRECOW_METRICS: 0x04,
+  RTCF_REDIRECTED: 0x00040000,
+  DST_OBSOLETE_NONE: 0,
+  DST_OBSOLETE_DEAD: 2,
+  DST_OBSOLETE_FORCE_CHK: -1,
+  DST_OBSOLETE_KILL: -2,
+};

@@ -1,0 +1,944 @@
+/**
+ * Protocol facts of the route <-> inetpeer generation-ID mechanism, read from a C
+ * syntax tree (DESIGN.md: "C source reader ... protocol facts").
+ *
+ * The extractor knows the mechanism's vocabulary (a global `__*peer_genid`, a route
+ * field `*peer_genid`, an accessor, `*_bind_peer`, `cmpxchg(&x->peer, ...)`, the
+ * fnhe-era names) but not any particular kernel version: everything else comes from
+ * the code, so it works on fixture trees, real kernel trees and hunk fragments.
+ * tree-sitter ERROR regions never stop it; a function it cannot see whole is listed
+ * in `unparsed`, never dropped.
+ */
+import type { SyntaxNode, Tree } from './parse.ts';
+import { parseC, functionName } from './parse.ts';
+
+// ---------------------------------------------------------------------------
+// Fact types
+
+/** Where a fact is, and the C it was read from (whitespace runs collapsed to one space). */
+export interface FactLocation {
+  file: string;
+  /** 1-based line and column of the fact's first character. */
+  line: number;
+  column: number;
+  endLine: number;
+  text: string;
+}
+
+/** One conjunct of a path condition, outermost first. */
+export interface PathTerm {
+  /** The C expression as written (without outer parentheses). */
+  text: string;
+  /** True for an else branch (or the right side of `||`): the condition is `!(text)`. */
+  negated: boolean;
+  kind: 'if' | 'loop' | 'and' | 'or' | 'ternary' | 'case';
+  line: number;
+}
+
+/** Path condition of a statement: the conjunction of the conditions that lead to it. */
+export interface PathCondition {
+  /** C text of the conjunction; 'true' when unconditional. */
+  condition: string;
+  terms: PathTerm[];
+}
+
+export type GenidAccess = 'atomic_read' | 'accessor' | 'plain' | 'read_once';
+
+/** A file-scope (or function-static) declaration of a global genid. */
+export interface GenidDecl extends FactLocation {
+  name: string;
+  /** The declared type as written, e.g. 'atomic_t', 'u32'. */
+  type: string;
+  atomic: boolean;
+  static: boolean;
+  initializer?: string;
+  /** Function holding the declaration when it is not at file scope. */
+  function?: string;
+}
+
+/** A read of the global genid. */
+export interface GenidRead extends FactLocation, PathCondition {
+  function: string;
+  via: GenidAccess;
+  /** The global (or accessor) read. */
+  name: string;
+}
+
+/** A write to a route's genid field (`rt->rt_peer_genid = ...`). */
+export interface StampFact extends FactLocation, PathCondition {
+  function: string;
+  /** Left side, e.g. 'rt->rt_peer_genid'. */
+  target: string;
+  /** Assignment operator ('=' normally). */
+  operator: string;
+  value: string;
+  /** What the value is: a genid read, a literal (reset), or something else. */
+  valueKind: 'genid-read' | 'literal' | 'other';
+}
+
+/** A comparison where at least one side is a genid (global, accessor or route field). */
+export interface CompareFact extends FactLocation, PathCondition {
+  function: string;
+  operator: string;
+  left: string;
+  right: string;
+  /** True when both sides are genid values (route stamp vs global). */
+  genidVsGenid: boolean;
+}
+
+/** A call of rt_bind_peer (or a twin such as rt6_bind_peer). */
+export interface BindCall extends FactLocation, PathCondition {
+  function: string;
+  callee: string;
+  args: string[];
+  /** The `create` argument (the last one) as written. */
+  create: string;
+  /** Its value when it is an integer literal (or true/false). */
+  createValue?: number;
+}
+
+/** A cmpxchg (or try_cmpxchg) on a `->peer` field. */
+export interface CmpxchgFact extends FactLocation, PathCondition {
+  function: string;
+  callee: string;
+  target: string;
+  expected: string;
+  desired: string;
+  /** The comparison the result takes part in, e.g. '!= NULL', when any. */
+  resultTest?: string;
+}
+
+/** An increment / add / set of the global genid. */
+export interface BumpFact extends FactLocation, PathCondition {
+  function: string;
+  name: string;
+  /** 'atomic_inc', 'atomic_add', 'atomic_set', '++', '+=', '=' ... */
+  op: string;
+  atomic: boolean;
+}
+
+/** A return statement of a dst_check-like function, in source order. */
+export interface ReturnFact extends FactLocation, PathCondition {
+  function: string;
+  /** Returned expression ('' for a bare return). */
+  value: string;
+  /** The path condition (or the returned expression) tests rt_is_expired(). */
+  checksExpiry: boolean;
+  /** Where it is relative to the function's genid block. */
+  position: 'before-genid-block' | 'inside-genid-block' | 'after-genid-block' | 'no-genid-block';
+}
+
+/** The first `if` whose condition compares genids (the revalidation block). */
+export interface GenidBlock extends FactLocation {
+  condition: string;
+  endLine: number;
+}
+
+/** Generation counters of the fnhe era (and `rt_genid`). */
+export interface CounterFact extends FactLocation, PathCondition {
+  function: string;
+  counter: 'fnhe_genid' | 'rt_genid';
+  op: 'read' | 'write' | 'bump';
+  /** How: the call or operator used, e.g. 'fnhe_genid_bump', 'rt_genid_bump_ipv4', '='. */
+  via: string;
+}
+
+/** A comparison with, or an assignment of, a DST_OBSOLETE_* constant. */
+export interface ObsoleteFact extends FactLocation, PathCondition {
+  function: string;
+  constant: string;
+  /** '==' / '!=' for comparisons, '=' for assignments, 'arg' when passed to a call (dst_alloc). */
+  operator: string;
+  kind: 'compare' | 'set' | 'arg';
+}
+
+/** A call of update_or_create_fnhe (learned PMTU / redirect stored in an exception). */
+export interface FnheUpdateFact extends FactLocation, PathCondition {
+  function: string;
+  args: string[];
+}
+
+/** Everything found in one function definition. */
+export interface FunctionFacts {
+  name: string;
+  file: string;
+  startLine: number;
+  endLine: number;
+  /** The name came from the text because the declarator did not parse. */
+  nameFromText?: boolean;
+  /** Lines of ERROR / MISSING nodes inside the definition (facts there may be incomplete). */
+  errorLines: number[];
+  /** The function returns the global genid and takes no arguments (rt_peer_genid()). */
+  isAccessor: boolean;
+  decls: GenidDecl[];
+  reads: GenidRead[];
+  stamps: StampFact[];
+  comparisons: CompareFact[];
+  binds: BindCall[];
+  cmpxchgs: CmpxchgFact[];
+  bumps: BumpFact[];
+  /** Filled for dst_check-like functions and any function holding a genid block. */
+  returns: ReturnFact[];
+  genidBlock?: GenidBlock;
+  counters: CounterFact[];
+  obsolete: ObsoleteFact[];
+  fnheUpdates: FnheUpdateFact[];
+}
+
+/** A function the parser could not see as a definition. */
+export interface UnparsedFunction {
+  name: string;
+  file: string;
+  line: number;
+  reason: string;
+}
+
+export interface ProtocolFacts {
+  file: string;
+  /** Every function definition, in source order (facts may be empty). */
+  functions: FunctionFacts[];
+  /** File-scope genid declarations. */
+  globals: GenidDecl[];
+  /** Names of accessor functions of the genid (defined here, or known by name). */
+  accessors: string[];
+  /** Definitions hidden in tree-sitter ERROR regions. */
+  unparsed: UnparsedFunction[];
+  /** Count of ERROR / MISSING nodes in the whole file. */
+  errorNodes: number;
+  /** Uses of a route's `->peer` field anywhere (the routing-cache era's binding). */
+  peerFieldUses: number;
+  /** Identifiers of the fnhe era seen anywhere (struct fib_nh_exception, fnhe_genid ...). */
+  fnheMentions: number;
+}
+
+export interface ExtractOptions {
+  /** Maps a line of `source` to the line to report (hunk fragments). Default identity. */
+  mapLine?: (line: number) => number;
+  /** Extra accessor names (when the definition is not in `source`). */
+  accessors?: string[];
+}
+
+// ---------------------------------------------------------------------------
+// Vocabulary of the mechanism (names, not versions)
+
+/** Global genid: `__rt_peer_genid`, `__rt6_peer_genid`. */
+const GLOBAL_GENID = /^_*\w*peer_genid$/;
+/** Route field: `rt_peer_genid`, `rt6i_peer_genid`. */
+const FIELD_GENID = /peer_genid$/;
+/** Accessors known by name even when their definition is elsewhere. */
+const KNOWN_ACCESSOR = /^rt6?_peer_genid$/;
+const BIND_PEER = /^\w*_bind_peer$/;
+const CMPXCHG = /^(try_)?cmpxchg(_relaxed|_acquire|_release|64)?$/;
+const ATOMIC_WRITE = /^atomic(64)?_(inc|dec|add|sub|set|inc_return|add_return|dec_return|sub_return|xchg|cmpxchg|fetch_add|fetch_inc)$/;
+const ATOMIC_READ = /^atomic(64)?_read$/;
+const READ_ONCE = /^(READ_ONCE|ACCESS_ONCE)$/;
+const COMPARE_OPS = new Set(['==', '!=', '<', '>', '<=', '>=']);
+const DST_CHECK = /dst_check$|validate_peer$/;
+const EXPIRY = /\brt_is_expired\s*\(/;
+const FNHE_WORDS = /\b(fib_nh_exception|fnhe_genid|update_or_create_fnhe|fnhe_hashfun|rt_genid_bump_ipv4)\b/g;
+
+// ---------------------------------------------------------------------------
+// Small tree helpers
+
+const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').replace(/[ \t]+/g, ' ').trim();
+
+function same(a: SyntaxNode | null | undefined, b: SyntaxNode | null | undefined): boolean {
+  return !!a && !!b && a.startIndex === b.startIndex && a.endIndex === b.endIndex && a.type === b.type;
+}
+
+function unwrap(n: SyntaxNode): SyntaxNode {
+  let cur = n;
+  for (;;) {
+    let next: SyntaxNode | null = null;
+    if (cur.type === 'parenthesized_expression' && cur.namedChildCount === 1) next = cur.namedChild(0);
+    else if (cur.type === 'cast_expression') next = cur.childForFieldName('value');
+    if (!next) return cur;
+    cur = next;
+  }
+}
+
+function calleeName(call: SyntaxNode): string | undefined {
+  const fn = call.childForFieldName('function');
+  return fn?.type === 'identifier' ? fn.text : undefined;
+}
+
+function callArgs(call: SyntaxNode): SyntaxNode[] {
+  return call.childForFieldName('arguments')?.namedChildren.filter((c) => c.type !== 'comment') ?? [];
+}
+
+function binaryOperator(n: SyntaxNode): string {
+  return n.childForFieldName('operator')?.text ?? '';
+}
+
+/** `&X` -> X (unwrapped), else undefined. */
+function addressOf(n: SyntaxNode): SyntaxNode | undefined {
+  const u = unwrap(n);
+  if (u.type === 'pointer_expression' && u.child(0)?.text === '&') {
+    const arg = u.childForFieldName('argument');
+    return arg ? unwrap(arg) : undefined;
+  }
+  return undefined;
+}
+
+function conditionExpr(stmt: SyntaxNode): SyntaxNode | null {
+  const c = stmt.childForFieldName('condition');
+  if (!c) return null;
+  return c.type === 'parenthesized_expression' && c.namedChildCount === 1 ? c.namedChild(0) : c;
+}
+
+function* descendants(n: SyntaxNode): Generator<SyntaxNode> {
+  const cursor = n.walk();
+  let reached = false;
+  // Pre-order walk with a cursor: fast on large files, no recursion limit.
+  for (;;) {
+    if (!reached) yield cursor.currentNode;
+    if (!reached && cursor.gotoFirstChild()) continue;
+    reached = false;
+    if (cursor.gotoNextSibling()) continue;
+    if (!cursor.gotoParent()) return;
+    if (same(cursor.currentNode, n)) return;
+    reached = true;
+  }
+}
+
+/** Wraps an expression in parentheses when it would bind looser than `&&`. */
+function asConjunct(text: string, node?: SyntaxNode): string {
+  const n = node ? unwrap(node) : undefined;
+  if (n && n.type === 'binary_expression' && binaryOperator(n) === '||') return `(${text})`;
+  if (n && (n.type === 'conditional_expression' || n.type === 'assignment_expression' || n.type === 'comma_expression')) return `(${text})`;
+  return text;
+}
+
+function unwrapParens(n: SyntaxNode): SyntaxNode {
+  let cur = n;
+  while (cur.type === 'parenthesized_expression' && cur.namedChildCount === 1) cur = cur.namedChild(0)!;
+  return cur;
+}
+
+/** Renders terms as one C condition. */
+export function conjunction(terms: PathTerm[]): string {
+  if (terms.length === 0) return 'true';
+  return terms.map((t) => (t.negated ? negateText(t.text) : asConjunctText(t.text))).join(' && ');
+}
+
+/** Whether `text` is one primary expression: a name, a field chain, a call, or one parenthesised group. */
+function isPrimary(text: string): boolean {
+  if (/^[\w>.-]+$/.test(text)) return true;
+  const m = /^[\w>.-]*\(/.exec(text);
+  if (!m || !text.endsWith(')')) return false;
+  // The parenthesis opened after the name must close at the very end.
+  let depth = 0;
+  for (let i = m[0].length - 1; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')') {
+      depth--;
+      if (depth === 0 && i !== text.length - 1) return false;
+    }
+  }
+  return true;
+}
+
+/** C text of `!(text)`, simplified: `!x`, and `!!x` -> `x`. */
+export function negateText(text: string): string {
+  if (text.startsWith('!') && isPrimary(text.slice(1))) {
+    const inner = text.slice(1);
+    return inner.startsWith('(') ? inner.slice(1, -1) : inner;
+  }
+  return isPrimary(text) ? `!${text}` : `!(${text})`;
+}
+
+function asConjunctText(text: string): string {
+  // Parenthesise a top-level || or ?: so that the && binds as written.
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && ((ch === '|' && text[i + 1] === '|') || ch === '?')) return `(${text})`;
+  }
+  return text;
+}
+
+// ---------------------------------------------------------------------------
+// Path conditions
+
+function pathTerms(node: SyntaxNode, stopAt: SyntaxNode, mapLine: (l: number) => number): PathTerm[] {
+  const terms: PathTerm[] = [];
+  let child = node;
+  let p = node.parent;
+  while (p && !same(p, stopAt)) {
+    const line = mapLine(p.startPosition.row + 1);
+    switch (p.type) {
+      case 'if_statement': {
+        const cond = conditionExpr(p);
+        if (cond) {
+          if (same(p.childForFieldName('consequence'), child)) terms.push({ text: oneLine(cond.text), negated: false, kind: 'if', line });
+          else if (same(p.childForFieldName('alternative'), child)) terms.push({ text: oneLine(cond.text), negated: true, kind: 'if', line });
+        }
+        break;
+      }
+      case 'while_statement':
+      case 'for_statement': {
+        const cond = conditionExpr(p);
+        const body = p.childForFieldName('body');
+        if (cond && same(body, child)) terms.push({ text: oneLine(cond.text), negated: false, kind: 'loop', line });
+        break;
+      }
+      case 'conditional_expression': {
+        const cond = p.childForFieldName('condition');
+        if (cond) {
+          const c = oneLine(unwrapParens(cond).text);
+          if (same(p.childForFieldName('consequence'), child)) terms.push({ text: c, negated: false, kind: 'ternary', line });
+          else if (same(p.childForFieldName('alternative'), child)) terms.push({ text: c, negated: true, kind: 'ternary', line });
+        }
+        break;
+      }
+      case 'binary_expression': {
+        const op = binaryOperator(p);
+        const left = p.childForFieldName('left');
+        if (left && same(p.childForFieldName('right'), child)) {
+          if (op === '&&') terms.push({ text: oneLine(unwrapParens(left).text), negated: false, kind: 'and', line });
+          else if (op === '||') terms.push({ text: oneLine(unwrapParens(left).text), negated: true, kind: 'or', line });
+        }
+        break;
+      }
+      case 'case_statement': {
+        const value = p.childForFieldName('value');
+        let sw: SyntaxNode | null = p.parent;
+        while (sw && sw.type !== 'switch_statement' && !same(sw, stopAt)) sw = sw.parent;
+        const swCond = sw && sw.type === 'switch_statement' ? conditionExpr(sw) : null;
+        if (value && swCond) terms.push({ text: `${oneLine(swCond.text)} == ${oneLine(value.text)}`, negated: false, kind: 'case', line });
+        break;
+      }
+      default:
+        break;
+    }
+    child = p;
+    p = p.parent;
+  }
+  return terms.reverse();
+}
+
+// ---------------------------------------------------------------------------
+// Function discovery (also inside ERROR regions and preprocessor blocks)
+
+interface FoundFunction {
+  name: string;
+  node: SyntaxNode;
+  nameFromText: boolean;
+}
+
+/** Name from the header text when the declarator is garbled by a macro. */
+function nameFromHeader(def: SyntaxNode): string | undefined {
+  const body = def.childForFieldName('body');
+  const header = body ? def.text.slice(0, body.startIndex - def.startIndex) : def.text.split('{')[0];
+  const m = /([A-Za-z_]\w*)\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*$/.exec(header.trim());
+  return m?.[1];
+}
+
+function findFunctions(root: SyntaxNode): FoundFunction[] {
+  const out: FoundFunction[] = [];
+  const visit = (n: SyntaxNode): void => {
+    for (const child of n.namedChildren) {
+      if (child.type === 'function_definition') {
+        const name = functionName(child);
+        if (name) out.push({ name, node: child, nameFromText: false });
+        else {
+          const guessed = nameFromHeader(child);
+          if (guessed) out.push({ name: guessed, node: child, nameFromText: true });
+        }
+      } else if (child.type.startsWith('preproc_') || child.type === 'ERROR' || child.type === 'linkage_specification' || child.type === 'declaration_list') {
+        visit(child);
+      }
+    }
+  };
+  visit(root);
+  return out;
+}
+
+/**
+ * Kernel style puts a definition's header at column 0 and its `{` alone on the next
+ * line. Headers found that way but missing from the syntax tree are reported as unparsed.
+ */
+function textualDefinitions(source: string): { name: string; line: number }[] {
+  const lines = source.split('\n');
+  const out: { name: string; line: number }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (!/^[A-Za-z_]/.test(l) || !l.includes('(') || /;\s*$/.test(l) || /^(typedef|struct\s+\w+\s*\{|enum\b|union\b|#)/.test(l)) continue;
+    // Follow the parameter list to the line where the parentheses balance.
+    let depth = 0;
+    let j = i;
+    let done = false;
+    for (; j < lines.length && j < i + 12; j++) {
+      for (const ch of lines[j]!) {
+        if (ch === '(') depth++;
+        else if (ch === ')') depth--;
+      }
+      if (depth <= 0) {
+        done = true;
+        break;
+      }
+    }
+    if (!done || /;\s*$/.test(lines[j]!)) continue;
+    const next = lines[j + 1];
+    if (next === undefined || next.trim() !== '{') continue;
+    const m = /([A-Za-z_]\w*)\s*\(/.exec(l);
+    if (m && !['if', 'for', 'while', 'switch', 'return', 'sizeof'].includes(m[1]!)) out.push({ name: m[1]!, line: i + 1 });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Extraction
+
+class Extractor {
+  readonly accessors = new Set<string>();
+  readonly globals = new Set<string>();
+
+  constructor(
+    readonly file: string,
+    readonly mapLine: (line: number) => number,
+  ) {}
+
+  loc(n: SyntaxNode): FactLocation {
+    return {
+      file: this.file,
+      line: this.mapLine(n.startPosition.row + 1),
+      column: n.startPosition.column + 1,
+      endLine: this.mapLine(n.endPosition.row + 1),
+      text: oneLine(n.text),
+    };
+  }
+
+  cond(n: SyntaxNode, fn: SyntaxNode): PathCondition {
+    const terms = pathTerms(n, fn, this.mapLine);
+    return { condition: conjunction(terms), terms };
+  }
+
+  isGlobalGenid(n: SyntaxNode): boolean {
+    const u = unwrap(n);
+    return u.type === 'identifier' && (this.globals.has(u.text) || (GLOBAL_GENID.test(u.text) && u.text.startsWith('__')));
+  }
+
+  /** How a node reads a genid value, if it does. */
+  genidValue(n: SyntaxNode): 'field' | GenidAccess | undefined {
+    const u = unwrap(n);
+    if (u.type === 'field_expression') {
+      const f = u.childForFieldName('field');
+      if (f && FIELD_GENID.test(f.text)) return 'field';
+    }
+    if (u.type === 'call_expression') {
+      const name = calleeName(u);
+      if (name && (this.accessors.has(name) || KNOWN_ACCESSOR.test(name)) && callArgs(u).length === 0) return 'accessor';
+      const args = callArgs(u);
+      if (name && ATOMIC_READ.test(name) && args[0]) {
+        const target = addressOf(args[0]);
+        if (target && this.isGlobalGenid(target)) return 'atomic_read';
+      }
+      if (name && READ_ONCE.test(name) && args[0] && this.isGlobalGenid(args[0])) return 'read_once';
+    }
+    if (this.isGlobalGenid(u)) return 'plain';
+    return undefined;
+  }
+
+  declsIn(scope: SyntaxNode, fnName?: string): GenidDecl[] {
+    const out: GenidDecl[] = [];
+    const consider = (decl: SyntaxNode): void => {
+      const type = decl.childForFieldName('type');
+      const isStatic = decl.namedChildren.some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
+      for (const d of decl.namedChildren) {
+        let idNode: SyntaxNode | null = null;
+        let init: SyntaxNode | null = null;
+        if (d.type === 'init_declarator') {
+          idNode = d.childForFieldName('declarator');
+          init = d.childForFieldName('value');
+        } else if (d.type === 'identifier') idNode = d;
+        if (!idNode || idNode.type !== 'identifier') continue;
+        if (!GLOBAL_GENID.test(idNode.text) || !idNode.text.startsWith('__')) continue;
+        const typeText = type ? oneLine(type.text) : '';
+        out.push({
+          ...this.loc(decl),
+          name: idNode.text,
+          type: typeText,
+          atomic: /^atomic(64|_long)?_t$/.test(typeText),
+          static: isStatic,
+          ...(init ? { initializer: oneLine(init.text) } : {}),
+          ...(fnName ? { function: fnName } : {}),
+        });
+      }
+    };
+    if (fnName) {
+      for (const n of descendants(scope)) if (n.type === 'declaration') consider(n);
+    } else {
+      const visit = (n: SyntaxNode): void => {
+        for (const c of n.namedChildren) {
+          if (c.type === 'declaration') consider(c);
+          else if (c.type.startsWith('preproc_') || c.type === 'ERROR') visit(c);
+        }
+      };
+      visit(scope);
+    }
+    return out;
+  }
+
+  /** An accessor: no parameters, body returns a read of the global genid. */
+  isAccessorDef(def: SyntaxNode): boolean {
+    const body = def.childForFieldName('body');
+    if (!body) return false;
+    const stmts = body.namedChildren.filter((c) => c.type !== 'comment');
+    if (stmts.length !== 1 || stmts[0]!.type !== 'return_statement') return false;
+    const value = stmts[0]!.namedChild(0);
+    if (!value) return false;
+    const kind = this.genidValue(value);
+    return kind === 'atomic_read' || kind === 'plain' || kind === 'read_once';
+  }
+
+  functionFacts(found: FoundFunction): FunctionFacts {
+    const { node: def, name } = found;
+    const facts: FunctionFacts = {
+      name,
+      file: this.file,
+      startLine: this.mapLine(def.startPosition.row + 1),
+      endLine: this.mapLine(def.endPosition.row + 1),
+      ...(found.nameFromText ? { nameFromText: true } : {}),
+      errorLines: [],
+      isAccessor: this.accessors.has(name) && this.isAccessorDef(def),
+      decls: this.declsIn(def, name),
+      reads: [],
+      stamps: [],
+      comparisons: [],
+      binds: [],
+      cmpxchgs: [],
+      bumps: [],
+      returns: [],
+      counters: [],
+      obsolete: [],
+      fnheUpdates: [],
+    };
+    const body = def.childForFieldName('body') ?? def;
+    const consumed = new Set<number>();
+    const returns: SyntaxNode[] = [];
+
+    for (const n of descendants(def)) {
+      if (n.type === 'ERROR' || n.isMissing) {
+        facts.errorLines.push(this.mapLine(n.startPosition.row + 1));
+        continue;
+      }
+      switch (n.type) {
+        case 'call_expression':
+          this.call(n, def, facts, consumed);
+          break;
+        case 'assignment_expression':
+          this.assignment(n, def, facts, consumed);
+          break;
+        case 'update_expression': {
+          const arg = n.childForFieldName('argument');
+          if (arg && this.isGlobalGenid(arg)) {
+            consumed.add(unwrap(arg).startIndex);
+            const op = n.child(0)?.type === '++' || n.child(0)?.text === '++' || n.text.endsWith('++') ? '++' : '--';
+            facts.bumps.push({ ...this.loc(n), ...this.cond(n, def), function: name, name: unwrap(arg).text, op, atomic: false });
+          }
+          break;
+        }
+        case 'binary_expression':
+          this.binary(n, def, facts);
+          break;
+        case 'return_statement':
+          returns.push(n);
+          break;
+        case 'identifier':
+          if (this.isGlobalGenid(n) && !consumed.has(n.startIndex) && !isDeclarator(n)) {
+            facts.reads.push({ ...this.loc(n), ...this.cond(n, def), function: name, via: 'plain', name: n.text });
+          }
+          break;
+        case 'field_identifier':
+          break;
+        default:
+          break;
+      }
+    }
+
+    // The genid block: the first `if` whose condition compares genids.
+    let block: SyntaxNode | undefined;
+    for (const n of descendants(body)) {
+      if (n.type !== 'if_statement') continue;
+      const c = conditionExpr(n);
+      if (c && this.comparesGenid(c)) {
+        block = n;
+        break;
+      }
+    }
+    if (block) {
+      const c = conditionExpr(block)!;
+      facts.genidBlock = { ...this.loc(block), text: oneLine(c.text), condition: oneLine(c.text), endLine: this.mapLine(block.endPosition.row + 1) };
+    }
+    if (DST_CHECK.test(name) || block) {
+      for (const r of returns) {
+        const value = r.namedChild(0);
+        const pc = this.cond(r, def);
+        let position: ReturnFact['position'] = 'no-genid-block';
+        if (block) {
+          if (r.startIndex < block.startIndex) position = 'before-genid-block';
+          else if (r.startIndex < block.endIndex) position = 'inside-genid-block';
+          else position = 'after-genid-block';
+        }
+        facts.returns.push({
+          ...this.loc(r),
+          ...pc,
+          function: name,
+          value: value ? oneLine(value.text) : '',
+          checksExpiry: EXPIRY.test(pc.condition) || (!!value && EXPIRY.test(value.text)),
+          position,
+        });
+      }
+    }
+    return facts;
+  }
+
+  comparesGenid(expr: SyntaxNode): boolean {
+    for (const n of descendants(expr)) {
+      if (n.type === 'binary_expression' && COMPARE_OPS.has(binaryOperator(n))) {
+        const l = n.childForFieldName('left');
+        const r = n.childForFieldName('right');
+        if ((l && this.genidValue(l)) || (r && this.genidValue(r))) return true;
+      }
+    }
+    return false;
+  }
+
+  call(n: SyntaxNode, def: SyntaxNode, facts: FunctionFacts, consumed: Set<number>): void {
+    const name = calleeName(n);
+    if (!name) return;
+    const args = callArgs(n);
+    const fn = facts.name;
+    const kind = this.genidValue(n);
+    if (kind === 'accessor' || kind === 'atomic_read' || kind === 'read_once') {
+      for (const a of args) {
+        const t = addressOf(a) ?? unwrap(a);
+        consumed.add(t.startIndex);
+      }
+      facts.reads.push({ ...this.loc(n), ...this.cond(n, def), function: fn, via: kind, name: kind === 'accessor' ? name : unwrap(addressOf(args[0]!) ?? args[0]!).text });
+      return;
+    }
+    if (ATOMIC_WRITE.test(name)) {
+      const target = args.map((a) => addressOf(a)).find((t) => t !== undefined);
+      if (target && this.isGlobalGenid(target)) {
+        consumed.add(target.startIndex);
+        facts.bumps.push({ ...this.loc(n), ...this.cond(n, def), function: fn, name: target.text, op: name, atomic: true });
+        return;
+      }
+      if (target && target.type === 'field_expression') {
+        const field = target.childForFieldName('field')?.text;
+        if (field === 'fnhe_genid' || field === 'rt_genid') {
+          facts.counters.push({ ...this.loc(n), ...this.cond(n, def), function: fn, counter: field, op: name === 'atomic_set' ? 'write' : 'bump', via: name });
+        }
+      }
+      return;
+    }
+    if (BIND_PEER.test(name)) {
+      const last = args[args.length - 1];
+      const create = last ? oneLine(last.text) : '';
+      const value = parseCreate(create);
+      facts.binds.push({
+        ...this.loc(n),
+        ...this.cond(n, def),
+        function: fn,
+        callee: name,
+        args: args.map((a) => oneLine(a.text)),
+        create,
+        ...(value !== undefined ? { createValue: value } : {}),
+      });
+      return;
+    }
+    if (CMPXCHG.test(name) && args[0]) {
+      const target = addressOf(args[0]);
+      const field = target?.type === 'field_expression' ? target.childForFieldName('field')?.text : undefined;
+      if (target && field === 'peer') {
+        const parent = n.parent;
+        let resultTest: string | undefined;
+        if (parent?.type === 'binary_expression' && COMPARE_OPS.has(binaryOperator(parent))) {
+          const other = same(parent.childForFieldName('left'), n) ? parent.childForFieldName('right') : parent.childForFieldName('left');
+          resultTest = `${binaryOperator(parent)} ${other ? oneLine(other.text) : ''}`.trim();
+        }
+        facts.cmpxchgs.push({
+          ...this.loc(n),
+          ...this.cond(n, def),
+          function: fn,
+          callee: name,
+          target: oneLine(target.text),
+          expected: args[1] ? oneLine(args[1].text) : '',
+          desired: args[2] ? oneLine(args[2].text) : '',
+          ...(resultTest ? { resultTest } : {}),
+        });
+      }
+      return;
+    }
+    if (name === 'fnhe_genid' || name === 'fnhe_genid_bump') {
+      facts.counters.push({ ...this.loc(n), ...this.cond(n, def), function: fn, counter: 'fnhe_genid', op: name === 'fnhe_genid' ? 'read' : 'bump', via: name });
+      return;
+    }
+    if (/^rt_genid_bump/.test(name) || name === 'rt_genid_ipv4' || name === 'rt_genid') {
+      facts.counters.push({ ...this.loc(n), ...this.cond(n, def), function: fn, counter: 'rt_genid', op: name.startsWith('rt_genid_bump') ? 'bump' : 'read', via: name });
+      return;
+    }
+    if (name === 'update_or_create_fnhe') {
+      facts.fnheUpdates.push({ ...this.loc(n), ...this.cond(n, def), function: fn, args: args.map((a) => oneLine(a.text)) });
+      return;
+    }
+    for (const a of args) {
+      const u = unwrap(a);
+      if (u.type === 'identifier' && /^DST_OBSOLETE_/.test(u.text)) {
+        facts.obsolete.push({ ...this.loc(n), ...this.cond(n, def), function: fn, constant: u.text, operator: 'arg', kind: 'arg' });
+      }
+    }
+  }
+
+  assignment(n: SyntaxNode, def: SyntaxNode, facts: FunctionFacts, consumed: Set<number>): void {
+    const left = n.childForFieldName('left');
+    const right = n.childForFieldName('right');
+    const op = n.childForFieldName('operator')?.text ?? '=';
+    if (!left || !right) return;
+    const l = unwrap(left);
+    const fn = facts.name;
+    if (this.isGlobalGenid(l)) {
+      consumed.add(l.startIndex);
+      facts.bumps.push({ ...this.loc(n), ...this.cond(n, def), function: fn, name: l.text, op, atomic: false });
+      return;
+    }
+    if (l.type === 'field_expression') {
+      const field = l.childForFieldName('field')?.text ?? '';
+      if (FIELD_GENID.test(field)) {
+        const rv = this.genidValue(right);
+        const r = unwrap(right);
+        const valueKind: StampFact['valueKind'] =
+          rv && rv !== 'field' ? 'genid-read' : r.type === 'number_literal' ? 'literal' : 'other';
+        facts.stamps.push({ ...this.loc(n), ...this.cond(n, def), function: fn, target: oneLine(left.text), operator: op, value: oneLine(right.text), valueKind });
+        return;
+      }
+      if (field === 'fnhe_genid') {
+        facts.counters.push({ ...this.loc(n), ...this.cond(n, def), function: fn, counter: 'fnhe_genid', op: 'write', via: op });
+        return;
+      }
+      if (field === 'obsolete') {
+        const r = unwrap(right);
+        if (r.type === 'identifier' && /^DST_OBSOLETE_/.test(r.text)) {
+          facts.obsolete.push({ ...this.loc(n), ...this.cond(n, def), function: fn, constant: r.text, operator: op, kind: 'set' });
+        }
+      }
+    }
+  }
+
+  binary(n: SyntaxNode, def: SyntaxNode, facts: FunctionFacts): void {
+    const op = binaryOperator(n);
+    if (!COMPARE_OPS.has(op)) return;
+    const left = n.childForFieldName('left');
+    const right = n.childForFieldName('right');
+    if (!left || !right) return;
+    const lk = this.genidValue(left);
+    const rk = this.genidValue(right);
+    if (lk || rk) {
+      facts.comparisons.push({
+        ...this.loc(n),
+        ...this.cond(n, def),
+        function: facts.name,
+        operator: op,
+        left: oneLine(left.text),
+        right: oneLine(right.text),
+        genidVsGenid: !!lk && !!rk,
+      });
+      return;
+    }
+    for (const side of [left, right]) {
+      const u = unwrap(side);
+      if (u.type === 'identifier' && /^DST_OBSOLETE_/.test(u.text)) {
+        facts.obsolete.push({ ...this.loc(n), ...this.cond(n, def), function: facts.name, constant: u.text, operator: op, kind: 'compare' });
+      }
+    }
+    const fieldOf = (s: SyntaxNode): string | undefined => {
+      const u = unwrap(s);
+      return u.type === 'field_expression' ? u.childForFieldName('field')?.text : undefined;
+    };
+    if (fieldOf(left) === 'fnhe_genid' || fieldOf(right) === 'fnhe_genid') {
+      facts.counters.push({ ...this.loc(n), ...this.cond(n, def), function: facts.name, counter: 'fnhe_genid', op: 'read', via: op });
+    }
+  }
+}
+
+function isDeclarator(n: SyntaxNode): boolean {
+  const p = n.parent;
+  if (!p) return false;
+  if (p.type === 'init_declarator' && same(p.childForFieldName('declarator'), n)) return true;
+  if (p.type === 'declaration') return true;
+  return false;
+}
+
+function parseCreate(text: string): number | undefined {
+  if (/^(0x[0-9a-f]+|\d+)[uUlL]*$/i.test(text)) return Number.parseInt(text, /^0x/i.test(text) ? 16 : 10);
+  if (text === 'true') return 1;
+  if (text === 'false') return 0;
+  return undefined;
+}
+
+/** Extracts the protocol facts of one C source (a whole file or a hunk fragment). */
+export function extractFacts(source: string, file: string, opts: ExtractOptions = {}): ProtocolFacts {
+  const tree: Tree = parseC(source);
+  return extractFactsFromTree(tree, source, file, opts);
+}
+
+export function extractFactsFromTree(tree: Tree, source: string, file: string, opts: ExtractOptions = {}): ProtocolFacts {
+  const mapLine = opts.mapLine ?? ((l: number) => l);
+  const ex = new Extractor(file, mapLine);
+  const root = tree.rootNode;
+
+  const globals = ex.declsIn(root);
+  for (const g of globals) ex.globals.add(g.name);
+  for (const a of opts.accessors ?? []) ex.accessors.add(a);
+
+  const found = findFunctions(root);
+  for (const f of found) if (ex.isAccessorDef(f.node)) ex.accessors.add(f.name);
+  const functions = found.map((f) => ex.functionFacts(f));
+
+  let errorNodes = 0;
+  let peerFieldUses = 0;
+  for (const n of descendants(root)) {
+    if (n.type === 'ERROR' || n.isMissing) errorNodes++;
+    else if (n.type === 'field_expression' && n.childForFieldName('field')?.text === 'peer' && n.child(1)?.text === '->') peerFieldUses++;
+  }
+  const fnheMentions = (source.match(FNHE_WORDS) ?? []).length;
+
+  const seen = new Set(found.map((f) => `${f.name}@${f.node.startPosition.row + 1}`));
+  const names = new Set(found.map((f) => f.name));
+  const unparsed: UnparsedFunction[] = [];
+  for (const t of textualDefinitions(source)) {
+    if (names.has(t.name) || seen.has(`${t.name}@${t.line}`)) continue;
+    unparsed.push({ name: t.name, file, line: mapLine(t.line), reason: 'definition inside a region tree-sitter could not parse (macro-heavy code); its facts are unknown' });
+  }
+
+  return { file, functions, globals, accessors: [...ex.accessors].sort(), unparsed, errorNodes, peerFieldUses, fnheMentions };
+}
+
+/** The facts of one function by name (the last definition wins, as in C with #ifdef variants). */
+export function functionFacts(facts: ProtocolFacts, name: string): FunctionFacts | undefined {
+  let hit: FunctionFacts | undefined;
+  for (const f of facts.functions) if (f.name === name) hit = f;
+  return hit;
+}
+
+/** Whether a function carries any fact of the mechanism (either era). */
+export function hasProtocolFacts(f: FunctionFacts): boolean {
+  return (
+    f.isAccessor ||
+    f.decls.length + f.reads.length + f.stamps.length + f.comparisons.length + f.binds.length + f.cmpxchgs.length + f.bumps.length > 0 ||
+    f.counters.length + f.obsolete.length + f.fnheUpdates.length > 0 ||
+    (DST_CHECK.test(f.name) && f.returns.length > 0)
+  );
+}
+
+/** Every fact of a kind across all functions. */
+export function allOf<K extends 'reads' | 'stamps' | 'comparisons' | 'binds' | 'cmpxchgs' | 'bumps' | 'returns' | 'counters' | 'obsolete' | 'fnheUpdates'>(
+  facts: ProtocolFacts,
+  kind: K,
+): FunctionFacts[K] {
+  return facts.functions.flatMap((f) => f[kind] as unknown[]) as FunctionFacts[K];
+}

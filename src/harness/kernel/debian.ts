@@ -1,0 +1,138 @@
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile, mkdtemp } from 'node:fs/promises';
+import path from 'node:path';
+import { $ } from 'zx';
+import { envMissing } from '../../core/errors.ts';
+import { debianKernelDir } from './cache.ts';
+import type { DebianPackage } from './types.ts';
+
+/** The marker written last into an unpacked kernel dir: its presence means the unpack completed. */
+export const MARKER = 'peerprop-kernel.json';
+
+export interface UnpackedDebianKernel {
+  pkg: DebianPackage;
+  root: string;
+  /** boot/vmlinuz-<release> */
+  vmlinuz: string;
+  release: string;
+  downloadMs?: number;
+  unpackMs?: number;
+  cached: boolean;
+}
+
+const q = $({ quiet: true, nothrow: true });
+
+async function haveTool(name: string): Promise<boolean> {
+  const r = await q`command -v ${name}`;
+  return r.exitCode === 0;
+}
+
+/**
+ * The real image package behind a metapackage (`apt-cache depends`), and its candidate
+ * version (`apt-cache policy`). Undefined when apt knows nothing (no apt, or lists not updated).
+ */
+export async function resolveDebianPackage(metapackage: string): Promise<DebianPackage | { error: string }> {
+  if (!(await haveTool('apt-cache'))) return { error: 'apt-cache not found (not a Debian system?)' };
+  const dep = await q`apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances ${metapackage}`;
+  const m = /^\s*Depends:\s*(linux-image-\S+)/m.exec(dep.stdout);
+  if (dep.exitCode !== 0 || !m) {
+    return { error: `apt-cache knows no ${metapackage} (run apt-get update, see scripts/setup.sh)` };
+  }
+  const name = m[1]!;
+  const pol = await q`apt-cache policy ${name}`;
+  const cand = /^\s*Candidate:\s*(\S+)/m.exec(pol.stdout);
+  if (pol.exitCode !== 0 || !cand || cand[1] === '(none)') {
+    return { error: `apt-cache has no candidate version of ${name} (run apt-get update)` };
+  }
+  return { metapackage, name, version: cand[1]! };
+}
+
+/** A completed unpack in the cache for this exact package version, if any. */
+export async function findCachedDebian(cacheRoot: string, pkg: DebianPackage): Promise<UnpackedDebianKernel | undefined> {
+  const root = debianKernelDir(cacheRoot, pkg.name, pkg.version);
+  return readMarker(root);
+}
+
+/** Newest completed unpack of any version of a metapackage's kernel (offline fallback). */
+export async function findAnyCachedDebian(cacheRoot: string, metapackage: string): Promise<UnpackedDebianKernel | undefined> {
+  const dir = path.join(cacheRoot, 'kernels');
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  const found: { k: UnpackedDebianKernel; mtime: number }[] = [];
+  for (const n of names) {
+    const k = await readMarker(path.join(dir, n));
+    if (k && k.pkg.metapackage === metapackage) found.push({ k, mtime: (await stat(path.join(dir, n, MARKER))).mtimeMs });
+  }
+  found.sort((a, b) => b.mtime - a.mtime);
+  return found[0]?.k;
+}
+
+async function readMarker(root: string): Promise<UnpackedDebianKernel | undefined> {
+  try {
+    const j = JSON.parse(await readFile(path.join(root, MARKER), 'utf8')) as { pkg: DebianPackage; release: string };
+    const vmlinuz = path.join(root, 'boot', `vmlinuz-${j.release}`);
+    await stat(vmlinuz);
+    return { pkg: j.pkg, root, vmlinuz, release: j.release, cached: true };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `apt-get download` the package into a scratch dir under the cache, `dpkg-deb -x` it, and
+ * rename the result into place (so an interrupted run never leaves a half-unpacked kernel).
+ * The .deb is deleted afterwards; nothing is installed.
+ */
+export async function downloadAndUnpack(cacheRoot: string, pkg: DebianPackage, log: (s: string) => void): Promise<UnpackedDebianKernel> {
+  for (const tool of ['apt-get', 'dpkg-deb']) {
+    if (!(await haveTool(tool))) throw envMissing(`${tool} not found: cannot fetch ${pkg.name} (install it or pass --kernel PATH)`);
+  }
+  const kernels = path.join(cacheRoot, 'kernels');
+  await mkdir(kernels, { recursive: true });
+  const scratch = await mkdtemp(path.join(kernels, '.tmp-'));
+  try {
+    log(`downloading ${pkg.name} ${pkg.version} from the Debian archive`);
+    const t0 = performance.now();
+    const dl = await $({ quiet: true, nothrow: true, cwd: scratch })`apt-get download ${`${pkg.name}=${pkg.version}`}`;
+    const downloadMs = performance.now() - t0;
+    const debs = (await readdir(scratch)).filter((f) => f.endsWith('.deb'));
+    if (dl.exitCode !== 0 || debs.length !== 1) {
+      const why = lastLine(dl.stderr) || `exit ${dl.exitCode}`;
+      throw envMissing(`apt-get download ${pkg.name}=${pkg.version} failed: ${why}`);
+    }
+    const unpackDir = path.join(scratch, 'root');
+    const t1 = performance.now();
+    const x = await q`dpkg-deb -x ${path.join(scratch, debs[0]!)} ${unpackDir}`;
+    const unpackMs = performance.now() - t1;
+    if (x.exitCode !== 0) throw envMissing(`dpkg-deb -x ${debs[0]} failed: ${lastLine(x.stderr) || `exit ${x.exitCode}`}`);
+    const release = await findRelease(unpackDir, pkg);
+    await writeFile(path.join(unpackDir, MARKER), JSON.stringify({ pkg, release }, null, 2) + '\n');
+    const root = debianKernelDir(cacheRoot, pkg.name, pkg.version);
+    await rm(root, { recursive: true, force: true });
+    await rename(unpackDir, root);
+    return { pkg, root, vmlinuz: path.join(root, 'boot', `vmlinuz-${release}`), release, downloadMs, unpackMs, cached: false };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The release is the suffix of boot/vmlinuz-<release>. */
+async function findRelease(root: string, pkg: DebianPackage): Promise<string> {
+  let files: string[] = [];
+  try {
+    files = await readdir(path.join(root, 'boot'));
+  } catch {
+    /* fall through */
+  }
+  const vm = files.find((f) => f.startsWith('vmlinuz-'));
+  if (!vm) throw envMissing(`${pkg.name} ${pkg.version} has no boot/vmlinuz-*: not a kernel image package`);
+  return vm.slice('vmlinuz-'.length);
+}
+
+function lastLine(s: string): string {
+  const lines = s.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? '';
+}

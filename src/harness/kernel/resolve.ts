@@ -1,0 +1,125 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { badInput, envMissing } from '../../core/errors.ts';
+import { log as coreLog } from '../../core/log.ts';
+import { defaultCacheDir, pathKernelDir } from './cache.ts';
+import { readBzImageHeader, releaseFromBanner, versionFromBanner } from './bzimage.ts';
+import { downloadAndUnpack, findAnyCachedDebian, findCachedDebian, resolveDebianPackage, type UnpackedDebianKernel } from './debian.ts';
+import { findModulesDir, findTunModule, isFile } from './modules.ts';
+import type { BtfSource, KernelInfo, KernelSpec, ResolveKernelOptions } from './types.ts';
+
+/** The Debian kernels `--kernel` knows by name, and the metapackage each one follows. */
+export const DEBIAN_KERNELS: Record<string, { metapackage: string; what: string }> = {
+  debian: { metapackage: 'linux-image-cloud-amd64', what: 'Debian 12 cloud kernel (6.1)' },
+  'debian-6.12': { metapackage: 'linux-image-6.12-cloud-amd64', what: 'Debian 12 cloud kernel 6.12' },
+};
+
+/**
+ * Finds (or fetches) a kernel. Named Debian kernels come from the cache when this exact
+ * package version is already unpacked there, else apt-get download + dpkg-deb -x.
+ * A path is a user's bzImage/vmlinuz, read in place (never modified).
+ * Errors: badInput (exit 2) for a path that is not a kernel image; envMissing (exit 3) for
+ * missing apt/dpkg/network/package.
+ */
+export async function resolveKernel(spec: KernelSpec, opts: ResolveKernelOptions = {}): Promise<KernelInfo> {
+  const cacheRoot = opts.cacheDir ?? defaultCacheDir();
+  const log = opts.log ?? ((s: string) => coreLog.info(s));
+  const named = DEBIAN_KERNELS[spec];
+  if (named) return resolveDebian(spec, named.metapackage, cacheRoot, opts, log);
+  return resolvePath(spec, cacheRoot, opts);
+}
+
+async function resolveDebian(
+  spec: string,
+  metapackage: string,
+  cacheRoot: string,
+  opts: ResolveKernelOptions,
+  log: (s: string) => void,
+): Promise<KernelInfo> {
+  let unpacked: UnpackedDebianKernel | undefined;
+  const pkg = opts.offline ? { error: 'offline' } : await resolveDebianPackage(metapackage);
+  if ('error' in pkg) {
+    // No apt (or lists not updated): a previously unpacked copy still does.
+    unpacked = await findAnyCachedDebian(cacheRoot, metapackage);
+    if (!unpacked) throw envMissing(`cannot get ${metapackage}: ${pkg.error}; no cached copy in ${path.join(cacheRoot, 'kernels')}`);
+    log(`${pkg.error}; using cached ${unpacked.pkg.name} ${unpacked.pkg.version}`);
+  } else {
+    unpacked = (await findCachedDebian(cacheRoot, pkg)) ?? (await downloadAndUnpack(cacheRoot, pkg, log));
+  }
+  const hdr = await readBzImageHeader(unpacked.vmlinuz);
+  if (!hdr) throw envMissing(`${unpacked.vmlinuz}: not a bzImage (damaged cache? delete ${unpacked.root})`);
+  const banner = hdr.versionString ?? unpacked.release;
+  const modulesDir = await findModulesDir(unpacked.root, unpacked.release);
+  const config = path.join(unpacked.root, 'boot', `config-${unpacked.release}`);
+  const info: KernelInfo = {
+    spec,
+    origin: 'debian',
+    package: unpacked.pkg,
+    release: unpacked.release,
+    banner,
+    version: versionFromBanner(banner),
+    vmlinuz: unpacked.vmlinuz,
+    root: unpacked.root,
+    modulesDir,
+    tunModule: modulesDir ? await findTunModule(modulesDir) : undefined,
+    config: (await isFile(config)) ? config : undefined,
+    btf: { kind: 'bzimage', image: unpacked.vmlinuz },
+    workDir: unpacked.root,
+  };
+  log(`kernel: ${describeKernel(info)}${unpacked.cached ? ' (cached)' : ''}`);
+  return info;
+}
+
+async function resolvePath(spec: string, cacheRoot: string, opts: ResolveKernelOptions): Promise<KernelInfo> {
+  const image = path.resolve(spec);
+  let st;
+  try {
+    st = await stat(image);
+  } catch {
+    throw badInput(`no such kernel image (expected debian, debian-6.12 or a bzImage path)`, { file: spec });
+  }
+  if (!st.isFile()) throw badInput(`not a file: expected a bzImage/vmlinuz`, { file: spec });
+  const hdr = await readBzImageHeader(image);
+  if (!hdr) throw badInput(`not a bzImage (no x86 boot setup header); pass the bzImage, not vmlinux`, { file: spec });
+  const banner = hdr.versionString ?? 'unknown';
+  const release = releaseFromBanner(banner);
+
+  // Where a self-built tree or an installed kernel keeps its companions.
+  const tree = path.basename(image) === 'bzImage' && path.basename(path.dirname(path.dirname(image))) === 'x86'
+    ? path.resolve(image, '../../../..')
+    : undefined;
+  const bootDir = path.dirname(image);
+  let modulesDir = opts.modulesDir ? path.resolve(opts.modulesDir) : undefined;
+  if (!modulesDir && tree) modulesDir = tree;
+  if (!modulesDir && (await isFile(path.join('/lib/modules', release, 'modules.dep')))) modulesDir = path.join('/lib/modules', release);
+  let config: string | undefined;
+  for (const c of [tree && path.join(tree, '.config'), path.join(bootDir, `config-${release}`)]) {
+    if (c && (await isFile(c))) {
+      config = c;
+      break;
+    }
+  }
+  let btf: BtfSource = { kind: 'bzimage', image };
+  const vmlinux = opts.vmlinux ? path.resolve(opts.vmlinux) : tree && (await isFile(path.join(tree, 'vmlinux'))) ? path.join(tree, 'vmlinux') : undefined;
+  if (opts.vmlinux && !(await isFile(vmlinux!))) throw badInput('no such vmlinux', { file: opts.vmlinux });
+  if (vmlinux) btf = { kind: 'vmlinux', path: vmlinux };
+  return {
+    spec,
+    origin: 'path',
+    release,
+    banner,
+    version: versionFromBanner(banner),
+    vmlinuz: image,
+    modulesDir,
+    tunModule: modulesDir ? await findTunModule(modulesDir) : undefined,
+    config,
+    btf,
+    workDir: pathKernelDir(cacheRoot, image, st.size, st.mtimeMs),
+  };
+}
+
+/** One line saying which kernel this is: what `conform` prints before booting. */
+export function describeKernel(k: KernelInfo): string {
+  if (k.package) return `Debian ${k.package.name} ${k.package.version} (${k.release})`;
+  return `${k.vmlinuz} (${k.release})`;
+}

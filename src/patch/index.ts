@@ -1,0 +1,18 @@
+/**
+ * The patch reader's public API (DESIGN.md "patch/"): read a patch as it really arrives,
+ * diagnose and repair its damage, and apply it safely in memory or to a tree.
+ */
+export type {
+  PatchSet,
+  PatchCommit,
+  FilePatch,
+  Hunk,
+  HunkLine,
+  HunkLineKind,
+  PatchDiagnostic,
+  AppliedFile,
+} from './types.ts';
+export { readPatch, readPatchFile, allFilePatches, requireDiff, type ReadPatchFileOptions } from './read.ts';
+export { applyFilePatch, PatchApplyError, type ApplyOptions } from './apply.ts';
+export { applyToTree, applyToFile, resolveInTree, type TreeApplyOptions } from './tree.ts';
+export { hunkImages, type HunkImage, type ImageFragment } from './images.ts';

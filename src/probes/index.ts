@@ -1,0 +1,21 @@
+/**
+ * Probe generation: from the era's protocol facts and the kernel's own types, the kprobe_events
+ * definitions (richest syntax the kernel accepts), the same as bpftrace, the probe map for the
+ * trace reader, and the one-pass kallsyms check for the guest.
+ *
+ *   const set = await generateProbes(kernel, { era: 'fnhe' });   // ProbeSet
+ *   set.kallsyms.script        // sh/awk run once in the guest: prints "@@SYM want name" lines, then "@@SYM_END"
+ *   const final = resolveAgainstKallsyms(set, guestOutput);       // ResolvedProbeSet: what to register
+ *   renderKprobeEvents(final)  // lines for /sys/kernel/tracing/kprobe_events (with # comments)
+ *   renderBpftrace(set)        // a bpftrace script
+ */
+export type {
+  ProbeFormat, ProbeSyntax, ProbeField, ProbeDef, FunctionCoverage, ProbeMapEntry, KallsymsCheck,
+  ProbeSet, GenerateOptions, ResolvedProbeSet,
+} from './types.ts';
+export { generateProbes, generateProbesFromTypes, defaultEra, defaultSyntax } from './generate.ts';
+export { ERA_FACTS, type WantedFunction } from './facts.ts';
+export { resolveAgainstKallsyms, parseKallsymsAnswer } from './kallsyms.ts';
+export { renderKprobeEvents, renderProbeHeader } from './kprobe.ts';
+export { renderBpftrace } from './bpftrace.ts';
+export { renderProbes } from './render.ts';

@@ -1,0 +1,129 @@
+/**
+ * The probe generator's output: everything the harness needs to register probes in a guest,
+ * everything a user needs to read them, and the map that turns their trace lines into
+ * canonical events (src/trace/events.ts) without a hand-written map.
+ */
+import type { Era } from '../model/types.ts';
+import type { EventKind, CanonicalEvent } from '../trace/events.ts';
+
+export type ProbeFormat = 'kprobe' | 'bpftrace' | 'json';
+
+/**
+ * What a kernel's kprobe_events accepts (../shared/reference/qemu-kernels.md, "Probe syntax by kernel").
+ * 'regs': registers, $argN on p:, +off(%reg) derefs, bitfields, r: with $retval (6.1 and older; 3.x lacks x32/`0x`).
+ * 'btf':  additionally BTF argument names, a->b.c fields, $argN on r:, f: fprobes (6.10+ with BTF; 6.12).
+ */
+export type ProbeSyntax = 'regs' | 'btf';
+
+/** One fetched field of a probe. */
+export interface ProbeField {
+  /** Field name as it appears in the trace line (`rt_genid=...`). */
+  name: string;
+  /** The fetch expression in kprobe_events syntax (`+0x70(%di)`, `rt->rt_genid`, `$retval`). */
+  fetch: string;
+  /** kprobe type (`x64`, `u32`, `s32`, `s16`, `b31@1/32`, `x32`); empty = kernel default. */
+  type: string;
+  /** The same field as a bpftrace expression (undefined when bpftrace cannot express it). */
+  bpftrace?: string;
+  /** How the trace prints it: hex pointer, ipv4 (network order u32), signed/unsigned decimal. */
+  as: 'pointer' | 'ipv4' | 'int' | 'hex';
+}
+
+export interface ProbeDef {
+  /** Event name (without group), unique in the set: `dst_check`, `dst_check_ret`. */
+  event: string;
+  /** Trace event group (`rtg`). */
+  group: string;
+  /** p: kprobe entry, r: kretprobe, f: fprobe entry, fret: fprobe exit. */
+  type: 'p' | 'r' | 'f' | 'fret';
+  /** Probed symbol (a kallsyms name; compiler clones such as `rt_set_nexthop.constprop.0` are resolved in the guest). */
+  symbol: string;
+  /** The function as the facts name it (`rt_set_nexthop` for a clone). */
+  function: string;
+  fields: ProbeField[];
+  /** The kprobe_events line (`p:rtg/dst_check ipv4_dst_check dst=%di:x64 ...`). */
+  line: string;
+  /**
+   * A more conservative line with the SAME event name and field names (register/offset fetches
+   * instead of BTF names, p:/r: instead of f:), for the guest to try if the kernel refuses `line`.
+   */
+  fallback?: string;
+  /** Why this probe exists, in one phrase (printed as a comment). */
+  why: string;
+  /** Which canonical event this probe's hits become (undefined: context only, e.g. icmp_unreach). */
+  kind?: EventKind;
+}
+
+/** For each function the era's facts want observed: how it is observed. */
+export interface FunctionCoverage {
+  function: string;
+  /** The protocol role: 'check', 'stamp', 'bump', 'compare', 'learn', 'flush', 'create', 'context'. */
+  role: string;
+  /**
+   * probed: a probe sits on it. via-caller: inlined/absent, observed through `via`.
+   * not-observable: nothing sees it (reason says why). unresolved: depends on the guest's kallsyms.
+   */
+  status: 'probed' | 'via-caller' | 'not-observable' | 'unresolved';
+  /** Events that observe it (its own, or its callers'). */
+  probes: string[];
+  /** For via-caller: the functions whose probes observe it. */
+  via?: string[];
+  reason: string;
+}
+
+/**
+ * Probe map entry: how one probe event turns into a canonical event.
+ * (Mirrors src/trace/probemap.ts; see toProbeMap() in src/probes/probemap.ts for the exact H4 form.)
+ */
+export interface ProbeMapEntry {
+  event: string;
+  kind: EventKind;
+  /** Trace field name -> canonical field, with how to decode it. */
+  fields: Record<string, { to: keyof CanonicalEvent; as: ProbeField['as'] }>;
+  /** Fixed canonical fields (e.g. counter: 'rt' for a flush). */
+  set?: Partial<CanonicalEvent>;
+}
+
+/** The one-pass guest-side symbol check. */
+export interface KallsymsCheck {
+  /** Symbols wanted (base names; clones `name.constprop.N`/`name.isra.N` count as the base). */
+  symbols: string[];
+  /**
+   * A POSIX sh snippet (busybox awk) that reads /proc/kallsyms once and prints one line per
+   * wanted symbol found: `@@SYM <wanted> <kallsyms-name>`, then `@@SYM_END`.
+   */
+  script: string;
+}
+
+export interface ProbeSet {
+  kernel: { release: string; banner: string; btf: string; version: [number, number, number] };
+  era: Era;
+  syntax: ProbeSyntax;
+  /** Trace event group of every probe. */
+  group: string;
+  probes: ProbeDef[];
+  coverage: FunctionCoverage[];
+  /** Functions the kernel inlined (no BTF FUNC / known inlined), with their observing callers. */
+  inlined: { function: string; via: string[] }[];
+  probeMap: ProbeMapEntry[];
+  kallsyms: KallsymsCheck;
+  /** Notes for the header comment (missing offsets, clones ...). */
+  notes: string[];
+}
+
+export interface GenerateOptions {
+  /** Default: from the kernel version (>= 3.6 fnhe; 2.6.39..3.5 pmtu-redirect). */
+  era?: Era;
+  /** Default: 'btf' when the kernel is >= 6.10 and has BTF, else 'regs'. */
+  syntax?: ProbeSyntax;
+  /** Trace event group; default 'rtg'. */
+  group?: string;
+  /** Also probe these noisy functions (e.g. 'dst_release'); default none. */
+  extra?: string[];
+}
+
+/** The set actually registered after the guest's kallsyms answer. */
+export interface ResolvedProbeSet extends ProbeSet {
+  /** Probes whose symbol the guest lacks (dropped). */
+  dropped: { event: string; symbol: string; reason: string }[];
+}

@@ -1,0 +1,485 @@
+/**
+ * A probe map compiled into per-probe plans, and the Emitter that turns parsed probe lines into
+ * canonical events: argument extraction by precomputed `name=` keys, rule matching on the caller
+ * symbol and conditions, entry/return pairing per task, `within` and `context` lookups.
+ */
+import type { CanonicalEvent, EventKind } from './events.ts';
+import type { ConditionOp, FieldSourceSpec, Ipv4Order, MappableField, ProbeMap, Radix } from './probemap.ts';
+import { FIELD_TYPES } from './probemap.ts';
+import {
+  decodeIpv4, decodeNumber, decodePointer, decodeString, decodeU32, internString, isErrPtr,
+} from './decode.ts';
+import { symbolName, isUnknownCaller, type ParsedLine } from './lineparse.ts';
+
+/**
+ * A canonical event with every field declared, so all events share one object shape (fast for
+ * the reader and for whoever consumes them). Unobserved fields are undefined.
+ */
+export class Ev implements CanonicalEvent {
+  kind: EventKind;
+  file: string;
+  line: number;
+  ts: number | undefined = undefined;
+  cpu: number | undefined = undefined;
+  task: string | undefined = undefined;
+  pid: number | undefined = undefined;
+  probe: string | undefined = undefined;
+  caller: string | undefined = undefined;
+  rt: string | undefined = undefined;
+  daddr: string | undefined = undefined;
+  peer: string | undefined = undefined;
+  peerBefore: string | undefined = undefined;
+  create: number | undefined = undefined;
+  rtGenid: number | undefined = undefined;
+  genid: number | undefined = undefined;
+  ret: string | undefined = undefined;
+  old: number | undefined = undefined;
+  new: number | undefined = undefined;
+  mtu: number | undefined = undefined;
+  gateway: string | undefined = undefined;
+  oldGateway: string | undefined = undefined;
+  rtGateway: string | undefined = undefined;
+  rtMtu: number | undefined = undefined;
+  flags: number | undefined = undefined;
+  obsolete: number | undefined = undefined;
+  net: string | undefined = undefined;
+  fnheGenid: number | undefined = undefined;
+  exceptionGenid: number | undefined = undefined;
+  counter: 'peer' | 'rt' | 'fnhe' | undefined = undefined;
+  text: string | undefined = undefined;
+  fnhe: string | undefined = undefined;
+  dev: string | undefined = undefined;
+  oldMtu: number | undefined = undefined;
+  constructor(kind: EventKind, file: string, line: number) {
+    this.kind = kind;
+    this.file = file;
+    this.line = line;
+  }
+}
+
+const enum Src { Self, Entry, Within, Context, Caller, Func, Text }
+
+interface FieldGetter {
+  src: Src;
+  /** Slot in the owning plan's values (self/entry/within/context). */
+  slot: number;
+  /** within/context: the probe whose values are read. */
+  probe: string;
+}
+
+interface CompiledField extends FieldGetter {
+  field: MappableField;
+  type: (typeof FIELD_TYPES)[MappableField];
+  radix: Radix;
+  ipv4: Ipv4Order;
+}
+
+interface CompiledCond extends FieldGetter {
+  op: ConditionOp;
+  to: number | string | undefined;
+  radix: Radix;
+}
+
+interface CompiledEmit {
+  kind: EventKind;
+  atEntry: boolean;
+  set: [MappableField, string | number][];
+  fields: CompiledField[];
+}
+
+interface CompiledRule {
+  callers: Set<string> | undefined;
+  anyKnownCaller: boolean;
+  unknownCaller: boolean;
+  callerNot: Set<string> | undefined;
+  conds: CompiledCond[];
+  emits: CompiledEmit[];
+}
+
+export interface ProbePlan {
+  name: string;
+  keys: string[];
+  nargs: number;
+  argIndex: Map<string, number>;
+  rules: CompiledRule[];
+  ignored: boolean;
+  /** This probe opens a call others pair with (pending entry). */
+  isEntry: boolean;
+  /** This probe closes calls of that entry probe. */
+  returnOf: string | undefined;
+  /** Entry probes whose open call this probe is remembered in. */
+  withinOf: string[];
+  /** Rules need the caller symbol. */
+  needsCaller: boolean;
+  /** Lines seen. */
+  hits: number;
+}
+
+interface PendingCall {
+  vals: (string | undefined)[];
+  line: number;
+  ts: number;
+  within: Map<string, (string | undefined)[]> | undefined;
+}
+
+export interface CompiledMap {
+  map: ProbeMap;
+  plans: Map<string, ProbePlan>;
+  /** `func|entry` / `func|return` → plan, for rules matched by function. */
+  funcPlans: Map<string, ProbePlan>;
+  markers: Set<string>;
+  stripSuffixes: boolean;
+}
+
+function parseSource(spec: FieldSourceSpec): { src: Src; probe: string; arg: string } {
+  const s = typeof spec === 'string' ? spec : spec.from;
+  if (s === '$caller') return { src: Src.Caller, probe: '', arg: '' };
+  if (s === '$func') return { src: Src.Func, probe: '', arg: '' };
+  if (s === '$text') return { src: Src.Text, probe: '', arg: '' };
+  if (s.startsWith('entry.')) return { src: Src.Entry, probe: '', arg: s.slice(6) };
+  if (s.startsWith('within.') || s.startsWith('context.')) {
+    const kind = s.startsWith('within.') ? Src.Within : Src.Context;
+    const rest = s.slice(kind === Src.Within ? 7 : 8);
+    const dot = rest.lastIndexOf('.');
+    return { src: kind, probe: rest.slice(0, dot), arg: rest.slice(dot + 1) };
+  }
+  return { src: Src.Self, probe: '', arg: s };
+}
+
+export const BUILTIN_MARKERS = ['tracing_mark_write', 'print', '0'];
+
+/** Compile a validated map. */
+export function compileMap(map: ProbeMap): CompiledMap {
+  const radix = map.radix ?? 'auto';
+  const ipv4 = map.ipv4 ?? 'le';
+  const plans = new Map<string, ProbePlan>();
+  const funcPlans = new Map<string, ProbePlan>();
+  const plan = (name: string): ProbePlan => {
+    let p = plans.get(name);
+    if (!p) {
+      p = {
+        name, keys: [], nargs: 0, argIndex: new Map(), rules: [], ignored: false, isEntry: false,
+        returnOf: undefined, withinOf: [], needsCaller: false, hits: 0,
+      };
+      plans.set(name, p);
+    }
+    return p;
+  };
+  const slotOf = (p: ProbePlan, arg: string): number => {
+    let i = p.argIndex.get(arg);
+    if (i === undefined) {
+      i = p.nargs++;
+      p.argIndex.set(arg, i);
+      p.keys.push(arg + '=');
+    }
+    return i;
+  };
+  for (const pair of map.pairs ?? []) {
+    plan(pair.entry).isEntry = true;
+    for (const r of pair.return) plan(r).returnOf ??= pair.entry;
+    for (const w of pair.within ?? []) plan(w).withinOf.push(pair.entry);
+  }
+  for (const name of map.ignore ?? []) plan(name).ignored = true;
+
+  for (const rule of map.rules) {
+    let p: ProbePlan;
+    if (rule.probe !== undefined) p = plan(rule.probe);
+    else {
+      const key = `${rule.func}|${rule.type}`;
+      let fp = funcPlans.get(key);
+      if (!fp) {
+        fp = {
+          name: rule.func!, keys: [], nargs: 0, argIndex: new Map(), rules: [], ignored: false,
+          isEntry: false, returnOf: undefined, withinOf: [], needsCaller: false, hits: 0,
+        };
+        funcPlans.set(key, fp);
+      }
+      p = fp;
+    }
+    const getter = (spec: FieldSourceSpec): FieldGetter => {
+      const s = parseSource(spec);
+      let slot = -1;
+      if (s.src === Src.Self) slot = slotOf(p, s.arg);
+      else if (s.src === Src.Entry) slot = p.returnOf ? slotOf(plan(p.returnOf), s.arg) : -1;
+      else if (s.src === Src.Within || s.src === Src.Context) slot = slotOf(plan(s.probe), s.arg);
+      return { src: s.src, slot, probe: s.probe };
+    };
+    const callers = rule.caller?.filter((c) => c !== '*' && c !== '?');
+    const compiled: CompiledRule = {
+      callers: callers && callers.length ? new Set(callers) : undefined,
+      anyKnownCaller: rule.caller?.includes('*') ?? false,
+      unknownCaller: rule.caller?.includes('?') ?? false,
+      callerNot: rule.callerNot ? new Set(rule.callerNot) : undefined,
+      conds: (rule.when ?? []).map((c) => ({ ...getter(c.value), op: c.op, to: c.to, radix })),
+      emits: rule.emit.map((e) => ({
+        kind: e.kind,
+        atEntry: e.at === 'entry',
+        set: Object.entries(e.set ?? {}) as [MappableField, string | number][],
+        fields: Object.entries(e.fields ?? {}).map(([f, spec]) => {
+          const field = f as MappableField;
+          const sp = spec as FieldSourceSpec;
+          return {
+            ...getter(sp),
+            field,
+            type: FIELD_TYPES[field],
+            radix: (typeof sp === 'object' && sp.radix) || radix,
+            ipv4: (typeof sp === 'object' && sp.ipv4) || ipv4,
+          };
+        }),
+      })),
+    };
+    if (rule.caller || rule.callerNot) p.needsCaller = true;
+    p.rules.push(compiled);
+  }
+  const markers = new Set([...BUILTIN_MARKERS, ...(map.markers ?? [])]);
+  for (const m of markers) plans.delete(m);
+  return { map, plans, funcPlans, markers, stripSuffixes: map.stripCallerSuffixes ?? true };
+}
+
+/** What the emitter did with one probe line. */
+export enum Outcome { Emitted, Paired, Ignored, Unmatched, Filtered }
+
+const MAX_STACK = 64;
+const MAX_TASKS = 1 << 15;
+
+/**
+ * Stateful: keeps the open calls per entry probe and task. One per trace file.
+ */
+export class Emitter {
+  private readonly pending = new Map<string, Map<number, PendingCall[]>>();
+  unpairedReturns = 0;
+  /** `probe <- caller` of unmatched lines. */
+  readonly unmatched = new Map<string, number>();
+  private vals: (string | undefined)[] = [];
+
+  constructor(readonly cm: CompiledMap, readonly file: string) {}
+
+  /** Forget open calls (after a gap: their returns may be lost). */
+  reset(): void {
+    this.pending.clear();
+  }
+
+  /**
+   * Handle one parsed probe line. Pushes events to `out`. `s` is the line text, `pl` its parse.
+   */
+  handle(s: string, lineNo: number, pl: ParsedLine, p: ProbePlan, out: CanonicalEvent[]): Outcome {
+    p.hits++;
+    // 1. Args this plan needs.
+    const n = p.nargs;
+    let vals = this.vals;
+    if (vals.length < n) vals = this.vals = new Array(n);
+    for (let i = 0; i < n; i++) vals[i] = undefined;
+    if (n > 0) extractArgs(s, pl.args, p.keys, vals);
+    const taskKey = pl.pid > 0 ? pl.pid : -1 - (pl.cpu < 0 ? 0 : pl.cpu);
+    // 2. Caller (return probes).
+    let callerText: string | undefined;
+    let callerSym: string | undefined;
+    let unknownCaller = false;
+    if (pl.arrow !== -1) {
+      const raw = s.slice(pl.symStart, pl.arrow);
+      if (isUnknownCaller(raw)) unknownCaller = true;
+      else {
+        const slash = raw.lastIndexOf('/');
+        callerText = internString(slash > 0 ? raw.slice(0, slash) : raw);
+        if (p.needsCaller) callerSym = symbolName(callerText, this.cm.stripSuffixes);
+      }
+    }
+    // 3. Pairing.
+    let call: PendingCall | undefined;
+    if (p.returnOf !== undefined) {
+      const stack = this.pending.get(p.returnOf)?.get(taskKey);
+      if (stack && stack.length) {
+        // A return with an unknown caller is a duplicate return probe: it reads the call, the
+        // return that names its caller closes it.
+        call = unknownCaller ? stack[stack.length - 1] : stack.pop();
+      } else if (!unknownCaller) this.unpairedReturns++;
+    }
+    if (p.withinOf.length) {
+      for (const e of p.withinOf) {
+        const stack = this.pending.get(e)?.get(taskKey);
+        const top = stack && stack[stack.length - 1];
+        if (top) (top.within ??= new Map()).set(p.name, vals.slice(0, n));
+      }
+    }
+    if (p.isEntry) {
+      let byTask = this.pending.get(p.name);
+      if (!byTask) this.pending.set(p.name, (byTask = new Map()));
+      let stack = byTask.get(taskKey);
+      if (!stack) {
+        if (byTask.size >= MAX_TASKS) byTask.clear();
+        byTask.set(taskKey, (stack = []));
+      }
+      if (stack.length >= MAX_STACK) stack.shift();
+      stack.push({ vals: vals.slice(0, n), line: lineNo, ts: pl.ts, within: undefined });
+    }
+    // 4. Rules.
+    const rules = p.rules;
+    if (rules.length === 0) return p.ignored ? Outcome.Ignored : Outcome.Paired;
+    let filtered = false;
+    for (let r = 0; r < rules.length; r++) {
+      const rule = rules[r]!;
+      if (rule.callerNot && callerSym !== undefined && rule.callerNot.has(callerSym)) continue;
+      if (rule.callers || rule.anyKnownCaller || rule.unknownCaller) {
+        const ok = unknownCaller
+          ? rule.unknownCaller
+          : callerSym !== undefined && (rule.anyKnownCaller || (rule.callers !== undefined && rule.callers.has(callerSym)));
+        if (!ok) continue;
+      }
+      let pass = true;
+      for (const c of rule.conds) {
+        if (!this.condition(c, vals, call, taskKey, s, pl, callerText)) {
+          pass = false;
+          break;
+        }
+      }
+      if (!pass) {
+        filtered = true;
+        continue;
+      }
+      if (rule.emits.length === 0) return Outcome.Ignored;
+      for (const e of rule.emits) {
+        const at = e.atEntry && call ? call : undefined;
+        const ev = new Ev(e.kind, this.file, at ? at.line : lineNo);
+        const ts = at ? at.ts : pl.ts;
+        if (ts === ts) ev.ts = ts;
+        if (pl.cpu >= 0) ev.cpu = pl.cpu;
+        if (pl.task !== '') ev.task = internString(pl.task);
+        if (pl.pid >= 0) ev.pid = pl.pid;
+        ev.probe = p.name;
+        ev.caller = callerText;
+        const rec = ev as unknown as Record<string, unknown>;
+        for (const [f, v] of e.set) rec[f] = v;
+        for (const f of e.fields) {
+          const raw = this.value(f, vals, call, taskKey, s, pl, callerText);
+          if (raw === undefined) continue;
+          const v = decodeField(raw, f);
+          if (v !== undefined) rec[f.field] = v;
+        }
+        out.push(ev);
+      }
+      return Outcome.Emitted;
+    }
+    if (filtered) return Outcome.Filtered;
+    const key = callerSym !== undefined ? `${p.name} <- ${callerSym}` : unknownCaller ? `${p.name} <- [unknown]` : p.name;
+    this.unmatched.set(key, (this.unmatched.get(key) ?? 0) + 1);
+    return Outcome.Unmatched;
+  }
+
+  private value(
+    g: FieldGetter, vals: (string | undefined)[], call: PendingCall | undefined, taskKey: number,
+    s: string, pl: ParsedLine, callerText: string | undefined,
+  ): string | undefined {
+    switch (g.src) {
+      case Src.Self:
+        return vals[g.slot];
+      case Src.Entry:
+        return call ? call.vals[g.slot] : undefined;
+      case Src.Within:
+        return call?.within?.get(g.probe)?.[g.slot];
+      case Src.Context: {
+        const stack = this.pending.get(g.probe)?.get(taskKey);
+        return stack && stack.length ? stack[stack.length - 1]!.vals[g.slot] : undefined;
+      }
+      case Src.Caller:
+        return callerText;
+      case Src.Func:
+        return pl.symStart === -1 ? undefined : symbolName(s.slice(pl.arrow !== -1 ? pl.arrow + 4 : pl.symStart, pl.symEnd), false);
+      case Src.Text:
+        return s.slice(pl.body);
+    }
+  }
+
+  private condition(
+    c: CompiledCond, vals: (string | undefined)[], call: PendingCall | undefined, taskKey: number,
+    s: string, pl: ParsedLine, callerText: string | undefined,
+  ): boolean {
+    const raw = this.value(c, vals, call, taskKey, s, pl, callerText);
+    switch (c.op) {
+      case 'present':
+        return raw !== undefined;
+      case 'absent':
+        return raw === undefined;
+      default:
+        break;
+    }
+    if (raw === undefined) return false;
+    switch (c.op) {
+      case 'zero':
+      case 'nonzero': {
+        const ptr = decodePointer(raw, c.radix);
+        const zero = ptr === '0x0';
+        return c.op === 'zero' ? zero : ptr !== undefined && !zero;
+      }
+      case 'errptr':
+      case 'noterrptr': {
+        const ptr = decodePointer(raw, c.radix);
+        const err = ptr !== undefined && isErrPtr(ptr);
+        return c.op === 'errptr' ? err : !err;
+      }
+      case 'eq':
+      case 'ne': {
+        let eq: boolean;
+        if (typeof c.to === 'number') eq = decodeNumber(raw, c.radix) === c.to;
+        else eq = decodeString(raw) === c.to;
+        return c.op === 'eq' ? eq : !eq;
+      }
+      default:
+        return false;
+    }
+  }
+}
+
+function decodeField(raw: string, f: CompiledField): string | number | undefined {
+  switch (f.type) {
+    case 'pointer':
+      return decodePointer(raw, f.radix);
+    case 'ipv4':
+      return decodeIpv4(raw, f.radix, f.ipv4);
+    case 'u32':
+      return decodeU32(raw, f.radix);
+    case 'number':
+      return decodeNumber(raw, f.radix);
+    case 'string':
+      return decodeString(raw);
+  }
+}
+
+/**
+ * Walk `name=value` tokens from `from`, storing the raw values of the wanted names
+ * (`keys[i]` = "name=") into vals[i]. Quoted values (`name="a b"`) keep their quotes.
+ */
+export function extractArgs(s: string, from: number, keys: string[], vals: (string | undefined)[]): void {
+  const len = s.length;
+  const nk = keys.length;
+  let pos = from;
+  let found = 0;
+  while (pos < len && found < nk) {
+    while (pos < len && s.charCodeAt(pos) === 32) pos++;
+    const eq = s.indexOf('=', pos);
+    if (eq === -1) return;
+    let vend: number;
+    if (s.charCodeAt(eq + 1) === 34 /* " */) {
+      const q = s.indexOf('"', eq + 2);
+      vend = q === -1 ? len : q + 1;
+    } else {
+      vend = s.indexOf(' ', eq + 1);
+      if (vend === -1) vend = len;
+    }
+    // A token without '=' before the next space is not an arg: skip it.
+    const sp = s.indexOf(' ', pos);
+    if (sp !== -1 && sp < eq) {
+      pos = sp + 1;
+      continue;
+    }
+    const nameLen = eq - pos + 1;
+    for (let k = 0; k < nk; k++) {
+      const key = keys[k]!;
+      if (key.length === nameLen && vals[k] === undefined && s.startsWith(key, pos)) {
+        vals[k] = s.slice(eq + 1, vend);
+        found++;
+        break;
+      }
+    }
+    pos = vend + 1;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Decoding of fetch-arg values as kernels print them, into canonical field values.
+ *
+ * Kernels differ: 3.0 prints unsigned values in hex without 0x; modern kernels print u32/u64 in
+ * decimal, x32/x64 with 0x, signed types in decimal with '-'. A map says which radix applies to
+ * values without 0x (Radix), and the canonical field says what the value is (pointer, address,
+ * genid, number). A value that cannot be decoded (`(fault)`, garbage) is absent, never guessed.
+ */
+import type { Ipv4Order, Radix } from './probemap.ts';
+
+const INTERN_MAX = 1 << 16;
+let intern = new Map<string, string>();
+
+/**
+ * Pointers, task names and callers repeat all the time; interning returns one standalone copy
+ * per distinct value, so events kept by a consumer never pin the reader's 1 MB text chunks
+ * (a sliced string keeps its parent alive). Bounded: the table is dropped when full.
+ */
+export function internString(s: string): string {
+  const hit = intern.get(s);
+  if (hit !== undefined) return hit;
+  if (intern.size >= INTERN_MAX) intern = new Map();
+  // `' ' + s` is a cons string; slicing it flattens into a fresh small string not tied to `s`'s parent.
+  const own = s.length < 13 ? s : (' ' + s).slice(1);
+  intern.set(own, own);
+  return own;
+}
+
+/** A standalone copy of a (possibly sliced) string, not interned (marker text, rare values). */
+export function ownString(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
+
+function isHexDigits(s: string, from: number): boolean {
+  if (from >= s.length) return false;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
+  }
+  return true;
+}
+
+function isDecDigits(s: string, from: number): boolean {
+  if (from >= s.length) return false;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** A number from a raw value: '-' → signed decimal; 0x → hex; else by radix. */
+export function decodeNumber(raw: string, radix: Radix): number | undefined {
+  const c0 = raw.charCodeAt(0);
+  if (c0 === 45 /* - */) {
+    if (!isDecDigits(raw, 1)) return undefined;
+    return parseInt(raw, 10);
+  }
+  if (c0 === 48 && (raw.charCodeAt(1) | 32) === 120 /* 0x */) {
+    if (!isHexDigits(raw, 2)) return undefined;
+    return parseInt(raw.slice(2), 16);
+  }
+  if (radix === 'hex') {
+    if (!isHexDigits(raw, 0)) return undefined;
+    return parseInt(raw, 16);
+  }
+  if (!isDecDigits(raw, 0)) return undefined;
+  return parseInt(raw, 10);
+}
+
+/** u32 (genids): as decodeNumber, wrapped to 0 .. 2^32-1 (a negative s32 print is the same u32). */
+export function decodeU32(raw: string, radix: Radix): number | undefined {
+  const n = decodeNumber(raw, radix);
+  return n === undefined ? undefined : n >>> 0;
+}
+
+/** An IPv4 address: a dotted quad as printed, or a u32 holding it in network order. */
+export function decodeIpv4(raw: string, radix: Radix, order: Ipv4Order): string | undefined {
+  if (raw.indexOf('.') > 0) {
+    const parts = raw.split('.');
+    if (parts.length !== 4) return undefined;
+    for (const p of parts) {
+      if (!isDecDigits(p, 0) || Number(p) > 255) return undefined;
+    }
+    return parts.map(Number).join('.');
+  }
+  const n0 = decodeNumber(raw, radix);
+  if (n0 === undefined) return undefined;
+  const n = n0 >>> 0;
+  return order === 'le'
+    ? `${n & 255}.${(n >>> 8) & 255}.${(n >>> 16) & 255}.${n >>> 24}`
+    : `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/**
+ * A pointer, normalised to lower-case 0x hex without leading zeros ("0x0" for NULL).
+ * Without 0x: hex when the radix is hex or the value has hex letters, decimal otherwise
+ * (a u64 printed in decimal by a modern kernel); negative values are taken as u64.
+ */
+export function decodePointer(raw: string, radix: Radix): string | undefined {
+  const len = raw.length;
+  if (len === 0) return undefined;
+  const c0 = raw.charCodeAt(0);
+  // Fast path: already canonical (modern kernels' x64): 0x + lower-case hex, no leading zero.
+  if (c0 === 48 && raw.charCodeAt(1) === 120 && len > 2) {
+    let canonical = raw.charCodeAt(2) !== 48 || len === 3;
+    for (let i = 2; i < len && canonical; i++) {
+      const c = raw.charCodeAt(i);
+      if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) canonical = false;
+    }
+    if (canonical) return internString(raw);
+  }
+  let digits: string;
+  if (c0 === 45 /* - */) {
+    if (!isDecDigits(raw, 1)) return undefined;
+    digits = BigInt.asUintN(64, BigInt(raw)).toString(16);
+  } else if (c0 === 48 && (raw.charCodeAt(1) | 32) === 120) {
+    if (!isHexDigits(raw, 2)) return undefined;
+    digits = raw.slice(2).toLowerCase();
+  } else if (radix === 'hex' || (!isDecDigits(raw, 0) && isHexDigits(raw, 0))) {
+    if (!isHexDigits(raw, 0)) return undefined;
+    digits = raw.toLowerCase();
+  } else if (isDecDigits(raw, 0)) {
+    digits = len < 16 ? parseInt(raw, 10).toString(16) : BigInt(raw).toString(16);
+  } else {
+    return undefined;
+  }
+  let i = 0;
+  while (i < digits.length - 1 && digits.charCodeAt(i) === 48) i++;
+  return internString('0x' + (i ? digits.slice(i) : digits));
+}
+
+/** ERR_PTR range: the top 4095 values of the address space. */
+export function isErrPtr(ptr: string): boolean {
+  return ptr.length === 18 && ptr.startsWith('0xfffffffffffff') && ptr !== '0xfffffffffffff000';
+}
+
+/** A quoted string arg (`name="a b"`) without its quotes; other values as they are. */
+export function decodeString(raw: string): string {
+  if (raw.length >= 2 && raw.charCodeAt(0) === 34 && raw.charCodeAt(raw.length - 1) === 34) {
+    return ownString(raw.slice(1, -1));
+  }
+  return ownString(raw);
+}

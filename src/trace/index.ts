@@ -1,0 +1,25 @@
+/**
+ * Trace reading: trace files (ftrace text, trace-cmd report, raw serial captures, JSON lines,
+ * bpftrace NDJSON; gzip or plain; a path or '-' for stdin) → canonical events, streaming.
+ *
+ *   const reader = await openTrace('traces/linux-3.0.1_run1-s1.ftrace.txt');
+ *   for await (const batch of reader.batches()) for (const ev of batch) ...;
+ *   reader.stats  // format, lines, events by kind, skipped lines by kind, gaps, refused probes, map used
+ *
+ * Probe maps (probemap.ts) say how probe lines become events; builtinProbeMaps() lists the maps
+ * shipped in src/trace/maps/, loadProbeMap(path) reads a user's (`--probes FILE`).
+ */
+export type { CanonicalEvent, EventKind, TraceGap } from './events.ts';
+export { EVENT_KINDS } from './events.ts';
+export type {
+  TraceFormat, SkipKind, SkipCount, ProbeRefusal, ProbeMapChoice, TraceReadStats,
+  OpenTraceOptions, TraceReader,
+} from './types.ts';
+export { SKIP_KINDS } from './types.ts';
+export type {
+  ProbeMap, ProbeMapJson, ProbeRule, EmitSpec, PairSpec, FieldSourceSpec, ConditionSpec, Radix,
+  Ipv4Order, MappableField,
+} from './probemap.ts';
+export { parseProbeMap, loadProbeMap, knownProbeNames, PROBE_MAP_SCHEMA, FIELD_TYPES } from './probemap.ts';
+export { builtinProbeMaps, builtinProbeMap, selectProbeMap } from './maps/index.ts';
+export { openTrace, readTrace, formatReadStats } from './reader.ts';

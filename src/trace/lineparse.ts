@@ -1,0 +1,218 @@
+/**
+ * One ftrace / trace-cmd event line, taken apart with indexOf and charCodeAt (no regex on the
+ * hot path). Layouts accepted:
+ *
+ *   TASK-PID [CPU] TIMESTAMP: EVENT: BODY                      3.0 (no flags), trace-cmd report
+ *   TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: BODY                4 or 5 flag characters (any letters)
+ *   TASK-PID (TGID) [CPU] FLAGS TIMESTAMP: EVENT: BODY         options/record-tgid (`(  123)`, `(-----)`)
+ *
+ * TASK may contain spaces and dashes: the pid follows the LAST '-' before the CPU field.
+ * `<...>` is kept as the task name. The parser fills a reused ParsedLine (no allocation except
+ * the few strings it must cut out).
+ */
+
+export interface ParsedLine {
+  task: string;
+  pid: number;
+  tgid: number;
+  cpu: number;
+  flags: string;
+  ts: number;
+  /** Event name (`dst_check`, `tracing_mark_write`, `0`). */
+  event: string;
+  /** Index in the line where the body starts (after `EVENT: `). */
+  body: number;
+  /** Kprobe body parts: index range of `(...)` contents, or -1 if the body is not a kprobe body. */
+  symStart: number;
+  symEnd: number;
+  /** Index of ' <- ' inside the parentheses (kretprobe), or -1. */
+  arrow: number;
+  /** Index where `name=value` args start (after `) `), or the body start for other bodies. */
+  args: number;
+}
+
+export function newParsedLine(): ParsedLine {
+  return { task: '', pid: -1, tgid: -1, cpu: -1, flags: '', ts: NaN, event: '', body: 0, symStart: -1, symEnd: -1, arrow: -1, args: 0 };
+}
+
+/** What a line that is not a normal event line turned out to be. */
+export enum LineShape {
+  Event = 0,
+  /** `ts: <stack trace>` (a stacktrace event) */
+  StackTrace = 1,
+  /** A line of another tracer (function tracer `func <-parent`, function_graph). */
+  OtherTracer = 2,
+  /** Not an event line at all. */
+  None = 3,
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * Parse `s` as an event line. Returns LineShape.Event and fills `out`, or another shape.
+ * Never throws.
+ */
+export function parseEventLine(s: string, out: ParsedLine): LineShape {
+  const len = s.length;
+  let p = 0;
+  while (p < len && s.charCodeAt(p) === 32) p++;
+  if (p >= len) return LineShape.None;
+  // Candidate CPU fields: `[` digits `]`. A task name may itself contain brackets, so try each.
+  let lb = s.indexOf('[', p + 1);
+  while (lb !== -1) {
+    const shape = tryAt(s, p, lb, out);
+    if (shape !== LineShape.None) return shape;
+    lb = s.indexOf('[', lb + 1);
+  }
+  return LineShape.None;
+}
+
+function tryAt(s: string, p: number, lb: number, out: ParsedLine): LineShape {
+  const len = s.length;
+  let i = lb + 1;
+  let cpu = 0;
+  while (i < len && isDigit(s.charCodeAt(i))) cpu = cpu * 10 + s.charCodeAt(i++) - 48;
+  if (i === lb + 1 || s.charCodeAt(i) !== 93 /* ] */) return LineShape.None;
+  const rb = i;
+  // TASK-PID (and optional TGID) before the bracket.
+  let e = lb - 1;
+  while (e > p && s.charCodeAt(e) === 32) e--;
+  let tgid = -1;
+  if (s.charCodeAt(e) === 41 /* ) */) {
+    const lp = s.lastIndexOf('(', e);
+    if (lp <= p) return LineShape.None;
+    let t = 0;
+    let digits = 0;
+    for (let k = lp + 1; k < e; k++) {
+      const c = s.charCodeAt(k);
+      if (isDigit(c)) {
+        t = t * 10 + c - 48;
+        digits++;
+      }
+    }
+    tgid = digits ? t : -1;
+    e = lp - 1;
+    while (e > p && s.charCodeAt(e) === 32) e--;
+  }
+  const dash = s.lastIndexOf('-', e);
+  if (dash < p || dash === e) return LineShape.None;
+  let pid = 0;
+  for (let k = dash + 1; k <= e; k++) {
+    const c = s.charCodeAt(k);
+    if (!isDigit(c)) return LineShape.None;
+    pid = pid * 10 + c - 48;
+  }
+  // After `]`: optional flags token, then `TIMESTAMP:`.
+  let q = rb + 1;
+  while (q < len && s.charCodeAt(q) === 32) q++;
+  let sp = s.indexOf(' ', q);
+  if (sp === -1) return LineShape.None;
+  let flags = '';
+  if (s.charCodeAt(sp - 1) !== 58 /* : */) {
+    if (sp - q > 8) return LineShape.None;
+    flags = s.slice(q, sp);
+    q = sp;
+    while (q < len && s.charCodeAt(q) === 32) q++;
+    sp = s.indexOf(' ', q);
+    if (sp === -1) {
+      // `TIMESTAMP:` at end of line (event with no name): not an event.
+      return LineShape.None;
+    }
+    if (s.charCodeAt(sp - 1) !== 58) return LineShape.None;
+  }
+  // Timestamp: digits with an optional fraction.
+  const tsEnd = sp - 1;
+  if (!isDigit(s.charCodeAt(q))) return LineShape.None;
+  const ts = Number(s.slice(q, tsEnd));
+  if (ts !== ts) return LineShape.None;
+  q = sp + 1;
+  while (q < len && s.charCodeAt(q) === 32) q++;
+  out.task = s.slice(p, dash);
+  out.pid = pid;
+  out.tgid = tgid;
+  out.cpu = cpu;
+  out.flags = flags;
+  out.ts = ts;
+  // Event name up to ':'; a space before it means this is not `name: body`.
+  const colon = s.indexOf(':', q);
+  const space = s.indexOf(' ', q);
+  if (colon === -1 || (space !== -1 && space < colon)) {
+    if (s.charCodeAt(q) === 60 /* < */ && s.startsWith('<stack trace>', q)) return LineShape.StackTrace;
+    if (s.startsWith('<user stack trace>', q)) return LineShape.StackTrace;
+    return LineShape.OtherTracer;
+  }
+  out.event = s.slice(q, colon);
+  parseBody(s, colon + 1, out);
+  return LineShape.Event;
+}
+
+/**
+ * A bare `EVENT: BODY` line (bpftrace printf output, a body without the ftrace columns).
+ * Task, pid, cpu and ts are left unknown.
+ */
+export function parseBareEvent(s: string, out: ParsedLine): LineShape {
+  const len = s.length;
+  let q = 0;
+  while (q < len && s.charCodeAt(q) === 32) q++;
+  const colon = s.indexOf(':', q);
+  const space = s.indexOf(' ', q);
+  if (colon <= q || (space !== -1 && space < colon)) return LineShape.None;
+  out.task = '';
+  out.pid = -1;
+  out.tgid = -1;
+  out.cpu = -1;
+  out.flags = '';
+  out.ts = NaN;
+  out.event = s.slice(q, colon);
+  parseBody(s, colon + 1, out);
+  return LineShape.Event;
+}
+
+function parseBody(s: string, from: number, out: ParsedLine): void {
+  const len = s.length;
+  let b = from;
+  while (b < len && s.charCodeAt(b) === 32) b++;
+  out.body = b;
+  out.symStart = -1;
+  out.symEnd = -1;
+  out.arrow = -1;
+  out.args = b;
+  if (s.charCodeAt(b) === 40 /* ( */) {
+    // `(sym+off/size)` or `(caller+off/size <- func)`; args after `) `.
+    let close = s.indexOf(') ', b);
+    if (close === -1) close = s.charCodeAt(len - 1) === 41 ? len - 1 : -1;
+    if (close !== -1) {
+      out.symStart = b + 1;
+      out.symEnd = close;
+      const arrow = s.indexOf(' <- ', b);
+      out.arrow = arrow !== -1 && arrow < close ? arrow : -1;
+      let a = close + 1;
+      while (a < len && s.charCodeAt(a) === 32) a++;
+      out.args = a;
+    }
+  }
+}
+
+/** Symbol name without `+off/size`, module suffix, or (optionally) compiler clone suffixes. */
+export function symbolName(sym: string, stripSuffixes: boolean): string {
+  let end = sym.length;
+  const plus = sym.indexOf('+');
+  if (plus !== -1) end = plus;
+  const sp = sym.indexOf(' ');
+  if (sp !== -1 && sp < end) end = sp;
+  let name = end === sym.length ? sym : sym.slice(0, end);
+  if (stripSuffixes && name.indexOf('.') !== -1) name = stripCloneSuffix(name);
+  return name;
+}
+
+const CLONE_RE = /(?:\.(?:constprop|isra|part|cold|lto_priv|llvm)(?:\.\d+)?)+$/;
+export function stripCloneSuffix(name: string): string {
+  return name.replace(CLONE_RE, '');
+}
+
+/** The kretprobe caller text the kernel prints for an unknown caller. */
+export function isUnknownCaller(caller: string): boolean {
+  return caller.charCodeAt(0) === 91 /* [ */ && caller.startsWith('[unknown');
+}
