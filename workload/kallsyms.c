@@ -2,7 +2,8 @@
  * tunwl --kallsyms SYM...: one pass over /proc/kallsyms for the wanted functions.
  * Prints `@@SYM <wanted> <kallsyms name>` for each one found, then `@@SYM_END`.
  * A compiler clone (`rt_set_nexthop.constprop.0`, `.isra.N`, `.part.N`) counts as its base name
- * when the plain name is absent: probes go on the clone. Busybox awk needs about 1.5 s for this
+ * when the plain name is absent: probes go on the clone (`.cold` parts are not entry points).
+ * Data symbols count only by their exact name (@symbol fetches of old kernels). Busybox awk needs about 1.5 s for this
  * pass under TCG; this takes a small fraction of that.
  */
 #include <stdio.h>
@@ -35,8 +36,7 @@ int kallsyms_main(int n, char **want)
 			continue;
 		type++;
 		char t = *type;
-		if (t != 't' && t != 'T' && t != 'w' && t != 'W')
-			continue;
+		int text = t == 't' || t == 'T' || t == 'w' || t == 'W';
 		char *name = type + 2;
 		size_t len = strcspn(name, "\t\n ");
 		name[len] = 0;
@@ -47,7 +47,7 @@ int kallsyms_main(int n, char **want)
 				free(found[i]);
 				found[i] = strdup(name);
 				exact[i] = 1;
-			} else if (name[wlen[i]] == '.' && !found[i]) {
+			} else if (text && name[wlen[i]] == '.' && !found[i] && !strstr(name + wlen[i], ".cold")) {
 				found[i] = strdup(name);
 			}
 		}

@@ -25,7 +25,7 @@ import {
   type Value,
 } from './values.ts';
 import type { Frame, Gen } from './machine.ts';
-import { STUBS, CONSTANTS, cFault } from './stubs.ts';
+import { STUBS, CONSTANTS, cFault, nullFault } from './stubs.ts';
 
 /** A compiled expression: pure (`f`) or a generator (`g`). */
 export type CExpr =
@@ -93,6 +93,10 @@ function cmpOperands(a: Value, b: Value, unsigned: boolean): [number, number] {
 }
 
 function parseIntLiteral(text: string): { v: number; t: CType } {
+  if (text.startsWith('-')) {
+    const r = parseIntLiteral(text.slice(1));
+    return { v: normalise(-r.v, r.t), t: r.t };
+  }
   const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([uUlL]*)$/.exec(text);
   if (!m) return { v: NaN, t: 'int' };
   const body = m[1]!;
@@ -525,7 +529,8 @@ class FunctionCompiler {
   private fieldLvalue(base: CExpr, field: string, t: CType, site: Site, text: string): LValue {
     const evalBase = (v: Value): CStruct => {
       if (v instanceof CStruct) return v;
-      throw cFault(v === null ? `NULL dereference in ${text}` : `${text}: not a struct`, site);
+      if (v === null) throw nullFault(`NULL dereference in ${text}`, site);
+      throw cFault(`${text}: not a struct`, site);
     };
     const read = (o: CStruct): Value => {
       const v = o.f[field];
@@ -574,7 +579,8 @@ class FunctionCompiler {
     const target = function* (fr: Frame): Gen<FieldRef | CStruct> {
       const v = p.pure ? p.f(fr) : yield* p.g(fr);
       if (v instanceof FieldRef || v instanceof CStruct) return v;
-      throw cFault(v === null ? 'NULL dereference' : 'dereference of a non-pointer', site);
+      if (v === null) throw nullFault('NULL dereference', site);
+      throw cFault('dereference of a non-pointer', site);
     };
     return {
       t: 'int',
@@ -713,7 +719,7 @@ class FunctionCompiler {
       case '%':
         return (a, b) => {
           const y = num(b);
-          if (y === 0) throw cFault('division by zero', site);
+          if (y === 0) throw nullFault('division by zero', site);
           const x = num(a);
           return normalise(op === '/' ? Math.trunc(x / y) : x % y, t);
         };

@@ -112,6 +112,12 @@ export class CProgram implements CompileContext {
     return /^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$/.test(text) ? Number.parseInt(text, text.startsWith('0x') || text.startsWith('0X') ? 16 : 10) : undefined;
   }
 
+  /** 1-based line of a file-scope variable's declaration. */
+  globalLine(name: string): number | undefined {
+    const g = this.globalDecls.get(name);
+    return g ? g.node.startPosition.row + 1 : undefined;
+  }
+
   /** The global's type as written, e.g. 'atomic_t' or 'u32'; undefined when the file has no such global. */
   globalType(name: string): string | undefined {
     return this.globalDecls.get(name)?.typeText;

@@ -17,7 +17,24 @@ export interface Stub {
   call(fr: Frame, args: Value[], site: Site): Value | Gen<Value>;
 }
 
-/** A run-time fault in the evaluated C (NULL dereference, wrong argument kind). */
+/**
+ * A bug the evaluated C itself commits at run time (a NULL dereference, a division by zero):
+ * the kernel would oops. The differential check reports it as a divergence, not as bad input.
+ */
+export class CRuntimeFault extends PeerpropError {
+  constructor(
+    message: string,
+    readonly site: Site,
+  ) {
+    super(`${message} (in ${site.func})`, ExitCode.Findings, { file: site.file, line: site.line, column: site.column });
+  }
+}
+
+export function nullFault(message: string, site: Site): CRuntimeFault {
+  return new CRuntimeFault(message, site);
+}
+
+/** Something the evaluator cannot model at run time (a field it does not know, a wrong argument kind). */
 export function cFault(message: string, site: Site): PeerpropError {
   return new PeerpropError(`${message} (in ${site.func})`, ExitCode.BadInput, {
     file: site.file,
@@ -33,7 +50,8 @@ function atomicArg(v: Value, name: string, site: Site): CStruct {
 
 function structArg(v: Value, name: string, site: Site): CStruct {
   if (v instanceof CStruct) return v;
-  throw cFault(`${name}() got ${v === null ? 'NULL' : 'a non-struct pointer'}`, site);
+  if (v === null) throw nullFault(`${name}(NULL): NULL dereference`, site);
+  throw cFault(`${name}() got a non-struct pointer`, site);
 }
 
 function* atomicRmw(fr: Frame, a: CStruct, delta: number, site: Site): Gen<number> {

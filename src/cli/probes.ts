@@ -1,15 +1,31 @@
+import { Option } from 'commander';
 import type { RegisterCommand } from './io.ts';
-import { bindAction } from './io.ts';
-import { PeerpropError, ExitCode } from '../core/errors.ts';
+import { bindAction, formatOption } from './io.ts';
+import { PROBE_FORMATS, runProbes, type ProbesCommandFormat } from '../probes/command.ts';
+import { ERAS } from '../model/types.ts';
+import { log } from '../core/log.ts';
 
-/** `peerprop probes`: placeholder until its issue lands. */
-export const registerProbes: RegisterCommand = (program, _io, state) => {
+/** `peerprop probes`: generated kprobe_events / bpftrace probes for a kernel (src/probes). */
+export const registerProbes: RegisterCommand = (program, io, state) => {
   program
     .command('probes')
-    .description('(not yet implemented)')
+    .description(
+      'print the genid-protocol probes for a kernel, generated from its BTF (or DWARF): kprobe_events lines,\n' +
+        'a bpftrace script, the JSON probe set, or the probe map for `replay --probes`\n' +
+        'exit 0 printed, 2 bad input (not a kernel image), 3 environment missing (no apt, no BTF)',
+    )
+    .option('--kernel <kernel>', 'debian (6.1 cloud), debian-6.12, or a bzImage/vmlinuz path', 'debian')
+    .addOption(new Option('--era <era>', 'protocol era (default: from the kernel version)').choices(ERAS as unknown as string[]))
+    .addOption(formatOption(PROBE_FORMATS, 'kprobe'))
+    .addOption(new Option('--syntax <syntax>', 'probe syntax (default: the richest the kernel takes)').choices(['regs', 'btf']))
+    .option('--group <name>', 'trace event group', 'rtg')
+    .option('--extra <functions...>', 'also probe noisy functions (dst_release)')
+    .option('--modules <dir>', 'with a PATH kernel: its modules directory')
+    .option('--vmlinux <file>', 'with a PATH kernel: a vmlinux with BTF or DWARF for the types')
+    .option('--offline', 'never call apt: use a cached Debian kernel only')
     .action(
-      bindAction(state, async () => {
-        throw new PeerpropError('probes: not implemented yet', ExitCode.BadInput);
-      }),
+      bindAction(state, async (opts: { kernel: string; era?: string; format: ProbesCommandFormat; syntax?: string; group?: string; extra?: string[]; modules?: string; vmlinux?: string; offline?: boolean }) =>
+        runProbes(opts, io.stdout, (s) => log.info(s)),
+      ),
     );
 };

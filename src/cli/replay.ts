@@ -1,15 +1,47 @@
+import { Option } from 'commander';
 import type { RegisterCommand } from './io.ts';
-import { bindAction } from './io.ts';
-import { PeerpropError, ExitCode } from '../core/errors.ts';
+import { bindAction, formatOption } from './io.ts';
+import { badInput } from '../core/errors.ts';
+import { ERAS, type Era } from '../model/types.ts';
+import { loadProbeMap } from '../trace/index.ts';
+import { exitCodeFor, formatReports, replayFiles, REPLAY_FORMATS, type ReplayFormat } from '../replay/index.ts';
 
-/** `peerprop replay`: placeholder until its issue lands. */
-export const registerReplay: RegisterCommand = (program, _io, state) => {
+interface ReplayCliOptions {
+  era?: Era;
+  probes?: string;
+  format: ReplayFormat;
+  maxDivergences: string;
+}
+
+/** `peerprop replay <trace...>`: argv -> replayFiles() -> report + exit code. */
+export const registerReplay: RegisterCommand = (program, io, state) => {
   program
     .command('replay')
-    .description('(not yet implemented)')
+    .description(
+      'replay kernel trace logs (ftrace text, trace-cmd report, serial captures, JSON lines; gzip; - for stdin) through the\n' +
+        "reference model of the era: divergences with the trace line and the route's history, then what was checked.\n" +
+        'Exit 0 conformant, 1 divergence, 2 bad input or nothing to check.',
+    )
+    .argument('<trace...>', 'trace files (- = standard input)')
+    .addOption(new Option('--era <era>', 'protocol era (default: detected from the events)').choices(ERAS as unknown as string[]))
+    .option('--probes <file>', 'probe map (JSON) saying which trace events mean which canonical events')
+    .addOption(formatOption(REPLAY_FORMATS, 'text'))
+    .option('--max-divergences <n>', 'divergences reported per trace (all are counted)', '100')
     .action(
-      bindAction(state, async () => {
-        throw new PeerpropError('replay: not implemented yet', ExitCode.BadInput);
+      bindAction(state, async (traces: string[], opts: ReplayCliOptions) => {
+        if (!/^\d+$/.test(opts.maxDivergences) || Number(opts.maxDivergences) < 1) {
+          throw badInput(`--max-divergences must be an integer >= 1 (got ${JSON.stringify(opts.maxDivergences)})`);
+        }
+        if (traces.filter((t) => t === '-').length > 1) throw badInput('standard input (-) can be replayed only once');
+        const probeMap = opts.probes ? await loadProbeMap(opts.probes) : undefined;
+        const reports = await replayFiles(traces, {
+          ...(opts.era ? { era: opts.era } : {}),
+          ...(probeMap ? { probeMap } : {}),
+          maxDivergences: Number(opts.maxDivergences),
+          stdin: io.stdin,
+        });
+        io.stdout.write(formatReports(reports, opts.format));
+        return exitCodeFor(reports);
       }),
     );
 };

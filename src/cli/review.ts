@@ -1,15 +1,40 @@
 import type { RegisterCommand } from './io.ts';
-import { bindAction } from './io.ts';
-import { PeerpropError, ExitCode } from '../core/errors.ts';
+import { bindAction, formatOption } from './io.ts';
+import { ExitCode } from '../core/errors.ts';
+import { reviewPatch, renderReview, type ReviewFormat } from '../review/index.ts';
 
-/** `peerprop review`: placeholder until its issue lands. */
-export const registerReview: RegisterCommand = (program, _io, state) => {
+interface ReviewCliOptions {
+  tree?: string;
+  file?: string;
+  write?: boolean;
+  format: ReviewFormat;
+}
+
+/** `peerprop review <patch>`: argv -> reviewPatch() -> rendered report + exit code. */
+export const registerReview: RegisterCommand = (program, io, state) => {
   program
     .command('review')
-    .description('(not yet implemented)')
+    .description(
+      'review a patch (diff, git format-patch, mbox; "-" for stdin): report its damage, apply it in memory to --tree or --file\n' +
+        '(or use the hunks alone), extract the genid protocol facts of each changed function before and after, and say what changed.\n' +
+        'Exit 0 clean, 1 when a finding has level error, 2 bad input.',
+    )
+    .argument('<patch>', 'patch file, or - for standard input')
+    .option('--tree <dir>', 'kernel tree to apply the patch to (in memory)')
+    .option('--file <path>', 'single C file to apply the patch to (in memory), e.g. net/ipv4/route.c')
+    .option('--write', 'write the patched files into --tree / --file (default: never modified)')
+    .addOption(formatOption(['text', 'json', 'sarif'] as const, 'text'))
     .action(
-      bindAction(state, async () => {
-        throw new PeerpropError('review: not implemented yet', ExitCode.BadInput);
+      bindAction(state, async (patch: string, opts: ReviewCliOptions) => {
+        const report = await reviewPatch({
+          patch,
+          ...(opts.tree ? { tree: opts.tree } : {}),
+          ...(opts.file ? { file: opts.file } : {}),
+          ...(opts.write ? { write: true } : {}),
+          stdin: io.stdin,
+        });
+        io.stdout.write(renderReview(report, opts.format));
+        return report.exitCode === 1 ? ExitCode.Findings : ExitCode.Clean;
       }),
     );
 };

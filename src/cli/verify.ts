@@ -1,15 +1,53 @@
+import { Option } from 'commander';
 import type { RegisterCommand } from './io.ts';
-import { bindAction } from './io.ts';
-import { PeerpropError, ExitCode } from '../core/errors.ts';
+import { bindAction, formatOption } from './io.ts';
+import { ExitCode, badInput } from '../core/errors.ts';
+import { ERAS, type Era } from '../model/types.ts';
+import { verify } from '../verify/index.ts';
+import { renderVerify, type VerifyFormat } from '../verify/format.ts';
 
-/** `peerprop verify`: placeholder until its issue lands. */
-export const registerVerify: RegisterCommand = (program, _io, state) => {
+interface VerifyCliOptions {
+  tree?: string;
+  era?: Era;
+  runs: string;
+  seed: string;
+  depth: string;
+  format: VerifyFormat;
+}
+
+function intOption(name: string, v: string, min: number): number {
+  if (!/^\d+$/.test(v) || Number(v) < min) throw badInput(`--${name} must be an integer >= ${min} (got ${JSON.stringify(v)})`);
+  return Number(v);
+}
+
+/** `peerprop verify <patch>`: argv -> verify() -> report + exit code (0 pass, 1 divergence, 2 bad input). */
+export const registerVerify: RegisterCommand = (program, io, state) => {
   program
     .command('verify')
-    .description('(not yet implemented)')
+    .description(
+      "run the patch's own C (rt_bind_peer, ipv4_dst_check, ...) side by side with the reference model: exhaustive small-scope\n" +
+        'sequences, the same at the 32-bit genid wrap, fast-check random sequences and two-CPU interleavings; report the shortest\n' +
+        'divergence with the C line (and patch line) that made it. Exit 0 pass, 1 divergence, 2 bad input.',
+    )
+    .argument('<patch>', 'patch file (diff, git format-patch, mbox)')
+    .option('--tree <dir>', 'kernel tree the patch applies to (in memory; never modified)')
+    .addOption(new Option('--era <era>', 'protocol era (default: detected from the patched code)').choices(ERAS as unknown as string[]))
+    .option('--runs <n>', 'random sequences (fast-check runs)', '1000')
+    .option('--seed <s>', 'fast-check seed', '42')
+    .option('--depth <k>', 'exhaustive scope: longest sequence', '5')
+    .addOption(formatOption(['text', 'json'] as const, 'text'))
     .action(
-      bindAction(state, async () => {
-        throw new PeerpropError('verify: not implemented yet', ExitCode.BadInput);
+      bindAction(state, async (patch: string, opts: VerifyCliOptions) => {
+        const report = await verify({
+          patch,
+          ...(opts.tree ? { tree: opts.tree } : {}),
+          ...(opts.era ? { era: opts.era } : {}),
+          runs: intOption('runs', opts.runs, 1),
+          seed: intOption('seed', opts.seed, 0),
+          depth: intOption('depth', opts.depth, 1),
+        });
+        io.stdout.write(renderVerify(report, opts.format));
+        return report.ok ? ExitCode.Clean : ExitCode.Findings;
       }),
     );
 };

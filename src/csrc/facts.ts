@@ -164,6 +164,8 @@ export interface FunctionFacts {
   file: string;
   startLine: number;
   endLine: number;
+  /** The header as written, on one line (`static u32 rt_peer_genid(void)`). */
+  signature: string;
   /** The name came from the text because the declarator did not parse. */
   nameFromText?: boolean;
   /** Lines of ERROR / MISSING nodes inside the definition (facts there may be incomplete). */
@@ -235,6 +237,8 @@ const READ_ONCE = /^(READ_ONCE|ACCESS_ONCE)$/;
 const COMPARE_OPS = new Set(['==', '!=', '<', '>', '<=', '>=']);
 const DST_CHECK = /dst_check$|validate_peer$/;
 const EXPIRY = /\brt_is_expired\s*\(/;
+/** A function whose text has none of these cannot hold a fact (besides dst_check's returns). */
+const RELEVANT = /peer_genid|_bind_peer|cmpxchg|fnhe|DST_OBSOLETE_|rt_genid/;
 const FNHE_WORDS = /\b(fib_nh_exception|fnhe_genid|update_or_create_fnhe|fnhe_hashfun|rt_genid_bump_ipv4)\b/g;
 
 // ---------------------------------------------------------------------------
@@ -252,9 +256,18 @@ function unwrap(n: SyntaxNode): SyntaxNode {
     let next: SyntaxNode | null = null;
     if (cur.type === 'parenthesized_expression' && cur.namedChildCount === 1) next = cur.namedChild(0);
     else if (cur.type === 'cast_expression') next = cur.childForFieldName('value');
+    else if (cur.type === 'call_expression' && looksLikeCast(cur)) next = cur.childForFieldName('arguments')!.namedChild(0);
     if (!next) return cur;
     cur = next;
   }
+}
+
+/** `(u32)(x)` parses as a call of `(u32)`: a parenthesised type name applied to one operand. */
+function looksLikeCast(call: SyntaxNode): boolean {
+  const fn = call.childForFieldName('function');
+  const args = call.childForFieldName('arguments');
+  if (!fn || !args || fn.type !== 'parenthesized_expression' || args.namedChildCount !== 1) return false;
+  return /^\(\s*(u8|u16|u32|u64|s32|s64|int|unsigned( int)?|long|unsigned long|__u32|__s32|__be32)\s*\)$/.test(fn.text);
 }
 
 function calleeName(call: SyntaxNode): string | undefined {
@@ -286,17 +299,45 @@ function conditionExpr(stmt: SyntaxNode): SyntaxNode | null {
   return c.type === 'parenthesized_expression' && c.namedChildCount === 1 ? c.namedChild(0) : c;
 }
 
-function* descendants(n: SyntaxNode): Generator<SyntaxNode> {
+/** Node types the extractor looks at; others are walked over without being materialised. */
+const INTERESTING = new Set([
+  'ERROR',
+  'call_expression',
+  'assignment_expression',
+  'update_expression',
+  'binary_expression',
+  'return_statement',
+  'identifier',
+  'if_statement',
+  'declaration',
+  'field_expression',
+]);
+
+const DECLARATIONS = new Set(['declaration']);
+const ERRORS = new Set(['ERROR']);
+const IFS = new Set(['if_statement']);
+const BINARIES = new Set(['binary_expression']);
+
+/**
+ * Pre-order walk with a cursor, yielding only nodes whose type is in `types` (or that are
+ * MISSING). Creating a JS node object per tree node dominates the cost on large files,
+ * so the cursor's cheap fields decide first.
+ */
+function* descendants(n: SyntaxNode, types: ReadonlySet<string> = INTERESTING): Generator<SyntaxNode> {
   const cursor = n.walk();
+  let depth = 0;
   let reached = false;
-  // Pre-order walk with a cursor: fast on large files, no recursion limit.
   for (;;) {
-    if (!reached) yield cursor.currentNode;
-    if (!reached && cursor.gotoFirstChild()) continue;
+    if (!reached && (types.has(cursor.nodeType) || cursor.nodeIsMissing)) yield cursor.currentNode;
+    if (!reached && cursor.gotoFirstChild()) {
+      depth++;
+      continue;
+    }
     reached = false;
+    if (depth === 0) return;
     if (cursor.gotoNextSibling()) continue;
     if (!cursor.gotoParent()) return;
-    if (same(cursor.currentNode, n)) return;
+    depth--;
     reached = true;
   }
 }
@@ -463,28 +504,23 @@ function findFunctions(root: SyntaxNode): FoundFunction[] {
 function textualDefinitions(source: string): { name: string; line: number }[] {
   const lines = source.split('\n');
   const out: { name: string; line: number }[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (!/^[A-Za-z_]/.test(l) || !l.includes('(') || /;\s*$/.test(l) || /^(typedef|struct\s+\w+\s*\{|enum\b|union\b|#)/.test(l)) continue;
-    // Follow the parameter list to the line where the parentheses balance.
-    let depth = 0;
-    let j = i;
-    let done = false;
-    for (; j < lines.length && j < i + 12; j++) {
-      for (const ch of lines[j]!) {
-        if (ch === '(') depth++;
-        else if (ch === ')') depth--;
-      }
-      if (depth <= 0) {
-        done = true;
-        break;
-      }
+  for (let i = 1; i < lines.length; i++) {
+    if (!/^\{\s*$/.test(lines[i]!)) continue;
+    // The header: the lines above the `{` back to one that starts at column 0.
+    let j = i - 1;
+    while (j >= 0 && i - j <= 8 && lines[j]!.trim() !== '' && !/^[A-Za-z_]/.test(lines[j]!)) j--;
+    if (j < 0 || i - j > 8 || !/^[A-Za-z_]/.test(lines[j]!) || /^(typedef|struct|union|enum)\b[^(]*$/.test(lines[j]!)) continue;
+    const header = lines.slice(j, i).join(' ');
+    if (/;\s*$/.test(lines[i - 1]!) || /=\s*$/.test(lines[i - 1]!)) continue;
+    // The name: the first identifier followed by a parameter list (not by `((` as attributes are).
+    const re = /([A-Za-z_]\w*)\s*\((?!\()/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(header))) {
+      const name = m[1]!;
+      if (['if', 'for', 'while', 'switch', 'return', 'sizeof', '__attribute__', 'typeof', '__typeof__'].includes(name)) continue;
+      out.push({ name, line: j + 1 });
+      break;
     }
-    if (!done || /;\s*$/.test(lines[j]!)) continue;
-    const next = lines[j + 1];
-    if (next === undefined || next.trim() !== '{') continue;
-    const m = /([A-Za-z_]\w*)\s*\(/.exec(l);
-    if (m && !['if', 'for', 'while', 'switch', 'return', 'sizeof'].includes(m[1]!)) out.push({ name: m[1]!, line: i + 1 });
   }
   return out;
 }
@@ -569,7 +605,7 @@ class Extractor {
       }
     };
     if (fnName) {
-      for (const n of descendants(scope)) if (n.type === 'declaration') consider(n);
+      for (const n of descendants(scope, DECLARATIONS)) if (n.type === 'declaration') consider(n);
     } else {
       const visit = (n: SyntaxNode): void => {
         for (const c of n.namedChildren) {
@@ -594,17 +630,22 @@ class Extractor {
     return kind === 'atomic_read' || kind === 'plain' || kind === 'read_once';
   }
 
-  functionFacts(found: FoundFunction): FunctionFacts {
+  functionFacts(found: FoundFunction, source: string): FunctionFacts {
     const { node: def, name } = found;
+    // Most functions of a kernel file say nothing about the mechanism: a text test
+    // spares walking (and materialising) their syntax trees.
+    const text = source.slice(def.startIndex, def.endIndex);
+    const relevant = RELEVANT.test(text) || DST_CHECK.test(name) || [...this.globals, ...this.accessors].some((g) => text.includes(g));
     const facts: FunctionFacts = {
       name,
       file: this.file,
       startLine: this.mapLine(def.startPosition.row + 1),
       endLine: this.mapLine(def.endPosition.row + 1),
+      signature: signatureOf(def),
       ...(found.nameFromText ? { nameFromText: true } : {}),
       errorLines: [],
       isAccessor: this.accessors.has(name) && this.isAccessorDef(def),
-      decls: this.declsIn(def, name),
+      decls: relevant ? this.declsIn(def, name) : [],
       reads: [],
       stamps: [],
       comparisons: [],
@@ -616,6 +657,10 @@ class Extractor {
       obsolete: [],
       fnheUpdates: [],
     };
+    if (!relevant) {
+      if (def.hasError) for (const n of descendants(def, ERRORS)) facts.errorLines.push(this.mapLine(n.startPosition.row + 1));
+      return facts;
+    }
     const body = def.childForFieldName('body') ?? def;
     const consumed = new Set<number>();
     const returns: SyntaxNode[] = [];
@@ -661,7 +706,7 @@ class Extractor {
 
     // The genid block: the first `if` whose condition compares genids.
     let block: SyntaxNode | undefined;
-    for (const n of descendants(body)) {
+    for (const n of descendants(body, IFS)) {
       if (n.type !== 'if_statement') continue;
       const c = conditionExpr(n);
       if (c && this.comparesGenid(c)) {
@@ -697,7 +742,7 @@ class Extractor {
   }
 
   comparesGenid(expr: SyntaxNode): boolean {
-    for (const n of descendants(expr)) {
+    for (const n of descendants(expr, BINARIES)) {
       if (n.type === 'binary_expression' && COMPARE_OPS.has(binaryOperator(n))) {
         const l = n.childForFieldName('left');
         const r = n.childForFieldName('right');
@@ -865,6 +910,11 @@ class Extractor {
   }
 }
 
+function signatureOf(def: SyntaxNode): string {
+  const body = def.childForFieldName('body');
+  return oneLine(body ? def.text.slice(0, body.startIndex - def.startIndex) : def.text.split('{')[0] ?? '');
+}
+
 function isDeclarator(n: SyntaxNode): boolean {
   const p = n.parent;
   if (!p) return false;
@@ -897,14 +947,16 @@ export function extractFactsFromTree(tree: Tree, source: string, file: string, o
 
   const found = findFunctions(root);
   for (const f of found) if (ex.isAccessorDef(f.node)) ex.accessors.add(f.name);
-  const functions = found.map((f) => ex.functionFacts(f));
+  const functions = found.map((f) => ex.functionFacts(f, source));
 
   let errorNodes = 0;
   let peerFieldUses = 0;
-  for (const n of descendants(root)) {
+  for (const n of descendants(root, ERRORS)) {
     if (n.type === 'ERROR' || n.isMissing) errorNodes++;
-    else if (n.type === 'field_expression' && n.childForFieldName('field')?.text === 'peer' && n.child(1)?.text === '->') peerFieldUses++;
   }
+  // `->peer` uses by text (comments removed): cheaper than materialising every field_expression.
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  peerFieldUses = (code.match(/->\s*peer\b/g) ?? []).length;
   const fnheMentions = (source.match(FNHE_WORDS) ?? []).length;
 
   const seen = new Set(found.map((f) => `${f.name}@${f.node.startPosition.row + 1}`));

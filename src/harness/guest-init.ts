@@ -15,7 +15,7 @@
  *   @@DYNAMIC_EVENTS_BEGIN ... @@DYNAMIC_EVENTS_END
  *   @@TRACE_BEGIN ... /sys/kernel/tracing/trace ... @@TRACE_END
  *   @@DONE
- * then powers off. Nothing here forks per probe or per symbol: under TCG every fork costs.
+ * then resets the machine (QEMU -no-reboot exits). Nothing here forks per probe or per symbol: under TCG every fork costs.
  */
 
 /** Where the host puts the run's inputs inside the initramfs. */
@@ -36,7 +36,7 @@ export const GUEST_PATHS = {
 
 /** Busybox applets the init and the workload use (each becomes a symlink to /bin/busybox). */
 export const BUSYBOX_APPLETS = [
-  'sh', 'mount', 'umount', 'cat', 'echo', 'insmod', 'poweroff', 'uname', 'awk', 'grep', 'sed', 'mkdir',
+  'sh', 'mount', 'umount', 'cat', 'echo', 'insmod', 'poweroff', 'reboot', 'uname', 'awk', 'grep', 'sed', 'mkdir',
   'mknod', 'stty', 'sleep', 'ls', 'tail', 'head', 'tr', 'sort', 'ip', 'dmesg', 'true', 'false', 'test', '[',
 ] as const;
 
@@ -66,7 +66,9 @@ stage() { read up _ < /proc/uptime; echo "@@STAGE $1 uptime=$up"; }
 finish() {
   echo "@@DONE" >&3
   echo "@@INIT_DONE"
-  poweroff -f
+  # reset, not power-off: a kernel without ACPI (tinyconfig) cannot power off, and QEMU's
+  # -no-reboot turns the reset into an exit everywhere
+  reboot -f
   sleep 5
 }
 echo "@@KERNEL $(uname -r)" >&3
@@ -115,6 +117,14 @@ register() {
   fi
   return 1
 }
+# "p:grp/ev SYM[+off|%return] args" -> the same with $name for $want (only that token)
+rename_symbol() {
+  head="\${1%% *}"; tail="\${1#* }"; tok="\${tail%% *}"; args="\${tail#"$tok"}"
+  case "$tok" in
+    "$want"|"$want"[%+]*) echo "$head $name\${tok#"$want"}$args" ;;
+    *) echo "$1" ;;
+  esac
+}
 while IFS="$TAB" read -r want line fallback; do
   [ -n "$line" ] || continue
   name="$want"
@@ -128,13 +138,9 @@ while IFS="$TAB" read -r want line fallback; do
     name="\${rest%%|*}"
   fi
   if [ "$name" != "$want" ]; then
-    # compiler clone (name.constprop.0): put the guest's name in place of the wanted one
-    head="\${line%% *}"; tail="\${line#* }"; tok="\${tail%% *}"; args="\${tail#"$tok"}"
-    line="$head $name\${tok#"$want"}$args"
-    if [ -n "$fallback" ]; then
-      head="\${fallback%% *}"; tail="\${fallback#* }"; tok="\${tail%% *}"; args="\${tail#"$tok"}"
-      fallback="$head $name\${tok#"$want"}$args"
-    fi
+    # compiler clone (name.constprop.0): the guest's name in place of the wanted one
+    line="$(rename_symbol "$line")"
+    [ -n "$fallback" ] && fallback="$(rename_symbol "$fallback")"
   fi
   if register "$line"; then ok=$((ok+1))
   elif [ -n "$fallback" ] && register "$fallback"; then ok=$((ok+1))
@@ -148,10 +154,16 @@ done < /${GUEST_PATHS.groups}
 echo 1 > $T/tracing_on
 stage probes
 
-echo "@@WORKLOAD_START"
-WL_LOG=/tmp/wl.out WL_MARKER=$T/trace_marker WL_QUIET=1 /${GUEST_PATHS.workload} $(cat /${GUEST_PATHS.scenarios})
-rc=$?
+# Test hooks (kernel command line, passed to init's environment): prove the harness can fail.
+case "$peerprop_sabotage" in
+  no-workload) rc=127; : > /tmp/wl.out ;;
+  *)
+    echo "@@WORKLOAD_START"
+    WL_LOG=/tmp/wl.out WL_MARKER=$T/trace_marker WL_QUIET=1 /${GUEST_PATHS.workload} $(cat /${GUEST_PATHS.scenarios})
+    rc=$? ;;
+esac
 echo 0 > $T/tracing_on
+[ "$peerprop_sabotage" = empty-trace ] && echo > $T/trace
 stage workload
 echo "@@WORKLOAD_BEGIN rc=$rc" >&3
 cat /tmp/wl.out >&3
@@ -173,6 +185,6 @@ mount -t proc proc /proc
 read up _ < /proc/uptime
 echo "@@INIT_START uptime=$up"
 echo "@@INIT_DONE"
-poweroff -f
+reboot -f
 sleep 5
 `;

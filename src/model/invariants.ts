@@ -165,12 +165,30 @@ export const INVARIANTS: readonly Invariant[] = [
     name: 'route-mtu-only-lowers',
     description:
       "A learned PMTU only ever lowers a route's MTU; it rises again only when a learned PMTU expires and the check that notices restores pmtu_orig.",
-    eras: ['pre-genid', 'pmtu-redirect', 'fnhe'],
+    eras: ['pre-genid', 'pmtu-redirect'],
     check(before, op, after, res) {
       for (const [b, a] of survivors(before, op, after)) {
         if (a.mtu <= b.mtu) continue;
         const restored = (res.effects ?? []).some((e) => e.kind === 'restore_pmtu' && e.rt === a.id);
         if (!restored) return `route ${a.id} MTU rose ${b.mtu} -> ${a.mtu} during ${op.op}`;
+      }
+      return undefined;
+    },
+  },
+  {
+    name: 'pmtu-never-raises-its-path',
+    description:
+      'Modern: a PMTU update never leaves the exception above the MTU of the route it came through (old_mtu < mtu returns). An update through a stale route with a larger MTU CAN raise an existing exception: kernel behaviour.',
+    eras: ['fnhe'],
+    check(before, op, after, res) {
+      if (op.op !== 'pmtu') return undefined;
+      const r = op.rt !== undefined ? liveRoute(before, op.rt) : undefined;
+      for (const e of res.effects ?? []) {
+        if (e.kind !== 'exception' || !e.pmtu) continue;
+        const old = before.exceptions[e.daddr];
+        const current = old && old.genid === before.fnheGenid && old.pmtu && (old.expires === 0 || before.now <= old.expires);
+        const limit = r ? r.mtu : current ? old.pmtu : (after.config?.deviceMtu ?? Infinity);
+        if (e.pmtu > limit) return `exception for ${e.daddr} set to ${e.pmtu} above ${limit}`;
       }
       return undefined;
     },
@@ -209,11 +227,27 @@ export const INVARIANTS: readonly Invariant[] = [
     check(before, op, after) {
       if (op.op !== 'redirect') return undefined;
       if (before.era === 'pmtu-redirect' && !lateStage(before)) return undefined; // S2/S3 store any accepted redirect in the peer
-      const gwNow = liveRoutes(before).filter((r) => r.daddr === op.daddr && !isExpired(before, r)).map((r) => r.gateway);
+      let gwNow: string[];
+      if (before.era === 'fnhe') {
+        // The gateway a lookup gives now: a current exception's, else the next hop.
+        const e = before.exceptions[op.daddr];
+        const current = e && e.gateway && e.genid === before.fnheGenid && (e.expires === 0 || before.now <= e.expires);
+        const nh = liveRoutes(before).find((r) => r.daddr === op.daddr)?.nexthop ?? before.config?.gateway ?? '';
+        gwNow = [current ? e.gateway : nh];
+        if (op.rt !== undefined) gwNow = [liveRoute(before, op.rt)?.gateway ?? ''];
+      } else {
+        gwNow = liveRoutes(before).filter((r) => r.daddr === op.daddr && !isExpired(before, r)).map((r) => r.gateway);
+      }
       if (gwNow.length === 0 || gwNow.includes(op.from)) return undefined;
       if (before.genid !== after.genid) return `stranger redirect moved the genid`;
-      for (const [b, a] of survivors(before, op, after)) if (a.gateway !== b.gateway || a.obsolete !== b.obsolete) return `stranger redirect changed route ${a.id}`;
-      if (JSON.stringify(before.exceptions) !== JSON.stringify(after.exceptions)) return `stranger redirect changed the exceptions`;
+      for (const [b, a] of survivors(before, op, after)) if (a.gateway !== b.gateway || (a.obsolete === -2 && b.obsolete !== -2)) return `stranger redirect changed route ${a.id}`;
+      // (The lookup on the way may delete an expired exception: that is not the redirect's doing.)
+      for (const d in after.exceptions) {
+        const x = after.exceptions[d]!;
+        const y = before.exceptions[d];
+        // (A stale exception reset by that lookup loses its gateway: also not the redirect's doing.)
+        if (x.gateway && (!y || y.gateway !== x.gateway)) return `stranger redirect changed the exception of ${d}`;
+      }
       return undefined;
     },
   },

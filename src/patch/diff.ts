@@ -193,7 +193,7 @@ function readHunk(r: DiffReader, file: FilePatch, i: number, end: number, cumula
   const bad = nums.findIndex((n) => !Number.isSafeInteger(n) || n > MAX_LINE_NUMBER);
   if (bad !== -1) throw error(r, i, `bad hunk header ${quote(header, 60)}: number out of range`);
   if (oldLines === 0 && newLines === 0) throw error(r, i, `bad hunk header ${quote(header, 60)}: a hunk with no lines`);
-  if ((oldStart === 0) !== (oldLines === 0) && oldStart === 0) {
+  if (oldStart === 0 && oldLines !== 0) {
     throw error(r, i, `bad hunk header ${quote(header, 60)}: pre-image start 0 needs count 0`);
   }
   if (newStart === 0 && newLines !== 0) {
@@ -230,10 +230,15 @@ function readHunk(r: DiffReader, file: FilePatch, i: number, end: number, cumula
   let newNo = newStart;
   let j = i + 1;
   let stop: 'done' | 'eof' | 'other' | 'overflow-old' | 'overflow-new' = 'done';
-  const push = (kind: HunkLine['kind'], text: string, extra: Partial<HunkLine> = {}) => {
-    const hl: HunkLine = { kind, text, patchLine: j + 1, ...extra };
-    if (kind !== '+') hl.oldLine = oldNo++;
-    if (kind !== '-') hl.newLine = newNo++;
+  const push = (kind: HunkLine['kind'], text: string, trimmedBlank = false) => {
+    const hl: HunkLine = {
+      kind,
+      text,
+      patchLine: j + 1,
+      oldLine: kind !== '+' ? oldNo++ : undefined,
+      newLine: kind !== '-' ? newNo++ : undefined,
+    };
+    if (trimmedBlank) hl.trimmedBlank = true;
     hunk.lines.push(hl);
   };
   const marker = () => {
@@ -257,7 +262,7 @@ function readHunk(r: DiffReader, file: FilePatch, i: number, end: number, cumula
     const l = lines[j]!;
     if (l === '') {
       if (remOld > 0 && remNew > 0) {
-        push(' ', '', { trimmedBlank: true });
+        push(' ', '', true);
         r.trimmedBlankLines.push(j + 1);
         remOld--;
         remNew--;
@@ -485,8 +490,8 @@ function readFile(r: DiffReader, i: number, end: number): { file: FilePatch; nex
     break;
   }
   if (file.hunks.length === 0 && !meta) {
-    const at = i < end ? i : i - 1;
-    throw error(r, at, `diff header for ${file.newPath} at line ${start + 1} has no hunks`);
+    const what = i < end ? `line ${i + 1} is ${quote(lines[i]!, 50)}` : 'the patch ends';
+    throw error(r, start, `diff header for ${file.newPath} at line ${start + 1} has no hunks: ${what}`);
   }
   markWhitespaceDamage(r, file);
   return { file, next: i };

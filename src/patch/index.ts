@@ -12,7 +12,15 @@ export type {
   PatchDiagnostic,
   AppliedFile,
 } from './types.ts';
-export { readPatch, readPatchFile, allFilePatches, requireDiff, type ReadPatchFileOptions } from './read.ts';
-export { applyFilePatch, PatchApplyError, type ApplyOptions } from './apply.ts';
-export { applyToTree, applyToFile, resolveInTree, type TreeApplyOptions } from './tree.ts';
+export {
+  readPatch,
+  readPatchFile,
+  decodePatchBytes,
+  allFilePatches,
+  requireDiff,
+  type ReadPatchFileOptions,
+} from './read.ts';
+export { applyFilePatch, splitImage, PatchApplyError, type ApplyOptions } from './apply.ts';
+export { applyToTree, applyToFile, resolveInTree, realTree, type TreeApplyOptions } from './tree.ts';
 export { hunkImages, type HunkImage, type ImageFragment } from './images.ts';
+export { decodeEncodedWords, cleanSubject, parseTrailers } from './headers.ts';

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { badInput } from '../core/errors.ts';
 import { cleanSubject, looksLikeHeaders, parseTrailers, readHeaders } from './headers.ts';
-import { findFileStart, HUNK_HEADER_START, quote, readDiff, type DiffReader } from './diff.ts';
+import { findFileStart, HUNK_HEADER_START, isSignature, quote, readDiff, type DiffReader } from './diff.ts';
 import { binaryLikeOffset, positionOf, splitPatchText } from './text.ts';
 import type { FilePatch, PatchCommit, PatchDiagnostic, PatchSet } from './types.ts';
 
@@ -41,6 +41,56 @@ function trimBlankEdges(lines: string[]): string[] {
   while (a < b && lines[a]!.trim() === '') a++;
   while (b > a && lines[b - 1]!.trim() === '') b--;
   return lines.slice(a, b);
+}
+
+const DIFFSTAT_SUMMARY = /^\s*(\d+) files? changed(?:, (\d+) insertions?\(\+\))?(?:, (\d+) deletions?\(-\))?\s*$/;
+
+/**
+ * git format-patch announces its totals in the diffstat. When they disagree with the diff, the
+ * patch was cut or edited: a repair that assumed only context was lost is then refused.
+ */
+function checkDiffstat(r: DiffReader, from: number, to: number, files: FilePatch[], repaired: boolean, signed: boolean, end: number): void {
+  let at = -1;
+  let m: RegExpExecArray | null = null;
+  for (let k = from; k < to && !m; k++) if ((m = DIFFSTAT_SUMMARY.exec(r.lines[k]!))) at = k;
+  if (!m) return;
+  const want = { files: Number(m[1]), ins: Number(m[2] ?? 0), del: Number(m[3] ?? 0) };
+  const have = { files: files.length, ins: 0, del: 0 };
+  for (const f of files) {
+    for (const h of f.hunks) {
+      for (const l of h.lines) {
+        if (l.kind === '+') have.ins++;
+        else if (l.kind === '-') have.del++;
+      }
+    }
+  }
+  if (want.files === have.files && want.ins === have.ins && want.del === have.del) return;
+  const text =
+    `the diffstat at line ${at + 1} announces ${want.files} file(s), ${want.ins} insertion(s), ${want.del} deletion(s) ` +
+    `but the diff has ${have.files} file(s), ${have.ins} insertion(s), ${have.del} deletion(s)`;
+  if (repaired) {
+    const repair = [...r.diagnostics].reverse().find((d) => d.code === 'missing-trailing-context')!;
+    throw badInput(`${text}: the patch was cut at line ${repair.line} and more than context was lost; cannot repair`, {
+      file: r.source,
+      line: repair.line,
+      column: 1,
+    });
+  }
+  if (!signed && have.ins + have.del < want.ins + want.del) {
+    // No "-- " signature and lines missing: the file was cut after a complete hunk.
+    throw badInput(`${text}: the patch was cut at line ${end} (it has no '-- ' signature); a partial patch is refused`, {
+      file: r.source,
+      line: end,
+      column: 1,
+    });
+  }
+  r.diagnostics.push({
+    severity: 'warning',
+    code: 'diffstat-mismatch',
+    line: at + 1,
+    message: `${text}: the patch was edited or cut after it was generated`,
+    action: 'the diff is read as it is',
+  });
 }
 
 /** One commit: headers or git log header, message (up to '---' or the diff), then the diff. */
@@ -138,7 +188,14 @@ function readCommit(r: DiffReader, start: number, end: number): CommitRead {
       });
     }
   }
+  const repairsBefore = r.diagnostics.filter((d) => d.code === 'missing-trailing-context').length;
   const files: FilePatch[] = firstFile === -1 ? [] : readDiff(r, firstFile, end);
+  if (messageEnd < bodyEnd && files.length > 0) {
+    let signed = false;
+    for (let k = bodyEnd; k < end && !signed; k++) signed = isSignature(lines, k, end);
+    const repaired = r.diagnostics.filter((d) => d.code === 'missing-trailing-context').length > repairsBefore;
+    checkDiffstat(r, messageEnd + 1, bodyEnd, files, repaired, signed, end);
+  }
   let lastTextLine = bodyEnd - 1;
   while (lastTextLine > start && lines[lastTextLine]!.trim() === '') lastTextLine--;
   const commit: PatchCommit = {
@@ -206,6 +263,7 @@ export function readPatch(text: string, source: string): PatchSet {
       message: `no diff: the commit message ("${commits[0]!.subject.slice(0, 50)}") ends at line ${last.lastTextLine + 1} and no diff follows; nothing to review or apply`,
     });
   }
+  if (commits.length > 1 && form !== 'message-only') checkSeries(commits, diagnostics);
   if (r.trimmedBlankLines.length > 0) {
     const first = r.trimmedBlankLines[0]!;
     diagnostics.push({
@@ -231,6 +289,36 @@ export function readPatch(text: string, source: string): PatchSet {
   }
   diagnostics.sort((a, b) => a.line - b.line);
   return { source, form, commits, diagnostics, lineCount: Math.max(1, lines.length) };
+}
+
+/** A series (mbox) that lost a diff or a patch: reported, the rest is still read. */
+function checkSeries(commits: PatchCommit[], diagnostics: PatchDiagnostic[]): void {
+  for (const c of commits) {
+    if (c.files.length === 0 && c.seriesIndex !== 0) {
+      diagnostics.push({
+        severity: 'warning',
+        code: 'commit-without-diff',
+        line: c.subjectLine ?? c.startLine,
+        message: `commit ${c.seriesIndex !== undefined ? `${c.seriesIndex}/${c.seriesTotal} ` : ''}("${c.subject.slice(0, 50)}") at line ${c.startLine} has no diff`,
+        action: 'the series is read without it',
+      });
+    }
+  }
+  const total = commits.find((c) => c.seriesTotal !== undefined)?.seriesTotal;
+  if (total === undefined) return;
+  const present = new Set(commits.map((c) => c.seriesIndex));
+  const missing: number[] = [];
+  for (let n = 1; n <= total && missing.length < 10; n++) if (!present.has(n)) missing.push(n);
+  if (missing.length > 0) {
+    const last = commits[commits.length - 1]!;
+    diagnostics.push({
+      severity: 'warning',
+      code: 'series-incomplete',
+      line: last.subjectLine ?? last.startLine,
+      message: `the series announces ${total} patches but patch ${missing.join(', ')} of ${total} is not in this file`,
+      action: 'the patches present are read',
+    });
+  }
 }
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {

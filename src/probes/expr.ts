@@ -79,7 +79,8 @@ export interface Lowered {
   cPath?: string;
 }
 
-export type LowerResult = Lowered | { error: string };
+/** `unknown`: a member path the types were not asked for yet (the generator loads it and retries). */
+export type LowerResult = Lowered | { error: string; unknown?: string };
 
 function kprobeType(leaf: { size: number; signed?: boolean; pointer?: boolean; bitOffset?: number; bitSize?: number }, as: ValueAs, noHex: boolean): string | undefined {
   if (leaf.bitSize) return `b${leaf.bitSize}@${leaf.bitOffset ?? 0}/${leaf.size * 8}`;
@@ -155,7 +156,10 @@ export function lowerExpr(src: string, as: ValueAs, ctx: LowerContext): LowerRes
       break;
     }
   }
+  // bpftrace sees arguments and retval as u64: cast before the first dereference.
+  let typed = false;
   if (e.baseCast) {
+    typed = true;
     if (!leaf.pointer && leaf.size !== 8) return { error: `cannot reinterpret a non-pointer as struct ${e.baseCast}` };
     leaf = { ...leaf, pointer: true, pointee: e.baseCast };
     btf = undefined;
@@ -166,9 +170,14 @@ export function lowerExpr(src: string, as: ValueAs, ctx: LowerContext): LowerRes
     if (!leaf.pointer || !struct) return { error: `'${src}': cannot dereference a ${leaf.type ?? 'non-pointer'} before ->${hop.path}` };
     const key = `${struct}.${hop.path}`;
     const m = ctx.types.members[key];
-    if (!m) return { error: `no member ${key} in this kernel` };
+    if (!m) {
+      const known = ctx.types.missingMembers.includes(key);
+      return known ? { error: `no member ${key} in this kernel` } : { error: `member ${key} not read yet`, unknown: key };
+    }
     regs = `+${hex(m.offset)}(${regs})`;
     if (btf !== undefined) btf = `${btf}->${hop.path}`;
+    if (!typed) cPath = `((struct ${struct} *)${cPath})`;
+    typed = true;
     cPath = `${cPath}->${hop.path}`;
     leaf = m;
     if (hop.cast) {

@@ -10,7 +10,7 @@
  *   renderBpftrace(set)        // a bpftrace script
  */
 export type {
-  ProbeFormat, ProbeSyntax, ProbeField, ProbeDef, FunctionCoverage, ProbeMapEntry, KallsymsCheck,
+  ProbeFormat, ProbeSyntax, ProbeField, ProbeDef, FunctionCoverage, KallsymsCheck,
   ProbeSet, GenerateOptions, ResolvedProbeSet,
 } from './types.ts';
 export { generateProbes, generateProbesFromTypes, defaultEra, defaultSyntax } from './generate.ts';

@@ -4,7 +4,7 @@
  * canonical events (src/trace/events.ts) without a hand-written map.
  */
 import type { Era } from '../model/types.ts';
-import type { EventKind, CanonicalEvent } from '../trace/events.ts';
+import type { ProbeMapJson } from '../trace/probemap.ts';
 
 export type ProbeFormat = 'kprobe' | 'bpftrace' | 'json';
 
@@ -19,14 +19,25 @@ export type ProbeSyntax = 'regs' | 'btf';
 export interface ProbeField {
   /** Field name as it appears in the trace line (`rt_genid=...`). */
   name: string;
-  /** The fetch expression in kprobe_events syntax (`+0x70(%di)`, `rt->rt_genid`, `$retval`). */
+  /** The plan's expression it came from (`dst<rtable>->rt_genid`, see src/probes/expr.ts). */
+  expr: string;
+  /** The fetch in the probe's own syntax (`+0x70(%di)` on 6.1, `rt->rt_genid` or `+0x88($arg1)` on 6.12). */
   fetch: string;
-  /** kprobe type (`x64`, `u32`, `s32`, `s16`, `b31@1/32`, `x32`); empty = kernel default. */
+  /** The fetch in register syntax for the fallback line; undefined = left out of the fallback. */
+  fallbackFetch?: string;
+  /** kprobe type (`x64`, `u32`, `s32`, `s16`, `b31@1/32`, `x32`). */
   type: string;
-  /** The same field as a bpftrace expression (undefined when bpftrace cannot express it). */
-  bpftrace?: string;
-  /** How the trace prints it: hex pointer, ipv4 (network order u32), signed/unsigned decimal. */
+  /** How the trace prints it: hex pointer, ipv4 (network order u32), decimal, hex. */
   as: 'pointer' | 'ipv4' | 'int' | 'hex';
+  /**
+   * For bpftrace: the value as a C expression over `arg0..arg5` / `retval` with casts to the
+   * kernel's struct types (`((struct dst_entry *)arg0)->dev->nd_net.net->ipv4.rt_genid.counter`).
+   */
+  c?: string;
+  /** Which argument registers / symbols the C expression reads (bpftrace return probes save args at entry). */
+  args?: number[];
+  signed?: boolean;
+  size?: number;
 }
 
 export interface ProbeDef {
@@ -34,24 +45,25 @@ export interface ProbeDef {
   event: string;
   /** Trace event group (`rtg`). */
   group: string;
-  /** p: kprobe entry, r: kretprobe, f: fprobe entry, fret: fprobe exit. */
+  /** p: kprobe entry, r: kretprobe, f: fprobe entry, fret: fprobe exit (`f:... func%return`). */
   type: 'p' | 'r' | 'f' | 'fret';
-  /** Probed symbol (a kallsyms name; compiler clones such as `rt_set_nexthop.constprop.0` are resolved in the guest). */
+  /** Probed symbol: the function, or its compiler clone (`rt_set_nexthop.constprop.0`) once the guest's kallsyms named it. */
   symbol: string;
-  /** The function as the facts name it (`rt_set_nexthop` for a clone). */
+  /** The function as the facts name it. */
   function: string;
   fields: ProbeField[];
   /** The kprobe_events line (`p:rtg/dst_check ipv4_dst_check dst=%di:x64 ...`). */
   line: string;
   /**
-   * A more conservative line with the SAME event name and field names (register/offset fetches
-   * instead of BTF names, p:/r: instead of f:), for the guest to try if the kernel refuses `line`.
+   * A more conservative line with the SAME event name and a subset of the same field names
+   * (register/offset fetches, p:/r: instead of f:), for the guest to try if the kernel refuses
+   * `line`. Undefined when `line` is already the most conservative form.
    */
   fallback?: string;
   /** Why this probe exists, in one phrase (printed as a comment). */
   why: string;
-  /** Which canonical event this probe's hits become (undefined: context only, e.g. icmp_unreach). */
-  kind?: EventKind;
+  /** Fields the plan wanted that this kernel cannot give, with the reason. */
+  dropped: { field: string; reason: string }[];
 }
 
 /** For each function the era's facts want observed: how it is observed. */
@@ -69,19 +81,6 @@ export interface FunctionCoverage {
   /** For via-caller: the functions whose probes observe it. */
   via?: string[];
   reason: string;
-}
-
-/**
- * Probe map entry: how one probe event turns into a canonical event.
- * (Mirrors src/trace/probemap.ts; see toProbeMap() in src/probes/probemap.ts for the exact H4 form.)
- */
-export interface ProbeMapEntry {
-  event: string;
-  kind: EventKind;
-  /** Trace field name -> canonical field, with how to decode it. */
-  fields: Record<string, { to: keyof CanonicalEvent; as: ProbeField['as'] }>;
-  /** Fixed canonical fields (e.g. counter: 'rt' for a flush). */
-  set?: Partial<CanonicalEvent>;
 }
 
 /** The one-pass guest-side symbol check. */
@@ -105,7 +104,8 @@ export interface ProbeSet {
   coverage: FunctionCoverage[];
   /** Functions the kernel inlined (no BTF FUNC / known inlined), with their observing callers. */
   inlined: { function: string; via: string[] }[];
-  probeMap: ProbeMapEntry[];
+  /** The probe map (src/trace/probemap.ts format) that turns these probes' trace lines into canonical events. */
+  probeMap: ProbeMapJson;
   kallsyms: KallsymsCheck;
   /** Notes for the header comment (missing offsets, clones ...). */
   notes: string[];

@@ -52,7 +52,7 @@ function parseProblem(tree: Tree): { reason: string; location: TreeLocation } | 
 }
 
 /** Builds an analyser over a pipeline (tests inject their own; the default uses csrc + verify). */
-export function makeAnalyser(pipeline: ScanPipeline): (s: TreeSources) => Verdict {
+export function makeAnalyser<F>(pipeline: ScanPipeline<F>): (s: TreeSources) => Verdict {
   return (sources) => {
     const timings: StageTimings = {};
     const time = <T>(stage: keyof StageTimings, fn: () => T): T => {
@@ -72,6 +72,8 @@ export function makeAnalyser(pipeline: ScanPipeline): (s: TreeSources) => Verdic
     if (problem) return skipped(problem.reason, { location: problem.location, timings });
 
     const facts = time('extract', () => pipeline.extract(tree, source, ROUTE_C));
+    const factProblem = pipeline.problem?.(facts, ROUTE_C);
+    if (factProblem) return skipped(factProblem.reason, { location: factProblem.location, timings });
     const era = time('era', () => pipeline.detectEra(facts, source, ROUTE_C));
     const headers = describeHeaderFacts(headerFacts(sources.headers));
     const base = { era: era.era, eraReason: era.reason, timings };
@@ -90,7 +92,7 @@ export function makeAnalyser(pipeline: ScanPipeline): (s: TreeSources) => Verdic
     }
 
     const checkedEra = era.era;
-    const check = time('check', () => pipeline.differential(source, ROUTE_C, checkedEra, facts));
+    const check = time('check', () => pipeline.differential(tree, source, ROUTE_C, checkedEra, facts));
     const details = [...(check.details ?? []), ...headers];
     if (check.status === 'unsupported') {
       return { ...base, status: 'skipped', checked: 'none', reason: `skipped: ${check.reason}`, ...(check.location ? { location: check.location } : {}), details };

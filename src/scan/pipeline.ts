@@ -4,6 +4,9 @@
  * differential check of the C evaluator against the model (src/verify).
  */
 import type { Tree } from '../csrc/parse.ts';
+import { extractFactsFromTree, functionFacts, allOf, type ProtocolFacts } from '../csrc/facts.ts';
+import { detectEra } from '../csrc/era.ts';
+import { differentialCheck } from './differential.ts';
 import type { ScanEra, TreeLocation } from './types.ts';
 
 export interface EraDetection {
@@ -27,13 +30,56 @@ export type CheckedEra = 'pre-genid' | 'seed' | 'pmtu-redirect';
 export interface ScanPipeline<F = unknown> {
   /** Facts from the parsed file (parsed once by the analyser, timed separately). */
   extract(tree: Tree, source: string, file: string): F;
+  /** A reason the facts cannot be trusted for a check (e.g. a protocol function hidden in a parse error). */
+  problem?(facts: F, file: string): { reason: string; location: TreeLocation } | undefined;
   detectEra(facts: F, source: string, file: string): EraDetection;
-  differential(source: string, file: string, era: CheckedEra, facts: F): CheckOutcome;
+  differential(tree: Tree, source: string, file: string, era: CheckedEra, facts: F): CheckOutcome;
 }
 
-/** Placeholder until src/csrc/era.ts and src/verify land: detects nothing, checks nothing. */
-export const defaultPipeline: ScanPipeline = {
-  extract: () => null,
-  detectEra: () => ({ era: 'unknown', reason: 'era detection not available' }),
-  differential: () => ({ status: 'unsupported', reason: 'differential check not available' }),
+/** Functions whose facts decide era and verdict: if tree-sitter could not see one of them, nothing is checked. */
+const PROTOCOL_FUNCTIONS = ['rt_bind_peer', 'rt_peer_genid', 'ipv4_dst_check'];
+
+/** Where the code that decided the era is. */
+function eraLocation(facts: ProtocolFacts, era: ScanEra, file: string): TreeLocation | undefined {
+  const at = (l: { line: number; column?: number } | undefined) => (l ? { file, line: l.line, ...(l.column ? { column: l.column } : {}) } : undefined);
+  switch (era) {
+    case 'pmtu-redirect':
+      return at(allOf(facts, 'bumps')[0]);
+    case 'seed':
+      return at(facts.globals[0] ?? allOf(facts, 'stamps')[0]);
+    case 'pre-genid': {
+      const f = functionFacts(facts, 'rt_bind_peer');
+      return f ? { file, line: f.startLine } : undefined;
+    }
+    case 'fnhe':
+      return at(allOf(facts, 'fnheUpdates')[0] ?? allOf(facts, 'counters')[0]);
+    default:
+      return undefined;
+  }
+}
+
+export const factsPipeline: Omit<ScanPipeline<ProtocolFacts>, 'differential'> = {
+  extract: (tree, source, file) => extractFactsFromTree(tree, source, file),
+  problem: (facts, file) => {
+    const hidden = facts.unparsed.find((u) => PROTOCOL_FUNCTIONS.includes(u.name));
+    if (hidden) return { reason: `${hidden.name} in ${file} could not be parsed: ${hidden.reason}`, location: { file, line: hidden.line } };
+    for (const name of PROTOCOL_FUNCTIONS) {
+      const f = functionFacts(facts, name);
+      if (f && f.errorLines.length > 0) {
+        return { reason: `${name} in ${file} does not parse (syntax error at line ${f.errorLines[0]})`, location: { file, line: f.errorLines[0]! } };
+      }
+    }
+    return undefined;
+  },
+  detectEra: (facts, _source, file) => {
+    const v = detectEra(facts);
+    const location = eraLocation(facts, v.era, file);
+    return { era: v.era, reason: v.reason, ...(location ? { location } : {}) };
+  },
+};
+
+/** What `peerprop scan` runs: csrc facts and era, verify's differential check (memoised by closure). */
+export const defaultPipeline: ScanPipeline<ProtocolFacts> = {
+  ...factsPipeline,
+  differential: (tree, source, file, era) => differentialCheck(tree, source, file, era),
 };

@@ -78,7 +78,8 @@ function toTestResult(e: ScanEntry): TestResult {
     status,
     ...(status !== 'pass' ? { reason: oneLine(v.reason) } : {}),
     diagnostics,
-    ...(v.timings ? { durationMs: Object.values(v.timings).reduce((a, b) => a + (b ?? 0), 0) } : {}),
+    // A reused verdict cost nothing for this revision.
+    ...(v.timings ? { durationMs: e.reusedFrom ? 0 : Object.values(v.timings).reduce((a, b) => a + (b ?? 0), 0) } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
  * symbol and conditions, entry/return pairing per task, `within` and `context` lookups.
  */
 import type { CanonicalEvent, EventKind } from './events.ts';
+import { EVENT_KINDS } from './events.ts';
 import type { ConditionOp, FieldSourceSpec, Ipv4Order, MappableField, ProbeMap, Radix } from './probemap.ts';
 import { FIELD_TYPES } from './probemap.ts';
 import {
@@ -16,44 +17,76 @@ import { symbolName, isUnknownCaller, type ParsedLine } from './lineparse.ts';
  * the reader and for whoever consumes them). Unobserved fields are undefined.
  */
 export class Ev implements CanonicalEvent {
-  kind: EventKind;
-  file: string;
-  line: number;
-  ts: number | undefined = undefined;
-  cpu: number | undefined = undefined;
-  task: string | undefined = undefined;
-  pid: number | undefined = undefined;
-  probe: string | undefined = undefined;
-  caller: string | undefined = undefined;
-  rt: string | undefined = undefined;
-  daddr: string | undefined = undefined;
-  peer: string | undefined = undefined;
-  peerBefore: string | undefined = undefined;
-  create: number | undefined = undefined;
-  rtGenid: number | undefined = undefined;
-  genid: number | undefined = undefined;
-  ret: string | undefined = undefined;
-  old: number | undefined = undefined;
-  new: number | undefined = undefined;
-  mtu: number | undefined = undefined;
-  gateway: string | undefined = undefined;
-  oldGateway: string | undefined = undefined;
-  rtGateway: string | undefined = undefined;
-  rtMtu: number | undefined = undefined;
-  flags: number | undefined = undefined;
-  obsolete: number | undefined = undefined;
-  net: string | undefined = undefined;
-  fnheGenid: number | undefined = undefined;
-  exceptionGenid: number | undefined = undefined;
-  counter: 'peer' | 'rt' | 'fnhe' | undefined = undefined;
-  text: string | undefined = undefined;
-  fnhe: string | undefined = undefined;
-  dev: string | undefined = undefined;
-  oldMtu: number | undefined = undefined;
+  declare kind: EventKind;
+  declare file: string;
+  declare line: number;
+  declare ts: number | undefined;
+  declare cpu: number | undefined;
+  declare task: string | undefined;
+  declare pid: number | undefined;
+  declare probe: string | undefined;
+  declare caller: string | undefined;
+  declare rt: string | undefined;
+  declare daddr: string | undefined;
+  declare peer: string | undefined;
+  declare peerBefore: string | undefined;
+  declare create: number | undefined;
+  declare rtGenid: number | undefined;
+  declare genid: number | undefined;
+  declare ret: string | undefined;
+  declare old: number | undefined;
+  declare new: number | undefined;
+  declare mtu: number | undefined;
+  declare gateway: string | undefined;
+  declare oldGateway: string | undefined;
+  declare rtGateway: string | undefined;
+  declare rtMtu: number | undefined;
+  declare flags: number | undefined;
+  declare obsolete: number | undefined;
+  declare net: string | undefined;
+  declare fnheGenid: number | undefined;
+  declare exceptionGenid: number | undefined;
+  declare counter: 'peer' | 'rt' | 'fnhe' | undefined;
+  declare text: string | undefined;
+  declare fnhe: string | undefined;
+  declare dev: string | undefined;
+  declare oldMtu: number | undefined;
   constructor(kind: EventKind, file: string, line: number) {
+    // Assignments in the constructor (not class fields): one hidden class, fastest allocation.
     this.kind = kind;
     this.file = file;
     this.line = line;
+    this.ts = undefined;
+    this.cpu = undefined;
+    this.task = undefined;
+    this.pid = undefined;
+    this.probe = undefined;
+    this.caller = undefined;
+    this.rt = undefined;
+    this.daddr = undefined;
+    this.peer = undefined;
+    this.peerBefore = undefined;
+    this.create = undefined;
+    this.rtGenid = undefined;
+    this.genid = undefined;
+    this.ret = undefined;
+    this.old = undefined;
+    this.new = undefined;
+    this.mtu = undefined;
+    this.gateway = undefined;
+    this.oldGateway = undefined;
+    this.rtGateway = undefined;
+    this.rtMtu = undefined;
+    this.flags = undefined;
+    this.obsolete = undefined;
+    this.net = undefined;
+    this.fnheGenid = undefined;
+    this.exceptionGenid = undefined;
+    this.counter = undefined;
+    this.text = undefined;
+    this.fnhe = undefined;
+    this.dev = undefined;
+    this.oldMtu = undefined;
   }
 }
 
@@ -82,6 +115,7 @@ interface CompiledCond extends FieldGetter {
 
 interface CompiledEmit {
   kind: EventKind;
+  kindId: number;
   atEntry: boolean;
   set: [MappableField, string | number][];
   fields: CompiledField[];
@@ -113,6 +147,10 @@ export interface ProbePlan {
   needsCaller: boolean;
   /** Lines seen. */
   hits: number;
+  /** Last caller seen (raw `sym+off/size` text, its interned `sym+off` and symbol): callers repeat. */
+  lastCallerRaw: string;
+  lastCallerText: string | undefined;
+  lastCallerSym: string | undefined;
 }
 
 interface PendingCall {
@@ -122,9 +160,27 @@ interface PendingCall {
   within: Map<string, (string | undefined)[]> | undefined;
 }
 
+/** Probe plans by name, looked up by a range of the line without cutting the name out. */
+export class PlanIndex {
+  private readonly byLen: (ProbePlan[] | undefined)[] = [];
+  constructor(plans: Iterable<ProbePlan>) {
+    for (const p of plans) (this.byLen[p.name.length] ??= []).push(p);
+  }
+  find(s: string, start: number, end: number): ProbePlan | undefined {
+    const cands = this.byLen[end - start];
+    if (cands === undefined) return undefined;
+    for (let i = 0; i < cands.length; i++) {
+      const c = cands[i]!;
+      if (s.startsWith(c.name, start)) return c;
+    }
+    return undefined;
+  }
+}
+
 export interface CompiledMap {
   map: ProbeMap;
   plans: Map<string, ProbePlan>;
+  index: PlanIndex;
   /** `func|entry` / `func|return` → plan, for rules matched by function. */
   funcPlans: Map<string, ProbePlan>;
   markers: Set<string>;
@@ -160,6 +216,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
       p = {
         name, keys: [], nargs: 0, argIndex: new Map(), rules: [], ignored: false, isEntry: false,
         returnOf: undefined, withinOf: [], needsCaller: false, hits: 0,
+        lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
       };
       plans.set(name, p);
     }
@@ -191,6 +248,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
         fp = {
           name: rule.func!, keys: [], nargs: 0, argIndex: new Map(), rules: [], ignored: false,
           isEntry: false, returnOf: undefined, withinOf: [], needsCaller: false, hits: 0,
+          lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
         };
         funcPlans.set(key, fp);
       }
@@ -213,6 +271,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
       conds: (rule.when ?? []).map((c) => ({ ...getter(c.value), op: c.op, to: c.to, radix })),
       emits: rule.emit.map((e) => ({
         kind: e.kind,
+        kindId: EVENT_KINDS.indexOf(e.kind),
         atEntry: e.at === 'entry',
         set: Object.entries(e.set ?? {}) as [MappableField, string | number][],
         fields: Object.entries(e.fields ?? {}).map(([f, spec]) => {
@@ -233,7 +292,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
   }
   const markers = new Set([...BUILTIN_MARKERS, ...(map.markers ?? [])]);
   for (const m of markers) plans.delete(m);
-  return { map, plans, funcPlans, markers, stripSuffixes: map.stripCallerSuffixes ?? true };
+  return { map, plans, index: new PlanIndex(plans.values()), funcPlans, markers, stripSuffixes: map.stripCallerSuffixes ?? true };
 }
 
 /** What the emitter did with one probe line. */
@@ -248,6 +307,8 @@ const MAX_TASKS = 1 << 15;
 export class Emitter {
   private readonly pending = new Map<string, Map<number, PendingCall[]>>();
   unpairedReturns = 0;
+  /** Events emitted by kind (index: EVENT_KINDS order). */
+  readonly kindCounts: number[] = EVENT_KINDS.map(() => 0);
   /** `probe <- caller` of unmatched lines. */
   readonly unmatched = new Map<string, number>();
   private vals: (string | undefined)[] = [];
@@ -271,17 +332,29 @@ export class Emitter {
     for (let i = 0; i < n; i++) vals[i] = undefined;
     if (n > 0) extractArgs(s, pl.args, p.keys, vals);
     const taskKey = pl.pid > 0 ? pl.pid : -1 - (pl.cpu < 0 ? 0 : pl.cpu);
+    let lineTs = NaN;
+    let tsDone = false;
     // 2. Caller (return probes).
     let callerText: string | undefined;
     let callerSym: string | undefined;
     let unknownCaller = false;
     if (pl.arrow !== -1) {
-      const raw = s.slice(pl.symStart, pl.arrow);
-      if (isUnknownCaller(raw)) unknownCaller = true;
-      else {
-        const slash = raw.lastIndexOf('/');
-        callerText = internString(slash > 0 ? raw.slice(0, slash) : raw);
-        if (p.needsCaller) callerSym = symbolName(callerText, this.cm.stripSuffixes);
+      const last = p.lastCallerRaw;
+      if (last.length === pl.arrow - pl.symStart && s.startsWith(last, pl.symStart)) {
+        callerText = p.lastCallerText;
+        callerSym = p.lastCallerSym;
+        unknownCaller = callerText === undefined;
+      } else {
+        const raw = s.slice(pl.symStart, pl.arrow);
+        if (isUnknownCaller(raw)) unknownCaller = true;
+        else {
+          const slash = raw.lastIndexOf('/');
+          callerText = internString(slash > 0 ? raw.slice(0, slash) : raw);
+          callerSym = symbolName(callerText, this.cm.stripSuffixes);
+        }
+        p.lastCallerRaw = internString(raw);
+        p.lastCallerText = callerText;
+        p.lastCallerSym = callerSym;
       }
     }
     // 3. Pairing.
@@ -310,7 +383,9 @@ export class Emitter {
         byTask.set(taskKey, (stack = []));
       }
       if (stack.length >= MAX_STACK) stack.shift();
-      stack.push({ vals: vals.slice(0, n), line: lineNo, ts: pl.ts, within: undefined });
+      lineTs = pl.ts;
+      tsDone = true;
+      stack.push({ vals: vals.slice(0, n), line: lineNo, ts: lineTs, within: undefined });
     }
     // 4. Rules.
     const rules = p.rules;
@@ -337,14 +412,17 @@ export class Emitter {
         continue;
       }
       if (rule.emits.length === 0) return Outcome.Ignored;
+      if (!tsDone) lineTs = pl.ts;
+      const task = pl.taskStart >= 0 ? this.taskOf(pl) : undefined;
       for (const e of rule.emits) {
         const at = e.atEntry && call ? call : undefined;
         const ev = new Ev(e.kind, this.file, at ? at.line : lineNo);
-        const ts = at ? at.ts : pl.ts;
+        const ts = at ? at.ts : lineTs;
         if (ts === ts) ev.ts = ts;
         if (pl.cpu >= 0) ev.cpu = pl.cpu;
-        if (pl.task !== '') ev.task = internString(pl.task);
+        ev.task = task;
         if (pl.pid >= 0) ev.pid = pl.pid;
+        this.kindCounts[e.kindId]++;
         ev.probe = p.name;
         ev.caller = callerText;
         const rec = ev as unknown as Record<string, unknown>;
@@ -363,6 +441,15 @@ export class Emitter {
     const key = callerSym !== undefined ? `${p.name} <- ${callerSym}` : unknownCaller ? `${p.name} <- [unknown]` : p.name;
     this.unmatched.set(key, (this.unmatched.get(key) ?? 0) + 1);
     return Outcome.Unmatched;
+  }
+
+  private lastTask = '';
+  /** The line's task name, interned; consecutive lines mostly share it. */
+  taskOf(pl: ParsedLine): string {
+    const len = pl.taskEnd - pl.taskStart;
+    const last = this.lastTask;
+    if (last.length === len && pl.s.startsWith(last, pl.taskStart)) return last;
+    return (this.lastTask = internString(pl.s.slice(pl.taskStart, pl.taskEnd)));
   }
 
   private value(

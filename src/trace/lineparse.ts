@@ -11,28 +11,53 @@
  * the few strings it must cut out).
  */
 
-export interface ParsedLine {
-  task: string;
-  pid: number;
-  tgid: number;
-  cpu: number;
-  flags: string;
-  ts: number;
-  /** Event name (`dst_check`, `tracing_mark_write`, `0`). */
-  event: string;
+/**
+ * A parsed line: positions into `s`, with the strings cut out only on demand (most lines never
+ * need their flags, and only emitted events need task and timestamp).
+ */
+export class ParsedLine {
+  s = '';
+  taskStart = -1;
+  taskEnd = -1;
+  pid = -1;
+  tgid = -1;
+  cpu = -1;
+  flagsStart = -1;
+  flagsEnd = -1;
+  tsStart = -1;
+  tsEnd = -1;
+  /** Event name range (`dst_check`, `tracing_mark_write`, `0`). */
+  evStart = 0;
+  evEnd = 0;
+  /** Set when the name is not a plain range of `s` (group fallback). */
+  evOverride: string | undefined = undefined;
   /** Index in the line where the body starts (after `EVENT: `). */
-  body: number;
+  body = 0;
   /** Kprobe body parts: index range of `(...)` contents, or -1 if the body is not a kprobe body. */
-  symStart: number;
-  symEnd: number;
+  symStart = -1;
+  symEnd = -1;
   /** Index of ' <- ' inside the parentheses (kretprobe), or -1. */
-  arrow: number;
+  arrow = -1;
   /** Index where `name=value` args start (after `) `), or the body start for other bodies. */
-  args: number;
+  args = 0;
+
+  get event(): string {
+    return this.evOverride ?? this.s.slice(this.evStart, this.evEnd);
+  }
+  get task(): string {
+    return this.taskStart < 0 ? '' : this.s.slice(this.taskStart, this.taskEnd);
+  }
+  get flags(): string {
+    return this.flagsStart < 0 ? '' : this.s.slice(this.flagsStart, this.flagsEnd);
+  }
+  /** Timestamp in seconds, NaN when the line has none. */
+  get ts(): number {
+    return this.tsStart < 0 ? NaN : Number(this.s.slice(this.tsStart, this.tsEnd));
+  }
 }
 
 export function newParsedLine(): ParsedLine {
-  return { task: '', pid: -1, tgid: -1, cpu: -1, flags: '', ts: NaN, event: '', body: 0, symStart: -1, symEnd: -1, arrow: -1, args: 0 };
+  return new ParsedLine();
 }
 
 /** What a line that is not a normal event line turned out to be. */
@@ -109,10 +134,12 @@ function tryAt(s: string, p: number, lb: number, out: ParsedLine): LineShape {
   while (q < len && s.charCodeAt(q) === 32) q++;
   let sp = s.indexOf(' ', q);
   if (sp === -1) return LineShape.None;
-  let flags = '';
+  let flagsStart = -1;
+  let flagsEnd = -1;
   if (s.charCodeAt(sp - 1) !== 58 /* : */) {
     if (sp - q > 8) return LineShape.None;
-    flags = s.slice(q, sp);
+    flagsStart = q;
+    flagsEnd = sp;
     q = sp;
     while (q < len && s.charCodeAt(q) === 32) q++;
     sp = s.indexOf(' ', q);
@@ -125,16 +152,24 @@ function tryAt(s: string, p: number, lb: number, out: ParsedLine): LineShape {
   // Timestamp: digits with an optional fraction.
   const tsEnd = sp - 1;
   if (!isDigit(s.charCodeAt(q))) return LineShape.None;
-  const ts = Number(s.slice(q, tsEnd));
-  if (ts !== ts) return LineShape.None;
+  for (let k = q + 1; k < tsEnd; k++) {
+    const c = s.charCodeAt(k);
+    if (!isDigit(c) && c !== 46 /* . */) return LineShape.None;
+  }
+  const tsStart = q;
   q = sp + 1;
   while (q < len && s.charCodeAt(q) === 32) q++;
-  out.task = s.slice(p, dash);
+  out.s = s;
+  out.taskStart = p;
+  out.taskEnd = dash;
   out.pid = pid;
   out.tgid = tgid;
   out.cpu = cpu;
-  out.flags = flags;
-  out.ts = ts;
+  out.flagsStart = flagsStart;
+  out.flagsEnd = flagsEnd;
+  out.tsStart = tsStart;
+  out.tsEnd = tsEnd;
+  out.evOverride = undefined;
   // Event name up to ':'; a space before it means this is not `name: body`.
   const colon = s.indexOf(':', q);
   const space = s.indexOf(' ', q);
@@ -143,7 +178,8 @@ function tryAt(s: string, p: number, lb: number, out: ParsedLine): LineShape {
     if (s.startsWith('<user stack trace>', q)) return LineShape.StackTrace;
     return LineShape.OtherTracer;
   }
-  out.event = s.slice(q, colon);
+  out.evStart = q;
+  out.evEnd = colon;
   parseBody(s, colon + 1, out);
   return LineShape.Event;
 }
@@ -159,13 +195,19 @@ export function parseBareEvent(s: string, out: ParsedLine): LineShape {
   const colon = s.indexOf(':', q);
   const space = s.indexOf(' ', q);
   if (colon <= q || (space !== -1 && space < colon)) return LineShape.None;
-  out.task = '';
+  out.s = s;
+  out.taskStart = -1;
+  out.taskEnd = -1;
   out.pid = -1;
   out.tgid = -1;
   out.cpu = -1;
-  out.flags = '';
-  out.ts = NaN;
-  out.event = s.slice(q, colon);
+  out.flagsStart = -1;
+  out.flagsEnd = -1;
+  out.tsStart = -1;
+  out.tsEnd = -1;
+  out.evOverride = undefined;
+  out.evStart = q;
+  out.evEnd = colon;
   parseBody(s, colon + 1, out);
   return LineShape.Event;
 }

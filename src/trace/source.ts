@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { StringDecoder } from 'node:string_decoder';
+import { isAscii } from 'node:buffer';
 import { badInput } from '../core/errors.ts';
 
 export const CHUNK_BYTES = 1 << 20;
@@ -80,9 +81,17 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
       src = Readable.from(raw(), { objectMode: false }).pipe(gunzip);
     }
     try {
+      // ASCII chunks (nearly all trace text) decode much faster as latin1, which is the same
+      // for ASCII; anything else, or a chunk after a split UTF-8 sequence, goes through the decoder.
+      let utf8Pending = false;
       for await (const buf of src) {
         bytes += buf.length;
-        const s = decoder.write(buf);
+        let s: string;
+        if (!utf8Pending && isAscii(buf)) s = buf.toString("latin1");
+        else {
+          s = decoder.write(buf);
+          utf8Pending = (decoder as unknown as { lastNeed: number }).lastNeed > 0;
+        }
         if (s.length) yield s;
       }
     } catch (e) {

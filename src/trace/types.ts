@@ -92,6 +92,8 @@ export interface TraceReadStats {
   /** Bytes of decoded text read. */
   bytes: number;
   lines: number;
+  /** Lines that produced at least one event: lines = eventLines + the sum of skipped counts. */
+  eventLines: number;
   /** Canonical events emitted, in total and by kind. */
   events: number;
   eventsByKind: Record<EventKind, number>;
@@ -115,6 +117,8 @@ export interface TraceReadStats {
   /** Header `entries-in-buffer/entries-written: A/B`. */
   entries?: { inBuffer: number; written: number };
   probeMap: ProbeMapChoice;
+  /** Problems that did not stop reading (a truncated gzip stream ...). */
+  warnings: string[];
   /** True once iteration finished (stats are complete). */
   complete: boolean;
 }

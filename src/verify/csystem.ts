@@ -20,6 +20,8 @@ export interface Observation {
   peers: Record<string, number>;
   /** Result of the last operation: check's dst/NULL. */
   valid?: boolean;
+  /** The C oopsed (NULL dereference, ...): where and why. */
+  fault?: string;
 }
 
 /** Which functions of the file an era's operations run. */

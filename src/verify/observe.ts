@@ -23,13 +23,19 @@ export function observeModel(s: ModelState, result?: OpResult): Observation {
 export interface FieldDiff {
   field: string;
   /** What the difference is about, for locating the C that made it. */
-  target: { kind: 'route'; id: number; what: 'peer' | 'peerGenid' | 'exists' } | { kind: 'genid' } | { kind: 'peer'; daddr: string; what: 'refcnt' | 'exists' } | { kind: 'valid' };
+  target:
+    | { kind: 'route'; id: number; what: 'peer' | 'peerGenid' | 'exists' }
+    | { kind: 'genid' }
+    | { kind: 'peer'; daddr: string; what: 'refcnt' | 'exists' }
+    | { kind: 'valid' }
+    | { kind: 'fault'; site?: import('../ceval/index.ts').Site };
   expected: unknown;
   actual: unknown;
 }
 
 export function diffObservations(exp: Observation, act: Observation): FieldDiff[] {
   const out: FieldDiff[] = [];
+  if (exp.fault !== act.fault) out.push({ field: 'C fault', target: { kind: 'fault' }, expected: exp.fault ?? 'none', actual: act.fault ?? 'none' });
   if (exp.valid !== undefined || act.valid !== undefined) {
     if (exp.valid !== act.valid) out.push({ field: 'check result', target: { kind: 'valid' }, expected: fmtValid(exp.valid), actual: fmtValid(act.valid) });
   }
@@ -75,5 +81,5 @@ export function observationKey(o: Observation, results: readonly (boolean | unde
     .sort()
     .map((d) => `${d}=${o.peers[d]}`)
     .join(',');
-  return `g=${o.genid ?? '-'}|r=${routes}|p=${peers}|v=${results.map((v) => (v === undefined ? '-' : v ? 'dst' : 'NULL')).join(',')}`;
+  return `${o.fault ? `fault=${o.fault}|` : ''}g=${o.genid ?? '-'}|r=${routes}|p=${peers}|v=${results.map((v) => (v === undefined ? '-' : v ? 'dst' : 'NULL')).join(',')}`;
 }

@@ -238,8 +238,11 @@ async function btfBlobFor(k: KernelInfo, stats: LoadTypesStats): Promise<{ blob:
   const src = k.btf;
   if (src.kind === 'none') throw envMissing(`no type information for ${k.release}: ${src.reason}`);
   if (src.kind === 'dwarf') return { dwarf: src.path };
-  const cached = src.kind === 'bzimage' ? await readFile(cachePath).catch(() => undefined) : undefined;
-  if (cached) return { blob: cached, source: `BTF of the vmlinux in ${src.image} (cached ${cachePath})` };
+  if (src.kind === 'bzimage') {
+    const cached = await readFile(cachePath).catch(() => undefined);
+    const what = await readFile(`${cachePath}.source`, 'utf8').catch(() => undefined);
+    if (cached && what) return { blob: cached, source: what };
+  }
   const t0 = performance.now();
   if (src.kind === 'raw') {
     const blob = await readFile(src.path);
@@ -269,8 +272,12 @@ async function btfBlobFor(k: KernelInfo, stats: LoadTypesStats): Promise<{ blob:
     );
   }
   const copy = Buffer.from(blob); // detach from the 50 MB vmlinux
-  if (src.kind === 'bzimage') await writeAtomic(cachePath, copy);
-  return { blob: copy, source: `BTF of ${what}` };
+  const source = `BTF of ${what}`;
+  if (src.kind === 'bzimage') {
+    await writeAtomic(cachePath, copy);
+    await writeAtomic(`${cachePath}.source`, source);
+  }
+  return { blob: copy, source };
 }
 
 /**

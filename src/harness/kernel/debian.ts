@@ -32,12 +32,14 @@ async function haveTool(name: string): Promise<boolean> {
  */
 export async function resolveDebianPackage(metapackage: string): Promise<DebianPackage | { error: string }> {
   if (!(await haveTool('apt-cache'))) return { error: 'apt-cache not found (not a Debian system?)' };
-  const dep = await q`apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances ${metapackage}`;
-  const m = /^\s*Depends:\s*(linux-image-\S+)/m.exec(dep.stdout);
-  if (dep.exitCode !== 0 || !m) {
+  // One call: the candidate's stanza names the image package, normally pinned `(= version)`.
+  const show = await q`apt-cache show --no-all-versions ${metapackage}`;
+  const m = /^Depends:.*?\b(linux-image-[^\s,(]+)(?:\s*\(=\s*([^)\s]+)\))?/m.exec(show.stdout);
+  if (show.exitCode !== 0 || !m) {
     return { error: `apt-cache knows no ${metapackage} (run apt-get update, see scripts/setup.sh)` };
   }
   const name = m[1]!;
+  if (m[2]) return { metapackage, name, version: m[2] };
   const pol = await q`apt-cache policy ${name}`;
   const cand = /^\s*Candidate:\s*(\S+)/m.exec(pol.stdout);
   if (pol.exitCode !== 0 || !cand || cand[1] === '(none)') {
@@ -92,30 +94,60 @@ export async function downloadAndUnpack(cacheRoot: string, pkg: DebianPackage, l
   }
   const kernels = path.join(cacheRoot, 'kernels');
   await mkdir(kernels, { recursive: true });
-  const scratch = await mkdtemp(path.join(kernels, '.tmp-'));
-  try {
-    log(`downloading ${pkg.name} ${pkg.version} from the Debian archive`);
-    const t0 = performance.now();
-    const dl = await $({ quiet: true, nothrow: true, cwd: scratch })`apt-get download ${`${pkg.name}=${pkg.version}`}`;
-    const downloadMs = performance.now() - t0;
-    const debs = (await readdir(scratch)).filter((f) => f.endsWith('.deb'));
-    if (dl.exitCode !== 0 || debs.length !== 1) {
-      const why = lastLine(dl.stderr) || `exit ${dl.exitCode}`;
-      throw envMissing(`apt-get download ${pkg.name}=${pkg.version} failed: ${why}`);
+  const root = debianKernelDir(cacheRoot, pkg.name, pkg.version);
+  // Concurrent runs (parallel tests, two terminals) fetch a package once: the others wait.
+  return withLock(`${root}.lock`, async () => {
+    const done = await readMarker(root);
+    if (done) return done;
+    const scratch = await mkdtemp(path.join(kernels, '.tmp-'));
+    try {
+      log(`downloading ${pkg.name} ${pkg.version} from the Debian archive`);
+      const t0 = performance.now();
+      const dl = await $({ quiet: true, nothrow: true, cwd: scratch })`apt-get download ${`${pkg.name}=${pkg.version}`}`;
+      const downloadMs = performance.now() - t0;
+      const debs = (await readdir(scratch)).filter((f) => f.endsWith('.deb'));
+      if (dl.exitCode !== 0 || debs.length !== 1) {
+        const why = lastLine(dl.stderr) || `exit ${dl.exitCode}`;
+        throw envMissing(`apt-get download ${pkg.name}=${pkg.version} failed: ${why}`);
+      }
+      const unpackDir = path.join(scratch, 'root');
+      const t1 = performance.now();
+      const x = await q`dpkg-deb -x ${path.join(scratch, debs[0]!)} ${unpackDir}`;
+      const unpackMs = performance.now() - t1;
+      if (x.exitCode !== 0) throw envMissing(`dpkg-deb -x ${debs[0]} failed: ${lastLine(x.stderr) || `exit ${x.exitCode}`}`);
+      const release = await findRelease(unpackDir, pkg);
+      await writeFile(path.join(unpackDir, MARKER), JSON.stringify({ pkg, release }, null, 2) + '\n');
+      await rm(root, { recursive: true, force: true }); // a leftover without marker: incomplete
+      await rename(unpackDir, root);
+      return { pkg, root, vmlinuz: path.join(root, 'boot', `vmlinuz-${release}`), release, downloadMs, unpackMs, cached: false };
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
-    const unpackDir = path.join(scratch, 'root');
-    const t1 = performance.now();
-    const x = await q`dpkg-deb -x ${path.join(scratch, debs[0]!)} ${unpackDir}`;
-    const unpackMs = performance.now() - t1;
-    if (x.exitCode !== 0) throw envMissing(`dpkg-deb -x ${debs[0]} failed: ${lastLine(x.stderr) || `exit ${x.exitCode}`}`);
-    const release = await findRelease(unpackDir, pkg);
-    await writeFile(path.join(unpackDir, MARKER), JSON.stringify({ pkg, release }, null, 2) + '\n');
-    const root = debianKernelDir(cacheRoot, pkg.name, pkg.version);
-    await rm(root, { recursive: true, force: true });
-    await rename(unpackDir, root);
-    return { pkg, root, vmlinuz: path.join(root, 'boot', `vmlinuz-${release}`), release, downloadMs, unpackMs, cached: false };
+  });
+}
+
+/** mkdir is atomic: the lock is a directory; a lock older than 10 minutes is a crashed run's. */
+async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > 10 * 60_000) {
+        await rm(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw envMissing(`timed out waiting for ${lock} (another peerprop fetching the same kernel?)`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await fn();
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await rm(lock, { recursive: true, force: true });
   }
 }
 

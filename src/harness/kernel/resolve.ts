@@ -36,7 +36,8 @@ async function resolveDebian(
   opts: ResolveKernelOptions,
   log: (s: string) => void,
 ): Promise<KernelInfo> {
-  let unpacked: UnpackedDebianKernel | undefined;
+  let unpacked: UnpackedDebianKernel | undefined = opts.preferCache ? await findAnyCachedDebian(cacheRoot, metapackage) : undefined;
+  if (unpacked) return kernelInfoFromUnpacked(spec, unpacked, log);
   const pkg = opts.offline ? { error: 'offline' } : await resolveDebianPackage(metapackage);
   if ('error' in pkg) {
     // No apt (or lists not updated): a previously unpacked copy still does.
@@ -46,6 +47,10 @@ async function resolveDebian(
   } else {
     unpacked = (await findCachedDebian(cacheRoot, pkg)) ?? (await downloadAndUnpack(cacheRoot, pkg, log));
   }
+  return kernelInfoFromUnpacked(spec, unpacked, log);
+}
+
+async function kernelInfoFromUnpacked(spec: string, unpacked: UnpackedDebianKernel, log: (s: string) => void): Promise<KernelInfo> {
   const hdr = await readBzImageHeader(unpacked.vmlinuz);
   if (!hdr) throw envMissing(`${unpacked.vmlinuz}: not a bzImage (damaged cache? delete ${unpacked.root})`);
   const banner = hdr.versionString ?? unpacked.release;

@@ -30,15 +30,35 @@ function nexthopOf(c: Ctx, daddr: string, rt?: RouteState): string {
   return configOf(c.s).gateway;
 }
 
-/** find_exception: an expired exception is deleted on the way. */
+/** find_exception: an expired exception is deleted on the way (ip_del_fnhe: its routes become DEAD). */
 function findException(c: Ctx, daddr: string, nh: string): ExceptionState | undefined {
   const e = c.s.exceptions[daddr];
   if (!e || (e.nexthop ?? configOf(c.s).gateway) !== nh) return undefined;
   if (e.expires !== 0 && c.s.now > e.expires) {
+    for (const r of exceptionRoutes(c, daddr)) r.obsolete = DEAD;
     delete c.s.exceptions[daddr];
     return undefined;
   }
   return e;
+}
+
+/**
+ * The output lookup that precedes __ip_rt_update_pmtu / __ip_do_redirect when no socket route is
+ * given: expired exceptions disappear, a stale one (old fnhe_genid) is reset by rt_bind_exception.
+ */
+function lookupPath(c: Ctx, daddr: string, nh: string): void {
+  const e = findException(c, daddr, nh);
+  if (e && e.genid !== c.s.fnheGenid) resetException(c, e);
+}
+
+function resetException(c: Ctx, e: ExceptionState): void {
+  e.genid = c.s.fnheGenid;
+  e.gateway = '';
+  e.pmtu = 0;
+  e.expires = 0;
+  e.locked = false;
+  for (const o of exceptionRoutes(c, e.daddr)) o.obsolete = DEAD;
+  c.fx.push({ kind: 'exception_reset', daddr: e.daddr });
 }
 
 function exceptionRoutes(c: Ctx, daddr: string): RouteState[] {
@@ -103,13 +123,7 @@ export function stepFnhe(c: Ctx, op: Operation): OpResult {
       }
       if (e.genid !== s.fnheGenid) {
         // rt_bind_exception: a stale exception is reset and its routes flushed.
-        e.genid = s.fnheGenid;
-        e.gateway = '';
-        e.pmtu = 0;
-        e.expires = 0;
-        e.locked = false;
-        for (const o of exceptionRoutes(c, op.daddr)) if (o !== r) o.obsolete = DEAD;
-        c.fx.push({ kind: 'exception_reset', daddr: op.daddr });
+        resetException(c, e);
       } else {
         for (const o of exceptionRoutes(c, op.daddr)) if (o !== r) o.obsolete = DEAD; // the previous fnhe_rth_output
       }
@@ -134,6 +148,9 @@ export function stepFnhe(c: Ctx, op: Operation): OpResult {
     case 'pmtu': {
       const r = op.rt !== undefined ? requireRoute(s, op.rt, 'pmtu') : undefined;
       const nh = nexthopOf(c, op.daddr, r);
+      if (!r) lookupPath(c, op.daddr, nh);
+      // Kernel subtlety: old_mtu is the MTU of the route the update comes through, so an update
+      // through a stale socket route with a larger MTU can RAISE an existing exception's PMTU.
       const oldMtu = r ? r.mtu : currentPath(c, op.daddr, nh).mtu;
       let mtu = op.mtu;
       let lock = false;
@@ -149,6 +166,7 @@ export function stepFnhe(c: Ctx, op: Operation): OpResult {
     case 'redirect': {
       const r = op.rt !== undefined ? requireRoute(s, op.rt, 'redirect') : undefined;
       const nh = nexthopOf(c, op.daddr, r);
+      if (!r) lookupPath(c, op.daddr, nh);
       const gw = r ? r.gateway : currentPath(c, op.daddr, nh).gateway;
       if (gw !== op.from || op.gateway === op.from || op.gateway === '' || op.gateway === '0.0.0.0') return {};
       if (cfg.unresolved.includes(op.gateway)) return {}; // neighbour not valid: only resolution is kicked

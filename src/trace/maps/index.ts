@@ -45,34 +45,65 @@ export function builtinProbeMap(name: string): ProbeMap | undefined {
   return builtinProbeMaps().find((m) => m.name === name);
 }
 
+/** For each probe a map has rules for: the arg names its rules read from the line itself. */
+function expectedArgs(map: ProbeMap): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const add = (probe: string, src: string) => {
+    if (src.startsWith('$') || src.includes('.')) return;
+    let set = out.get(probe);
+    if (!set) out.set(probe, (set = new Set()));
+    set.add(src);
+  };
+  for (const r of map.rules) {
+    if (!r.probe) continue;
+    for (const c of r.when ?? []) add(r.probe, c.value);
+    for (const e of r.emit) {
+      for (const spec of Object.values(e.fields ?? {})) add(r.probe, typeof spec === 'string' ? spec : spec!.from);
+    }
+  }
+  return out;
+}
+
 /**
- * Choose the map that knows the most probe hits among those seen (`hits`: probe name → count).
- * Ties go to the map that knows fewer names (the most specific). Returns undefined when no map
- * knows any of the names.
+ * Choose the map that best knows the probes seen (`hits`: probe name → count; `samples`: one
+ * line per probe name). A map scores per probe name it knows, plus the share of the arg names
+ * its rules read that the sample line has (so two maps naming a probe `dst_check` are told apart
+ * by their fields). Ties go to the map that knows fewer names (the most specific). Returns
+ * undefined when no map knows any of the names.
  */
 export function selectProbeMap(
   hits: ReadonlyMap<string, number>,
   candidates: readonly ProbeMap[] = builtinProbeMaps(),
+  samples: ReadonlyMap<string, string> = new Map(),
 ): { map: ProbeMap; reason: string } | undefined {
-  let best: { map: ProbeMap; covered: number; names: number; distinct: number } | undefined;
+  let best: { map: ProbeMap; covered: number; names: number; distinct: number; score: number } | undefined;
   let total = 0;
   for (const n of hits.values()) total += n;
   for (const map of candidates) {
     const known = knownProbeNames(map);
+    const args = expectedArgs(map);
     let covered = 0;
     let distinct = 0;
+    let score = 0;
     for (const [name, n] of hits) {
-      if (known.has(name)) {
-        covered += n;
-        distinct++;
+      if (!known.has(name)) continue;
+      covered += n;
+      distinct++;
+      score += 1;
+      const want = args.get(name);
+      const sample = samples.get(name);
+      if (want && want.size && sample !== undefined) {
+        let have = 0;
+        for (const a of want) if (sample.includes(` ${a}=`)) have++;
+        score += have / want.size - 1; // a probe whose fields do not match counts for little
       }
     }
     if (covered === 0) continue;
     if (
-      !best || distinct > best.distinct || (distinct === best.distinct && covered > best.covered) ||
-      (distinct === best.distinct && covered === best.covered && known.size < best.names)
+      !best || score > best.score + 1e-9 ||
+      (Math.abs(score - best.score) <= 1e-9 && (covered > best.covered || (covered === best.covered && known.size < best.names)))
     ) {
-      best = { map, covered, names: known.size, distinct };
+      best = { map, covered, names: known.size, distinct, score };
     }
   }
   if (!best) return undefined;

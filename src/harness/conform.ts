@@ -1,0 +1,334 @@
+/**
+ * `peerprop conform`: boot a real kernel under QEMU with our probes and the TUN workload, and
+ * judge each scenario twice: the user-visible contract (scenarios.ts, from the workload's
+ * observations) and the mechanism (mechanism.ts, from the trace).
+ *
+ *   const report = await runConform({ kernel: 'debian', scenarios: ['udp-pmtu'] });
+ *   report.exitCode            // 0 conformant, 1 divergence/failed run, 2 refused input, 3 environment
+ *   toConformResults(report)   // TestResult tree for KTAP / JUnit
+ */
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { badInput, ExitCode } from '../core/errors.ts';
+import { log as coreLog } from '../core/log.ts';
+import type { Era } from '../model/types.ts';
+import type { KernelInfo, KernelSpec } from './kernel/types.ts';
+import type { ProbeSet } from '../probes/types.ts';
+import type { ProbeMap } from '../trace/index.ts';
+import { chooseAccel, type AccelChoice, type AccelDecision } from './accel.ts';
+import { analyseConsole, parseCapture, traceEventCount, type ConsoleAnalysis, type GuestCapture, type ProbeFailure } from './capture.ts';
+import { buildInitramfs, type GuestProbe } from './initramfs.ts';
+import { checkMechanism, type MechanismOutcome, type MechanismReport } from './mechanism.ts';
+import { parseWorkload, type ScenarioRecord, type WorkloadRecords } from './observations.ts';
+import { bootQemu, findQemu, type BootResult } from './qemu.ts';
+import { SCENARIOS, SCENARIO_NAMES, scenarioByName, type ContractCheck } from './scenarios.ts';
+import { buildWorkload } from './workload-build.ts';
+
+export interface ConformOptions {
+  /** `debian` (default), `debian-6.12`, or a path to a bzImage. Ignored with `tree`. */
+  kernel?: KernelSpec;
+  /** Build a small test kernel from this source tree (build-kernel.ts) and boot it. */
+  tree?: string;
+  /** Scenario names (default: all, in catalogue order). */
+  scenarios?: string[];
+  accel?: AccelChoice;
+  /** Keep console log, capture, probes, initramfs and report.json here. */
+  keep?: string;
+  /** Hard limit for the boot, seconds (default 120). */
+  timeoutS?: number;
+  /** Model era (default: from the kernel version). */
+  era?: Era;
+  cacheDir?: string;
+  /** Test hook: the first ICMP injection of this scenario is not written (its subtest must fail). */
+  dropInjection?: string;
+  /** Test hook: the guest skips the workload, or empties the trace before the dump. */
+  sabotage?: 'no-workload' | 'empty-trace';
+  /** Progress lines (stderr logger by default). */
+  log?: (line: string) => void;
+}
+
+export type Stage = 'kernel' | 'probes' | 'initramfs' | 'accel' | 'bootToInit' | 'guestProbes' | 'scenarios' | 'capture' | 'replay' | 'total';
+
+export interface RunProblem {
+  kind: 'timeout' | 'panic' | 'oops' | 'no-tracefs' | 'tun' | 'probe-refused' | 'no-init' | 'no-workload' | 'workload-incomplete' | 'empty-trace' | 'no-capture' | 'qemu';
+  message: string;
+  exitCode: ExitCode;
+}
+
+export interface ScenarioVerdict {
+  name: string;
+  description: string;
+  status: 'pass' | 'fail' | 'error' | 'skip';
+  reason?: string;
+  contract: { status: 'pass' | 'fail' | 'error' | 'skip'; checks: ContractCheck[]; reason?: string };
+  mechanism: MechanismOutcome;
+  notes: string[];
+  errors: string[];
+}
+
+export interface ConformReport {
+  kernel: { spec: string; release: string; description: string; version: [number, number, number] };
+  era: Era;
+  accel: AccelDecision;
+  scenarios: ScenarioVerdict[];
+  problems: RunProblem[];
+  probes: { registered: number; refused: ProbeFailure[]; skipped: { event: string; symbol: string }[]; inlined: { function: string; via: string[] }[] };
+  trace: { lines: number; events: number; replay: string };
+  /** Milliseconds per stage (host clock; guest stages from the console markers). */
+  timings: Partial<Record<Stage, number>>;
+  console: { lastLines: string[] };
+  kept?: string;
+  exitCode: ExitCode;
+}
+
+const EXIT_PRIORITY: ExitCode[] = [ExitCode.EnvMissing, ExitCode.BadInput, ExitCode.Findings];
+
+export async function runConform(opts: ConformOptions = {}): Promise<ConformReport> {
+  const t0 = performance.now();
+  const say = opts.log ?? ((s: string) => coreLog.info(s));
+  const scenarios = validateScenarios(opts.scenarios);
+  const timeoutMs = validateTimeout(opts.timeoutS);
+  if (opts.dropInjection && !SCENARIO_NAMES.includes(opts.dropInjection)) throw badInput(`unknown scenario for the drop hook: ${opts.dropInjection}`);
+  await findQemu(); // exit 3 before any download when QEMU is missing
+  const timings: ConformReport['timings'] = {};
+  const lap = async <T>(stage: Stage, fn: () => Promise<T>): Promise<T> => {
+    const s = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[stage] = performance.now() - s;
+    }
+  };
+
+  const kernel = await lap('kernel', () => acquireKernel(opts, say));
+  const { defaultEra, generateProbes } = await import('../probes/index.ts');
+  const era = opts.era ?? defaultEra(kernel.version);
+  const desc = describe(kernel);
+  say(`booting ${desc} (era ${era})`);
+  const set = await lap('probes', () => generateProbes(kernel, { era }));
+
+  const work = opts.keep ? resolve(opts.keep) : await mkdtemp(join(tmpdir(), 'peerprop-conform-'));
+  await mkdir(work, { recursive: true });
+  try {
+    const paths = { initrd: join(work, 'initramfs.cpio'), capture: join(work, 'capture.txt'), console: join(work, 'console.log'), probes: join(work, 'probes.txt') };
+    const guestProbes = toGuestProbes(set);
+    const workload = await lap('initramfs', async () => {
+      const wl = await buildWorkload({ cacheDir: opts.cacheDir });
+      await buildInitramfs({
+        workload: wl.path,
+        tunModule: kernel.tunModule,
+        probes: guestProbes,
+        symbols: set.kallsyms.symbols,
+        groups: groupsOf(set),
+        scenarios,
+        output: paths.initrd,
+        cacheDir: opts.cacheDir,
+      });
+      return wl;
+    });
+    await writeFile(paths.probes, guestProbes.map((p) => p.line + (p.fallback ? `\n# fallback: ${p.fallback}` : '')).join('\n') + '\n');
+
+    const accel = await lap('accel', async () =>
+      chooseAccel(opts.accel ?? 'tcg', {
+        kernel: kernel.vmlinuz,
+        bareInitrd: () => bareInitrd(workload.path, work, opts.cacheDir),
+      }),
+    );
+    if (accel.probeMs > 0 || opts.accel === 'auto') say(accel.reason);
+
+    const append: string[] = [];
+    if (opts.dropInjection) append.push(`peerprop_drop=${opts.dropInjection}`);
+    if (opts.sabotage) append.push(`peerprop_sabotage=${opts.sabotage}`);
+    const boot = await bootQemu({
+      kernel: kernel.vmlinuz,
+      initrd: paths.initrd,
+      append,
+      accel: accel.accel,
+      timeoutMs,
+      captureFile: paths.capture,
+      stopOn: /Kernel panic - not syncing/,
+      onLine: (l) => {
+        if (/^@@(SCENARIO_END|ERROR|PROBES|NO_TRACEFS|TUN_FAIL)/.test(l)) say(`guest: ${l}`);
+      },
+    });
+    await writeFile(paths.console, boot.console);
+    stageTimings(boot, timings);
+
+    const capture = parseCapture(boot.capture);
+    const cons = analyseConsole(boot.console);
+    const records = parseWorkload(capture.workload?.lines ?? []);
+    const problems = runProblems(boot, capture, cons, records, timeoutMs);
+
+    let mech: MechanismReport | undefined;
+    if (capture.trace && traceEventCount(capture) > 0) {
+      mech = await lap('replay', async () => checkMechanism(paths.capture, { era, scenarios, probeMap: await probeMapOf(set) }));
+    }
+    const verdicts = scenarios.map((name) => judge(name, era, records, mech, problems));
+    timings.total = performance.now() - t0;
+    const report: ConformReport = {
+      kernel: { spec: kernel.spec, release: capture.kernel ?? kernel.release, description: desc, version: kernel.version },
+      era,
+      accel,
+      scenarios: verdicts,
+      problems,
+      probes: { registered: capture.probesOk.length, refused: capture.probesFailed, skipped: capture.probesSkipped, inlined: set.inlined },
+      trace: { lines: capture.trace?.lines.length ?? 0, events: mech?.totalEvents ?? 0, replay: mech?.replay.note ?? 'no trace to replay' },
+      timings,
+      console: { lastLines: cons.lastLines },
+      kept: opts.keep ? work : undefined,
+      exitCode: exitCodeOf(problems, verdicts),
+    };
+    if (opts.keep) await writeFile(join(work, 'report.json'), JSON.stringify(reportToJson(report), null, 2) + '\n');
+    return report;
+  } finally {
+    if (!opts.keep) await rm(work, { recursive: true, force: true });
+  }
+}
+
+function validateScenarios(names: string[] | undefined): string[] {
+  if (!names || names.length === 0) return [...SCENARIO_NAMES];
+  const out: string[] = [];
+  for (const n of names.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)) {
+    if (!scenarioByName(n)) throw badInput(`unknown scenario "${n}" (known: ${SCENARIO_NAMES.join(', ')})`);
+    if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
+function validateTimeout(s: number | undefined): number {
+  if (s === undefined) return 120_000;
+  if (!Number.isFinite(s) || s <= 0) throw badInput(`--timeout must be a positive number of seconds, not ${s}`);
+  return s * 1000;
+}
+
+async function acquireKernel(opts: ConformOptions, say: (s: string) => void): Promise<KernelInfo> {
+  const { resolveKernel } = await import('./kernel/index.ts');
+  if (opts.tree) {
+    const { buildTreeKernel } = await import('./build-kernel.ts');
+    const built = await buildTreeKernel(opts.tree, { cacheDir: opts.cacheDir, log: say });
+    return resolveKernel(built.bzImage, { cacheDir: opts.cacheDir, vmlinux: built.vmlinux });
+  }
+  return resolveKernel(opts.kernel ?? 'debian', { cacheDir: opts.cacheDir, log: say });
+}
+
+function describe(k: KernelInfo): string {
+  if (k.package) return `Debian ${k.package.name} ${k.package.version} (${k.release})`;
+  return `${k.vmlinuz} (${k.release})`;
+}
+
+/** The guest's probe list: wanted function, rich line, conservative fallback. */
+function toGuestProbes(set: ProbeSet): GuestProbe[] {
+  return set.probes.map((p) => ({ symbol: p.function, line: p.line, fallback: p.fallback && p.fallback !== p.line ? p.fallback : undefined }));
+}
+
+function groupsOf(set: ProbeSet): string[] {
+  const g = new Set<string>([set.group]);
+  for (const p of set.probes) g.add(p.group);
+  return [...g];
+}
+
+/** The probe map the generator emitted for exactly these probes (H4's format), if it has one. */
+async function probeMapOf(set: ProbeSet): Promise<ProbeMap | undefined> {
+  const pm = set.probeMap as unknown;
+  if (!pm || Array.isArray(pm)) return undefined;
+  const { parseProbeMap, builtinProbeMaps } = await import('../trace/index.ts');
+  return parseProbeMap(pm, `probe map generated for ${set.kernel.release}`, await builtinProbeMaps());
+}
+
+async function bareInitrd(workload: string, work: string, cacheDir?: string): Promise<string> {
+  const out = join(work, 'bare.cpio');
+  await buildInitramfs({ workload, probes: [], groups: [], scenarios: [], bare: true, output: out, cacheDir });
+  return out;
+}
+
+/** Guest stage durations from the console markers' host arrival times. */
+function stageTimings(boot: BootResult, t: ConformReport['timings']): void {
+  const m = boot.marks;
+  if (m.INIT_START !== undefined) t.bootToInit = m.INIT_START;
+  if (m.INIT_START !== undefined && m.STAGE_probes !== undefined) t.guestProbes = m.STAGE_probes - m.INIT_START;
+  if (m.STAGE_probes !== undefined && m.STAGE_workload !== undefined) t.scenarios = m.STAGE_workload - m.STAGE_probes;
+  if (m.STAGE_workload !== undefined) t.capture = boot.durationMs - m.STAGE_workload;
+}
+
+function runProblems(boot: BootResult, c: GuestCapture, cons: ConsoleAnalysis, w: WorkloadRecords, timeoutMs: number): RunProblem[] {
+  const p: RunProblem[] = [];
+  const tail = cons.lastLines.length ? ` — console: ${cons.lastLines.slice(-4).join(' | ')}` : '';
+  if (cons.panic) p.push({ kind: 'panic', message: `${cons.panic}${tail}`, exitCode: ExitCode.Findings });
+  if (cons.oops.length) p.push({ kind: 'oops', message: `${cons.oops[0]}${cons.oops.length > 1 ? ` (+${cons.oops.length - 1} more)` : ''}`, exitCode: ExitCode.Findings });
+  if (boot.timedOut) p.push({ kind: 'timeout', message: `no poweroff within ${timeoutMs / 1000} s${tail}`, exitCode: ExitCode.Findings });
+  if (!boot.timedOut && !cons.panic && boot.exitCode !== 0 && !cons.initStarted) {
+    const err = boot.stderr.split('\n').find((l) => l.trim()) ?? `exit ${boot.exitCode}`;
+    p.push({ kind: 'qemu', message: `QEMU failed: ${err}`, exitCode: ExitCode.EnvMissing });
+  }
+  if (!cons.initStarted && !cons.panic && !boot.timedOut && boot.exitCode === 0) p.push({ kind: 'no-init', message: `the guest never reached /init${tail}`, exitCode: ExitCode.Findings });
+  if (c.noTracefs) p.push({ kind: 'no-tracefs', message: 'the kernel has no tracefs with kprobe_events (CONFIG_KPROBE_EVENTS / CONFIG_TRACING missing)', exitCode: ExitCode.EnvMissing });
+  if (c.tunFailure) p.push({ kind: 'tun', message: `tun.ko did not load: ${c.tunFailure}`, exitCode: ExitCode.EnvMissing });
+  for (const f of c.probesFailed) {
+    // A fallback that was accepted after the rich line was refused is not a failure.
+    const rescued = c.probesOk.some((ok) => eventOf(ok) === eventOf(f.line));
+    if (!rescued) p.push({ kind: 'probe-refused', message: `the kernel refused: ${f.line}${f.errors.length ? ` (${f.errors.join(' ')})` : ''}`, exitCode: ExitCode.BadInput });
+  }
+  if (cons.initStarted && !c.noTracefs && !w.started) p.push({ kind: 'no-workload', message: `the workload never started${tail}`, exitCode: ExitCode.Findings });
+  else if (w.started && !w.ended) p.push({ kind: 'workload-incomplete', message: `the workload did not finish${tail}`, exitCode: ExitCode.Findings });
+  if (cons.initStarted && !c.noTracefs && !boot.timedOut) {
+    if (!c.trace) p.push({ kind: 'no-capture', message: 'no trace on the capture port', exitCode: ExitCode.Findings });
+    else if (traceEventCount(c) === 0) p.push({ kind: 'empty-trace', message: 'the trace is empty: no probe fired and no STEP marker was written', exitCode: ExitCode.Findings });
+  }
+  return dedupe(p);
+}
+
+function dedupe(p: RunProblem[]): RunProblem[] {
+  const seen = new Set<string>();
+  return p.filter((x) => (seen.has(x.kind + x.message) ? false : (seen.add(x.kind + x.message), true)));
+}
+
+function eventOf(line: string): string {
+  return /^[a-z0-9]+:(?:[^/\s]+\/)?(\S+)/i.exec(line)?.[1] ?? line;
+}
+
+function judge(name: string, era: Era, w: WorkloadRecords, mech: MechanismReport | undefined, problems: RunProblem[]): ScenarioVerdict {
+  const spec = scenarioByName(name)!;
+  const rec: ScenarioRecord | undefined = w.scenarios.get(name);
+  const fatal = problems.find((p) => p.kind !== 'probe-refused' && p.kind !== 'oops');
+  const notes = rec?.notes ?? [];
+  const errors = rec?.errors ?? [];
+  const mechanism: MechanismOutcome = mech?.perScenario.get(name) ?? { status: 'fail', reason: 'no trace', diagnostics: [], events: 0, byKind: {} };
+  if (!spec.eras.includes(era)) {
+    const reason = `not part of the ${era} era's contract`;
+    return { name, description: spec.description, status: 'skip', reason, contract: { status: 'skip', checks: [], reason }, mechanism: { ...mechanism, status: 'skip', reason }, notes, errors };
+  }
+  if (!rec || !rec.begun) {
+    const reason = fatal ? `run failed: ${fatal.message}` : 'the workload did not run this scenario';
+    return { name, description: spec.description, status: 'error', reason, contract: { status: 'error', checks: [], reason }, mechanism, notes, errors };
+  }
+  const checks = spec.contract(rec, era);
+  let contractStatus: ScenarioVerdict['contract']['status'] = checks.every((c) => c.ok) ? 'pass' : 'fail';
+  let contractReason = checks.find((c) => !c.ok)?.what;
+  if (errors.length) {
+    contractStatus = 'fail';
+    contractReason = `workload: ${errors[0]}`;
+  }
+  if (!rec.ended) {
+    contractStatus = 'error';
+    contractReason = 'the scenario did not finish';
+  }
+  const status: ScenarioVerdict['status'] =
+    contractStatus === 'error' ? 'error' : contractStatus === 'pass' && mechanism.status !== 'fail' ? 'pass' : 'fail';
+  const reason = status === 'pass' ? undefined : contractStatus !== 'pass' ? `contract: ${contractReason}` : `mechanism: ${mechanism.reason}`;
+  return { name, description: spec.description, status, reason, contract: { status: contractStatus, checks, reason: contractReason }, mechanism, notes, errors };
+}
+
+function exitCodeOf(problems: RunProblem[], verdicts: ScenarioVerdict[]): ExitCode {
+  for (const code of EXIT_PRIORITY) if (problems.some((p) => p.exitCode === code)) return code;
+  if (verdicts.some((v) => v.status === 'fail' || v.status === 'error')) return ExitCode.Findings;
+  if (verdicts.every((v) => v.status === 'skip')) return ExitCode.BadInput; // nothing was checked
+  return ExitCode.Clean;
+}
+
+/** Plain-object form of the report (for --format json and report.json). */
+export function reportToJson(r: ConformReport): unknown {
+  return { ...r, timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v ?? 0)])) };
+}
+
+export { SCENARIOS };

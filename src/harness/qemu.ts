@@ -1,0 +1,144 @@
+/**
+ * One QEMU boot: the console (ttyS0) streamed on stdout and watched line by line, the capture
+ * port (ttyS1) written to a file, a hard timeout, and the host time at which each guest stage
+ * marker appeared (for the bench's stage split).
+ *
+ * Command line measured in ../shared/reference/qemu-kernels.md:
+ *   qemu-system-x86_64 -nodefaults -no-user-config -nographic -no-reboot -m 512 -smp 1 -M pc
+ *     -accel tcg -cpu max -kernel K -initrd I -append "console=ttyS0 panic=-1 quiet ..."
+ *     -serial stdio -serial file:CAPTURE
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { $, which } from 'zx';
+import { envMissing } from '../core/errors.ts';
+
+export type Accel = 'tcg' | 'kvm';
+
+export interface BootOptions {
+  kernel: string;
+  initrd: string;
+  /** Extra kernel command-line words (after `console=ttyS0 panic=-1 quiet`). */
+  append?: string[];
+  accel: Accel;
+  /** Hard limit; QEMU is killed when it passes. */
+  timeoutMs: number;
+  /** The file the guest's ttyS1 is written to. */
+  captureFile: string;
+  memoryMb?: number;
+  /** QEMU binary; default $PEERPROP_QEMU or qemu-system-x86_64 on PATH. */
+  qemu?: string;
+  /** Called for each console line (\r removed) with ms since QEMU started. */
+  onLine?: (line: string, ms: number) => void;
+  /**
+   * Kill QEMU as soon as a console line matches (e.g. the accel probe stops at @@INIT_START,
+   * a run stops at a panic instead of waiting for the timeout).
+   */
+  stopOn?: RegExp;
+}
+
+export interface BootResult {
+  argv: string[];
+  /** QEMU's exit code (null if killed). */
+  exitCode: number | null;
+  timedOut: boolean;
+  /** Killed because a console line matched stopOn. */
+  stoppedOn?: string;
+  durationMs: number;
+  /** The console, \r removed. */
+  console: string;
+  /** QEMU's own stderr (its errors: bad option, KVM failure ...). */
+  stderr: string;
+  /** The capture port's text, \r removed ('' if the guest wrote nothing). */
+  capture: string;
+  /** First host time (ms since start) each `@@NAME` marker was seen on the console. */
+  marks: Record<string, number>;
+}
+
+export async function findQemu(explicit?: string): Promise<string> {
+  const name = explicit ?? process.env.PEERPROP_QEMU ?? 'qemu-system-x86_64';
+  if (name.includes('/')) {
+    if (!existsSync(name)) throw envMissing(`QEMU not found at ${name}`);
+    return name;
+  }
+  const found = await which(name, { nothrow: true });
+  if (!found) throw envMissing(`${name} not found (apt-get install qemu-system-x86)`);
+  return found;
+}
+
+export function qemuArgs(o: Omit<BootOptions, 'timeoutMs' | 'onLine' | 'stopOn' | 'qemu'>): string[] {
+  const append = ['console=ttyS0', 'panic=-1', 'quiet', ...(o.append ?? [])].join(' ');
+  return [
+    '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
+    '-m', String(o.memoryMb ?? 512), '-smp', '1', '-M', 'pc',
+    '-accel', o.accel, '-cpu', o.accel === 'kvm' ? 'host' : 'max',
+    '-kernel', o.kernel, '-initrd', o.initrd, '-append', append,
+    '-serial', 'stdio', '-serial', `file:${o.captureFile}`,
+  ];
+}
+
+export async function bootQemu(o: BootOptions): Promise<BootResult> {
+  const qemu = await findQemu(o.qemu);
+  const argv = qemuArgs(o);
+  const started = performance.now();
+  const marks: Record<string, number> = {};
+  let consoleText = '';
+  let pending = '';
+  let stoppedOn: string | undefined;
+  let timedOut = false;
+
+  const proc = $({ quiet: true, nothrow: true, stdio: ['ignore', 'pipe', 'pipe'] })`${qemu} ${argv}`;
+  const kill = () => {
+    proc.kill('SIGKILL').catch(() => {});
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, o.timeoutMs);
+
+  const onLine = (raw: string) => {
+    const line = raw.replace(/\r/g, '');
+    const ms = performance.now() - started;
+    const m = /@@([A-Z_]+)(?: ([A-Za-z0-9_-]+))?/.exec(line);
+    if (m) {
+      const key = m[1] === 'STAGE' && m[2] ? `STAGE_${m[2]}` : m[1]!;
+      if (marks[key] === undefined) marks[key] = ms;
+    }
+    o.onLine?.(line, ms);
+    if (o.stopOn && !stoppedOn && o.stopOn.test(line)) {
+      stoppedOn = line;
+      kill();
+    }
+  };
+  proc.stdout.on('data', (chunk: Buffer) => {
+    const s = chunk.toString('utf8');
+    consoleText += s;
+    pending += s;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      onLine(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+    }
+  });
+  const out = await proc;
+  clearTimeout(timer);
+  if (pending) onLine(pending);
+  const durationMs = performance.now() - started;
+  let capture = '';
+  try {
+    capture = (await readFile(o.captureFile, 'utf8')).replace(/\r/g, '');
+  } catch {
+    /* the guest never opened the port */
+  }
+  return {
+    argv: [qemu, ...argv],
+    exitCode: out.exitCode,
+    timedOut,
+    stoppedOn,
+    durationMs,
+    console: consoleText.replace(/\r/g, ''),
+    stderr: out.stderr,
+    capture,
+    marks,
+  };
+}

@@ -1,0 +1,560 @@
+/**
+ * Replay of the routing-cache eras (seed, pmtu-redirect, pre-genid): the model's predictions
+ * applied to the state the trace shows, one event at a time, O(1) each.
+ *
+ * What is predicted (model profile -> check):
+ * - the global genid G moves only through the bump paths (pmtu / redirect / update_pmtu events in
+ *   progress), by +1 per bump; a flush never moves it (seed: nothing moves it);
+ * - at check entry: expired (obsolete=2, or created before an observed flush) -> NULL, nothing
+ *   looked up; genid current -> no lookup, nothing changes; genid stale and peerless -> exactly one
+ *   lookup-only bind before the return; genid stale with a peer -> no bind;
+ * - at check return (valid): it returns its own dst, rt_peer_genid == G, the peer is the one it had
+ *   or the one its bind found;
+ * - a create=0 lookup never produces a peer where the trace showed there was none;
+ * - a route keeps its peer until destroyed; its rt_peer_genid changes only through a stamp.
+ * Kernel facts the checks follow (../shared/traces/README.md, the 3.0.1 traces): new routes start
+ * at 0 (rt_init_metrics stamps only with a peer); several bumps are absorbed by one check; a
+ * peerless route with no peer found still re-stamps; fields read through a NULL return are 0 and
+ * meaningless; the getpeer return with caller ipv4_dst_check is the check's lookup-only bind.
+ */
+import type { Era } from '../model/types.ts';
+import type { CanonicalEvent } from '../trace/events.ts';
+import { Recorder, Ring } from './coverage.ts';
+
+const NULL = '0x0';
+const isNull = (p: string | undefined) => p === undefined ? false : /^0x0+$/.test(p) || p === '0';
+const u32 = (x: number) => x >>> 0;
+
+interface RouteRec {
+  ptr: string;
+  daddr?: string;
+  /** Known peer pointer; NULL for none; undefined = unknown. */
+  peer?: string;
+  rtGenid?: number;
+  /** Something not attributed to a route (an inlined bind for its destination, update_pmtu) may have stamped it. */
+  mayStamp: boolean;
+  /** Flush count when the route was first seen / created. */
+  flushAtSight: number;
+  /** Its history crosses a lost-events gap: cross-event checks are not made until it is seen whole again. */
+  incomplete: boolean;
+  hist: Ring;
+}
+
+interface PendingCheck {
+  ev: CanonicalEvent;
+  route: RouteRec;
+  path: 'expired' | 'fast' | 'slow' | 'unknown';
+  binds: number;
+  bindPeer?: string;
+  /** The bind found a peer although the route was peerless: expected on the return. */
+}
+
+interface Cause {
+  kind: 'frag' | 'update' | 'redirect';
+  line: number;
+  ctx: string;
+  daddr?: string;
+  /** The path's call is over (its context moved on): its bump, if any, has happened. */
+  done: boolean;
+  rt?: string;
+  /** What the path's own peer lookup returned, if seen: 'peer' or 'null'. */
+  lookup?: 'peer' | 'null';
+}
+
+export class CacheEraReplayer {
+  private readonly routes = new Map<string, RouteRec>();
+  private readonly pending = new Map<string, PendingCheck>();
+  /** Peer knowledge per destination: a pointer, NULL (a lookup showed none), or absent (unknown). */
+  private readonly peerOf = new Map<string, string>();
+  private G: number | undefined;
+  private causes: Cause[] = [];
+  private flushCount = 0;
+  /** A lookup-only bind missing on a slow path: a divergence only if the trace shows lookups at all. */
+  private missingBinds: { ev: CanonicalEvent; route: RouteRec; hist: Ring }[] = [];
+  private lookupsObserved = false;
+  private readonly late: boolean;
+
+  constructor(
+    private readonly era: Era,
+    private readonly rec: Recorder,
+    private readonly historySize: number,
+    stage: 'S2' | 'S3' | 'S4' | 'S5' = 'S3',
+  ) {
+    this.late = stage === 'S4' || stage === 'S5';
+  }
+
+  private route(ptr: string, e: CanonicalEvent): RouteRec {
+    let r = this.routes.get(ptr);
+    if (!r) {
+      r = { ptr, mayStamp: false, flushAtSight: this.flushCount, incomplete: false, hist: new Ring(this.historySize) };
+      this.routes.set(ptr, r);
+      this.rec.routes++;
+    }
+    if (e.daddr !== undefined && r.daddr === undefined) r.daddr = e.daddr;
+    return r;
+  }
+
+  private ctx(e: CanonicalEvent): string {
+    return `${e.cpu ?? ''}/${e.pid ?? ''}`;
+  }
+
+  gap(): void {
+    // Lost events: what happened in the hole is unknown. Routes keep their records but become
+    // incomplete; pending expectations, the genid and the peer knowledge start over.
+    for (const r of this.routes.values()) {
+      if (!r.incomplete) this.rec.incompleteRoutes++;
+      r.incomplete = true;
+    }
+    for (const p of this.pending.values()) this.rec.unchecked('slow-path-looks-up-peer', 'check interrupted by lost events');
+    this.pending.clear();
+    this.peerOf.clear();
+    this.G = undefined;
+    this.causes = [];
+  }
+
+  handle(e: CanonicalEvent): void {
+    switch (e.kind) {
+      case 'check':
+        return this.onCheck(e);
+      case 'check_ret':
+        return this.onCheckRet(e);
+      case 'bind':
+        return this.onBind(e);
+      case 'bind_ret':
+        return this.onBindRet(e);
+      case 'peer_new':
+        return this.onLookupResult(e, e.create === 0 ? 0 : 1, e.peer);
+      case 'route':
+        return this.onRoute(e);
+      case 'pmtu':
+        return this.onPath(e, e.rt !== undefined ? 'update' : 'frag');
+      case 'redirect':
+        return this.onPath(e, 'redirect');
+      case 'genid_bump':
+        return this.onBump(e);
+      case 'flush':
+        return this.onFlush(e);
+      case 'route_free':
+        return this.onFree(e);
+      case 'marker':
+        return;
+      default:
+        this.rec.ignore(`${e.kind} (not used in the ${this.era} era)`);
+    }
+  }
+
+  // ---------------------------------------------------------------- the global genid
+
+  /** An observation of G in any event field. */
+  private observeG(e: CanonicalEvent, value: number | undefined): void {
+    if (value === undefined || this.era === 'pre-genid') return;
+    value = u32(value);
+    if (this.G === undefined) {
+      this.G = value;
+      return;
+    }
+    if (value === this.G) {
+      this.dropDone();
+      return;
+    }
+    const delta = u32(value - this.G);
+    const allowed = this.era === 'seed' ? 0 : this.causes.length;
+    if (delta <= allowed) {
+      this.causes.splice(0, delta);
+      this.rec.genidBumps += delta;
+      this.rec.pass('genid-steps-by-one-per-bump');
+    } else {
+      const inv = e.kind === 'flush' ? 'flush-keeps-peer-genid' : 'genid-steps-by-one-per-bump';
+      this.rec.fail(
+        inv,
+        e,
+        allowed === 0 ? `genid ${this.G} (no bump path in progress)` : `genid ${this.G}..${u32(this.G + allowed)} (${allowed} bump path(s) in progress)`,
+        `genid ${value}`,
+        this.era === 'seed'
+          ? `the global genid moved from ${this.G} to ${value}, but nothing bumps it in the seed`
+          : `the global genid moved from ${this.G} to ${value} with no PMTU/redirect path to explain it`,
+        e.rt ? this.routes.get(e.rt)?.hist : undefined,
+        e.rt,
+      );
+    }
+    this.G = value;
+    this.dropDone();
+  }
+
+  /** Causes whose call is over had their chance to show at this observation. */
+  private dropDone(): void {
+    if (this.causes.length && this.causes.some((c) => c.done)) this.causes = this.causes.filter((c) => !c.done);
+  }
+
+  /** Another event in the same context: the paths that context was in have returned. */
+  private contextMoved(e: CanonicalEvent): void {
+    const k = this.ctx(e);
+    for (const c of this.causes) if (c.ctx === k) c.done = true;
+  }
+
+  private onPath(e: CanonicalEvent, kind: Cause['kind']): void {
+    this.observeG(e, e.genid);
+    if (e.rt) {
+      const r = this.route(e.rt, e);
+      r.hist.push(e);
+      if (e.peer !== undefined || e.rtGenid !== undefined) this.sameRouteState(r, e);
+      r.mayStamp = true; // update_pmtu may bind and pre-stamp this route
+    }
+    this.contextMoved(e);
+    const cause: Cause = { kind, line: e.line, ctx: this.ctx(e), daddr: e.daddr, done: false, rt: e.rt };
+    if (this.preLookup && this.preLookup.daddr === e.daddr) cause.lookup = this.preLookup.result;
+    this.preLookup = undefined;
+    this.causes.push(cause);
+    if (this.causes.length > 64) this.causes.shift();
+  }
+
+  private onBump(e: CanonicalEvent): void {
+    if (e.counter && e.counter !== 'peer') return this.rec.ignore('genid_bump of a namespace counter in a cache era');
+    if (e.old === undefined) {
+      this.observeG(e, e.new ?? e.genid);
+      return;
+    }
+    this.observeG(e, e.old);
+    const nv = e.new ?? e.genid;
+    if (nv === undefined) return;
+    const delta = u32(nv - e.old);
+    const cause = this.causes.shift();
+    let ok: boolean;
+    let expected: string;
+    if (this.era === 'seed') {
+      // The seed has no bumper of its own: a bump event in a seed trace is a follow-up's, checked for +1 only.
+      ok = delta <= 1;
+      expected = '+1';
+    } else if (!cause) {
+      ok = delta === 0;
+      expected = 'no bump (no PMTU/redirect path in progress)';
+    } else if (cause.kind === 'frag' && !this.late) {
+      const want = cause.lookup === 'null' ? 0 : 1;
+      ok = cause.lookup === undefined ? delta <= 1 : delta === want;
+      expected = cause.lookup === undefined ? '+0 or +1' : `+${want} (ip_rt_frag_needed bumps once per call that got a peer)`;
+    } else if (cause.kind === 'redirect' && !this.late && cause.lookup !== undefined) {
+      const want = cause.lookup === 'peer' ? 1 : 0;
+      ok = delta === want;
+      expected = `+${want} (an accepted redirect bumps once)`;
+    } else {
+      ok = delta <= 1;
+      expected = '+0 or +1';
+    }
+    if (ok) {
+      this.rec.pass('genid-steps-by-one-per-bump');
+      this.rec.genidBumps += delta;
+      if (cause?.kind === 'update' && cause.rt && delta === 1) {
+        const r = this.routes.get(cause.rt);
+        // update_pmtu that learned pre-stamps its route with the new genid.
+        if (r && !r.incomplete) r.rtGenid = u32(nv);
+      }
+    } else {
+      this.rec.fail('genid-steps-by-one-per-bump', e, `genid ${e.old} -> ${expected}`, `${e.old} -> ${nv} (+${delta})`, `genid moved by ${delta} in ${e.probe ?? 'a bump path'}`);
+    }
+    this.G = u32(nv);
+  }
+
+  private onFlush(e: CanonicalEvent): void {
+    this.rec.flushes++;
+    this.contextMoved(e);
+    this.observeG(e, e.genid);
+    this.flushCount++;
+    if (e.genid !== undefined) this.rec.pass('flush-keeps-peer-genid');
+  }
+
+  // ---------------------------------------------------------------- routes and peers
+
+  /** Cross-event consistency of a route's peer and genid as an event shows them. */
+  private sameRouteState(r: RouteRec, e: CanonicalEvent): boolean {
+    let ok = true;
+    const peer = e.kind === 'check_ret' || e.kind === 'bind_ret' ? undefined : e.kind === 'bind' ? e.peer : e.peer;
+    if (peer !== undefined) {
+      if (r.incomplete) this.rec.unchecked('bind-never-replaces-peer', 'route history crosses lost events');
+      else if (r.peer !== undefined && !isNull(r.peer)) {
+        if (peer !== r.peer) {
+          ok = false;
+          this.rec.fail('bind-never-replaces-peer', e, `peer ${r.peer}`, `peer ${peer}`, `route ${r.ptr} changed its peer from ${r.peer} to ${peer}`, r.hist, r.ptr);
+        } else this.rec.pass('bind-never-replaces-peer');
+      }
+      r.peer = peer;
+    }
+    if (e.rtGenid !== undefined && e.kind !== 'route') {
+      const g = u32(e.rtGenid);
+      if (r.rtGenid !== undefined && g !== r.rtGenid) {
+        if (r.incomplete) this.rec.unchecked('route-genid-changes-only-by-stamp', 'route history crosses lost events');
+        else if (r.mayStamp) this.rec.unchecked('route-genid-changes-only-by-stamp', 'an unattributed bind or update_pmtu may have stamped it');
+        else {
+          ok = false;
+          this.rec.fail('route-genid-changes-only-by-stamp', e, `rt_peer_genid ${r.rtGenid}`, `rt_peer_genid ${g}`, `route ${r.ptr} rt_peer_genid changed from ${r.rtGenid} to ${g} with no stamp in between`, r.hist, r.ptr);
+        }
+      } else if (r.rtGenid !== undefined) this.rec.pass('route-genid-changes-only-by-stamp');
+      r.rtGenid = g;
+    }
+    return ok;
+  }
+
+  private onRoute(e: CanonicalEvent): void {
+    // A lookup made while creating a route (rt_init_metrics): a lookup result for the destination.
+    if (e.daddr !== undefined && e.peer !== undefined) this.onLookupResult(e, e.create === 1 ? 1 : 0, e.peer);
+    this.observeG(e, e.genid);
+    if (!e.rt) return;
+    const old = this.routes.get(e.rt);
+    if (old) this.routes.delete(e.rt); // pointer reuse: a new route
+    const r = this.route(e.rt, e);
+    r.hist.push(e);
+    r.peer = e.peer;
+    if (e.rtGenid !== undefined) {
+      r.rtGenid = u32(e.rtGenid);
+      const G = e.genid ?? this.G;
+      if (G === undefined || e.peer === undefined) this.rec.unchecked('new-route-stamp', 'peer or genid at creation not observed');
+      else {
+        const want = this.era === 'seed' ? u32(G) : this.era === 'pre-genid' ? r.rtGenid : isNull(e.peer) ? 0 : u32(G);
+        if (r.rtGenid === want) this.rec.pass('new-route-stamp');
+        else this.rec.fail('new-route-stamp', e, `rt_peer_genid ${want}`, `rt_peer_genid ${r.rtGenid}`, `new route ${e.rt} stamped ${r.rtGenid}`, r.hist, r.ptr);
+      }
+    }
+  }
+
+  private onFree(e: CanonicalEvent): void {
+    if (!e.rt) return;
+    const r = this.routes.get(e.rt);
+    if (r) {
+      r.hist.push(e);
+      if (e.peer !== undefined && !r.incomplete && r.peer !== undefined && !isNull(r.peer)) {
+        if (e.peer === r.peer) this.rec.pass('bind-never-replaces-peer');
+        else this.rec.fail('bind-never-replaces-peer', e, `peer ${r.peer}`, `peer ${e.peer}`, `route ${r.ptr} was destroyed holding another peer`, r.hist, r.ptr);
+      }
+      this.routes.delete(e.rt);
+    }
+    if (e.daddr && e.peer && !isNull(e.peer)) this.peerOf.set(e.daddr, e.peer);
+  }
+
+  /** A lookup for daddr returned `peer` (create flag known). */
+  private onLookupResult(e: CanonicalEvent, create: 0 | 1, peer: string | undefined): void {
+    if (e.daddr === undefined || peer === undefined) return;
+    this.lookupsObserved = true;
+    const known = this.peerOf.get(e.daddr);
+    if (create === 0 && !isNull(peer) && known !== undefined) {
+      if (known !== peer) {
+        this.rec.fail(
+          'lookup-only-never-creates-peer',
+          e,
+          isNull(known) ? `no peer for ${e.daddr} (a lookup showed none and no create=1 lookup followed)` : `peer ${known} (the existing peer of ${e.daddr})`,
+          `peer ${peer}`,
+          `a lookup-only (create=0) bind produced peer ${peer} for ${e.daddr}`,
+          e.rt ? this.routes.get(e.rt)?.hist : undefined,
+          e.rt,
+        );
+      } else this.rec.pass('lookup-only-never-creates-peer');
+    } else if (create === 0) this.rec.pass('lookup-only-never-creates-peer');
+    if (e.kind === 'peer_new' || /frag_needed|redirect|update_pmtu/.test(e.caller ?? '')) {
+      // A path's own lookup (frag_needed / redirect / update_pmtu): remember what it got, on the
+      // path in progress for that destination, or for the path event that follows (a reader may
+      // emit the path event at its return, after the lookup).
+      const result = isNull(peer) ? 'null' : 'peer';
+      let attached = false;
+      for (let i = this.causes.length - 1; i >= 0; i--) {
+        const c = this.causes[i]!;
+        if (!c.done && c.lookup === undefined && (c.daddr === undefined || c.daddr === e.daddr)) {
+          c.lookup = result;
+          attached = true;
+          break;
+        }
+      }
+      if (!attached) this.preLookup = { daddr: e.daddr, result };
+    }
+    if (isNull(peer)) {
+      if (create === 0) this.peerOf.set(e.daddr, NULL);
+    } else this.peerOf.set(e.daddr, peer);
+    if (create === 1) {
+      // A create=1 lookup without a known route (an inlined rt_bind_peer, e.g. __ip_select_ident)
+      // may bind and stamp any live route to this destination.
+      if (!e.rt) for (const r of this.routes.values()) if (r.daddr === e.daddr) r.mayStamp = true;
+    }
+  }
+  private preLookup: { daddr: string; result: 'peer' | 'null' } | undefined;
+
+  // ---------------------------------------------------------------- checks and binds
+
+  private onCheck(e: CanonicalEvent): void {
+    this.rec.checks++;
+    this.contextMoved(e);
+    if (!e.rt) return this.rec.ignore('check without a route pointer');
+    this.observeG(e, e.genid);
+    const r = this.route(e.rt, e);
+    const wasIncomplete = r.incomplete;
+    this.sameRouteState(r, e);
+    r.hist.push(e);
+    r.incomplete = false;
+    r.mayStamp = false;
+    if (e.peer !== undefined) r.peer = e.peer;
+    let path: PendingCheck['path'];
+    const flushed = (e.obsolete !== undefined && e.obsolete > 0) || r.flushAtSight < this.flushCount;
+    if (flushed) path = 'expired';
+    else if (this.era === 'pre-genid') path = 'fast';
+    else if (e.rtGenid === undefined || e.genid === undefined) path = 'unknown';
+    else path = u32(e.rtGenid) === u32(e.genid) ? 'fast' : 'slow';
+    if (path === 'slow' && e.peer === undefined) path = 'unknown';
+    const prev = this.pending.get(this.ctx(e));
+    if (prev) this.rec.unchecked('slow-path-looks-up-peer', 'check entry without a return (nested or lost)');
+    this.pending.set(this.ctx(e), { ev: e, route: r, path, binds: 0 });
+    void wasIncomplete;
+  }
+
+  private onBind(e: CanonicalEvent): void {
+    this.rec.binds++;
+    const p = this.pendingFor(e);
+    if (p) {
+      p.binds++;
+      p.route.hist.push(e);
+      this.bindInCheck(p, e);
+      return;
+    }
+    if (e.rt) {
+      const r = this.route(e.rt, e);
+      r.hist.push(e);
+      this.sameRouteState(r, e);
+      this.observeG(e, e.genid);
+      r.mayStamp = true;
+    }
+  }
+
+  /** The pending check this bind belongs to: same route, or no route but inside the check (inlined). */
+  private pendingFor(e: CanonicalEvent): PendingCheck | undefined {
+    const p = this.pending.get(this.ctx(e));
+    if (!p) return undefined;
+    if (e.rt) return e.rt === p.route.ptr ? p : undefined;
+    if (e.caller && !e.caller.startsWith('ipv4_dst_check')) return undefined;
+    return e.daddr === undefined || p.route.daddr === undefined || e.daddr === p.route.daddr ? p : undefined;
+  }
+
+  private bindInCheck(p: PendingCheck, e: CanonicalEvent): void {
+    if (e.kind !== 'bind') return;
+    if (p.binds > 1) return;
+    const r = p.route;
+    if (p.path === 'expired') {
+      this.rec.fail('expired-route-fails', e, 'no lookup (an expired route fails before the genid test)', describeBind(e), `expired route ${r.ptr} looked its peer up`, r.hist, r.ptr);
+    } else if (p.path === 'fast') {
+      this.rec.fail('current-check-is-noop', e, 'no lookup (genid current)', describeBind(e), `check of route ${r.ptr} with a current genid looked its peer up`, r.hist, r.ptr);
+    } else if (p.path === 'slow' && !isNull(p.ev.peer)) {
+      this.rec.fail('check-binds-only-peerless', e, 'no bind (the route already has a peer)', describeBind(e), `check bound route ${r.ptr} which already had peer ${p.ev.peer}`, r.hist, r.ptr);
+    }
+    if (e.create !== undefined) {
+      if (e.create === 0) this.rec.pass('check-bind-is-lookup-only');
+      else this.rec.fail('check-bind-is-lookup-only', e, 'create=0', `create=${e.create}`, `the check's bind of route ${r.ptr} may create a peer`, r.hist, r.ptr);
+    }
+  }
+
+  private onBindRet(e: CanonicalEvent): void {
+    const p = this.pendingFor(e);
+    const create = (e.create ?? (p ? 0 : undefined)) as 0 | 1 | undefined;
+    if (p) {
+      p.route.hist.push(e);
+      if (p.binds === 0) {
+        // The entry was not seen (or the reader emits only the return): count the bind here.
+        p.binds++;
+        this.bindInCheck(p, { ...e, kind: 'bind' });
+      }
+      if (e.peer !== undefined) p.bindPeer = e.peer;
+      const d = e.daddr ?? p.route.daddr;
+      this.onLookupResult({ ...e, daddr: d, rt: p.route.ptr }, create === 1 ? 1 : 0, e.peer);
+      return;
+    }
+    if (e.rt) {
+      const r = this.route(e.rt, e);
+      r.hist.push(e);
+      if (e.peer !== undefined) {
+        if (r.peer !== undefined && !isNull(r.peer) && !r.incomplete && e.peer !== r.peer) {
+          this.rec.fail('bind-never-replaces-peer', e, `peer ${r.peer}`, `peer ${e.peer}`, `bind replaced the peer of route ${r.ptr}`, r.hist, r.ptr);
+        } else if (r.peer !== undefined && !isNull(r.peer)) this.rec.pass('bind-never-replaces-peer');
+        r.peer = e.peer;
+      }
+      if (e.rtGenid !== undefined) r.rtGenid = u32(e.rtGenid);
+      this.observeG(e, e.genid);
+      if (e.daddr !== undefined && e.peer !== undefined && create !== undefined && (isNull(e.peerBefore) || e.peerBefore === undefined)) {
+        this.onLookupResult({ ...e }, create, e.peer);
+      }
+      return;
+    }
+    if (create !== undefined) this.onLookupResult(e, create, e.peer);
+  }
+
+  private onCheckRet(e: CanonicalEvent): void {
+    const p = this.pending.get(this.ctx(e));
+    if (!p || (e.rt && e.rt !== p.route.ptr)) {
+      this.rec.ignore('check_ret without its check (duplicate return probe or lost entry)');
+      return;
+    }
+    this.pending.delete(this.ctx(e));
+    const r = p.route;
+    r.hist.push(e);
+    const ret = e.ret;
+    if (ret === undefined) return this.rec.ignore('check_ret without a return value');
+    const valid = !isNull(ret);
+    // --- the verdict
+    if (p.path === 'expired') {
+      if (valid) this.rec.fail('expired-route-fails', e, 'NULL (the route was flushed)', `dst ${ret}`, `flushed route ${r.ptr} reported valid`, r.hist, r.ptr);
+      else this.rec.pass('expired-route-fails');
+      if (p.binds === 0) this.rec.pass('current-check-is-noop');
+      return;
+    }
+    if (!valid) {
+      // rt_is_expired is not observable here (a flush the probes missed), nor the neighbour state
+      // of a redirect (S2/S3 -EAGAIN): a NULL from a live-looking route is not a divergence.
+      this.rec.unchecked('check-returns-its-route', 'NULL without observed expiry (unobserved flush or redirect -EAGAIN)');
+      r.rtGenid = undefined;
+      return;
+    }
+    if (ret === r.ptr) this.rec.pass('check-returns-its-route');
+    else this.rec.fail('check-returns-its-route', e, `dst ${r.ptr}`, `dst ${ret}`, `check of ${r.ptr} returned another dst`, r.hist, r.ptr);
+    this.observeG(e, e.genid);
+    // --- the lookup expectation
+    if (p.path === 'slow' && isNull(p.ev.peer)) {
+      if (p.binds > 0) this.rec.pass('slow-path-looks-up-peer');
+      else this.missingBinds.push({ ev: e, route: r, hist: snapshotRing(r.hist, this.historySize) });
+    } else if (p.path === 'fast' && p.binds === 0) this.rec.pass('current-check-is-noop');
+    // --- the state after
+    if (this.era !== 'pre-genid') {
+      if (e.rtGenid !== undefined && e.genid !== undefined) {
+        if (u32(e.rtGenid) === u32(e.genid)) this.rec.pass('check-restamps');
+        else this.rec.fail('check-restamps', e, `rt_peer_genid ${u32(e.genid)} (= genid)`, `rt_peer_genid ${u32(e.rtGenid)}`, `route ${r.ptr} left the check with a stale genid`, r.hist, r.ptr);
+      } else this.rec.unchecked('check-restamps', 'genids at the return not observed');
+    }
+    if (e.peer !== undefined && p.ev.peer !== undefined) {
+      const want = !isNull(p.ev.peer) ? p.ev.peer : p.binds > 0 ? p.bindPeer : p.path === 'fast' ? p.ev.peer : undefined;
+      if (want === undefined) this.rec.unchecked('slow-path-attaches-existing-peer', "the check's bind result was not observed");
+      else if (want === e.peer) this.rec.pass(isNull(p.ev.peer) ? 'slow-path-attaches-existing-peer' : 'bind-never-replaces-peer');
+      else if (!isNull(p.ev.peer)) this.rec.fail('bind-never-replaces-peer', e, `peer ${want}`, `peer ${e.peer}`, `route ${r.ptr} left the check with another peer`, r.hist, r.ptr);
+      else this.rec.fail('slow-path-attaches-existing-peer', e, `peer ${want}`, `peer ${e.peer}`, `route ${r.ptr} does not hold what its bind found`, r.hist, r.ptr);
+    }
+    if (p.path === 'fast' && e.rtGenid !== undefined && p.ev.rtGenid !== undefined && u32(e.rtGenid) !== u32(p.ev.rtGenid)) {
+      this.rec.fail('current-check-is-noop', e, `rt_peer_genid ${p.ev.rtGenid}`, `rt_peer_genid ${e.rtGenid}`, `check of a current route changed its genid`, r.hist, r.ptr);
+    }
+    if (e.peer !== undefined) r.peer = e.peer;
+    if (e.rtGenid !== undefined) r.rtGenid = u32(e.rtGenid);
+  }
+
+  /** End of trace: resolve the deferred expectations. */
+  finish(): void {
+    for (const m of this.missingBinds) {
+      if (this.lookupsObserved) {
+        this.rec.fail('slow-path-looks-up-peer', m.ev, 'one create=0 bind before the return (route peerless, genid stale)', 'no bind', `check of peerless route ${m.route.ptr} with a stale genid returned without looking its peer up`, m.hist, m.route.ptr);
+      } else this.rec.unchecked('slow-path-looks-up-peer', 'the trace has no peer lookup events');
+    }
+    this.missingBinds = [];
+    for (const p of this.pending.values()) {
+      void p;
+      this.rec.unchecked('check-returns-its-route', 'check without a return at the end of the trace');
+    }
+  }
+}
+
+function snapshotRing(r: Ring, size: number): Ring {
+  const copy = new Ring(size);
+  for (const e of r.items()) copy.push(e);
+  return copy;
+}
+
+function describeBind(e: CanonicalEvent): string {
+  return `bind create=${e.create ?? '?'}${e.daddr ? ` daddr=${e.daddr}` : ''}`;
+}

@@ -1,0 +1,142 @@
+/**
+ * replay(): canonical events -> the era's checker -> a report (divergences, coverage, verdict).
+ * Streaming: constant memory apart from the per-route records and the events held while the
+ * era is being decided (at most ERA_WINDOW, only when the era is not given).
+ */
+import type { Era } from '../model/types.ts';
+import type { CanonicalEvent, TraceGap } from '../trace/events.ts';
+import { CacheEraReplayer } from './cache-era.ts';
+import { Recorder } from './coverage.ts';
+import { eraSignal, type EraDecision } from './era.ts';
+import { ModernReplayer } from './modern.ts';
+import type { ReplayOptions, ReplayReport } from './types.ts';
+
+/** Events held at most while looking for the era before falling back to the hint. */
+const ERA_WINDOW = 50_000;
+
+type Checker = { handle(e: CanonicalEvent): void; gap(): void; finish(): void };
+
+export type EventSource = AsyncIterable<CanonicalEvent[]> | Iterable<CanonicalEvent> | AsyncIterable<CanonicalEvent>;
+
+/** A streaming replayer: feed events (in trace order), gaps as they are known, then finish(). */
+export class Replay {
+  readonly rec: Recorder;
+  private checker: Checker | undefined;
+  private decision: EraDecision | undefined;
+  private held: CanonicalEvent[] = [];
+  private gaps: TraceGap[] = [];
+  private gapIndex = 0;
+  private file: string;
+  private readonly historySize: number;
+
+  constructor(private readonly opts: ReplayOptions = {}) {
+    this.rec = new Recorder(opts.maxDivergences ?? 100);
+    this.historySize = opts.historySize ?? 6;
+    this.file = opts.file ?? '';
+    if (opts.gaps) this.gaps = [...opts.gaps].sort((a, b) => a.line - b.line);
+    if (opts.era) this.decide({ era: opts.era, reason: 'given (--era)' });
+  }
+
+  private decide(d: EraDecision): void {
+    this.decision = d;
+    this.checker = d.era === 'fnhe' ? new ModernReplayer(this.rec, this.historySize) : new CacheEraReplayer(d.era, this.rec, this.historySize);
+  }
+
+  /** Gaps reported while reading (appended in line order). */
+  addGaps(gaps: readonly TraceGap[]): void {
+    for (const g of gaps) this.gaps.push(g);
+  }
+
+  push(e: CanonicalEvent): void {
+    if (!this.file) this.file = e.file;
+    this.rec.events++;
+    this.rec.eventsByKind[e.kind] = (this.rec.eventsByKind[e.kind] ?? 0) + 1;
+    if (!this.checker) {
+      const d = eraSignal(e);
+      if (d) {
+        this.decide(d);
+        const held = this.held;
+        this.held = [];
+        for (const h of held) this.feed(h);
+        this.feed(e);
+        return;
+      }
+      this.held.push(e);
+      if (this.held.length >= ERA_WINDOW) this.fallback();
+      return;
+    }
+    this.feed(e);
+  }
+
+  private fallback(): void {
+    if (this.checker) return;
+    if (this.opts.eraHint) this.decide({ era: this.opts.eraHint, reason: 'from the probe map (the events alone do not decide)' });
+    else if (this.held.some((e) => e.kind === 'check' || e.kind === 'check_ret')) this.decide({ era: 'pmtu-redirect', reason: 'default: checks without era-specific fields' });
+    else {
+      // Nothing era-specific: nothing to replay; the events stay counted.
+      this.held = [];
+      return;
+    }
+    const held = this.held;
+    this.held = [];
+    for (const h of held) this.feed(h);
+  }
+
+  private feed(e: CanonicalEvent): void {
+    while (this.gapIndex < this.gaps.length && this.gaps[this.gapIndex]!.line < e.line && this.gaps[this.gapIndex]!.file === e.file) {
+      this.gapIndex++;
+      this.rec.gaps++;
+      this.checker!.gap();
+    }
+    this.checker!.handle(e);
+  }
+
+  finish(): ReplayReport {
+    this.fallback();
+    if (this.checker) {
+      while (this.gapIndex < this.gaps.length) {
+        this.gapIndex++;
+        this.rec.gaps++;
+        this.checker.gap();
+      }
+      this.checker.finish();
+    }
+    const divergenceCount = this.rec.divergenceCount;
+    const verdict = divergenceCount > 0 ? 'divergent' : this.rec.totalChecked() === 0 ? 'nothing-to-check' : 'conformant';
+    const divergences = [...this.rec.divergences].sort((a, b) => a.line - b.line);
+    return {
+      file: this.file || '(events)',
+      era: this.decision?.era ?? this.opts.eraHint ?? 'pmtu-redirect',
+      eraReason: this.decision?.reason ?? 'no event says which era: nothing to replay',
+      verdict,
+      divergenceCount,
+      divergences,
+      coverage: this.rec.coverage(),
+    };
+  }
+}
+
+function isAsync<T>(x: unknown): x is AsyncIterable<T> {
+  return typeof (x as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
+}
+
+/** Replays a stream or list of canonical events (one trace). */
+export async function replay(events: EventSource, opts: ReplayOptions = {}): Promise<ReplayReport> {
+  const r = new Replay(opts);
+  if (isAsync<CanonicalEvent[] | CanonicalEvent>(events)) {
+    for await (const x of events) {
+      if (Array.isArray(x)) for (const e of x) r.push(e);
+      else r.push(x);
+    }
+  } else for (const e of events) r.push(e);
+  return r.finish();
+}
+
+/** Synchronous variant for arrays / generators (tests, the differential check, benchmarks). */
+export function replaySync(events: Iterable<CanonicalEvent>, opts: ReplayOptions = {}): ReplayReport {
+  const r = new Replay(opts);
+  for (const e of events) r.push(e);
+  return r.finish();
+}
+
+export type { Era };

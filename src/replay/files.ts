@@ -1,0 +1,53 @@
+/**
+ * Replaying trace files: each file through the reader (src/trace) and its own replay.
+ */
+import type { Era } from '../model/types.ts';
+import { ERAS } from '../model/types.ts';
+import { openTrace, type ProbeMap, type TraceReadStats } from '../trace/index.ts';
+import { Replay } from './engine.ts';
+import type { ReplayOptions, ReplayReport } from './types.ts';
+
+export interface FileReplayOptions extends Omit<ReplayOptions, 'file' | 'gaps' | 'eraHint'> {
+  /** A user's probe map (--probes FILE); default: auto-selected built-in map. */
+  probeMap?: ProbeMap;
+  /** Standard input, for '-'. */
+  stdin?: NodeJS.ReadableStream;
+}
+
+export interface FileReplayReport extends ReplayReport {
+  read: TraceReadStats;
+}
+
+export async function replayFile(path: string, opts: FileReplayOptions = {}): Promise<FileReplayReport> {
+  const reader = await openTrace(path, { probeMap: opts.probeMap, input: path === '-' ? opts.stdin : undefined });
+  let replay: Replay | undefined;
+  let gapsSeen = 0;
+  for await (const batch of reader.batches()) {
+    if (!replay) {
+      const hint = reader.stats.probeMap && (ERAS as readonly string[]).includes(mapEra(opts.probeMap, reader.stats)) ? (mapEra(opts.probeMap, reader.stats) as Era) : undefined;
+      replay = new Replay({ ...opts, file: reader.file, eraHint: hint });
+    }
+    const gaps = reader.stats.gaps;
+    if (gaps.length > gapsSeen) {
+      replay.addGaps(gaps.slice(gapsSeen));
+      gapsSeen = gaps.length;
+    }
+    for (const e of batch) replay.push(e);
+  }
+  if (!replay) replay = new Replay({ ...opts, file: reader.file });
+  const gaps = reader.stats.gaps;
+  if (gaps.length > gapsSeen) replay.addGaps(gaps.slice(gapsSeen));
+  return { ...replay.finish(), read: reader.stats };
+}
+
+/** The era the probe map declares, if any (a hint only). Maps name the 3.0 kernels "seed": that is our pmtu-redirect. */
+function mapEra(map: ProbeMap | undefined, stats: TraceReadStats): string {
+  const era = (map as { era?: string } | undefined)?.era ?? (stats.probeMap as { era?: string }).era ?? '';
+  return era === 'seed' ? 'pmtu-redirect' : era;
+}
+
+export async function replayFiles(paths: readonly string[], opts: FileReplayOptions = {}): Promise<FileReplayReport[]> {
+  const out: FileReplayReport[] = [];
+  for (const p of paths) out.push(await replayFile(p, opts));
+  return out;
+}

@@ -1,0 +1,300 @@
+/**
+ * Replay of the fnhe era (3.6+; checked against Debian 6.1 traces): no rt->peer and no global
+ * peer genid; the namespace rt_genid retires routes, next-hop exceptions carry PMTU/redirects.
+ *
+ * Predictions (profile `fnhe` of the model):
+ * - dst_check returns NULL exactly when obsolete != FORCE_CHK (-1) or rt_genid != the namespace's
+ *   rt_genid (both read by the entry probe: a purely local verdict);
+ * - a new route carries its namespace's current rt_genid and obsolete -1, and its rt_genid never
+ *   changes afterwards (pointer reuse after free / namespace teardown starts a new route);
+ * - a namespace's rt_genid only grows; after an observed flush it is larger. Several namespaces
+ *   are tracked by their net pointer; a value going back means the namespace was torn down and
+ *   its pointer reused (genids restart at 0), which is recorded, not reported;
+ * - an update_or_create_fnhe for the destination of a next-hop route (one created without an
+ *   exception) that the update came through creates the exception, so that route is KILLed: its
+ *   next check fails; a route created while a current exception existed carries the exception's
+ *   PMTU at its first check, a stale one (fnhe_genid older than the namespace's) is not applied.
+ */
+import type { CanonicalEvent } from '../trace/events.ts';
+import { Recorder, Ring } from './coverage.ts';
+
+const u32 = (x: number) => x >>> 0;
+const isNull = (p: string | undefined) => p !== undefined && (/^0x0+$/.test(p) || p === '0');
+
+interface RouteRec {
+  ptr: string;
+  net?: string;
+  daddr?: string;
+  rtGenid?: number;
+  /** Created after a lookup that found an exception: its PMTU (0 = none) and whether it was current. */
+  exception?: { mtu: number; current: boolean | undefined };
+  /** Created without an exception: a next-hop cached route (or unknown if its creation was not seen). */
+  nexthopRoute?: boolean;
+  /** A new exception was created through this route: its next check must fail. */
+  mustFail?: number;
+  checkedOnce: boolean;
+  hist: Ring;
+}
+
+interface NetRec {
+  genid?: number;
+  fnheGenid?: number;
+  /** A flush was seen with this value before the bump: the next observation must be larger. */
+  flushedFrom?: number;
+}
+
+export class ModernReplayer {
+  private readonly routes = new Map<string, RouteRec>();
+  private readonly nets = new Map<string, NetRec>();
+  /** The check entry waiting for its return, per context. */
+  private readonly pending = new Map<string, { ev: CanonicalEvent; route: RouteRec }>();
+  /** The last exception found in a lookup, per context (consumed by the route that lookup creates). */
+  private readonly lastFound = new Map<string, CanonicalEvent>();
+  /** The last PMTU/redirect path entered, per context, with the route it came through. */
+  private readonly lastPath = new Map<string, { ev: CanonicalEvent; route?: RouteRec }>();
+  /** The namespace fnhe_genid when only one namespace shows it (update_or_create has no net). */
+  private fnheGenid: number | undefined;
+
+  constructor(
+    private readonly rec: Recorder,
+    private readonly historySize: number,
+  ) {}
+
+  private ctx(e: CanonicalEvent): string {
+    return `${e.cpu ?? ''}/${e.pid ?? ''}`;
+  }
+
+  private net(ptr: string | undefined): NetRec | undefined {
+    if (!ptr) return undefined;
+    let n = this.nets.get(ptr);
+    if (!n) {
+      n = {};
+      this.nets.set(ptr, n);
+      this.rec.namespaces++;
+    }
+    return n;
+  }
+
+  gap(): void {
+    for (const r of this.routes.values()) {
+      r.mustFail = undefined;
+      r.exception = undefined;
+    }
+    this.rec.incompleteRoutes += this.routes.size;
+    this.pending.clear();
+    this.lastFound.clear();
+    this.lastPath.clear();
+    for (const n of this.nets.values()) n.flushedFrom = undefined;
+  }
+
+  handle(e: CanonicalEvent): void {
+    switch (e.kind) {
+      case 'route':
+        return this.onRoute(e);
+      case 'check':
+        return this.onCheck(e);
+      case 'check_ret':
+        return this.onCheckRet(e);
+      case 'flush':
+        return this.onFlush(e);
+      case 'fnhe':
+        return this.onFnhe(e);
+      case 'pmtu':
+      case 'redirect':
+        return this.onPath(e);
+      case 'genid_bump':
+        return this.onBump(e);
+      case 'route_free':
+        if (e.rt) this.routes.delete(e.rt);
+        return;
+      case 'marker':
+        return;
+      default:
+        this.rec.ignore(`${e.kind} (not used in the fnhe era)`);
+    }
+  }
+
+  /** An observation of a namespace's rt_genid. */
+  private observeNet(e: CanonicalEvent, net: string | undefined, value: number | undefined): void {
+    const n = this.net(net);
+    if (!n || value === undefined) return;
+    value = u32(value);
+    if (n.genid !== undefined && value !== n.genid) {
+      const delta = u32(value - n.genid);
+      if (delta >= 0x80000000) {
+        // Went back: the namespace was torn down and its pointer reused (genids restart at 0).
+        this.rec.ignore('namespace pointer reused (rt_genid went back)');
+        n.flushedFrom = undefined;
+      } else {
+        this.rec.genidBumps += delta;
+        this.rec.pass('netns-genid-monotonic');
+      }
+    }
+    if (n.flushedFrom !== undefined && value !== n.flushedFrom) {
+      n.flushedFrom = undefined;
+    }
+    n.genid = value;
+  }
+
+  private onRoute(e: CanonicalEvent): void {
+    if (!e.rt || isNull(e.rt)) return this.rec.ignore('route event without a route');
+    this.routes.delete(e.rt); // a reused pointer is a new route
+    const r: RouteRec = { ptr: e.rt, net: e.net, daddr: e.daddr, rtGenid: e.rtGenid === undefined ? undefined : u32(e.rtGenid), checkedOnce: false, hist: new Ring(this.historySize) };
+    this.routes.set(e.rt, r);
+    this.rec.routes++;
+    r.hist.push(e);
+    this.observeNet(e, e.net, e.genid);
+    if (e.rtGenid !== undefined && e.genid !== undefined) {
+      const ok = u32(e.rtGenid) === u32(e.genid) && (e.obsolete === undefined || e.obsolete === -1);
+      if (ok) this.rec.pass('new-route-current-genid');
+      else this.rec.fail('new-route-current-genid', e, `rt_genid ${u32(e.genid)}, obsolete -1`, `rt_genid ${u32(e.rtGenid)}, obsolete ${e.obsolete ?? '?'}`, `new route ${e.rt} is not current in its namespace`, r.hist, r.ptr);
+    } else this.rec.unchecked('new-route-current-genid', 'genids at creation not observed');
+    // The exception the same lookup found (if any) decides what the route starts with.
+    const found = this.lastFound.get(this.ctx(e));
+    this.lastFound.delete(this.ctx(e));
+    if (found && (found.daddr === undefined || e.daddr === undefined || found.daddr === e.daddr)) {
+      const n = this.net(e.net ?? found.net);
+      const cur = n?.fnheGenid ?? this.fnheGenid;
+      const current = found.exceptionGenid === undefined || cur === undefined ? undefined : u32(found.exceptionGenid) === u32(cur);
+      r.exception = { mtu: found.mtu ?? 0, current };
+      r.nexthopRoute = false;
+    } else if (e.daddr !== undefined) r.nexthopRoute = true;
+  }
+
+  private onCheck(e: CanonicalEvent): void {
+    this.rec.checks++;
+    this.lastFound.delete(this.ctx(e));
+    if (!e.rt) return this.rec.ignore('check without a route pointer');
+    let r = this.routes.get(e.rt);
+    if (!r) {
+      r = { ptr: e.rt, checkedOnce: false, hist: new Ring(this.historySize), rtGenid: e.rtGenid === undefined ? undefined : u32(e.rtGenid) };
+      this.routes.set(e.rt, r);
+      this.rec.routes++;
+    }
+    r.hist.push(e);
+    this.observeNet(e, r.net, e.genid);
+    if (e.rtGenid !== undefined) {
+      if (r.rtGenid !== undefined) {
+        if (u32(e.rtGenid) === r.rtGenid) this.rec.pass('route-genid-fixed-at-creation');
+        else this.rec.fail('route-genid-fixed-at-creation', e, `rt_genid ${r.rtGenid}`, `rt_genid ${u32(e.rtGenid)}`, `route ${r.ptr} rt_genid changed after creation`, r.hist, r.ptr);
+      }
+      r.rtGenid = u32(e.rtGenid);
+    }
+    if (!r.checkedOnce && r.exception && e.rtMtu !== undefined) {
+      if (r.exception.current === undefined) this.rec.unchecked('exception-applied-to-new-route', 'namespace fnhe_genid not known');
+      else {
+        const want = r.exception.current ? r.exception.mtu : 0;
+        if (u32(e.rtMtu) === want) this.rec.pass('exception-applied-to-new-route');
+        else this.rec.fail('exception-applied-to-new-route', e, `pmtu ${want}${r.exception.current ? '' : ' (stale exception: not applied)'}`, `pmtu ${e.rtMtu}`, `route ${r.ptr} did not start with its exception's PMTU`, r.hist, r.ptr);
+      }
+    }
+    r.checkedOnce = true;
+    this.pending.set(this.ctx(e), { ev: e, route: r });
+  }
+
+  private onCheckRet(e: CanonicalEvent): void {
+    const p = this.pending.get(this.ctx(e));
+    if (!p || (e.rt && e.rt !== p.route.ptr)) return this.rec.ignore('check_ret without its check (duplicate return probe or lost entry)');
+    this.pending.delete(this.ctx(e));
+    const r = p.route;
+    r.hist.push(e);
+    if (e.ret === undefined) return this.rec.ignore('check_ret without a return value');
+    const valid = !isNull(e.ret);
+    const { obsolete, rtGenid, genid } = p.ev;
+    if (obsolete === undefined || rtGenid === undefined || genid === undefined) {
+      this.rec.unchecked('check-fails-iff-stale', 'obsolete or genids not observed at the check');
+    } else {
+      const stale = obsolete !== -1 || u32(rtGenid) !== u32(genid);
+      if (valid === !stale && (!valid || e.ret === r.ptr)) this.rec.pass('check-fails-iff-stale');
+      else {
+        const why = obsolete !== -1 ? `obsolete ${obsolete}` : u32(rtGenid) !== u32(genid) ? `rt_genid ${rtGenid} != namespace ${genid} (flushed)` : `obsolete -1 and rt_genid current`;
+        this.rec.fail('check-fails-iff-stale', e, stale ? 'NULL' : `dst ${r.ptr}`, valid ? `dst ${e.ret}` : 'NULL', `${valid ? 'stale' : 'valid'} route ${r.ptr} (${why}) reported ${valid ? 'valid' : 'invalid'}`, r.hist, r.ptr);
+      }
+    }
+    if (r.mustFail !== undefined) {
+      if (!valid) this.rec.pass('new-exception-kills-nexthop-routes');
+      else this.rec.fail('new-exception-kills-nexthop-routes', e, 'NULL (killed by the new exception)', `dst ${e.ret}`, `route ${r.ptr} survived the exception created through it`, r.hist, r.ptr);
+      r.mustFail = undefined;
+    }
+  }
+
+  private onFlush(e: CanonicalEvent): void {
+    this.rec.flushes++;
+    const n = this.net(e.net);
+    if (e.fnheGenid !== undefined) {
+      if (n) n.fnheGenid = u32(e.fnheGenid);
+      this.fnheGenid = u32(e.fnheGenid);
+    }
+    if (/sysctl/.test(e.probe ?? '')) {
+      // The /proc flush also bumps fnhe_genid (of its namespace, not named by this probe).
+      if (this.nets.size <= 1) {
+        this.fnheGenid = this.fnheGenid === undefined ? undefined : u32(this.fnheGenid + 1);
+        for (const x of this.nets.values()) x.fnheGenid = x.fnheGenid === undefined ? undefined : u32(x.fnheGenid + 1);
+      } else {
+        this.fnheGenid = undefined;
+        for (const x of this.nets.values()) x.fnheGenid = undefined;
+      }
+      return;
+    }
+    if (!n || e.genid === undefined) return;
+    // rt_cache_flush is an entry probe: genid is the value BEFORE the bump.
+    this.observeNet(e, e.net, e.genid);
+    n.flushedFrom = u32(e.genid);
+    n.genid = u32(e.genid + 1);
+    this.rec.pass('netns-genid-monotonic');
+  }
+
+  private onBump(e: CanonicalEvent): void {
+    if (e.counter === 'fnhe') {
+      const n = this.net(e.net);
+      if (n && e.new !== undefined) n.fnheGenid = u32(e.new);
+      return;
+    }
+    this.observeNet(e, e.net, e.old);
+    this.observeNet(e, e.net, e.new);
+  }
+
+  private onPath(e: CanonicalEvent): void {
+    this.lastFound.delete(this.ctx(e));
+    const r = e.rt ? this.routes.get(e.rt) : undefined;
+    if (r) {
+      r.hist.push(e);
+      if (e.rtGenid !== undefined && r.rtGenid !== undefined) {
+        if (u32(e.rtGenid) === r.rtGenid) this.rec.pass('route-genid-fixed-at-creation');
+        else this.rec.fail('route-genid-fixed-at-creation', e, `rt_genid ${r.rtGenid}`, `rt_genid ${u32(e.rtGenid)}`, `route ${r.ptr} rt_genid changed after creation`, r.hist, r.ptr);
+      }
+    }
+    this.lastPath.set(this.ctx(e), { ev: e, route: r });
+  }
+
+  private onFnhe(e: CanonicalEvent): void {
+    const created = /update_or_create/.test(e.probe ?? '');
+    if (!created) {
+      // Found during a lookup: the route this lookup creates binds it.
+      this.lastFound.set(this.ctx(e), e);
+      return;
+    }
+    if (e.fnheGenid !== undefined) this.fnheGenid = u32(e.fnheGenid);
+    const path = this.lastPath.get(this.ctx(e));
+    this.lastPath.delete(this.ctx(e));
+    const r = path?.route;
+    if (!r || !path || (path.ev.daddr !== undefined && e.daddr !== undefined && path.ev.daddr !== e.daddr)) {
+      this.rec.unchecked('new-exception-kills-nexthop-routes', 'the route the update came through is not known');
+      return;
+    }
+    if (r.nexthopRoute === true && (path.ev.obsolete === undefined || path.ev.obsolete === -1) && (path.ev.rtMtu === undefined || path.ev.rtMtu === 0)) {
+      // The lookup gave a next-hop route: there was no exception for this destination, so this
+      // update creates one and KILLs the next hop's cached routes, this one included.
+      r.mustFail = e.line;
+    } else if (r.nexthopRoute === undefined) {
+      this.rec.unchecked('new-exception-kills-nexthop-routes', "the route's creation was not seen (next-hop or exception route unknown)");
+    }
+  }
+
+  finish(): void {
+    for (const r of this.routes.values()) {
+      if (r.mustFail !== undefined) this.rec.unchecked('new-exception-kills-nexthop-routes', 'the killed route was not checked again');
+    }
+    if (this.pending.size) this.rec.unchecked('check-fails-iff-stale', 'check without a return at the end of the trace');
+  }
+}

@@ -1,0 +1,83 @@
+import type { Era } from '../model/types.ts';
+import type { CanonicalEvent, EventKind, TraceGap } from '../trace/events.ts';
+
+export interface ReplayOptions {
+  /** The era to replay under; detected from the events when absent. */
+  era?: Era;
+  /** A hint used only when the events do not decide (e.g. the probe map's era). */
+  eraHint?: Era;
+  /** Stop recording divergences after this many (they are still counted). Default 100. */
+  maxDivergences?: number;
+  /** Events kept per route for the history shown with a divergence. Default 6. */
+  historySize?: number;
+  /** Lost-event gaps (when not streaming from a reader that reports them itself). */
+  gaps?: readonly TraceGap[];
+  /** The trace's name, for reports when events do not carry one. */
+  file?: string;
+}
+
+export interface HistoryLine {
+  file: string;
+  line: number;
+  text: string;
+}
+
+export interface Divergence {
+  file: string;
+  line: number;
+  /** The event at which the divergence shows. */
+  event: CanonicalEvent;
+  /** The invariant (same names as src/model/invariants.ts where one applies). */
+  invariant: string;
+  expected: string;
+  observed: string;
+  /** One sentence for the reader. */
+  message: string;
+  /** The route's previous events (oldest first), when a route is involved. */
+  history: HistoryLine[];
+  rt?: string;
+}
+
+export interface InvariantCoverage {
+  name: string;
+  description: string;
+  checked: number;
+  failed: number;
+  /** Why some instances could not be checked, with counts. */
+  unchecked: Record<string, number>;
+}
+
+export interface Coverage {
+  events: number;
+  eventsByKind: Partial<Record<EventKind, number>>;
+  /** Events replay had no use for, by kind / reason. */
+  ignored: Record<string, number>;
+  /** Route lifetimes seen (a reused pointer counts again). */
+  routes: number;
+  checks: number;
+  binds: number;
+  flushes: number;
+  /** Increments of the global peer genid (seed eras) or of namespace genids (modern) observed. */
+  genidBumps: number;
+  namespaces: number;
+  gaps: number;
+  /** Routes whose history crosses a gap (their checks needing the lost part were not checked). */
+  incompleteRoutes: number;
+  invariants: InvariantCoverage[];
+}
+
+export type Verdict = 'conformant' | 'divergent' | 'nothing-to-check';
+
+export interface ReplayReport {
+  file: string;
+  era: Era;
+  /** How the era was chosen, one sentence. */
+  eraReason: string;
+  verdict: Verdict;
+  /** Total divergences found (may exceed divergences.length when capped). */
+  divergenceCount: number;
+  divergences: Divergence[];
+  coverage: Coverage;
+  /** Reader statistics, when replayed from a file. */
+  read?: unknown;
+}

@@ -1,0 +1,648 @@
+/**
+ * openTrace(): the streaming reader. Text arrives in ~1 MB chunks; complete lines are cut with
+ * indexOf('\n') and dispatched on their first character, so a normal event line costs one pass
+ * of parseEventLine plus the argument extraction its probe plan asks for. Memory is bounded by
+ * the chunk size, the sniff window (1 MB), the open-call tables and the intern table.
+ *
+ * Format and probe map are decided on the first 1 MB (the sniff window), which is then
+ * processed like the rest.
+ */
+import type { CanonicalEvent, EventKind, TraceGap } from './events.ts';
+import { EVENT_KINDS } from './events.ts';
+import type {
+  OpenTraceOptions, ProbeMapChoice, SkipKind, TraceFormat, TraceReadStats, TraceReader, ProbeRefusal,
+} from './types.ts';
+import { SKIP_KINDS } from './types.ts';
+import type { ProbeMap } from './probemap.ts';
+import { builtinProbeMaps, selectProbeMap } from './maps/index.ts';
+import { compileMap, Emitter, Ev, Outcome, type CompiledMap, type PlanIndex, type ProbePlan } from './compile.ts';
+import { LineShape, newParsedLine, parseBareEvent, parseEventLine, type ParsedLine } from './lineparse.ts';
+import { ownString } from './decode.ts';
+import { openSource, type TextSource } from './source.ts';
+import { parseBpftraceLine, parseJsonEvent } from './jsonl.ts';
+
+const SNIFF_CHARS = 1 << 20;
+const SNIFF_LINES = 20000;
+
+const EMPTY_MAP: ProbeMap = { name: 'none', source: 'none', rules: [] };
+
+/** Open a trace for reading. Throws PeerpropError (exit 2) only when the input cannot be read. */
+export async function openTrace(path: string, opts: OpenTraceOptions = {}): Promise<TraceReader> {
+  const file = opts.name ?? path;
+  const src = await openSource(path, file, opts.input);
+  return new Reader(file, src, opts);
+}
+
+/** Read a whole trace into memory (tests, small traces). */
+export async function readTrace(
+  path: string,
+  opts: OpenTraceOptions = {},
+): Promise<{ events: CanonicalEvent[]; stats: TraceReadStats }> {
+  const r = await openTrace(path, opts);
+  const events: CanonicalEvent[] = [];
+  for await (const b of r.batches()) for (const e of b) events.push(e);
+  return { events, stats: r.stats };
+}
+
+function emptyStats(file: string): TraceReadStats {
+  const eventsByKind = {} as Record<EventKind, number>;
+  for (const k of EVENT_KINDS) eventsByKind[k] = 0;
+  const skipped = {} as TraceReadStats['skipped'];
+  for (const k of SKIP_KINDS) skipped[k] = { count: 0, lines: [] };
+  return {
+    file, format: 'unknown', bytes: 0, lines: 0, eventLines: 0, events: 0, eventsByKind, probeHits: {}, skipped,
+    unknownEvents: {}, unmatched: {}, unpairedReturns: 0, gaps: [], probesRefused: [], probesRegistered: [],
+    probeMap: { name: 'none', source: 'none', chosenBy: 'none', reason: 'not chosen yet' }, warnings: [],
+    complete: false,
+  };
+}
+
+/** Detect the format from the first lines of text. */
+export function detectFormat(head: string): TraceFormat {
+  const pl = newParsedLine();
+  let events = 0;
+  let nonText = 0;
+  let serial = false;
+  let traceCmd = false;
+  let ftraceHeader = false;
+  let n = 0;
+  let start = 0;
+  let firstNonBlank: string | undefined;
+  for (let i = 0; i < Math.min(head.length, 4096); i++) {
+    const c = head.charCodeAt(i);
+    if (c === 0 || (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 27)) nonText++;
+  }
+  while (start < head.length && n < 2000) {
+    let end = head.indexOf('\n', start);
+    if (end === -1) end = head.length;
+    let s = head.slice(start, end);
+    start = end + 1;
+    n++;
+    if (s.endsWith('\r')) {
+      s = s.slice(0, -1);
+      serial = true;
+    }
+    const t = s.trimStart();
+    if (!t) continue;
+    if (firstNonBlank === undefined) {
+      firstNonBlank = t;
+      if (t.startsWith('{')) {
+        try {
+          const o = JSON.parse(t) as Record<string, unknown>;
+          if (o && typeof o === 'object') return 'kind' in o ? 'jsonl' : 'type' in o ? 'bpftrace' : 'jsonl';
+        } catch {
+          return 'jsonl';
+        }
+      }
+    }
+    if (s.startsWith('@@')) serial = true;
+    else if (/^\[\s*\d+\.\d+\]/.test(s)) serial = true;
+    else if (/^(version = \d|cpus=\d|CPU \d+ is empty)/.test(s)) traceCmd = true;
+    else if (s.startsWith('# tracer:')) ftraceHeader = true;
+    else if (parseEventLine(s, pl) === LineShape.Event) events++;
+  }
+  if (serial) return 'serial';
+  if (traceCmd) return 'trace-cmd';
+  if (ftraceHeader || events > 0) return 'ftrace';
+  if (nonText > 8 || firstNonBlank === undefined) return 'unknown';
+  // Text with no trace line in the first MB: read it as a console capture (lines are noise).
+  return 'serial';
+}
+
+/** Probe names (event line names) and registered probes in the sniff window, for map selection. */
+function sniffProbeNames(head: string, bare: boolean, samples: Map<string, string>): Map<string, number> {
+  const pl = newParsedLine();
+  const hits = new Map<string, number>();
+  let start = 0;
+  let n = 0;
+  while (start < head.length && n < SNIFF_LINES) {
+    let end = head.indexOf('\n', start);
+    if (end === -1) end = head.length;
+    const s = head.slice(start, end);
+    start = end + 1;
+    n++;
+    if (s.startsWith('@@PROBE_OK ')) {
+      const name = probeDefName(s.slice(11)).name;
+      if (name) {
+        hits.set(name, (hits.get(name) ?? 0) + 1);
+        // `name=FETCHARG` in the definition: the args the lines will carry.
+        if (!samples.has(name)) samples.set(name, ' ' + s.slice(11).replace(/=\S+/g, '= '));
+      }
+      continue;
+    }
+    let text = s;
+    if (bare) {
+      // bpftrace: the printf text inside the JSON record.
+      const m = /"data":\s*"((?:[^"\\]|\\.)*)"/.exec(s);
+      if (!m) continue;
+      try {
+        text = JSON.parse(`"${m[1]}"`) as string;
+      } catch {
+        continue;
+      }
+    }
+    if (parseEventLine(text, pl) === LineShape.Event || (bare && parseBareEvent(text, pl) === LineShape.Event)) {
+      const ev = pl.event;
+      if (ev === 'tracing_mark_write' || ev === 'print' || /^[0-9a-f]+$/.test(ev)) continue;
+      hits.set(ev, (hits.get(ev) ?? 0) + 1);
+      if (!samples.has(ev)) samples.set(ev, ' ' + text.slice(pl.args));
+    }
+  }
+  return hits;
+}
+
+/** `p:grp/name sym args` / `r10:name ...` → name and group. */
+export function probeDefName(def: string): { name?: string; group?: string } {
+  const m = /^[a-z]\d*:(?:([^/\s]+)\/)?(\S+)/.exec(def.trim());
+  return m ? { group: m[1], name: m[2] } : {};
+}
+
+const MAX_MALFORMED_REASONS = 20;
+const MARKER_KIND = EVENT_KINDS.indexOf('marker');
+
+class Reader implements TraceReader {
+  readonly stats: TraceReadStats;
+  private used = false;
+
+  constructor(readonly file: string, private readonly src: TextSource, private readonly opts: OpenTraceOptions) {
+    this.stats = emptyStats(file);
+    this.stats.compression = src.compression;
+  }
+
+  async *events(): AsyncIterable<CanonicalEvent> {
+    for await (const b of this.batches()) yield* b;
+  }
+
+  async *batches(): AsyncIterable<CanonicalEvent[]> {
+    if (this.used) throw new Error('TraceReader.batches() can be iterated once');
+    this.used = true;
+    const it = this.src.chunks[Symbol.asyncIterator]();
+    let head = '';
+    let done = false;
+    while (head.length < SNIFF_CHARS && !done) {
+      const r = await it.next();
+      if (r.done) done = true;
+      else head += r.value;
+    }
+    const format = this.opts.format ?? detectFormat(head);
+    const st = this.stats;
+    st.format = format;
+    const choice = this.chooseMap(format, head);
+    st.probeMap = choice.choice;
+    const proc = new LineProcessor(this.file, format, compileMap(choice.map), st, this.opts.maxLineNumbers ?? 20);
+    let carry = '';
+    let text = head;
+    for (;;) {
+      const full = carry.length ? carry + text : text;
+      const last = full.lastIndexOf('\n');
+      let batch: CanonicalEvent[] = [];
+      if (last === -1) carry = full;
+      else {
+        batch = proc.lines(full, 0, last);
+        carry = last + 1 < full.length ? full.slice(last + 1) : '';
+      }
+      proc.flushStats(batch);
+      if (batch.length) yield batch;
+      if (!done) {
+        const r = await it.next();
+        if (!r.done) {
+          text = r.value;
+          continue;
+        }
+      }
+      if (carry.length) {
+        // The last line has no newline: process it alone.
+        const b2 = proc.lines(carry + '\n', 0, carry.length);
+        carry = '';
+        proc.flushStats(b2);
+        if (b2.length) yield b2;
+      }
+      break;
+    }
+    proc.finish();
+    st.bytes = this.src.bytes();
+    st.warnings.push(...this.src.warnings);
+    st.complete = true;
+  }
+
+  private chooseMap(format: TraceFormat, head: string): { map: ProbeMap; choice: ProbeMapChoice } {
+    if (format === 'jsonl') {
+      return { map: EMPTY_MAP, choice: { name: 'none', source: 'none', chosenBy: 'none', reason: 'JSON lines carry canonical events: no probe map needed' } };
+    }
+    const user = this.opts.probeMap;
+    if (user) return { map: user, choice: { name: user.name, source: user.source, chosenBy: 'user', reason: 'given by the user' } };
+    const samples = new Map<string, string>();
+    const hits = sniffProbeNames(head, format === 'bpftrace', samples);
+    const sel = selectProbeMap(hits, [...(this.opts.candidateMaps ?? []), ...builtinProbeMaps()], samples);
+    if (!sel) {
+      const names = [...hits.keys()].slice(0, 5).join(', ');
+      return {
+        map: EMPTY_MAP,
+        choice: {
+          name: 'none', source: 'none', chosenBy: 'none',
+          reason: hits.size ? `no built-in map knows the probes seen (${names}${hits.size > 5 ? ', ...' : ''}); pass --probes FILE` : 'no probe lines at the start of the trace',
+        },
+      };
+    }
+    return { map: sel.map, choice: { name: sel.map.name, source: sel.map.source, chosenBy: 'auto', reason: sel.reason } };
+  }
+}
+
+/** Per-format line dispatch and counting. */
+class LineProcessor {
+  private readonly pl: ParsedLine = newParsedLine();
+  private readonly emitter: Emitter;
+  private readonly plans: Map<string, ProbePlan>;
+  private readonly index: PlanIndex;
+  /** Events the processor makes itself (markers, JSONL), by kind index. */
+  private readonly ownKinds: number[] = EVENT_KINDS.map(() => 0);
+  private readonly skipCounts = new Map<SkipKind, number>();
+  private readonly skipLines = new Map<SkipKind, number[]>();
+  private readonly malformedReasons: string[] = [];
+  private readonly unknown = new Map<string, number>();
+  private readonly markerHits = new Map<string, number>();
+  private lineNo = 0;
+  private eventLines = 0;
+  private out: CanonicalEvent[] = [];
+  private refusal: ProbeRefusal | undefined;
+  private inDynamicEvents = false;
+  private readonly serialMode: boolean;
+
+  constructor(
+    private readonly file: string,
+    private readonly format: TraceFormat,
+    private readonly cm: CompiledMap,
+    private readonly st: TraceReadStats,
+    private readonly maxLines: number,
+  ) {
+    this.emitter = new Emitter(cm, file);
+    this.plans = cm.plans;
+    this.index = cm.index;
+    this.serialMode = format === 'serial' || format === 'unknown';
+  }
+
+  /** Process lines of `text` from `start` up to the newline at `last` (inclusive). Returns the events. */
+  lines(text: string, start: number, last: number): CanonicalEvent[] {
+    this.out = [];
+    let pos = start;
+    const format = this.format;
+    while (pos <= last) {
+      let nl = text.indexOf('\n', pos);
+      if (nl === -1 || nl > last) nl = last;
+      let end = nl;
+      if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+      const lineNo = ++this.lineNo;
+      if (end === pos) this.skip('blank', lineNo);
+      else {
+        const s = text.slice(pos, end);
+        if (format === 'jsonl') this.jsonLine(s, lineNo);
+        else if (format === 'bpftrace') this.bpftraceLine(s, lineNo);
+        else this.textLine(s, lineNo);
+      }
+      pos = nl + 1;
+    }
+    return this.out;
+  }
+
+  private skip(kind: SkipKind, lineNo: number, reason?: string): void {
+    this.skipCounts.set(kind, (this.skipCounts.get(kind) ?? 0) + 1);
+    let l = this.skipLines.get(kind);
+    if (!l) this.skipLines.set(kind, (l = []));
+    if (l.length < this.maxLines) {
+      l.push(lineNo);
+      if (kind === 'malformed' && this.malformedReasons.length < MAX_MALFORMED_REASONS) this.malformedReasons.push(reason ?? 'unrecognised line');
+    }
+  }
+
+  private textLine(s: string, lineNo: number): void {
+    const c0 = s.charCodeAt(0);
+    if (this.refusal !== undefined) {
+      if (this.refusalContinuation(s)) {
+        this.skip('serial', lineNo);
+        return;
+      }
+      this.refusal = undefined;
+    }
+    if (c0 === 35 /* # */) return this.headerLine(s, lineNo);
+    if (c0 === 64 /* @ */ && s.charCodeAt(1) === 64) return this.serialLine(s, lineNo);
+    if (this.inDynamicEvents) {
+      const { name } = probeDefName(s);
+      if (name && !this.st.probesRegistered.includes(name)) this.st.probesRegistered.push(name);
+      this.skip('serial', lineNo);
+      return;
+    }
+    const shape = parseEventLine(s, this.pl);
+    if (shape === LineShape.Event) return this.eventLine(s, lineNo);
+    if (shape === LineShape.StackTrace) return this.skip('stacktrace', lineNo);
+    if (shape === LineShape.OtherTracer) return this.skip('otherTracer', lineNo);
+    this.otherLine(s, lineNo);
+  }
+
+  private eventLine(s: string, lineNo: number): void {
+    const pl = this.pl;
+    const plan = this.index.find(s, pl.evStart, pl.evEnd);
+    if (plan !== undefined) {
+      this.outcome(this.emitter.handle(s, lineNo, pl, plan, this.out), lineNo);
+      return;
+    }
+    this.unplannedEvent(s, lineNo);
+  }
+
+  private outcome(o: Outcome, lineNo: number): void {
+    switch (o) {
+      case Outcome.Emitted:
+        this.eventLines++;
+        return;
+      case Outcome.Paired:
+        return this.skip('paired', lineNo);
+      case Outcome.Ignored:
+        return this.skip('ignored', lineNo);
+      case Outcome.Filtered:
+        return this.skip('filtered', lineNo);
+      case Outcome.Unmatched:
+        return this.skip('unmatched', lineNo);
+    }
+  }
+
+  /** Markers, `group:event` / `group/event` names, rules by function, or an unknown probe. */
+  private unplannedEvent(s: string, lineNo: number): void {
+    const pl = this.pl;
+    const name = pl.event;
+    if (this.cm.markers.has(name) || isHexName(name)) {
+      this.marker(s, lineNo, name);
+      this.eventLines++;
+      return;
+    }
+    // `group:event: body` (some trace-cmd versions) or `group/event`.
+    const slash = name.indexOf('/');
+    if (slash > 0) {
+      const plan = this.plans.get(name.slice(slash + 1));
+      if (plan) {
+        pl.evOverride = name.slice(slash + 1);
+        return this.outcome(this.emitter.handle(s, lineNo, pl, plan, this.out), lineNo);
+      }
+    }
+    const colon = s.indexOf(':', pl.body);
+    if (colon > pl.body && s.indexOf(' ', pl.body) > colon) {
+      const inner = s.slice(pl.body, colon);
+      const plan = this.plans.get(inner);
+      if (plan) {
+        pl.evOverride = inner;
+        reparseBody(s, colon + 1, pl);
+        return this.outcome(this.emitter.handle(s, lineNo, pl, plan, this.out), lineNo);
+      }
+    }
+    if (this.cm.funcPlans.size && pl.symStart !== -1) {
+      const sym = s.slice(pl.arrow !== -1 ? pl.arrow + 4 : pl.symStart, pl.symEnd);
+      const plus = sym.indexOf('+');
+      const func = plus === -1 ? sym : sym.slice(0, plus);
+      const plan = this.cm.funcPlans.get(`${func}|${pl.arrow !== -1 ? 'return' : 'entry'}`);
+      if (plan) return this.outcome(this.emitter.handle(s, lineNo, pl, plan, this.out), lineNo);
+    }
+    this.unknown.set(name, (this.unknown.get(name) ?? 0) + 1);
+    this.skip('unknownEvent', lineNo);
+  }
+
+  private marker(s: string, lineNo: number, name: string): void {
+    const pl = this.pl;
+    this.markerHits.set(name, (this.markerHits.get(name) ?? 0) + 1);
+    let text = s.slice(pl.body);
+    if (text.startsWith('tracing_mark_write: ')) text = text.slice(20);
+    const ev = new Ev('marker', this.file, lineNo);
+    if (pl.ts === pl.ts) ev.ts = pl.ts;
+    if (pl.cpu >= 0) ev.cpu = pl.cpu;
+    if (pl.taskStart >= 0) ev.task = this.emitter.taskOf(pl);
+    if (pl.pid >= 0) ev.pid = pl.pid;
+    ev.probe = name;
+    ev.text = ownString(text);
+    this.ownKinds[MARKER_KIND]++;
+    this.out.push(ev);
+  }
+
+  private headerLine(s: string, lineNo: number): void {
+    if (s.startsWith('#####')) {
+      // `##### CPU 2 buffer started ####`: that CPU's earlier events were overwritten.
+      const m = /CPU (\d+) buffer started/.exec(s);
+      if (m) {
+        this.gap({ file: this.file, line: lineNo, cpu: Number(m[1]), reason: 'overrun' });
+        return this.skip('lost', lineNo);
+      }
+    }
+    const e = /entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)/.exec(s);
+    if (e) {
+      const inBuffer = Number(e[1]);
+      const written = Number(e[2]);
+      this.st.entries = { inBuffer, written };
+      if (written > inBuffer) this.gap({ file: this.file, line: lineNo, count: written - inBuffer, reason: 'entries' });
+    }
+    const p = /#P:(\d+)/.exec(s);
+    if (p) this.st.cpus = Number(p[1]);
+    this.skip('header', lineNo);
+  }
+
+  private gap(g: TraceGap): void {
+    this.st.gaps.push(g);
+    this.emitter.reset();
+  }
+
+  private serialLine(s: string, lineNo: number): void {
+    const sp = s.indexOf(' ');
+    const tag = sp === -1 ? s : s.slice(0, sp);
+    const rest = sp === -1 ? '' : s.slice(sp + 1).trim();
+    switch (tag) {
+      case '@@KERNEL':
+        if (rest) this.st.kernel = rest;
+        break;
+      case '@@PROBE_OK': {
+        const { name } = probeDefName(rest);
+        if (name && !this.st.probesRegistered.includes(name)) this.st.probesRegistered.push(name);
+        break;
+      }
+      case '@@PROBE_FAIL': {
+        const { name, group } = probeDefName(rest);
+        const r: ProbeRefusal = { definition: rest, name, group, line: lineNo };
+        this.st.probesRefused.push(r);
+        this.refusal = r;
+        break;
+      }
+      case '@@DYNAMIC_EVENTS_BEGIN':
+        this.inDynamicEvents = true;
+        break;
+      case '@@DYNAMIC_EVENTS_END':
+        this.inDynamicEvents = false;
+        break;
+      default:
+        if (tag === '@@KERNEL_VERSION' && rest) this.st.kernel = rest;
+        break;
+    }
+    this.skip('serial', lineNo);
+  }
+
+  /** error_log text after a refused probe: `[ t] trace_kprobe: error: ...`, `  Command: ...`, `   ^`. */
+  private refusalContinuation(s: string): boolean {
+    const r = this.refusal!;
+    const err = s.indexOf('error: ');
+    if (err !== -1 && /^\[\s*\d+\.\d+\]/.test(s)) {
+      const msg = s.slice(s.indexOf(']') + 1).trim();
+      r.error = r.error ? `${r.error}; ${msg}` : msg;
+      return true;
+    }
+    const t = s.trim();
+    if (t.startsWith('Command:')) return true;
+    if (/^\^+$/.test(t)) return true;
+    return false;
+  }
+
+  private otherLine(s: string, lineNo: number): void {
+    let p = 0;
+    while (p < s.length && s.charCodeAt(p) === 32) p++;
+    if (p === s.length) return this.skip('blank', lineNo);
+    if (s.startsWith('=>', p)) return this.skip('stacktrace', lineNo);
+    if (s.startsWith('CPU:', p)) {
+      // `CPU:3 [LOST 12 EVENTS]`, `CPU:3 [12 EVENTS DROPPED]`, `CPU:3 [EVENTS DROPPED]`
+      const m = /^CPU:(\d+)\s*\[(?:LOST (\d+) EVENTS|(\d+)? ?EVENTS DROPPED)\]/.exec(s.slice(p));
+      if (m) {
+        const count = m[2] ?? m[3];
+        this.gap({
+          file: this.file, line: lineNo, cpu: Number(m[1]), count: count === undefined ? undefined : Number(count),
+          reason: m[2] !== undefined ? 'lost' : 'dropped',
+        });
+        return this.skip('lost', lineNo);
+      }
+    }
+    if (/^(?:version = \d|cpus=\d|CPU \d+ is empty|cpus = \d)/.test(s.slice(p))) {
+      const c = /^cpus\s*=\s*(\d+)/.exec(s.slice(p));
+      if (c) this.st.cpus = Number(c[1]);
+      return this.skip('header', lineNo);
+    }
+    if (/^\s*\d+\)\s.*[|]/.test(s)) return this.skip('otherTracer', lineNo); // function_graph
+    if (this.serialMode) {
+      if (this.st.kernel === undefined) {
+        const k = /Linux version (\S+)/.exec(s);
+        if (k) this.st.kernel = k[1];
+      }
+      return this.skip('noise', lineNo);
+    }
+    if (/^\[\s*\d+\.\d+\]/.test(s)) return this.skip('noise', lineNo);
+    this.skip('malformed', lineNo, 'not a trace line');
+  }
+
+  private jsonLine(s: string, lineNo: number): void {
+    if (s.trim() === '') return this.skip('blank', lineNo);
+    const r = parseJsonEvent(s, this.file, lineNo);
+    if (typeof r === 'string') return this.skip('malformed', lineNo, r);
+    this.ownKinds[EVENT_KINDS.indexOf(r.kind)]++;
+    this.eventLines++;
+    this.out.push(r);
+  }
+
+  private bpftraceLine(s: string, lineNo: number): void {
+    if (s.trim() === '') return this.skip('blank', lineNo);
+    const r = parseBpftraceLine(s);
+    switch (r.type) {
+      case 'header':
+        return this.skip('header', lineNo);
+      case 'malformed':
+        return this.skip('malformed', lineNo, r.reason);
+      case 'lost':
+        this.gap({ file: this.file, line: lineNo, count: r.count, reason: 'bpftrace' });
+        return this.skip('lost', lineNo);
+      case 'printf': {
+        // One record may hold several lines; each must be `EVENT: args` or a full ftrace line.
+        const before = this.out.length;
+        let any = false;
+        for (const part of r.text.split('\n')) {
+          if (!part.trim()) continue;
+          if (parseEventLine(part, this.pl) === LineShape.Event || parseBareEvent(part, this.pl) === LineShape.Event) {
+            any = true;
+            const plan = this.plans.get(this.pl.event);
+            if (plan) this.emitter.handle(part, lineNo, this.pl, plan, this.out);
+            else if (this.cm.markers.has(this.pl.event)) this.marker(part, lineNo, this.pl.event);
+            else this.unknown.set(this.pl.event, (this.unknown.get(this.pl.event) ?? 0) + 1);
+          }
+        }
+        if (this.out.length > before) this.eventLines++;
+        else this.skip(any ? 'unknownEvent' : 'malformed', lineNo, any ? undefined : 'printf text is not `event: name=value ...`');
+        return;
+      }
+    }
+  }
+
+  /** Update stats with a batch (counts by kind) and the running skip counts. */
+  flushStats(batch: CanonicalEvent[]): void {
+    const st = this.st;
+    const byKind = st.eventsByKind;
+    const a = this.emitter.kindCounts;
+    const b = this.ownKinds;
+    for (let i = 0; i < EVENT_KINDS.length; i++) byKind[EVENT_KINDS[i]!] = a[i]! + b[i]!;
+    st.events += batch.length;
+    st.lines = this.lineNo;
+    st.eventLines = this.eventLines;
+    for (const [k, n] of this.skipCounts) {
+      st.skipped[k].count = n;
+      st.skipped[k].lines = this.skipLines.get(k) ?? [];
+    }
+    st.skipped.malformed.reasons = this.malformedReasons.slice();
+    st.unpairedReturns = this.emitter.unpairedReturns;
+  }
+
+  finish(): void {
+    const st = this.st;
+    st.lines = this.lineNo;
+    st.unknownEvents = Object.fromEntries([...this.unknown].sort((a, b) => b[1] - a[1]));
+    st.unmatched = Object.fromEntries([...this.emitter.unmatched].sort((a, b) => b[1] - a[1]));
+    const hits: Record<string, number> = {};
+    for (const p of this.plans.values()) if (p.hits) hits[p.name] = p.hits;
+    for (const p of this.cm.funcPlans.values()) if (p.hits) hits[p.name] = (hits[p.name] ?? 0) + p.hits;
+    for (const [k, n] of this.markerHits) hits[k] = (hits[k] ?? 0) + n;
+    for (const [k, n] of this.unknown) hits[k] = (hits[k] ?? 0) + n;
+    st.probeHits = hits;
+    this.flushStats([]);
+  }
+}
+
+function isHexName(name: string): boolean {
+  if (name.length === 0 || name.length > 16) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+function reparseBody(s: string, from: number, pl: ParsedLine): void {
+  // Reuse the bare-event parser on the remainder: it fills body/sym/args positions.
+  const tmp = newParsedLine();
+  parseBareEvent('x:' + s.slice(from), tmp);
+  const shift = from - 2;
+  pl.body = tmp.body + shift;
+  pl.symStart = tmp.symStart === -1 ? -1 : tmp.symStart + shift;
+  pl.symEnd = tmp.symEnd === -1 ? -1 : tmp.symEnd + shift;
+  pl.arrow = tmp.arrow === -1 ? -1 : tmp.arrow + shift;
+  pl.args = tmp.args + shift;
+}
+
+/** A short human summary of what was read (for reports and `replay` text output). */
+export function formatReadStats(st: TraceReadStats): string[] {
+  const out: string[] = [];
+  const fmt = st.format + (st.compression ? ` (${st.compression})` : '');
+  out.push(`${st.file}: ${fmt}, ${st.lines} lines, ${st.events} events` + (st.kernel ? `, kernel ${st.kernel}` : ''));
+  out.push(`probe map: ${st.probeMap.name} (${st.probeMap.chosenBy}: ${st.probeMap.reason})`);
+  const kinds = Object.entries(st.eventsByKind).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+  if (kinds.length) out.push(`events: ${kinds.join(', ')}`);
+  const skipped = Object.entries(st.skipped).filter(([, v]) => v.count > 0)
+    .map(([k, v]) => `${k} ${v.count}` + (k === 'malformed' && v.lines.length ? ` (lines ${v.lines.slice(0, 5).join(', ')}${v.count > 5 ? ', ...' : ''})` : ''));
+  if (skipped.length) out.push(`skipped lines: ${skipped.join(', ')}`);
+  const unknown = Object.entries(st.unknownEvents);
+  if (unknown.length) out.push(`unknown probes: ${unknown.slice(0, 8).map(([k, n]) => `${k} ${n}`).join(', ')}${unknown.length > 8 ? ', ...' : ''}`);
+  const unmatched = Object.entries(st.unmatched);
+  if (unmatched.length) out.push(`unmatched: ${unmatched.slice(0, 8).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  if (st.unpairedReturns) out.push(`returns without their entry: ${st.unpairedReturns}`);
+  for (const g of st.gaps.slice(0, 10)) {
+    out.push(`gap at ${g.file}:${g.line}: ${g.count ?? 'unknown number of'} events lost` + (g.cpu !== undefined ? ` on CPU ${g.cpu}` : '') + (g.reason ? ` (${g.reason})` : ''));
+  }
+  if (st.gaps.length > 10) out.push(`... ${st.gaps.length - 10} more gaps`);
+  for (const r of st.probesRefused) out.push(`probe refused by the kernel: ${r.name ?? r.definition}` + (r.error ? `: ${r.error}` : ''));
+  for (const w of st.warnings) out.push(`warning: ${w}`);
+  return out;
+}

@@ -1,0 +1,193 @@
+/**
+ * Turns a raw divergence into what a reviewer reads: the op sequence, the step, expected vs
+ * actual, and the C line that made the difference — the last statement of the divergent step
+ * that wrote the differing field, or, when the C wrote nothing there, the branch it took.
+ */
+import type { Operation } from '../model/types.ts';
+import { CRuntimeFault, type Site, type TraceEntry } from '../ceval/index.ts';
+import { CSystem, GENID_GLOBAL, runOp } from './csystem.ts';
+import { applicable, type RunnerOptions, type SequenceDivergence } from './sequential.ts';
+import type { InterleavingDivergence } from './interleave.ts';
+import type { FieldDiff, Observation } from './observe.ts';
+import { lineText, type VerifySource } from './source.ts';
+
+export type Strategy = 'exhaustive' | 'wrap' | 'random' | 'interleavings';
+
+/** A C location in a report. */
+export interface CLine {
+  file: string;
+  line: number;
+  column: number;
+  function: string;
+  /** The source text of the line. */
+  text: string;
+  /** Line of the patch file this post-image line came from. */
+  patchLine?: number;
+  /** True when the line is one the patch added. */
+  added?: boolean;
+  /** 'wrote': the statement wrote the field; 'branch': the C wrote nothing there and this branch decided it; 'returned'. */
+  role: 'wrote' | 'branch' | 'returned' | 'last-statement' | 'declaration' | 'fault';
+}
+
+export interface Divergence {
+  strategy: Strategy;
+  initialGenid: number;
+  /** Sequence strategies: the operations, the last one diverged. */
+  ops: Operation[];
+  /** 0-based index in ops of the divergent step (sequence strategies). */
+  step: number;
+  /** Interleavings: the setup, the two CPUs' operations and the schedule that went wrong. */
+  concurrent?: {
+    scenario: string;
+    setup: Operation[];
+    cpus: [Operation[], Operation[]];
+    schedule: { cpu: number; what: string }[];
+  };
+  /** The first differing field (the one `cLine` explains) and all of them. */
+  field: string;
+  expected: unknown;
+  actual: unknown;
+  diffs: FieldDiff[];
+  expectedState: Observation;
+  actualState: Observation;
+  cLine?: CLine;
+  /** C lines executed in the divergent step (sequence strategies). */
+  executed?: string[];
+  /** Length used to pick the shortest: number of operations (setup + both CPUs for interleavings). */
+  length: number;
+}
+
+export function formatOp(op: Operation): string {
+  switch (op.op) {
+    case 'route_new':
+      return `route_new(rt${op.rt} -> ${op.daddr})`;
+    case 'bind':
+      return `bind(rt${op.rt}, create=${op.create})`;
+    case 'check':
+      return `check(rt${op.rt})`;
+    case 'peer_new':
+      return `peer_new(${op.daddr})`;
+    case 'bump':
+      return op.times && op.times > 1 ? `bump x${op.times}` : 'bump';
+    case 'flush':
+      return 'flush';
+    case 'route_free':
+      return `route_free(rt${op.rt})`;
+    default:
+      return JSON.stringify(op);
+  }
+}
+
+function toCLine(src: VerifySource, site: Site, role: CLine['role']): CLine | undefined {
+  if (site.file === '<harness>') return undefined;
+  const l: CLine = { file: site.file, line: site.line, column: site.column, function: site.func, text: lineText(src, site.line), role };
+  const p = src.patchLines.get(site.line);
+  if (p !== undefined) l.patchLine = p;
+  if (src.addedLines.has(site.line)) l.added = true;
+  return l;
+}
+
+/** The lastWrites key of the memory cell a diff is about. */
+function writeKey(sys: CSystem, d: FieldDiff): string | undefined {
+  const t = d.target;
+  switch (t.kind) {
+    case 'route':
+      return t.what === 'peer' ? `route ${t.id}.peer` : t.what === 'peerGenid' ? `route ${t.id}.rt_peer_genid` : undefined;
+    case 'genid':
+      return sys.genidKind === 'atomic' ? `${GENID_GLOBAL}.counter` : `globals.${GENID_GLOBAL}`;
+    case 'peer':
+      return `peer ${t.daddr}.refcnt`;
+    default:
+      return undefined;
+  }
+}
+
+/** Picks the diff a C line explains best, and that line. */
+function locate(src: VerifySource, sys: CSystem, diffs: FieldDiff[], writes: Map<string, Site>, trace: TraceEntry[] | undefined): { diff: FieldDiff; cLine?: CLine } {
+  for (const d of diffs) {
+    const k = writeKey(sys, d);
+    const w = k ? writes.get(k) : undefined;
+    const l = w && toCLine(src, w, 'wrote');
+    if (l) return { diff: d, cLine: l };
+    if (d.target.kind === 'genid') {
+      // Only the harness's bump (what the follow-ups add) writes the counter: the declaration decides how.
+      const line = sys.program.globalLine(GENID_GLOBAL);
+      if (line) return { diff: d, cLine: toCLine(src, { file: src.file, line, column: 1, func: GENID_GLOBAL }, 'declaration') };
+    }
+  }
+  const d = diffs[0]!;
+  if (!trace?.length) return { diff: d };
+  if (d.target.kind === 'valid') {
+    const ret = [...trace].reverse().find((e) => e.kind === 'return');
+    if (ret) return { diff: d, cLine: toCLine(src, ret.site, 'returned') };
+  }
+  const branch = [...trace].reverse().find((e) => e.kind === 'if-true' || e.kind === 'if-false');
+  const e = branch ?? trace[trace.length - 1]!;
+  return { diff: d, cLine: toCLine(src, e.site, branch ? 'branch' : 'last-statement') };
+}
+
+function describeTrace(src: VerifySource, trace: TraceEntry[]): string[] {
+  return trace.map((e) => {
+    const tag = e.kind === 'if-true' ? ' [taken]' : e.kind === 'if-false' ? ' [not taken]' : '';
+    return `${e.site.file}:${e.site.line} ${e.site.func}: ${lineText(src, e.site.line)}${tag}`;
+  });
+}
+
+/** Re-runs a sequence divergence with tracing on and explains it. */
+export function explainSequence(o: RunnerOptions, src: VerifySource, strategy: Strategy, d: SequenceDivergence): Divergence {
+  const sys = new CSystem(o.program, o.era, d.initialGenid);
+  // The ops in d are already the applicable ones; replay all but the last silently.
+  for (const op of d.ops.slice(0, d.step)) runOp(sys, op);
+  sys.m.lastWrites = new Map();
+  sys.m.trace = [];
+  let fault: CRuntimeFault | undefined;
+  try {
+    runOp(sys, d.ops[d.step]!);
+  } catch (e) {
+    if (!(e instanceof CRuntimeFault)) throw e;
+    fault = e;
+  }
+  const trace = sys.m.trace;
+  sys.m.trace = undefined;
+  const located = locate(src, sys, d.diffs, sys.m.lastWrites, trace);
+  const diff = fault ? d.diffs.find((x) => x.target.kind === 'fault') ?? located.diff : located.diff;
+  const cLine = fault ? toCLine(src, fault.site, 'fault') : located.cLine;
+  return {
+    strategy,
+    initialGenid: d.initialGenid,
+    ops: d.ops,
+    step: d.step,
+    field: diff.field,
+    expected: diff.expected,
+    actual: diff.actual,
+    diffs: d.diffs,
+    expectedState: d.expected,
+    actualState: d.actual,
+    cLine,
+    executed: describeTrace(src, trace),
+    length: d.ops.length,
+  };
+}
+
+export function explainInterleaving(o: RunnerOptions, src: VerifySource, d: InterleavingDivergence): Divergence {
+  const sys = new CSystem(o.program, o.era, d.scenario.initialGenid);
+  const { diff, cLine } = locate(src, sys, d.diffs, d.writes, undefined);
+  const sc = d.scenario;
+  return {
+    strategy: 'interleavings',
+    initialGenid: sc.initialGenid,
+    ops: [...sc.setup, ...sc.cpus[0], ...sc.cpus[1]],
+    step: sc.setup.length,
+    concurrent: { scenario: sc.name, setup: sc.setup, cpus: sc.cpus, schedule: d.log },
+    field: diff.field,
+    expected: diff.expected,
+    actual: diff.actual,
+    diffs: d.diffs,
+    expectedState: d.nearest,
+    actualState: d.actual,
+    cLine,
+    length: sc.setup.length + sc.cpus[0].length + sc.cpus[1].length,
+  };
+}
+
+export { applicable };

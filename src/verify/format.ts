@@ -1,0 +1,70 @@
+/** Text and JSON renderings of a VerifyReport (stdout; logs go to stderr elsewhere). */
+import type { Divergence, VerifyReport } from './index.ts';
+import { formatOp } from './explain.ts';
+
+export type VerifyFormat = 'text' | 'json';
+
+export function renderVerify(r: VerifyReport, format: VerifyFormat): string {
+  if (format === 'json') return JSON.stringify(r, null, 2) + '\n';
+  return renderText(r);
+}
+
+function hex(n: number): string {
+  return `0x${(n >>> 0).toString(16)}`;
+}
+
+function renderText(r: VerifyReport): string {
+  const out: string[] = [];
+  const from =
+    r.origin === 'tree' ? `post-image of ${r.patch}` : r.origin === 'patch-hunks' ? `hunks of ${r.patch}` : 'source';
+  out.push(`peerprop verify: ${r.file} (${from}), era ${r.era}: ${r.eraReason}`);
+  out.push(`functions: ${r.functions.map((f) => `${f.name}() at line ${f.line}`).join(', ')}`);
+  for (const s of r.strategies) {
+    const status = s.ok ? 'ok  ' : 'FAIL';
+    const ce = s.counterexampleLength !== undefined ? `, counterexample of ${s.counterexampleLength} operations` : '';
+    out.push(`  ${status} ${s.strategy.padEnd(13)} ${String(s.checked).padStart(7)} checked in ${(s.ms / 1000).toFixed(1)} s${ce} — ${s.scope}`);
+  }
+  if (r.ok) {
+    out.push('PASS: the C functions behave as the model says in every sequence and schedule checked.');
+    return out.join('\n') + '\n';
+  }
+  out.push(...renderDivergence(r.divergence!));
+  return out.join('\n') + '\n';
+}
+
+export function renderDivergence(d: Divergence): string[] {
+  const out: string[] = [];
+  out.push(`DIVERGENCE (${d.strategy}, ${d.length} operations, global genid starting at ${hex(d.initialGenid)}):`);
+  if (d.concurrent) {
+    const c = d.concurrent;
+    out.push(`  scenario: ${c.scenario}`);
+    c.setup.forEach((op, i) => out.push(`  ${i + 1}. ${formatOp(op)}`));
+    out.push(`  then at once: CPU0 ${c.cpus[0].map(formatOp).join('; ')}  ||  CPU1 ${c.cpus[1].map(formatOp).join('; ')}`);
+    out.push('  schedule (each step is one shared-memory access):');
+    c.schedule.forEach((s) => out.push(`    CPU${s.cpu}: ${s.what}`));
+    out.push('  final state is not one the model allows in any schedule; nearest allowed state differs in:');
+  } else {
+    d.ops.forEach((op, i) => out.push(`  ${i + 1}. ${formatOp(op)}${i === d.step ? '   <- diverges here' : ''}`));
+  }
+  for (const f of d.diffs) out.push(`  ${f.field}: model ${String(f.expected)}, C ${String(f.actual)}`);
+  if (d.cLine) {
+    const l = d.cLine;
+    const role =
+      l.role === 'wrote'
+        ? `wrote ${d.field}`
+        : l.role === 'branch'
+          ? `no C statement wrote ${d.field}; last branch decided`
+          : l.role === 'returned'
+            ? 'returned'
+            : l.role === 'declaration'
+              ? 'declared the counter'
+              : 'last statement';
+    const patch = l.patchLine !== undefined ? ` (patch line ${l.patchLine}${l.added ? ', added by the patch' : ''})` : '';
+    out.push(`  C line (${role}): ${l.file}:${l.line}:${l.column} in ${l.function}(): ${l.text}${patch}`);
+  }
+  if (d.executed?.length) {
+    out.push('  C executed in the divergent step:');
+    for (const e of d.executed) out.push(`    ${e}`);
+  }
+  return out;
+}

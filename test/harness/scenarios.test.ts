@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { SCENARIOS, SCENARIO_NAMES } from '../../src/harness/scenarios.ts';
+import { parseWorkload } from '../../src/harness/observations.ts';
+import { evidenceFor } from '../../src/harness/evidence.ts';
+
+const workloadDir = resolve(import.meta.dirname, '../../workload');
+
+describe('scenario catalogue', () => {
+  it('names exactly the scenarios the workload implements, in the same order', async () => {
+    const c = await readFile(resolve(workloadDir, 'scenarios.c'), 'utf8');
+    const table = c.slice(c.indexOf('const struct scenario SCENARIOS[]'));
+    const names = [...table.matchAll(/\{\s*"([a-z0-9-]+)",/g)].map((m) => m[1]);
+    expect(names).toEqual([...SCENARIO_NAMES]);
+  });
+
+  it('uses only documentation address ranges (RFC 5737) in the workload', async () => {
+    for (const f of ['wl.h', 'scenarios.c']) {
+      const text = await readFile(resolve(workloadDir, f), 'utf8');
+      for (const [addr] of text.matchAll(/\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b/g)) {
+        expect(addr, `${f}: ${addr}`).toMatch(/^(192\.0\.2|198\.51\.100|203\.0\.113)\./);
+      }
+    }
+  });
+
+  it('states mechanism evidence for every scenario on modern kernels', () => {
+    for (const s of SCENARIOS) expect(evidenceFor(s.name, 'fnhe'), s.name).toBeDefined();
+  });
+});
+
+function record(name: string, obs: string[]) {
+  const lines = [`@@WL_START scenarios=${name}`, `@@SCENARIO_BEGIN ${name}`, ...obs.map((o) => `@@OBS scenario=${name} ${o}`), `@@SCENARIO_END ${name} rc=0`, '@@WL_END rc=0'];
+  return parseWorkload(lines.map((text, i) => ({ text, line: i + 1 }))).scenarios.get(name)!;
+}
+
+describe('udp-pmtu contract', () => {
+  const spec = SCENARIOS.find((s) => s.name === 'udp-pmtu')!;
+  const good = [
+    'step=icmp sock=A send=1400 ret=1400 tun_len=1428',
+    'step=icmp sock=A ip_mtu=1200',
+    'step=icmp route=A dst=198.51.100.10 via=192.0.2.2 mtu=1200 lock=0',
+    'step=icmp sock=B ip_mtu=1500',
+    'step=resend-big sock=A send=1400 ret=-90 tun_len=0',
+    'step=resend-small sock=A send=1100 ret=1100 tun_len=1128',
+  ];
+  it('holds when the socket learned the MTU', () => {
+    expect(spec.contract(record('udp-pmtu', good), 'fnhe').every((c) => c.ok)).toBe(true);
+  });
+  it('fails, saying what was expected, when the ICMP changed nothing', () => {
+    const bad = good.map((l) => l.replace('ip_mtu=1200', 'ip_mtu=1500').replace('mtu=1200 lock', 'mtu=0 lock').replace('ret=-90 tun_len=0', 'ret=1400 tun_len=1428'));
+    const failed = spec.contract(record('udp-pmtu', bad), 'fnhe').filter((c) => !c.ok);
+    expect(failed.map((c) => c.what)).toContain('A learned the MTU 1200 announced by the gateway');
+    expect(failed.find((c) => c.what.startsWith('A learned'))!.observed).toBe('ip_mtu=1500');
+  });
+  it('treats a missing observation as a failure, never as a pass', () => {
+    expect(spec.contract(record('udp-pmtu', []), 'fnhe').every((c) => !c.ok)).toBe(true);
+  });
+});
+
+describe('flush contract per era', () => {
+  const spec = SCENARIOS.find((s) => s.name === 'flush')!;
+  const obs = (mtu: number, big: string) => [
+    'step=icmp sock=F ip_mtu=1200',
+    'step=flush flush=route_cache ret=0',
+    'step=resend sock=F send=500 ret=500 tun_len=528',
+    `step=resend sock=F ip_mtu=${mtu}`,
+    `step=resend-big sock=F send=1400 ${big}`,
+  ];
+  it('modern kernels: the sysctl flush resets exceptions', () => {
+    expect(spec.contract(record('flush', obs(1500, 'ret=1400 tun_len=1428')), 'fnhe').every((c) => c.ok)).toBe(true);
+    expect(spec.contract(record('flush', obs(1200, 'ret=-90 tun_len=0')), 'fnhe').some((c) => !c.ok)).toBe(true);
+  });
+  it('genid era: the learned MTU lives in the inetpeer and survives', () => {
+    expect(spec.contract(record('flush', obs(1200, 'ret=-90 tun_len=0')), 'pmtu-redirect').every((c) => c.ok)).toBe(true);
+  });
+});

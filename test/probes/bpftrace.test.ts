@@ -1,0 +1,84 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { generateProbes, renderBpftrace, type ProbeSet } from '../../src/probes/index.ts';
+import { realKernel } from '../harness/kernel/real-kernels.ts';
+
+/** Splits a bpftrace script into probe blocks: header line(s) + { body }. */
+function blocks(script: string): { head: string; body: string }[] {
+  const out: { head: string; body: string }[] = [];
+  const lines = script.split('\n').filter((l) => !l.trim().startsWith('//') && !l.startsWith('#!'));
+  let head = '';
+  let body: string[] | undefined;
+  let depth = 0;
+  for (const l of lines) {
+    if (body === undefined) {
+      if (l.trim() === '{') {
+        body = [];
+        depth = 1;
+      } else if (l.trim()) head = l.replace(/\/\/.*$/, '').trim();
+      continue;
+    }
+    for (const c of l) depth += c === '{' ? 1 : c === '}' ? -1 : 0;
+    if (depth === 0) {
+      out.push({ head, body: body.join('\n') });
+      body = undefined;
+      head = '';
+    } else body.push(l);
+  }
+  expect(body).toBeUndefined();
+  return out;
+}
+
+/** printf("fmt", args...): the number of % conversions equals the number of arguments. */
+function checkPrintf(body: string): void {
+  const m = /printf\("((?:[^"\\]|\\.)*)"((?:.|\n)*?)\);/.exec(body);
+  if (!m) return;
+  const convs = (m[1]!.match(/%(?:ll|l)?[duxs]|%0?\d*ll[ud]|%0\d+d|%03d/g) ?? []).length;
+  let depth = 0;
+  let args = 0;
+  for (const c of m[2]!) {
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) args++;
+  }
+  expect(args, m[1]).toBe(convs);
+}
+
+describe('bpftrace script', () => {
+  const sets: Record<string, ProbeSet> = {};
+  beforeAll(async () => {
+    sets['6.1'] = await generateProbes(await realKernel('debian'));
+    sets['6.12'] = await generateProbes(await realKernel('debian-6.12'));
+  });
+
+  for (const v of ['6.1', '6.12']) {
+    it(`${v}: balanced blocks, one per probe (two for return probes), printf arity, casts to kernel types`, () => {
+      const set = sets[v]!;
+      const script = renderBpftrace(set);
+      expect(script.startsWith('#!/usr/bin/env bpftrace\n')).toBe(true);
+      const bs = blocks(script);
+      expect(bs[0]!.head).toBe('BEGIN');
+      const rets = set.probes.filter((p) => p.type === 'r' || p.type === 'fret').length;
+      expect(bs.length).toBe(1 + set.probes.length + rets);
+      for (const b of bs.slice(1)) {
+        expect(b.head).toMatch(/^(kprobe|kretprobe):[A-Za-z_][A-Za-z0-9_.]*$/);
+        checkPrintf(b.body);
+        expect(b.body).not.toMatch(/%(di|si|dx|cx|r8|r9)\b/);
+        expect(b.body).not.toMatch(/\$arg\d/);
+      }
+      // Same event names as the kprobe_events lines, in ftrace shape, so one probe map reads both.
+      for (const p of set.probes) expect(script).toContain(`: ${p.event}: (`);
+      expect(script).toContain('((struct rtable *)arg0)->rt_genid');
+      expect(script).toContain('((struct dst_entry *)arg0)->dev->nd_net.net->ipv4.rt_genid.counter');
+      expect(script).toContain('ksym(@dst_check_ret_caller[tid])');
+      // The header says which kernel and which functions are observed via callers.
+      expect(script).toContain(`// peerprop probes for ${set.kernel.release}`);
+      expect(script).toContain('rt_bind_exception (stamp) -> find_exception');
+    });
+  }
+
+  it('return probes that read arguments save them at entry', () => {
+    const script = renderBpftrace(sets['6.12']!);
+    expect(script).toContain('@__ip_rt_update_pmtu_ret_arg0[tid] = arg0;');
+    expect(script).toContain('((struct rtable *)@__ip_rt_update_pmtu_ret_arg0[tid])->rt_pmtu');
+  });
+});

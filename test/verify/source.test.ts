@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { sourceFromPatch } from '../../src/verify/source.ts';
+import { verifySource } from '../../src/verify/index.ts';
+import { PeerpropError } from '../../src/core/errors.ts';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+const seedPatch = resolve(repoRoot, 'kernel-fixtures/route-genid.patch');
+
+describe('where verify gets its C', () => {
+  it('applies the patch to the tree in memory and maps post-image lines to patch lines', async () => {
+    const src = await sourceFromPatch(seedPatch, resolve(repoRoot, 'kernel-fixtures/trees/pre-seed'));
+    expect(src.origin).toBe('tree');
+    expect(src.file).toBe('net/ipv4/route.c');
+    const lines = src.source.split('\n');
+    const stamp = lines.findIndex((l) => l === '\t\trt->rt_peer_genid = rt_peer_genid();') + 1;
+    expect(stamp).toBeGreaterThan(0);
+    expect(src.addedLines.has(stamp)).toBe(true);
+    const patchLine = src.patchLines.get(stamp)!;
+    expect(readFileSync(seedPatch, 'utf8').split('\n')[patchLine - 1]).toBe('+\t\trt->rt_peer_genid = rt_peer_genid();');
+  });
+
+  it('without a tree, refuses hunks that do not hold the whole functions, naming the missing lines', async () => {
+    const e = await sourceFromPatch(seedPatch).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(PeerpropError);
+    expect((e as PeerpropError).message).toMatch(/rt_bind_peer\(\) is not whole in the hunks \(post-image lines 1321-1322 not shown\).*--tree/);
+    expect((e as PeerpropError).location?.file).toBe(seedPatch);
+  });
+
+  it('verifies a tree file directly (what scan calls), detecting its era', () => {
+    const seedTree = readFileSync(resolve(repoRoot, 'kernel-fixtures/trees/seed/net/ipv4/route.c'), 'utf8');
+    const r = verifySource(seedTree, 'net/ipv4/route.c', undefined, { runs: 100, depth: 3 });
+    expect(r.era).toBe('seed');
+    expect(r.ok).toBe(true);
+    const pre = readFileSync(resolve(repoRoot, 'kernel-fixtures/trees/pre-seed/net/ipv4/route.c'), 'utf8');
+    const p = verifySource(pre, 'net/ipv4/route.c', undefined, { runs: 100, depth: 3 });
+    expect(p.era).toBe('pre-genid');
+    expect(p.ok).toBe(true);
+  });
+
+  it('the pre-seed code is not the seed: verified as seed it diverges', () => {
+    const pre = readFileSync(resolve(repoRoot, 'kernel-fixtures/trees/pre-seed/net/ipv4/route.c'), 'utf8');
+    expect(() => verifySource(pre, 'net/ipv4/route.c', 'seed')).toThrow(/has no __rt_peer_genid/);
+  });
+});
