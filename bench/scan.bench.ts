@@ -13,6 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyse } from '../src/scan/analyse.ts';
+import { clearCheckMemo } from '../src/scan/differential.ts';
 import { scanHistory } from '../src/scan/index.ts';
 import { readTreeSources } from '../src/scan/sources.ts';
 import type { ScanEntry, StageTimings } from '../src/scan/types.ts';
@@ -26,20 +27,26 @@ function fmt(ms: number): string {
   return ms < 1 ? `${(ms * 1000).toFixed(0)} us` : `${ms.toFixed(2)} ms`;
 }
 
+/** Mean wall time per stage of one analysis (memo cleared: the check really runs), and CPU time. */
 async function oneTree(label: string, dir: string, rounds: number): Promise<void> {
   const sources = await readTreeSources(dir);
+  clearCheckMemo();
   analyse(sources); // warm-up: parser creation, JIT
   const sum: Record<string, number> = {};
   let verdict = analyse(sources);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < rounds; i++) {
+    clearCheckMemo();
     verdict = analyse(sources);
     for (const s of STAGES) sum[s] = (sum[s] ?? 0) + (verdict.timings?.[s] ?? 0);
   }
   const total = (performance.now() - t0) / rounds;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / rounds;
   const stages = STAGES.map((s) => `${s} ${fmt((sum[s] ?? 0) / rounds)}`).join(', ');
   process.stdout.write(
-    `  ${label.padEnd(16)} ${String(sources.routeC?.length ?? 0).padStart(6)} B  total ${fmt(total).padStart(9)}  (${stages})  -> ${verdict.era} ${verdict.status}/${verdict.checked}\n`,
+    `  ${label.padEnd(22)} ${String(sources.routeC?.length ?? 0).padStart(6)} B  wall ${fmt(total).padStart(9)}  cpu ${fmt(cpuMs).padStart(9)}  (${stages})  -> ${verdict.era} ${verdict.status}/${verdict.checked}\n`,
   );
 }
 
@@ -133,18 +140,30 @@ export async function run(): Promise<void> {
   );
   try {
     const range = `${firstCommit(dir)}..main`;
-    for (const jobs of [1, 2]) {
+    const scenarios: { memo: boolean; jobs: number }[] = [
+      { memo: false, jobs: 1 },
+      { memo: false, jobs: 2 },
+      { memo: true, jobs: 1 },
+      { memo: true, jobs: 2 },
+    ];
+    for (const { memo, jobs } of scenarios) {
+      // Workers copy process.env when they start: the knob reaches them.
+      process.env.PEERPROP_SCAN_MEMO = memo ? '1' : '0';
+      clearCheckMemo();
+      const cpu0 = process.cpuUsage();
       const start = performance.now();
       const { entries, stats } = await scanHistory(dir, range, { jobs });
       const wall = performance.now() - start;
+      const cpu = process.cpuUsage(cpu0);
       const byStatus = entries.reduce<Record<string, number>>((m, e) => ((m[e.verdict.status] = (m[e.verdict.status] ?? 0) + 1), m), {});
       process.stdout.write(
-        `  --jobs ${jobs}: ${entries.length} revisions in ${(wall / 1000).toFixed(2)} s = ${(entries.length / (wall / 1000)).toFixed(0)} revisions/s; ` +
-          `analysed ${stats.analysed} distinct blob sets, reused ${stats.reused}; verdicts ${JSON.stringify(byStatus)}\n`,
+        `  ${memo ? 'blob reuse + check memo' : 'blob reuse only        '} --jobs ${jobs}: ${entries.length} revisions in ${(wall / 1000).toFixed(2)} s = ${(entries.length / (wall / 1000)).toFixed(0)} revisions/s ` +
+          `(node CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s); analysed ${stats.analysed} distinct blob sets, reused ${stats.reused}; verdicts ${JSON.stringify(byStatus)}\n`,
       );
       process.stdout.write(`    share of time: ${stageShares(entries, wall, jobs)}\n`);
     }
   } finally {
+    delete process.env.PEERPROP_SCAN_MEMO;
     rmSync(dir, { recursive: true, force: true });
   }
 }

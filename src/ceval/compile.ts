@@ -25,7 +25,7 @@ import {
   type Value,
 } from './values.ts';
 import type { Frame, Gen } from './machine.ts';
-import { STUBS, CONSTANTS, cFault, nullFault } from './stubs.ts';
+import { STUBS, CONSTANTS, CRuntimeFault, cFault, nullFault } from './stubs.ts';
 
 /** A compiled expression: pure (`f`) or a generator (`g`). */
 export type CExpr =
@@ -62,6 +62,12 @@ export interface CompileContext {
   global(name: string): CType | undefined;
   /** Value of an object-like #define with a numeric body. */
   define(name: string): number | undefined;
+  /**
+   * When set, a statement the evaluator cannot compile is replaced by one that raises the same
+   * error if it is ever executed, and the error is passed here (so reports can list what was
+   * not evaluated). Otherwise the error is thrown at once.
+   */
+  defer?(e: PeerpropError): void;
 }
 
 /** The unsupported-construct error: names file:line:column and the construct. */
@@ -220,7 +226,7 @@ class FunctionCompiler {
     const stmts: CStmt[] = [];
     for (const c of node.namedChildren) {
       if (c.type === 'comment') continue;
-      stmts.push(this.stmt(c, scope));
+      stmts.push(this.stmtOrDeferred(c, scope));
     }
     const n = stmts.length;
     return function* (fr) {
@@ -230,6 +236,21 @@ class FunctionCompiler {
       }
       return 0;
     };
+  }
+
+  /** A statement; in lenient mode an uncompilable one becomes a run-time error at its place. */
+  private stmtOrDeferred(node: SyntaxNode, scope: Scope): CStmt {
+    if (!this.ctx.defer) return this.stmt(node, scope);
+    try {
+      return this.stmt(node, scope);
+    } catch (e) {
+      if (!(e instanceof PeerpropError) || e instanceof CRuntimeFault || node.type === 'declaration') throw e;
+      this.ctx.defer(e);
+      const err = e;
+      return function* () {
+        throw err;
+      };
+    }
   }
 
   private stmt(node: SyntaxNode, scope: Scope): CStmt {
@@ -265,12 +286,12 @@ class FunctionCompiler {
       case 'if_statement': {
         const condNode = node.childForFieldName('condition')!;
         const cond = this.expr(condNode, scope);
-        const then = this.stmt(node.childForFieldName('consequence')!, new Scope(scope));
+        const then = this.stmtOrDeferred(node.childForFieldName('consequence')!, new Scope(scope));
         const altClause = node.childForFieldName('alternative');
         let alt: CStmt | undefined;
         if (altClause) {
           const s = altClause.type === 'else_clause' ? altClause.namedChildren.find((c) => c.type !== 'comment') : altClause;
-          if (s) alt = this.stmt(s, new Scope(scope));
+          if (s) alt = this.stmtOrDeferred(s, new Scope(scope));
         }
         return function* (fr) {
           fr.m.lastSite = site;

@@ -56,6 +56,8 @@ export class Machine {
   addrNames = new Map<number, string>();
   /** Last statement started (for "which C line" when no write explains a divergence). */
   lastSite: Site | undefined;
+  /** When set, every peer lookup is appended (what a probe on inet_getpeer would see). */
+  lookups: { daddr: number; create: number; found: boolean; created: boolean }[] | undefined;
   /** When set, every statement executed is appended (divergence explanations re-run with it on). */
   trace: TraceEntry[] | undefined;
   /** Last write to any field, by "label.field". */
@@ -111,12 +113,14 @@ export class Machine {
 
   /** A new inet_peer for daddr with one reference (inet_getpeer(create=1) on a miss). */
   newPeer(daddr: number): CStruct {
+    const redirect = new CStruct('inetpeer_addr', { a4: 0 }, true, `peer ${this.nameOf(daddr)}.redirect_learned`);
     const p = new CStruct(
       'inet_peer',
-      { daddr, refcnt: 1, pmtu_expires: 0, pmtu_learned: 0, pmtu_orig: 0, redirect_genid: 0 },
+      { daddr, refcnt: 1, pmtu_expires: 0, pmtu_learned: 0, pmtu_orig: 0, redirect_genid: 0, redirect_learned: redirect },
       true,
       `peer ${this.nameOf(daddr)}`,
     );
+    p.emb = new Set(['redirect_learned']);
     this.peers.set(daddr, p);
     return p;
   }
@@ -151,6 +155,7 @@ export class Machine {
     m.addrNames = this.addrNames;
     m.lastSite = this.lastSite;
     m.trace = undefined;
+    m.lookups = undefined;
     m.lastWrites = new Map(this.lastWrites);
     return m;
   }

@@ -27,10 +27,16 @@ export class CProgram implements CompileContext {
   /** Globals referenced by compiled code, in first-use order. */
   readonly usedGlobals = new Map<string, GlobalDecl>();
 
+  /** Lenient programs: constructs not compiled (raised only if executed), in the order met. */
+  readonly deferred: PeerpropError[] = [];
+  readonly defer: ((e: PeerpropError) => void) | undefined;
+
   constructor(
     readonly source: string,
     readonly file: string,
+    opts: { lenient?: boolean } = {},
   ) {
+    this.defer = opts.lenient ? (e) => this.deferred.push(e) : undefined;
     const tree = parseC(source);
     for (const f of listFunctions(tree)) if (!this.functions.has(f.name)) this.functions.set(f.name, f);
     const visit = (n: SyntaxNode): void => {
@@ -226,12 +232,16 @@ export function drive<T>(g: Generator<Access, T, void>): T {
 const cache = new Map<string, CProgram>();
 const CACHE_MAX = 32;
 
-/** The prepared program for this source text (cached: the same text is parsed once). */
-export function loadProgram(source: string, file: string): CProgram {
-  const key = `${file}\0${source}`;
+/**
+ * The prepared program for this source text (cached: the same text is parsed once).
+ * `lenient`: statements the evaluator cannot compile raise their error only if executed, and
+ * are listed in `deferred` (verify reports them); default: the error is thrown at compile time.
+ */
+export function loadProgram(source: string, file: string, opts: { lenient?: boolean } = {}): CProgram {
+  const key = `${opts.lenient ? 'L' : 'S'}\0${file}\0${source}`;
   let p = cache.get(key);
   if (p) return p;
-  p = new CProgram(source, file);
+  p = new CProgram(source, file, opts);
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
   cache.set(key, p);
   return p;

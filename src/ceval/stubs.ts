@@ -66,6 +66,8 @@ function* peerLookup(fr: Frame, daddr: number, create: Value, site: Site): Gen<V
   const m = fr.m;
   yield { kind: 'lookup', target: `peers[${m.nameOf(daddr)}]`, site };
   const p = m.peers.get(daddr);
+  const c = create === null || create === 0 ? 0 : 1;
+  m.lookups?.push({ daddr, create: c, found: !!p, created: !p && c === 1 });
   if (p) {
     p.f.refcnt = ((p.f.refcnt as number) + 1) | 0;
     m.recordWrite(p, 'refcnt', site);

@@ -1,3 +1,5 @@
+import { gunzipSync } from 'node:zlib';
+
 /**
  * Reading what a boot left behind: the capture port (ttyS1, the guest init's `@@` protocol, see
  * guest-init.ts) and the console (ttyS0: kernel messages, panics, oopses, the init's progress).
@@ -29,6 +31,50 @@ export interface GuestCapture {
   /** The trace text between @@TRACE_BEGIN/@@TRACE_END; `firstLine` is its 1-based line in the capture. */
   trace?: { lines: string[]; firstLine: number; complete: boolean };
   done: boolean;
+}
+
+/**
+ * The capture port's bytes as text: sections the guest sent gzip-compressed
+ * (`@@NAME_GZ <bytes> EXTRA` + bytes) become `@@NAME_BEGIN EXTRA` ... `@@NAME_END`, so that the
+ * kept capture.txt is the plain serial form every trace reader knows. A truncated or damaged
+ * section is kept as a marker line (`@@NAME_GZ_DAMAGED ...`), never as garbage text.
+ */
+export function expandCapture(raw: Buffer): string {
+  const out: string[] = [];
+  let pos = 0;
+  const header = Buffer.from('@@');
+  while (pos < raw.length) {
+    const nl = raw.indexOf(0x0a, pos);
+    const end = nl < 0 ? raw.length : nl;
+    const line = raw.toString('utf8', pos, end).replace(/\r$/, '');
+    const m = /^@@([A-Z_]+)_GZ (\d+) ?(.*)$/.exec(line);
+    if (m && raw.subarray(pos, pos + 2).equals(header)) {
+      const size = Number(m[2]);
+      const start = end + 1;
+      const blob = raw.subarray(start, start + size);
+      let text: string | undefined;
+      if (blob.length === size) {
+        try {
+          text = gunzipSync(blob).toString('utf8');
+        } catch {
+          text = undefined;
+        }
+      }
+      if (text === undefined) {
+        out.push(`@@${m[1]}_GZ_DAMAGED expected ${size} bytes, got ${blob.length}`);
+        break;
+      }
+      out.push(`@@${m[1]}_BEGIN${m[3] ? ` ${m[3]}` : ''}`);
+      out.push(...text.replace(/\n$/, '').split('\n'));
+      out.push(`@@${m[1]}_END`);
+      pos = start + size;
+      if (raw[pos] === 0x0a) pos++;
+      continue;
+    }
+    out.push(line);
+    pos = end + 1;
+  }
+  return out.join('\n') + '\n';
 }
 
 export function parseCapture(text: string): GuestCapture {

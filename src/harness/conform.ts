@@ -7,9 +7,10 @@
  *   report.exitCode            // 0 conformant, 1 divergence/failed run, 2 refused input, 3 environment
  *   toConformResults(report)   // TestResult tree for KTAP / JUnit
  */
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { harnessCacheDir } from './cache-dir.ts';
 import { badInput, ExitCode } from '../core/errors.ts';
 import { log as coreLog } from '../core/log.ts';
 import type { Era } from '../model/types.ts';
@@ -17,7 +18,7 @@ import type { KernelInfo, KernelSpec } from './kernel/types.ts';
 import type { ProbeSet } from '../probes/types.ts';
 import type { ProbeMap } from '../trace/index.ts';
 import { chooseAccel, type AccelChoice, type AccelDecision } from './accel.ts';
-import { analyseConsole, parseCapture, traceEventCount, type ConsoleAnalysis, type GuestCapture, type ProbeFailure } from './capture.ts';
+import { analyseConsole, expandCapture, parseCapture, traceEventCount, type ConsoleAnalysis, type GuestCapture, type ProbeFailure } from './capture.ts';
 import { buildInitramfs, type GuestProbe } from './initramfs.ts';
 import { checkMechanism, type MechanismOutcome, type MechanismReport } from './mechanism.ts';
 import { parseWorkload, type ScenarioRecord, type WorkloadRecords } from './observations.ts';
@@ -73,7 +74,15 @@ export interface ConformReport {
   accel: AccelDecision;
   scenarios: ScenarioVerdict[];
   problems: RunProblem[];
-  probes: { registered: number; refused: ProbeFailure[]; skipped: { event: string; symbol: string }[]; inlined: { function: string; via: string[] }[] };
+  probes: {
+    registered: number;
+    /** Definitions the kernel refused, with no accepted fallback. */
+    refused: ProbeFailure[];
+    /** Rich definitions refused whose conservative fallback was accepted. */
+    fellBack: string[];
+    skipped: { event: string; symbol: string }[];
+    inlined: { function: string; via: string[] }[];
+  };
   trace: { lines: number; events: number; replay: string };
   /** Milliseconds per stage (host clock; guest stages from the console markers). */
   timings: Partial<Record<Stage, number>>;
@@ -111,7 +120,13 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
   const work = opts.keep ? resolve(opts.keep) : await mkdtemp(join(tmpdir(), 'peerprop-conform-'));
   await mkdir(work, { recursive: true });
   try {
-    const paths = { initrd: join(work, 'initramfs.cpio'), capture: join(work, 'capture.txt'), console: join(work, 'console.log'), probes: join(work, 'probes.txt') };
+    const paths = {
+      initrd: join(work, 'initramfs.cpio'),
+      captureRaw: join(work, 'capture.raw'),
+      capture: join(work, 'capture.txt'),
+      console: join(work, 'console.log'),
+      probes: join(work, 'probes.txt'),
+    };
     const guestProbes = toGuestProbes(set);
     const workload = await lap('initramfs', async () => {
       const wl = await buildWorkload({ cacheDir: opts.cacheDir });
@@ -146,7 +161,7 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
       append,
       accel: accel.accel,
       timeoutMs,
-      captureFile: paths.capture,
+      captureFile: paths.captureRaw,
       stopOn: /Kernel panic - not syncing/,
       onLine: (l) => {
         if (/^@@(SCENARIO_END|ERROR|PROBES|NO_TRACEFS|TUN_FAIL)/.test(l)) say(`guest: ${l}`);
@@ -155,7 +170,10 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
     await writeFile(paths.console, boot.console);
     stageTimings(boot, timings);
 
-    const capture = parseCapture(boot.capture);
+    const captureText = expandCapture(boot.capture);
+    await writeFile(paths.capture, captureText);
+    await rm(paths.captureRaw, { force: true });
+    const capture = parseCapture(captureText);
     const cons = analyseConsole(boot.console);
     const records = parseWorkload(capture.workload?.lines ?? []);
     const problems = runProblems(boot, capture, cons, records, timeoutMs);
@@ -172,7 +190,13 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
       accel,
       scenarios: verdicts,
       problems,
-      probes: { registered: capture.probesOk.length, refused: capture.probesFailed, skipped: capture.probesSkipped, inlined: set.inlined },
+      probes: {
+        registered: capture.probesOk.length,
+        refused: capture.probesFailed.filter((f) => !capture.probesOk.some((ok) => eventOf(ok) === eventOf(f.line))),
+        fellBack: capture.probesFailed.filter((f) => capture.probesOk.some((ok) => eventOf(ok) === eventOf(f.line))).map((f) => f.line),
+        skipped: capture.probesSkipped,
+        inlined: set.inlined,
+      },
       trace: { lines: capture.trace?.lines.length ?? 0, events: mech?.totalEvents ?? 0, replay: mech?.replay.note ?? 'no trace to replay' },
       timings,
       console: { lastLines: cons.lastLines },
@@ -209,7 +233,39 @@ async function acquireKernel(opts: ConformOptions, say: (s: string) => void): Pr
     const built = await buildTreeKernel(opts.tree, { cacheDir: opts.cacheDir, log: say });
     return resolveKernel(built.bzImage, { cacheDir: opts.cacheDir, vmlinux: built.vmlinux });
   }
-  return resolveKernel(opts.kernel ?? 'debian', { cacheDir: opts.cacheDir, log: say });
+  const spec = opts.kernel ?? 'debian';
+  const { DEBIAN_KERNELS } = await import('./kernel/index.ts');
+  if (!DEBIAN_KERNELS[spec]) return resolveKernel(spec, { cacheDir: opts.cacheDir, log: say });
+  // Asking apt which package the metapackage means costs 1-5 s (apt-cache reads its whole
+  // cache). The answer only changes when apt's lists do: remember it against their mtimes.
+  const memo = join(harnessCacheDir(opts.cacheDir), 'conform', `kernel-${spec}.json`);
+  const stamp = await aptStateStamp();
+  if (stamp) {
+    const prev = await readFile(memo, 'utf8').then((t) => JSON.parse(t) as { stamp: string; release: string }, () => undefined);
+    if (prev?.stamp === stamp) {
+      const k = await resolveKernel(spec, { cacheDir: opts.cacheDir, log: say, offline: true }).catch(() => undefined);
+      if (k?.release === prev.release) return k;
+    }
+  }
+  const k = await resolveKernel(spec, { cacheDir: opts.cacheDir, log: say });
+  if (stamp) {
+    await mkdir(dirname(memo), { recursive: true });
+    await writeFile(memo, JSON.stringify({ stamp, release: k.release }) + '\n');
+  }
+  return k;
+}
+
+/** apt's package lists and binary cache modification times: they change with every apt-get update. */
+async function aptStateStamp(): Promise<string | undefined> {
+  const parts: string[] = [];
+  for (const f of ['/var/lib/apt/lists', '/var/cache/apt/pkgcache.bin']) {
+    try {
+      parts.push(String((await stat(f)).mtimeMs));
+    } catch {
+      return undefined;
+    }
+  }
+  return parts.join(':');
 }
 
 function describe(k: KernelInfo): string {

@@ -14,6 +14,8 @@
  *   @@WORKLOAD_BEGIN rc=N ... workload records ... @@WORKLOAD_END
  *   @@DYNAMIC_EVENTS_BEGIN ... @@DYNAMIC_EVENTS_END
  *   @@TRACE_BEGIN ... /sys/kernel/tracing/trace ... @@TRACE_END
+ *   (the workload and trace sections travel gzip-compressed as `@@NAME_GZ <bytes> ...` + bytes;
+ *   expandCapture() in capture.ts turns them back into the BEGIN/END form above)
  *   @@DONE
  * then resets the machine (QEMU -no-reboot exits). Nothing here forks per probe or per symbol: under TCG every fork costs.
  */
@@ -37,7 +39,7 @@ export const GUEST_PATHS = {
 /** Busybox applets the init and the workload use (each becomes a symlink to /bin/busybox). */
 export const BUSYBOX_APPLETS = [
   'sh', 'mount', 'umount', 'cat', 'echo', 'insmod', 'poweroff', 'reboot', 'uname', 'awk', 'grep', 'sed', 'mkdir',
-  'mknod', 'stty', 'sleep', 'ls', 'tail', 'head', 'tr', 'sort', 'ip', 'dmesg', 'true', 'false', 'test', '[',
+  'mknod', 'stty', 'sleep', 'ls', 'tail', 'head', 'tr', 'sort', 'ip', 'dmesg', 'true', 'false', 'test', '[', 'gzip', 'wc',
 ] as const;
 
 export interface GuestInitOptions {
@@ -63,6 +65,20 @@ echo "@@INIT_START uptime=$up"
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 exec 3>/dev/ttyS1
 stage() { read up _ < /proc/uptime; echo "@@STAGE $1 uptime=$up"; }
+# send NAME FILE EXTRA: the file between @@NAME_BEGIN EXTRA / @@NAME_END, gzip-compressed on
+# the wire when busybox can (@@NAME_GZ <bytes> EXTRA, then the bytes): the emulated UART is the
+# slowest link of the run, and a trace compresses about 15:1. The host expands it back.
+send() {
+  if gzip -1 -c "$2" > /tmp/send.gz 2>/dev/null; then
+    echo "@@$1_GZ $(wc -c < /tmp/send.gz) $3" >&3
+    cat /tmp/send.gz >&3
+    echo >&3
+  else
+    echo "@@$1_BEGIN $3" >&3
+    cat "$2" >&3
+    echo "@@$1_END" >&3
+  fi
+}
 finish() {
   echo "@@DONE" >&3
   echo "@@INIT_DONE"
@@ -165,15 +181,11 @@ esac
 echo 0 > $T/tracing_on
 [ "$peerprop_sabotage" = empty-trace ] && echo > $T/trace
 stage workload
-echo "@@WORKLOAD_BEGIN rc=$rc" >&3
-cat /tmp/wl.out >&3
-echo "@@WORKLOAD_END" >&3
+send WORKLOAD /tmp/wl.out "rc=$rc"
 echo "@@DYNAMIC_EVENTS_BEGIN" >&3
 if [ -e $T/dynamic_events ]; then cat $T/dynamic_events >&3; else cat $T/kprobe_events >&3; fi
 echo "@@DYNAMIC_EVENTS_END" >&3
-echo "@@TRACE_BEGIN" >&3
-cat $T/trace >&3
-echo "@@TRACE_END" >&3
+send TRACE $T/trace ""
 stage capture
 finish
 `;

@@ -2,13 +2,15 @@
  * The mechanism half of the verdict: the captured trace read into canonical events (H4's
  * reader, with the probe map of the probes we registered), sliced per scenario by the
  * workload's `STEP <scenario> <substep>` markers, checked for each scenario's evidence
- * (evidence.ts) and replayed through the era's model (src/replay) — divergences are
- * attributed to the scenario whose slice holds their trace line.
+ * (evidence.ts) and replayed through the era's model (src/replay) as one trace — divergences
+ * are attributed to the scenario whose slice holds their trace line; a divergence before the
+ * first scenario (set-up) fails every scenario, since their state grew from it.
  */
 import type { CanonicalEvent, EventKind } from '../trace/events.ts';
 import type { Era } from '../model/types.ts';
 import { openTrace, type ProbeMap, type TraceReadStats } from '../trace/index.ts';
 import { checkEvidence, evidenceFor } from './evidence.ts';
+import { replay } from '../replay/index.ts';
 
 export interface Slice {
   scenario: string;
@@ -76,8 +78,11 @@ export async function checkMechanism(
   const events: CanonicalEvent[] = [];
   for await (const batch of reader.batches()) for (const e of batch) events.push(e);
   const slices = sliceByMarkers(events);
-  const replay = await replayAll(events, opts.era);
+  const replayed = await replayAll(events, opts.era, reader.stats.gaps, captureFile);
 
+  // Divergences before the first scenario's marker (set-up, boot) concern every scenario.
+  const firstScenario = slices.find((s) => opts.scenarios.includes(s.scenario))?.firstLine ?? Number.MAX_SAFE_INTEGER;
+  const early = replayed.divergences.filter((d) => d.line === undefined || d.line < firstScenario);
   const perScenario = new Map<string, MechanismOutcome>();
   for (const name of opts.scenarios) {
     const slice = slices.find((s) => s.scenario === name);
@@ -103,7 +108,8 @@ export async function checkMechanism(
         reason = r.lines.find((l) => !l.startsWith('seen'));
       }
     }
-    const mine = replay.divergences.filter((d) => d.line !== undefined && d.line >= slice.firstLine && d.line <= nextStart(slices, slice));
+    const inSlice = replayed.divergences.filter((d) => d.line !== undefined && d.line >= slice.firstLine && d.line <= nextStart(slices, slice));
+    const mine = [...early, ...inSlice];
     for (const d of mine.slice(0, 5)) diagnostics.push(`replay divergence: ${d.file ? `${d.file}:${d.line}: ` : ''}${d.message}`);
     if (mine.length > 5) diagnostics.push(`replay: ${mine.length - 5} more divergences`);
     if (mine.length > 0 && status === 'pass') {
@@ -116,7 +122,7 @@ export async function checkMechanism(
   return {
     stats: reader.stats,
     totalEvents: events.filter((e) => e.kind !== 'marker').length,
-    replay: { ran: replay.ran, note: replay.note, divergences: replay.divergences.length },
+    replay: { ran: replayed.ran, note: replayed.note, divergences: replayed.divergences.length },
     perScenario,
   };
 }
@@ -128,31 +134,15 @@ function nextStart(slices: Slice[], slice: Slice): number {
   return next ? next.firstLine - 1 : Number.MAX_SAFE_INTEGER;
 }
 
-/**
- * Replays every event through the era's model (src/replay, H3). Loaded lazily so that the
- * harness works, and says so, before replay exists or when it cannot load.
- */
-async function replayAll(events: CanonicalEvent[], era: Era): Promise<{ ran: boolean; note: string; divergences: ReplayDivergence[] }> {
-  let mod: Record<string, unknown>;
-  try {
-    // A variable specifier: the module may not exist yet in a given checkout.
-    const spec = '../replay/index.ts';
-    mod = (await import(spec)) as Record<string, unknown>;
-  } catch (err) {
-    return { ran: false, note: `replay not available (${(err as Error).message.split('\n')[0]})`, divergences: [] };
-  }
-  const fn = (mod.replayEvents ?? mod.replay) as ((ev: unknown, o: unknown) => unknown) | undefined;
-  if (typeof fn !== 'function') return { ran: false, note: 'replay module has no replay function', divergences: [] };
-  const result = (await fn(events, { era })) as { divergences?: unknown[] } | undefined;
-  const divergences = (result?.divergences ?? []).map(toDivergence);
-  return { ran: true, note: `replayed ${events.length} events through the ${era} model`, divergences };
-}
-
-function toDivergence(d: unknown): ReplayDivergence {
-  const o = (d ?? {}) as Record<string, unknown>;
-  const ev = (o.event ?? {}) as Record<string, unknown>;
-  const line = typeof o.line === 'number' ? o.line : typeof ev.line === 'number' ? ev.line : undefined;
-  const file = typeof o.file === 'string' ? o.file : typeof ev.file === 'string' ? ev.file : undefined;
-  const message = String(o.message ?? o.reason ?? o.invariant ?? JSON.stringify(o));
-  return { line, file, message };
+/** Replays every event through the era's model (src/replay, H3's engine). */
+async function replayAll(events: CanonicalEvent[], era: Era, gaps: TraceReadStats['gaps'], file: string): Promise<{ ran: boolean; note: string; divergences: ReplayDivergence[] }> {
+  const report = await replay(events, { era, gaps, file });
+  const checked = report.coverage.invariants.reduce((n, i) => n + i.checked, 0);
+  const divergences = report.divergences.map((d) => ({ line: d.line, file: d.file, message: `${d.message} (${d.invariant}: expected ${d.expected}, observed ${d.observed})` }));
+  const capped = report.divergenceCount > report.divergences.length ? ` (${report.divergenceCount} in all)` : '';
+  return {
+    ran: true,
+    note: `replay through the ${report.era} model: ${report.verdict}, ${report.divergenceCount} divergence(s)${capped}, ${checked} invariant checks over ${report.coverage.routes} routes`,
+    divergences,
+  };
 }

@@ -49,8 +49,8 @@ export interface BootResult {
   console: string;
   /** QEMU's own stderr (its errors: bad option, KVM failure ...). */
   stderr: string;
-  /** The capture port's text, \r removed ('' if the guest wrote nothing). */
-  capture: string;
+  /** The capture port's bytes (empty if the guest wrote nothing); see expandCapture(). */
+  capture: Buffer;
   /** First host time (ms since start) each `@@NAME` marker was seen on the console. */
   marks: Record<string, number>;
 }
@@ -124,9 +124,9 @@ export async function bootQemu(o: BootOptions): Promise<BootResult> {
   clearTimeout(timer);
   if (pending) onLine(pending);
   const durationMs = performance.now() - started;
-  let capture = '';
+  let capture = Buffer.alloc(0);
   try {
-    capture = (await readFile(o.captureFile, 'utf8')).replace(/\r/g, '');
+    capture = await readFile(o.captureFile);
   } catch {
     /* the guest never opened the port */
   }

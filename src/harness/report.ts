@@ -50,7 +50,7 @@ export function timingLine(r: ConformReport): string {
 function header(r: ConformReport): string[] {
   return [
     `peerprop conform: ${r.kernel.description}, era ${r.era}, ${r.accel.reason}`,
-    `probes: ${r.probes.registered} registered, ${r.probes.refused.length} refused, ${r.probes.skipped.length} skipped (not in kallsyms); inlined, seen via callers: ${r.probes.inlined.map((i) => i.function).join(', ') || 'none'}`,
+    `probes: ${r.probes.registered} registered (${r.probes.fellBack.length} through their fallback), ${r.probes.refused.length} refused, ${r.probes.skipped.length} skipped (not in kallsyms); inlined, seen via callers: ${r.probes.inlined.map((i) => i.function).join(', ') || 'none'}`,
     `trace: ${r.trace.lines} lines, ${r.trace.events} events; ${r.trace.replay}`,
     `timing: ${timingLine(r)}`,
   ];

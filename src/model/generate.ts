@@ -182,7 +182,7 @@ export function renderOp(before: ModelState, op: Operation, after: ModelState, r
     for (const e of fx) {
       if (e.kind !== 'lookup') continue;
       ev({ kind: 'bind', daddr: e.daddr, create: e.create, probe: 'getpeer' });
-      ev({ kind: 'bind_ret', peer: peerPointer(s, e.peer), caller: LOOKUP_CALLER[e.by], probe: 'getpeer_ret' });
+      ev({ kind: 'bind_ret', daddr: e.daddr, create: e.create, peer: peerPointer(s, e.peer), caller: LOOKUP_CALLER[e.by], probe: 'getpeer_ret' });
     }
   };
   const bumpEvents = () => {
@@ -192,7 +192,12 @@ export function renderOp(before: ModelState, op: Operation, after: ModelState, r
     case 'route_new': {
       const r = liveRoute(after, op.rt)!;
       if (modern) {
-        ev({ kind: 'route', rt: routePointer(r.id), daddr: r.daddr, rtGenid: r.rtGenid, genid: after.netGenid, obsolete: -1, rtMtu: r.mtu, rtGateway: r.gateway, net: o.net, probe: 'rt_dst_alloc_ret' });
+        // The lookup's find_exception return, then the allocation (fields as rt_dst_alloc returns them, before the fill).
+        const found = before.exceptions[op.daddr];
+        if (r.cachedIn === 'exception' && found) {
+          ev({ kind: 'fnhe', daddr: op.daddr, exceptionGenid: found.genid, mtu: found.pmtu, gateway: found.gateway || '0.0.0.0', net: o.net, probe: 'find_exception_ret' });
+        }
+        ev({ kind: 'route', rt: routePointer(r.id), daddr: r.daddr, rtGenid: r.rtGenid, genid: after.netGenid, obsolete: -1, net: o.net, probe: 'rt_dst_alloc_ret' });
         break;
       }
       lookupEvents(after);
@@ -204,7 +209,7 @@ export function renderOp(before: ModelState, op: Operation, after: ModelState, r
       const a = liveRoute(after, op.rt)!;
       const ptr = routePointer(b.id);
       if (modern) {
-        ev({ kind: 'check', rt: ptr, rtGenid: b.rtGenid, genid: before.netGenid, obsolete: b.obsolete, rtMtu: b.mtu, rtGateway: b.gateway, net: o.net, probe: 'dst_check' });
+        ev({ kind: 'check', rt: ptr, rtGenid: b.rtGenid, genid: before.netGenid, obsolete: b.obsolete, rtMtu: b.rtPmtu ?? 0, rtGateway: b.gateway, probe: 'dst_check' });
         ev({ kind: 'check_ret', ret: res.valid ? ptr : '0x0', probe: 'dst_check_ret' });
         break;
       }
@@ -291,8 +296,11 @@ function snapshot(s: ModelState, op: Operation): ModelState {
   const r = 'rt' in op && op.rt !== undefined ? liveRoute(s, op.rt) : undefined;
   const peers: ModelState['peers'] = {};
   if (r?.peer) peers[r.peer] = { ...s.peers[r.peer]! };
-  return { ...s, routes: r ? [{ ...r }] : [], peers };
+  const exceptions: ModelState['exceptions'] = {};
+  if (op.op === 'route_new' && s.exceptions[op.daddr]) exceptions[op.daddr] = { ...s.exceptions[op.daddr]! };
+  return { ...s, routes: r ? [{ ...r }] : [], peers, exceptions };
 }
+
 
 /**
  * A long conforming event stream for benchmarks: random operations over a few routes and

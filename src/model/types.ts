@@ -50,6 +50,8 @@ export interface RouteState {
   rtGenid?: number;
   /** Next hop (gateway the route was created through); modern exceptions are per next hop. */
   nexthop?: string;
+  /** fnhe era: rt->rt_pmtu, the PMTU the route took from an exception (0 = none). */
+  rtPmtu?: number;
   /** fnhe era: where the route is cached: the next hop's per-cpu slot, or an exception's (fnhe_rth_output). */
   cachedIn?: 'nexthop' | 'exception';
   /** Bookkeeping (model only): sequence number of the last stamp of peerGenid. */

@@ -14,7 +14,8 @@ export interface ApplyOptions {
   fuzz?: number;
   /**
    * Match context ignoring whitespace when the exact match fails and the match is unique:
-   * 'damaged' (default) only for hunks with lines the reader flagged as tab-expanded,
+   * 'damaged' (default) only for files whose patch shows whitespace damage (tab-expanded or
+   * trimmed lines, flagged by the reader),
    * 'always', or 'never'.
    */
   whitespace?: 'damaged' | 'always' | 'never';
@@ -117,7 +118,7 @@ function place(
   expected: number,
   minPos: number,
   maxFuzz: number,
-  wsMode: 'damaged' | 'always' | 'never',
+  wsAllowed: boolean,
 ): Placement | undefined {
   const { lead, trail } = outerContext(hunk);
   const tryLevel = (fuzz: number, ws: boolean): Placement | undefined => {
@@ -142,7 +143,6 @@ function place(
     }
     return found;
   };
-  const wsAllowed = wsMode === 'always' || (wsMode === 'damaged' && old.some((l) => l.whitespaceSuspect));
   return (
     tryLevel(0, false) ??
     (wsAllowed ? tryLevel(0, true) : undefined) ??
@@ -204,6 +204,11 @@ export function applyFilePatch(file: FilePatch, preImage: string, opts: ApplyOpt
   const result: AppliedFile = { path, preImage, postImage: '', hunks: [] };
   if (file.oldPath !== path) result.oldPath = file.oldPath;
   const diagnostics: PatchDiagnostic[] = [];
+  // Whitespace damage is a property of the whole file (a mailer or editor treated every line).
+  const wsMode = opts.whitespace ?? 'damaged';
+  const wsAllowed =
+    wsMode === 'always' ||
+    (wsMode === 'damaged' && file.hunks.some((h) => h.lines.some((l) => l.whitespaceSuspect || l.trimmedBlank)));
   let cursor = 0; // next pre-image line not yet copied
   let lastOffset = 0;
   for (const hunk of file.hunks) {
@@ -220,7 +225,7 @@ export function applyFilePatch(file: FilePatch, preImage: string, opts: ApplyOpt
       }
       placement = { pos: Math.min(Math.max(expected, cursor), pre.length), fuzz: 0, dropFront: 0, dropBack: 0, ws: false };
     } else {
-      placement = place(pre, hunk, old, expected, cursor, maxFuzz, opts.whitespace ?? 'damaged');
+      placement = place(pre, hunk, old, expected, cursor, maxFuzz, wsAllowed);
     }
     if (!placement) throw mismatchError(pre, hunk, old, expected, cursor, path, source);
     const { pos, dropFront, dropBack, fuzz, ws } = placement;

@@ -19,6 +19,17 @@ export interface DiffReader {
   diagnostics: PatchDiagnostic[];
   /** Patch lines (1-based) of empty lines read as blank context. */
   trimmedBlankLines: number[];
+  /**
+   * Patch file line (1-based) of each entry of `lines`, when they are not the file's own lines
+   * (a mail body decoded from quoted-printable or base64). Absent: line i is patch line i + 1.
+   */
+  origin?: readonly number[];
+}
+
+/** The patch file line (1-based) of lines[index]. */
+export function lineNo(r: DiffReader, index: number): number {
+  const i = Math.min(Math.max(index, 0), Math.max(r.lines.length - 1, 0));
+  return r.origin ? r.origin[i] ?? i + 1 : i + 1;
 }
 
 const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(?: ?(.*))?$/;
@@ -54,8 +65,7 @@ export function isSignature(lines: readonly string[], i: number, end: number): b
 }
 
 function error(r: DiffReader, index: number, message: string, column = 1): PeerpropError {
-  const line = Math.min(Math.max(index, 0), Math.max(r.lines.length - 1, 0)) + 1;
-  return badInput(message, { file: r.source, line, column });
+  return badInput(message, { file: r.source, line: lineNo(r, index), column });
 }
 
 function unquotePath(p: string): string {
@@ -217,13 +227,13 @@ function readHunk(r: DiffReader, file: FilePatch, i: number, end: number, cumula
     r.diagnostics.push({
       severity: 'warning',
       code: 'hunk-start-mismatch',
-      line: i + 1,
+      line: lineNo(r, i),
       message: `hunk ${index} of ${file.newPath}: post-image start ${newStart} does not follow from the earlier hunks (expected ${oldFirst + cumulativeDelta - (newLines === 0 ? 1 : 0)}); the header was edited by hand`,
       action: 'ignored: hunks are placed by their pre-image start and context',
     });
   }
 
-  const hunk: Hunk = { index, oldStart, oldLines, newStart, newLines, section: m[5] ?? '', headerLine: i + 1, lines: [] };
+  const hunk: Hunk = { index, oldStart, oldLines, newStart, newLines, section: m[5] ?? '', headerLine: lineNo(r, i), lines: [] };
   let remOld = oldLines;
   let remNew = newLines;
   let oldNo = oldStart;
@@ -234,7 +244,7 @@ function readHunk(r: DiffReader, file: FilePatch, i: number, end: number, cumula
     const hl: HunkLine = {
       kind,
       text,
-      patchLine: j + 1,
+      patchLine: lineNo(r, j),
       oldLine: kind !== '+' ? oldNo++ : undefined,
       newLine: kind !== '-' ? newNo++ : undefined,
     };
@@ -248,7 +258,7 @@ function readHunk(r: DiffReader, file: FilePatch, i: number, end: number, cumula
       r.diagnostics.push({
         severity: 'warning',
         code: 'stray-no-newline-marker',
-        line: j + 1,
+        line: lineNo(r, j),
         message: `${quote(lines[j]!, 40)} follows no hunk line`,
         action: 'ignored',
       });
@@ -263,7 +273,7 @@ function readHunk(r: DiffReader, file: FilePatch, i: number, end: number, cumula
     if (l === '') {
       if (remOld > 0 && remNew > 0) {
         push(' ', '', true);
-        r.trimmedBlankLines.push(j + 1);
+        r.trimmedBlankLines.push(lineNo(r, j));
         remOld--;
         remNew--;
         j++;
@@ -317,7 +327,7 @@ function readHunk(r: DiffReader, file: FilePatch, i: number, end: number, cumula
   }
   if (stop === 'done') return { hunk, next: j };
 
-  const name = `hunk ${index} of ${file.newPath} (${header.replace(/ @@.*$/, ' @@')} at line ${i + 1})`;
+  const name = `hunk ${index} of ${file.newPath} (${header.replace(/ @@.*$/, ' @@')} at line ${lineNo(r, i)})`;
   const have = `${oldLines - remOld} of ${oldLines} pre-image and ${newLines - remNew} of ${newLines} post-image lines`;
   if (stop === 'overflow-old' || stop === 'overflow-new') {
     const side = stop === 'overflow-old' ? 'pre-image' : 'post-image';
@@ -342,9 +352,10 @@ function readHunk(r: DiffReader, file: FilePatch, i: number, end: number, cumula
       r.diagnostics.push({
         severity: 'repaired',
         code: 'missing-trailing-context',
-        line: lastBody + 1,
+        line: lineNo(r, lastBody),
         message:
-          `${name} ends at line ${lastBody + 1} with ${have}: its last ${remOld} trailing context line(s) are missing` +
+          `${name} ends at line ${lineNo(r, lastBody)} with ${have}: ` +
+          (remOld === 1 ? 'its last trailing context line is missing' : `its last ${remOld} trailing context lines are missing`) +
           (cut ? ' and the file has no final newline (cut, or a blank context line lost to whitespace trimming)' : ''),
         action: `counts reduced to -${oldStart},${hunk.oldLines} +${newStart},${hunk.newLines}; only context (${trailing} of ${size} lines kept) was lost, the change itself is complete`,
       });
@@ -381,7 +392,7 @@ function readFile(r: DiffReader, i: number, end: number): { file: FilePatch; nex
   const start = i;
   let git = false;
   let gitPaths: [string, string] | undefined;
-  const file: FilePatch = { oldPath: '', newPath: '', headerLine: i + 1, hunks: [] };
+  const file: FilePatch = { oldPath: '', newPath: '', headerLine: lineNo(r, i), hunks: [] };
   let meta = false; // mode change, rename, copy, binary, new/deleted file: valid without hunks
   let renameFrom: string | undefined;
   let renameTo: string | undefined;
@@ -433,14 +444,20 @@ function readFile(r: DiffReader, i: number, end: number): { file: FilePatch; nex
   let newRaw: string | undefined;
   if (i < end && lines[i]!.startsWith('--- ')) {
     if (!(i + 1 < end && lines[i + 1]!.startsWith('+++ '))) {
-      throw error(r, i + 1, `file header '---' at line ${i + 1} is not followed by a '+++' line`);
+      throw error(r, i + 1, `file header '---' at line ${lineNo(r, i)} is not followed by a '+++' line`);
     }
     oldRaw = headerPath(lines[i]!);
     newRaw = headerPath(lines[i + 1]!);
     i += 2;
   } else if (git && !meta) {
-    const what = i < end ? `line ${i + 1} is ${quote(lines[i]!, 50)}` : 'the patch ends';
-    throw error(r, i < end ? i : i - 1, `diff header at line ${start + 1} has no '---'/'+++' lines and no hunks: ${what}`);
+    const what = i < end ? `line ${lineNo(r, i)} is ${quote(lines[i]!, 50)}` : 'the patch ends';
+    throw error(
+      r,
+      i < end ? i : i - 1,
+      i < end && lines[i]!.startsWith('@@')
+        ? `diff header at line ${lineNo(r, start)} is not followed by its '---'/'+++' lines: ${what}`
+        : `diff header at line ${lineNo(r, start)} has no '---'/'+++' lines and no hunks: ${what}`,
+    );
   }
   if (oldRaw === undefined || newRaw === undefined) {
     const [a, b] = gitPaths ?? ['', ''];
@@ -448,9 +465,9 @@ function readFile(r: DiffReader, i: number, end: number): { file: FilePatch; nex
     newRaw = isDeleted ? '/dev/null' : renameTo !== undefined ? `b/${renameTo}` : b;
   }
   [file.oldPath, file.newPath] = stripPrefixes(oldRaw, newRaw, git);
-  if (!file.oldPath || !file.newPath) throw error(r, start, `diff header at line ${start + 1} names no file`);
+  if (!file.oldPath || !file.newPath) throw error(r, start, `diff header at line ${lineNo(r, start)} names no file`);
   if (file.newPath === '/dev/null' && file.oldPath === '/dev/null') {
-    throw error(r, start, `diff header at line ${start + 1}: both sides are /dev/null`);
+    throw error(r, start, `diff header at line ${lineNo(r, start)}: both sides are /dev/null`);
   }
 
   let delta = 0;
@@ -473,7 +490,7 @@ function readFile(r: DiffReader, i: number, end: number): { file: FilePatch; nex
         throw error(
           r,
           i,
-          `line ${i + 1} looks like part of hunk ${hunk.index} of ${file.newPath} (@@ at line ${hunk.headerLine}) but that hunk is complete per its header: the counts are too small or lines were added`,
+          `line ${lineNo(r, i)} looks like part of hunk ${hunk.index} of ${file.newPath} (@@ at line ${hunk.headerLine}) but that hunk is complete per its header: the counts are too small or lines were added`,
         );
       }
       continue;
@@ -490,8 +507,8 @@ function readFile(r: DiffReader, i: number, end: number): { file: FilePatch; nex
     break;
   }
   if (file.hunks.length === 0 && !meta) {
-    const what = i < end ? `line ${i + 1} is ${quote(lines[i]!, 50)}` : 'the patch ends';
-    throw error(r, start, `diff header for ${file.newPath} at line ${start + 1} has no hunks: ${what}`);
+    const what = i < end ? `line ${lineNo(r, i)} is ${quote(lines[i]!, 50)}` : 'the patch ends';
+    throw error(r, start, `diff header for ${file.newPath} at line ${lineNo(r, start)} has no hunks: ${what}`);
   }
   markWhitespaceDamage(r, file);
   return { file, next: i };
@@ -539,17 +556,17 @@ export function readDiff(r: DiffReader, start: number, end: number): FilePatch[]
     for (let k = i; k < stopAt; k++) {
       if (isSignature(lines, k, end)) break;
       if (HUNK_HEADER_START.test(lines[k]!)) {
-        throw error(r, k, `hunk header at line ${k + 1} belongs to no file: the '---'/'+++' lines before it are missing or damaged`);
+        throw error(r, k, `hunk header at line ${lineNo(r, k)} belongs to no file: the '---'/'+++' lines before it are missing or damaged`);
       }
     }
     r.diagnostics.push({
       severity: 'warning',
       code: nextFile === -1 ? 'trailing-text' : 'garbage',
-      line: i + 1,
+      line: lineNo(r, i),
       message:
         nextFile === -1
-          ? `text after the last hunk (line ${i + 1}: ${quote(lines[i]!, 40)}) is not part of the diff`
-          : `lines ${i + 1}-${nextFile} between file diffs are not part of the diff`,
+          ? `text after the last hunk (line ${lineNo(r, i)}: ${quote(lines[i]!, 40)}) is not part of the diff`
+          : `lines ${lineNo(r, i)}-${lineNo(r, nextFile - 1)} between file diffs are not part of the diff`,
       action: 'ignored',
     });
     if (nextFile === -1) break;

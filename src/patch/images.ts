@@ -2,7 +2,7 @@
  * Review without a tree: each hunk's pre-image and post-image fragments rebuilt from the hunk
  * alone, with their line numbers (per the hunk header) and the patch line of every line.
  */
-import type { FilePatch, HunkLine } from './types.ts';
+import type { AppliedFile, FilePatch, Hunk, HunkLine } from './types.ts';
 
 /** One side of a hunk as text: what the file looked like there, with its 1-based line numbers. */
 export interface ImageFragment {
@@ -51,4 +51,17 @@ export function hunkImages(file: FilePatch): HunkImage[] {
     pre: fragment(h.lines, 'old', h.oldStart),
     post: fragment(h.lines, 'new', h.newStart),
   }));
+}
+
+/**
+ * Where a hunk line landed once applied: its 1-based line in the post-image ('+' and ' ' lines)
+ * or in the pre-image ('-' lines), taking the hunk's offset into account. Undefined when the
+ * hunk is not among the applied ones. `applied` is the AppliedFile of the FilePatch holding `hunk`.
+ */
+export function appliedLineOf(applied: AppliedFile, hunk: Hunk, line: HunkLine): { side: 'pre' | 'post'; line: number } | undefined {
+  const a = applied.hunks.find((h) => h.index === hunk.index && (h.headerLine === undefined || h.headerLine === hunk.headerLine));
+  if (!a) return undefined;
+  if (line.kind === '-') return line.oldLine === undefined ? undefined : { side: 'pre', line: a.appliedLine + (line.oldLine - hunk.oldStart) };
+  if (line.newLine === undefined || a.appliedNewLine === undefined) return undefined;
+  return { side: 'post', line: a.appliedNewLine + (line.newLine - hunk.newStart) };
 }

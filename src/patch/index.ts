@@ -22,5 +22,5 @@ export {
 } from './read.ts';
 export { applyFilePatch, splitImage, PatchApplyError, type ApplyOptions } from './apply.ts';
 export { applyToTree, applyToFile, resolveInTree, realTree, type TreeApplyOptions } from './tree.ts';
-export { hunkImages, type HunkImage, type ImageFragment } from './images.ts';
+export { hunkImages, appliedLineOf, type HunkImage, type ImageFragment } from './images.ts';
 export { decodeEncodedWords, cleanSubject, parseTrailers } from './headers.ts';

@@ -6,8 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { badInput } from '../core/errors.ts';
 import { cleanSubject, looksLikeHeaders, parseTrailers, readHeaders } from './headers.ts';
-import { findFileStart, HUNK_HEADER_START, isSignature, quote, readDiff, type DiffReader } from './diff.ts';
+import { findFileStart, HUNK_HEADER_START, isSignature, lineNo, quote, readDiff, type DiffReader } from './diff.ts';
 import { binaryLikeOffset, positionOf, splitPatchText } from './text.ts';
+import { decodeBody, transferEncoding } from './mime.ts';
 import type { FilePatch, PatchCommit, PatchDiagnostic, PatchSet } from './types.ts';
 
 export interface ReadPatchFileOptions {
@@ -23,7 +24,7 @@ interface CommitRead {
   commit: PatchCommit;
   /** The message carried headers, a git log header or trailers: a commit message, not loose text. */
   looksLikeMessage: boolean;
-  /** Last non-blank line index of the message part. */
+  /** Patch line of the last non-blank line of the message part. */
   lastTextLine: number;
 }
 
@@ -66,7 +67,7 @@ function checkDiffstat(r: DiffReader, from: number, to: number, files: FilePatch
   }
   if (want.files === have.files && want.ins === have.ins && want.del === have.del) return;
   const text =
-    `the diffstat at line ${at + 1} announces ${want.files} file(s), ${want.ins} insertion(s), ${want.del} deletion(s) ` +
+    `the diffstat at line ${lineNo(r, at)} announces ${want.files} file(s), ${want.ins} insertion(s), ${want.del} deletion(s) ` +
     `but the diff has ${have.files} file(s), ${have.ins} insertion(s), ${have.del} deletion(s)`;
   if (repaired) {
     const repair = [...r.diagnostics].reverse().find((d) => d.code === 'missing-trailing-context')!;
@@ -78,16 +79,16 @@ function checkDiffstat(r: DiffReader, from: number, to: number, files: FilePatch
   }
   if (!signed && have.ins + have.del < want.ins + want.del) {
     // No "-- " signature and lines missing: the file was cut after a complete hunk.
-    throw badInput(`${text}: the patch was cut at line ${end} (it has no '-- ' signature); a partial patch is refused`, {
+    throw badInput(`${text}: the patch was cut at line ${lineNo(r, end - 1)} (it has no '-- ' signature); a partial patch is refused`, {
       file: r.source,
-      line: end,
+      line: lineNo(r, end - 1),
       column: 1,
     });
   }
   r.diagnostics.push({
     severity: 'warning',
     code: 'diffstat-mismatch',
-    line: at + 1,
+    line: lineNo(r, at),
     message: `${text}: the patch was edited or cut after it was generated`,
     action: 'the diff is read as it is',
   });
@@ -108,7 +109,7 @@ function readCommit(r: DiffReader, start: number, end: number): CommitRead {
 
   if (looksLikeHeaders(lines, i)) {
     const h = readHeaders(lines, i, end);
-    for (let k = i; k < h.end; k++) if (/^subject:/i.test(lines[k]!)) subjectLine ??= k + 1;
+    for (let k = i; k < h.end; k++) if (/^subject:/i.test(lines[k]!)) subjectLine ??= lineNo(r, k);
     author = h.fields.get('from')?.[0];
     if (author) authorSource = 'header';
     date = h.fields.get('date')?.[0];
@@ -127,7 +128,7 @@ function readCommit(r: DiffReader, start: number, end: number): CommitRead {
       const subj = body.fields.get('subject')?.[0];
       if (subj) {
         rawSubject = subj;
-        for (let k = i; k < body.end; k++) if (/^subject:/i.test(lines[k]!)) subjectLine = k + 1;
+        for (let k = i; k < body.end; k++) if (/^subject:/i.test(lines[k]!)) subjectLine = lineNo(r, k);
       }
       i = body.end;
     }
@@ -162,7 +163,7 @@ function readCommit(r: DiffReader, start: number, end: number): CommitRead {
     const { subjectStart, subjectEnd } = paragraphSplit(body, 0, body.length);
     if (subjectStart < subjectEnd) {
       rawSubject = body.slice(subjectStart, subjectEnd).join(' ');
-      subjectLine = i + subjectStart + 1;
+      subjectLine = lineNo(r, i + subjectStart);
     }
     messageLines = trimBlankEdges(body.slice(subjectEnd));
   } else {
@@ -181,9 +182,9 @@ function readCommit(r: DiffReader, start: number, end: number): CommitRead {
   // A hunk header before any file header: the ---/+++ lines were lost.
   for (let k = i; k < bodyEnd; k++) {
     if (HUNK_HEADER_START.test(lines[k]!)) {
-      throw badInput(`hunk header at line ${k + 1} has no file header ('--- a/...' and '+++ b/...') before it`, {
+      throw badInput(`hunk header at line ${lineNo(r, k)} has no file header ('--- a/...' and '+++ b/...') before it`, {
         file: r.source,
-        line: k + 1,
+        line: lineNo(r, k),
         column: 1,
       });
     }
@@ -205,7 +206,7 @@ function readCommit(r: DiffReader, start: number, end: number): CommitRead {
     message: messageLines.join('\n'),
     signedOffBy,
     trailers,
-    startLine: start + 1,
+    startLine: lineNo(r, start),
     files,
   };
   if (seriesIndex !== undefined) {
@@ -214,8 +215,42 @@ function readCommit(r: DiffReader, start: number, end: number): CommitRead {
   }
   if (authorSource) commit.authorSource = authorSource;
   if (subjectLine !== undefined) commit.subjectLine = subjectLine;
-  if (firstFile !== -1) commit.diffLine = firstFile + 1;
-  return { commit, looksLikeMessage, lastTextLine: Math.max(lastTextLine, start) };
+  if (firstFile !== -1) commit.diffLine = lineNo(r, firstFile);
+  return { commit, looksLikeMessage, lastTextLine: lineNo(r, Math.max(lastTextLine, start)) };
+}
+
+/**
+ * One mail or commit. A body in quoted-printable or base64 is decoded first (git am does the
+ * same); the decoded lines keep the patch line they came from, for every location reported.
+ */
+function readMessage(r: DiffReader, start: number, end: number): CommitRead {
+  const { lines } = r;
+  const i = MBOX_FROM.test(lines[start] ?? '') ? start + 1 : start;
+  if (!looksLikeHeaders(lines, i)) return readCommit(r, start, end);
+  const h = readHeaders(lines, i, end);
+  const encoding = transferEncoding(h.fields);
+  const contentType = h.fields.get('content-type')?.[0] ?? '';
+  if (!encoding || /multipart\//i.test(contentType) || h.end >= end) return readCommit(r, start, end);
+  const charset = /charset="?([^";\s]+)/i.exec(contentType)?.[1] ?? 'utf-8';
+  const body = decodeBody(lines, h.end, end, encoding, charset);
+  const origin: number[] = [];
+  for (let k = start; k < h.end; k++) origin.push(k + 1);
+  const sub: DiffReader = {
+    lines: [...lines.slice(start, h.end), ...body.lines],
+    origin: [...origin, ...body.origin],
+    source: r.source,
+    finalNewline: end < lines.length || r.finalNewline,
+    diagnostics: r.diagnostics,
+    trimmedBlankLines: r.trimmedBlankLines,
+  };
+  r.diagnostics.push({
+    severity: 'repaired',
+    code: 'transfer-encoding',
+    line: h.end + 1,
+    message: `the mail body (from line ${h.end + 1}) is ${encoding} encoded`,
+    action: `decoded (${charset}) as git am does; locations point at the encoded lines${encoding === 'base64' ? ', approximately' : ''}`,
+  });
+  return readCommit(sub, 0, sub.lines.length);
 }
 
 /**
@@ -234,7 +269,7 @@ export function readPatch(text: string, source: string): PatchSet {
     if (starts.length > 0 && lines.slice(0, starts[0]).some((l) => l.trim() !== '')) starts.unshift(0);
     else if (starts.length === 0) starts.push(0);
   }
-  const reads = starts.map((s, k) => readCommit(r, s, k + 1 < starts.length ? starts[k + 1]! : lines.length));
+  const reads = starts.map((s, k) => readMessage(r, s, k + 1 < starts.length ? starts[k + 1]! : lines.length));
   const commits = reads.map((c) => c.commit);
   const hasFromLine = MBOX_FROM.test(lines[starts[0]!] ?? '');
   let form: PatchSet['form'] =
@@ -259,8 +294,8 @@ export function readPatch(text: string, source: string): PatchSet {
     diagnostics.push({
       severity: 'error',
       code: 'no-diff',
-      line: last.lastTextLine + 1,
-      message: `no diff: the commit message ("${commits[0]!.subject.slice(0, 50)}") ends at line ${last.lastTextLine + 1} and no diff follows; nothing to review or apply`,
+      line: last.lastTextLine,
+      message: `no diff: the commit message (${quote(commits[0]!.subject, 50)}) ends at line ${last.lastTextLine} and no diff follows; nothing to review or apply`,
     });
   }
   if (commits.length > 1 && form !== 'message-only') checkSeries(commits, diagnostics);
@@ -299,7 +334,7 @@ function checkSeries(commits: PatchCommit[], diagnostics: PatchDiagnostic[]): vo
         severity: 'warning',
         code: 'commit-without-diff',
         line: c.subjectLine ?? c.startLine,
-        message: `commit ${c.seriesIndex !== undefined ? `${c.seriesIndex}/${c.seriesTotal} ` : ''}("${c.subject.slice(0, 50)}") at line ${c.startLine} has no diff`,
+        message: `commit ${c.seriesIndex !== undefined ? `${c.seriesIndex}/${c.seriesTotal} ` : ''}(${quote(c.subject, 50)}) at line ${c.startLine} has no diff`,
         action: 'the series is read without it',
       });
     }

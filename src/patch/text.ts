@@ -44,6 +44,11 @@ export function splitPatchText(text: string, source: string): PatchLines {
     throw badInput('empty patch: the file holds only blank lines', { file: source, line: 1, column: 1 });
   }
   const diagnostics: PatchDiagnostic[] = [];
+  if (text.charCodeAt(0) === 0xfeff) {
+    // A byte-order mark from a Windows editor would hide the first header line.
+    text = text.slice(1);
+    diagnostics.push({ severity: 'repaired', code: 'bom', line: 1, column: 1, message: 'the file starts with a byte-order mark', action: 'ignored' });
+  }
   const crlf = text.indexOf('\r\n');
   if (crlf !== -1) {
     const total = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);

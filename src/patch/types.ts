@@ -100,7 +100,11 @@ export interface PatchCommit {
 export interface PatchSet {
   /** The path the user gave (for file:line messages). */
   source: string;
-  /** 'diff' | 'format-patch' | 'mbox' | 'commit-message' (a message with no diff). */
+  /**
+   * 'diff': a diff, possibly after a plain commit message (the seed) or `git show` output;
+   * 'format-patch': one mail; 'mbox': several; 'message-only': a commit message with no diff
+   * (readable for metadata, refused by requireDiff with an 'error' diagnostic 'no-diff').
+   */
   form: 'diff' | 'format-patch' | 'mbox' | 'message-only';
   commits: PatchCommit[];
   diagnostics: PatchDiagnostic[];

@@ -387,7 +387,8 @@ export const SEED_FACTS: EraFacts = {
     },
     {
       event: 'check_pmtu', fn: 'check_peer_pmtu', at: 'entry', why: 'a check applying (or expiring) the peer\'s learned PMTU',
-      fields: [f('dst', 'dst', 'pointer'), f('peer', 'peer', 'pointer'), f('pmtu_learned', 'peer->pmtu_learned'), f('pmtu_orig', 'peer->pmtu_orig'), f('pmtu_expires', 'peer->pmtu_expires')],
+      fields: [f('dst', 'dst', 'pointer'), f('peer', 'peer', 'pointer'), f('pmtu_learned', 'peer->pmtu_learned'), f('pmtu_orig', 'peer->pmtu_orig'), f('pmtu_expires', 'peer->pmtu_expires'),
+        f('redirect_learned', ['peer->redirect_learned.a4', 'peer->redirect_learned'], 'ipv4')],
       rules: [{ emit: [] }],
     },
     {

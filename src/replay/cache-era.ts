@@ -73,6 +73,8 @@ export class CacheEraReplayer {
   private missingBinds: { ev: CanonicalEvent; route: RouteRec; hist: Ring }[] = [];
   private lookupsObserved = false;
   private readonly late: boolean;
+  /** The last events that showed the global genid: the history of a genid divergence. */
+  private readonly gHist: Ring;
 
   constructor(
     private readonly era: Era,
@@ -81,6 +83,7 @@ export class CacheEraReplayer {
     stage: 'S2' | 'S3' | 'S4' | 'S5' = 'S3',
   ) {
     this.late = stage === 'S4' || stage === 'S5';
+    this.gHist = new Ring(historySize);
   }
 
   private route(ptr: string, e: CanonicalEvent): RouteRec {
@@ -151,10 +154,12 @@ export class CacheEraReplayer {
     value = u32(value);
     if (this.G === undefined) {
       this.G = value;
+      this.gHist.push(e);
       return;
     }
     if (value === this.G) {
       this.dropDone();
+      this.gHist.push(e);
       return;
     }
     const delta = u32(value - this.G);
@@ -173,10 +178,10 @@ export class CacheEraReplayer {
         this.era === 'seed'
           ? `the global genid moved from ${this.G} to ${value}, but nothing bumps it in the seed`
           : `the global genid moved from ${this.G} to ${value} with no PMTU/redirect path to explain it`,
-        e.rt ? this.routes.get(e.rt)?.hist : undefined,
-        e.rt,
+        this.gHist,
       );
     }
+    this.gHist.push(e);
     this.G = value;
     this.dropDone();
   }
@@ -201,6 +206,7 @@ export class CacheEraReplayer {
       r.mayStamp = true; // update_pmtu may bind and pre-stamp this route
     }
     this.contextMoved(e);
+    if (this.era !== 'pmtu-redirect') return; // only the follow-ups' paths bump
     const cause: Cause = { kind, line: e.line, ctx: this.ctx(e), daddr: e.daddr, done: false, rt: e.rt };
     if (this.preLookup && this.preLookup.daddr === e.daddr) cause.lookup = this.preLookup.result;
     this.preLookup = undefined;
@@ -249,8 +255,9 @@ export class CacheEraReplayer {
         if (r && !r.incomplete) r.rtGenid = u32(nv);
       }
     } else {
-      this.rec.fail('genid-steps-by-one-per-bump', e, `genid ${e.old} -> ${expected}`, `${e.old} -> ${nv} (+${delta})`, `genid moved by ${delta} in ${e.probe ?? 'a bump path'}`);
+      this.rec.fail('genid-steps-by-one-per-bump', e, `genid ${e.old} -> ${expected}`, `${e.old} -> ${nv} (+${delta})`, `genid moved by ${delta} in ${e.probe ?? 'a bump path'}`, this.gHist);
     }
+    this.gHist.push(e);
     this.G = u32(nv);
   }
 
@@ -366,10 +373,11 @@ export class CacheEraReplayer {
     if (isNull(peer)) {
       if (create === 0) this.peerOf.set(e.daddr, NULL);
     } else this.peerOf.set(e.daddr, peer);
-    if (create === 1) {
-      // A create=1 lookup without a known route (an inlined rt_bind_peer, e.g. __ip_select_ident)
-      // may bind and stamp any live route to this destination.
-      if (!e.rt) for (const r of this.routes.values()) if (r.daddr === e.daddr) r.mayStamp = true;
+    if ((e.kind === 'bind' || e.kind === 'bind_ret') && !e.rt && !/frag_needed|ip_rt_redirect|rt_set_nexthop|rt_init_metrics/.test(e.caller ?? '')) {
+      // A bind whose route is not known (an inlined rt_bind_peer, e.g. __ip_select_ident) may
+      // bind and stamp any live route to this destination. (The PMTU/redirect paths' own lookups
+      // and route creation bind no existing route.)
+      for (const r of this.routes.values()) if (r.daddr === e.daddr) r.mayStamp = true;
     }
   }
   private preLookup: { daddr: string; result: 'peer' | 'null' } | undefined;
@@ -416,8 +424,10 @@ export class CacheEraReplayer {
       this.sameRouteState(r, e);
       this.observeG(e, e.genid);
       r.mayStamp = true;
-    }
+    } else this.lastBindEntry.set(this.ctx(e), e);
   }
+  /** A lookup entry not attributed to a route, per context: its return may lack daddr/create. */
+  private readonly lastBindEntry = new Map<string, CanonicalEvent>();
 
   /** The pending check this bind belongs to: same route, or no route but inside the check (inlined). */
   private pendingFor(e: CanonicalEvent): PendingCheck | undefined {
@@ -476,7 +486,11 @@ export class CacheEraReplayer {
       }
       return;
     }
-    if (create !== undefined) this.onLookupResult(e, create, e.peer);
+    const entry = this.lastBindEntry.get(this.ctx(e));
+    this.lastBindEntry.delete(this.ctx(e));
+    const c = create ?? (entry?.create as 0 | 1 | undefined);
+    const daddr = e.daddr ?? entry?.daddr;
+    if (c !== undefined && daddr !== undefined) this.onLookupResult(e.daddr ? e : { ...e, daddr }, c, e.peer);
   }
 
   private onCheckRet(e: CanonicalEvent): void {

@@ -70,7 +70,7 @@ export function historyOf(ring: Ring | undefined, exclude?: CanonicalEvent): His
   if (!ring) return [];
   return ring
     .items()
-    .filter((e) => e !== exclude)
+    .filter((e) => e !== exclude && !(exclude && e.line === exclude.line && e.kind === exclude.kind && e.file === exclude.file))
     .map((e) => ({ file: e.file, line: e.line, text: describeEvent(e) }));
 }
 

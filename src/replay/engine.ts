@@ -24,6 +24,7 @@ export class Replay {
   private checker: Checker | undefined;
   private decision: EraDecision | undefined;
   private held: CanonicalEvent[] = [];
+  private weak: EraDecision | undefined;
   private gaps: TraceGap[] = [];
   private gapIndex = 0;
   private file: string;
@@ -53,7 +54,8 @@ export class Replay {
     this.rec.eventsByKind[e.kind] = (this.rec.eventsByKind[e.kind] ?? 0) + 1;
     if (!this.checker) {
       const d = eraSignal(e);
-      if (d) {
+      if (d?.weak) this.weak ??= d;
+      else if (d) {
         this.decide(d);
         const held = this.held;
         this.held = [];
@@ -70,7 +72,8 @@ export class Replay {
 
   private fallback(): void {
     if (this.checker) return;
-    if (this.opts.eraHint) this.decide({ era: this.opts.eraHint, reason: 'from the probe map (the events alone do not decide)' });
+    if (this.weak) this.decide(this.weak);
+    else if (this.opts.eraHint) this.decide({ era: this.opts.eraHint, reason: 'from the probe map (the events alone do not decide)' });
     else if (this.held.some((e) => e.kind === 'check' || e.kind === 'check_ret')) this.decide({ era: 'pmtu-redirect', reason: 'default: checks without era-specific fields' });
     else {
       // Nothing era-specific: nothing to replay; the events stay counted.

@@ -41,8 +41,8 @@ export function toText(r: Report): string {
       out.push(`      observed: ${d.observed}`);
       out.push(`      event:    ${describeEvent(d.event)}`);
       if (d.history.length) {
-        out.push(`      history of ${d.rt ?? 'the route'}:`);
-        for (const h of d.history) out.push(`        ${h.file}:${h.line}  ${h.text}`);
+        out.push(d.rt ? `      history of route ${d.rt}:` : '      previous events showing the genid:');
+        for (const h of d.history) out.push(`        ${h.file === d.file ? `line ${h.line}` : `${h.file}:${h.line}`}  ${h.text}`);
       }
     });
   }

@@ -47,7 +47,7 @@ export class ModernReplayer {
   private readonly routes = new Map<string, RouteRec>();
   private readonly nets = new Map<string, NetRec>();
   /** The check entry waiting for its return, per context. */
-  private readonly pending = new Map<string, { ev: CanonicalEvent; route: RouteRec }>();
+  private readonly pending = new Map<string, { ev: CanonicalEvent; route: RouteRec; wentBack?: number }>();
   /** The last exception found in a lookup, per context (consumed by the route that lookup creates). */
   private readonly lastFound = new Map<string, CanonicalEvent>();
   /** The last PMTU/redirect path entered, per context, with the route it came through. */
@@ -114,13 +114,21 @@ export class ModernReplayer {
     }
   }
 
-  /** An observation of a namespace's rt_genid. */
-  private observeNet(e: CanonicalEvent, net: string | undefined, value: number | undefined): void {
+  /**
+   * An observation of a namespace's rt_genid. Returns the previous value when this one is lower
+   * (the caller decides whether that is a torn-down namespace or a fault).
+   */
+  private observeNet(e: CanonicalEvent, net: string | undefined, value: number | undefined, inferred = false): number | undefined {
     const n = this.net(net);
-    if (!n || value === undefined) return;
+    if (!n || value === undefined) return undefined;
     value = u32(value);
     if (n.genid !== undefined && value !== n.genid) {
       const delta = u32(value - n.genid);
+      if (delta >= 0x80000000 && inferred) {
+        // Read through the route's device: after a namespace teardown the device (and so the
+        // namespace read) can change under the route. Decided at the return.
+        return n.genid;
+      }
       if (delta >= 0x80000000) {
         // Went back: the namespace was torn down and its pointer reused (genids restart at 0).
         this.rec.ignore('namespace pointer reused (rt_genid went back)');
@@ -134,6 +142,7 @@ export class ModernReplayer {
       n.flushedFrom = undefined;
     }
     n.genid = value;
+    return undefined;
   }
 
   private onRoute(e: CanonicalEvent): void {
@@ -172,7 +181,7 @@ export class ModernReplayer {
       this.rec.routes++;
     }
     r.hist.push(e);
-    this.observeNet(e, r.net, e.genid);
+    const wentBack = this.observeNet(e, r.net, e.genid, true);
     if (e.rtGenid !== undefined) {
       if (r.rtGenid !== undefined) {
         if (u32(e.rtGenid) === r.rtGenid) this.rec.pass('route-genid-fixed-at-creation');
@@ -189,7 +198,7 @@ export class ModernReplayer {
       }
     }
     r.checkedOnce = true;
-    this.pending.set(this.ctx(e), { ev: e, route: r });
+    this.pending.set(this.ctx(e), { ev: e, route: r, wentBack });
   }
 
   private onCheckRet(e: CanonicalEvent): void {
@@ -206,7 +215,11 @@ export class ModernReplayer {
     } else {
       const stale = obsolete !== -1 || u32(rtGenid) !== u32(genid);
       if (valid === !stale && (!valid || e.ret === r.ptr)) this.rec.pass('check-fails-iff-stale');
-      else {
+      else if (valid && obsolete === -1 && p.wentBack !== undefined && u32(rtGenid) === p.wentBack) {
+        // The kernel still found the route current: the namespace genid read at the entry is the
+        // inconsistent observation (it went back, and the route's own genid shows it had not).
+        this.rec.fail('netns-genid-monotonic', p.ev, `namespace rt_genid ${p.wentBack} or more`, `rt_genid ${u32(genid)}`, `the namespace rt_genid went back from ${p.wentBack} to ${u32(genid)} (the check still found route ${r.ptr} current)`, r.hist, r.ptr);
+      } else {
         const why = obsolete !== -1 ? `obsolete ${obsolete}` : u32(rtGenid) !== u32(genid) ? `rt_genid ${rtGenid} != namespace ${genid} (flushed)` : `obsolete -1 and rt_genid current`;
         this.rec.fail('check-fails-iff-stale', e, stale ? 'NULL' : `dst ${r.ptr}`, valid ? `dst ${e.ret}` : 'NULL', `${valid ? 'stale' : 'valid'} route ${r.ptr} (${why}) reported ${valid ? 'valid' : 'invalid'}`, r.hist, r.ptr);
       }
@@ -275,6 +288,13 @@ export class ModernReplayer {
       return;
     }
     if (e.fnheGenid !== undefined) this.fnheGenid = u32(e.fnheGenid);
+    // An existing exception updated in place refreshes its routes: what they started with no longer shows.
+    for (const x of this.routes.values()) {
+      if (x.exception && !x.checkedOnce && (e.daddr === undefined || x.daddr === e.daddr)) {
+        x.exception = undefined;
+        this.rec.unchecked('exception-applied-to-new-route', 'the exception changed before the route was first checked');
+      }
+    }
     const path = this.lastPath.get(this.ctx(e));
     this.lastPath.delete(this.ctx(e));
     const r = path?.route;

@@ -90,11 +90,17 @@ function dstCheckSentence(name: string, pre: FunctionFacts | undefined, post: Fu
     }
     items.sort((a, b) => a.line - b.line || a.column - b.column);
     for (const i of items) actions.push(i.words);
-    const test = pre?.genidBlock ? 'on genid mismatch' : `on genid mismatch (new check \`${block.condition}\`)`;
+    const test = !pre?.genidBlock
+      ? `on genid mismatch (new check \`${block.condition}\`)`
+      : pre.genidBlock.condition !== block.condition
+        ? `on genid mismatch (check changed from \`${pre.genidBlock.condition}\` to \`${block.condition}\`)`
+        : 'on genid mismatch';
     parts.push(actions.length ? `${test} ${actions.join(' and ')}` : `${test} does nothing`);
   } else if (pre?.genidBlock) parts.push('no longer revalidates the peer genid');
   return parts.length ? `${name}: ${parts.join('; ')}` : undefined;
 }
+
+const returnSequence = (f: FunctionFacts | undefined): string => (f?.returns ?? []).map((r) => `${r.value}|${r.checksExpiry}|${r.position}`).join(';');
 
 /** Sentences for one changed function. */
 export function functionStatements(file: string, name: string, pre: FunctionFacts | undefined, post: FunctionFacts | undefined, lookup: SideLookup): Statement[] {
@@ -126,7 +132,9 @@ export function functionStatements(file: string, name: string, pre: FunctionFact
       added(pre?.returns, post.returns, (r) => `${r.value}|${r.condition}`).length +
       added(post.returns, pre?.returns ?? [], (r) => `${r.value}|${r.condition}`).length >
       0 ||
-      (!!post.genidBlock !== !!pre?.genidBlock));
+      !!post.genidBlock !== !!pre?.genidBlock ||
+      pre?.genidBlock?.condition !== post.genidBlock?.condition ||
+      returnSequence(pre) !== returnSequence(post));
   if (changedDst) {
     const s = dstCheckSentence(name, pre, post);
     if (s) at(post.genidBlock ?? { line: post.startLine }, 'post', s);
@@ -137,13 +145,14 @@ export function functionStatements(file: string, name: string, pre: FunctionFact
     const what = s.valueKind === 'literal' ? `resets ${fieldOf(s.target)} to ${s.value}` : `stamps ${fieldOf(s.target)} (\`${s.text}\`)`;
     at(s, 'post', `${name} now ${what} ${describeCondition(s.terms)}`);
   }
-  for (const s of added(post.stamps, pre?.stamps, stampKey)) at(s, 'pre', `${name} no longer stamps ${fieldOf(s.target)} ${describeCondition(s.terms)} (was \`${s.text}\`)`);
+  const coveredPre = (loc: FactLocation): boolean => changedDst && !!pre && !!post.genidBlock && inBlock(pre, loc);
+  for (const s of added(post.stamps, pre?.stamps, stampKey)) if (!coveredPre(s)) at(s, 'pre', `${name} no longer stamps ${fieldOf(s.target)} ${describeCondition(s.terms)} (was \`${s.text}\`)`);
 
   for (const b of added(pre?.binds, post.binds, bindKey)) {
     if (changedDst && inBlock(post, b)) continue;
     at(b, 'post', `${name} now ${bindWords(b)} ${describeCondition(b.terms)}`);
   }
-  for (const b of added(post.binds, pre?.binds, bindKey)) at(b, 'pre', `${name} no longer calls \`${b.text}\``);
+  for (const b of added(post.binds, pre?.binds, bindKey)) if (!coveredPre(b)) at(b, 'pre', `${name} no longer calls \`${b.text}\``);
 
   const cmpKey = (c: { text: string; resultTest?: string; condition: string }): string => `${c.text}|${c.resultTest ?? ''}|${c.condition}`;
   for (const c of added(pre?.cmpxchgs, post.cmpxchgs, cmpKey)) at(c, 'post', `${name} now installs the peer with \`${c.text}${c.resultTest ? ` ${c.resultTest}` : ''}\` ${describeCondition(c.terms)}`);
@@ -154,7 +163,7 @@ export function functionStatements(file: string, name: string, pre: FunctionFact
     if (changedDst && post.genidBlock && c.line === post.genidBlock.line) continue;
     at(c, 'post', `${name} now compares genids: \`${c.text}\``);
   }
-  for (const c of added(post.comparisons, pre?.comparisons, compKey)) at(c, 'pre', `${name} no longer compares \`${c.text}\``);
+  for (const c of added(post.comparisons, pre?.comparisons, compKey)) if (!(changedDst && pre?.genidBlock && c.line === pre.genidBlock.line)) at(c, 'pre', `${name} no longer compares \`${c.text}\``);
 
   const bumpKey = (b: { op: string; name: string; condition: string }): string => `${b.op} ${b.name}|${b.condition}`;
   for (const b of added(pre?.bumps, post.bumps, bumpKey)) {

@@ -10,10 +10,8 @@ import { parseC, listFunctions, type SyntaxNode, type Tree } from '../csrc/parse
 import { extractFnheFacts, judgeFnhe, FNHE_NOTE } from './fnhe.ts';
 import { describeHeaderFacts, headerFacts } from './headers.ts';
 import { defaultPipeline, type ScanPipeline } from './pipeline.ts';
-import { ROUTE_C, type StageTimings, type TreeLocation, type TreeSources, type Verdict } from './types.ts';
+import { PROTOCOL_FUNCTIONS, ROUTE_C, type StageTimings, type TreeLocation, type TreeSources, type Verdict } from './types.ts';
 
-/** The functions the differential check runs; a syntax error inside one of them makes the tree unscannable. */
-export const PROTOCOL_FUNCTIONS = ['rt_bind_peer', 'rt_peer_genid', 'ipv4_dst_check'] as const;
 
 /** The first ERROR or MISSING node under `node` (document order), or the node itself if only it is marked. */
 function firstError(node: SyntaxNode): SyntaxNode | undefined {
@@ -34,16 +32,18 @@ function skipped(reason: string, extra: Partial<Verdict> = {}): Verdict {
   return { status: 'skipped', era: 'unknown', checked: 'none', reason: `skipped: ${reason}`, ...extra };
 }
 
-/** Why a parsed route.c cannot be checked (no functions at all, or an ERROR in a protocol function). */
+/** Why a parsed route.c is not C at all (no function definition). */
 function parseProblem(tree: Tree): { reason: string; location: TreeLocation } | undefined {
-  const fns = listFunctions(tree);
-  if (fns.length === 0) {
-    const e = firstError(tree.rootNode);
-    const loc = e ? at(e) : { file: ROUTE_C, line: 1 };
-    return { reason: `${ROUTE_C} does not parse as C (no function definition found${e ? `; first syntax error at ${loc.line}:${loc.column}` : ''})`, location: loc };
-  }
-  for (const f of fns) {
-    if (!(PROTOCOL_FUNCTIONS as readonly string[]).includes(f.name) || !f.node.hasError) continue;
+  if (listFunctions(tree).length > 0) return undefined;
+  const e = firstError(tree.rootNode);
+  const loc = e ? at(e) : { file: ROUTE_C, line: 1 };
+  return { reason: `${ROUTE_C} does not parse as C (no function definition found${e ? `; first syntax error at ${loc.line}:${loc.column}` : ''})`, location: loc };
+}
+
+/** A syntax error inside a function the evaluator would run (the check would run on a guess). */
+function protocolSyntaxProblem(tree: Tree): { reason: string; location: TreeLocation } | undefined {
+  for (const f of listFunctions(tree)) {
+    if (!PROTOCOL_FUNCTIONS.includes(f.name) || !f.node.hasError) continue;
     const e = firstError(f.node)!;
     const loc = at(e);
     return { reason: `${f.name} in ${ROUTE_C} does not parse (syntax error at ${loc.line}:${loc.column})`, location: loc };
@@ -91,6 +91,8 @@ export function makeAnalyser<F>(pipeline: ScanPipeline<F>): (s: TreeSources) => 
       return { ...base, status: 'pass', checked: 'facts', reason: `${FNHE_NOTE}; ${outcome.summary}`, location, details: [...outcome.details, ...headers] };
     }
 
+    const syntax = protocolSyntaxProblem(tree);
+    if (syntax) return skipped(syntax.reason, { ...base, location: syntax.location });
     const checkedEra = era.era;
     const check = time('check', () => pipeline.differential(tree, source, ROUTE_C, checkedEra, facts));
     const details = [...(check.details ?? []), ...headers];
@@ -108,6 +110,9 @@ export function makeAnalyser<F>(pipeline: ScanPipeline<F>): (s: TreeSources) => 
     };
   };
 }
+
+/** Worker threads pass memoised check results to each other through these (see pool.ts). */
+export { exportShared, importShared } from './differential.ts';
 
 /** The default analyser (what `peerprop scan` runs). */
 export const analyse = makeAnalyser(defaultPipeline);

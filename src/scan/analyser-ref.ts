@@ -29,6 +29,23 @@ export async function loadAnalyser(ref: AnalyserRef): Promise<Analyse> {
 }
 
 /**
+ * Optional exports of an analyser module that let worker threads share what they learned
+ * (e.g. memoised check results): the pool forwards what one worker exports to the others.
+ */
+export interface SharedStateHooks {
+  exportShared(): unknown[];
+  importShared(items: unknown[]): void;
+}
+
+export async function loadSharedHooks(ref: AnalyserRef): Promise<SharedStateHooks | undefined> {
+  const mod = (await import(moduleUrl(ref))) as Record<string, unknown>;
+  if (typeof mod.exportShared === 'function' && typeof mod.importShared === 'function') {
+    return { exportShared: mod.exportShared as SharedStateHooks['exportShared'], importShared: mod.importShared as SharedStateHooks['importShared'] };
+  }
+  return undefined;
+}
+
+/**
  * Runs an analyser so that it never throws: an unexpected exception becomes a 'skipped'
  * verdict naming it (one bad revision must not abort a 1,000-revision scan, nor pass).
  */

@@ -83,12 +83,30 @@ interface Memo {
   outcome: CheckOutcome;
 }
 
+/** A memo entry as sent between worker threads (plain data). */
+export interface SharedMemo {
+  key: string;
+  closure: Closure;
+  outcome: CheckOutcome;
+}
+
 const MEMO_MAX = 256;
 const memo = new Map<string, Memo>();
+/** Results computed here since the last exportShared() (the pool passes them to the other workers). */
+let unshared: SharedMemo[] = [];
 export const memoStats = { hits: 0, misses: 0 };
+
+/**
+ * Memoisation can be turned off with PEERPROP_SCAN_MEMO=0 (benchmarks use it to measure the
+ * check per distinct route.c blob; workers inherit the environment).
+ */
+function memoEnabled(): boolean {
+  return process.env.PEERPROP_SCAN_MEMO !== '0';
+}
 
 /** The check, memoised by closure (per thread). */
 export function differentialCheck(tree: Tree, source: string, file: string, era: CheckedEra): CheckOutcome {
+  if (!memoEnabled()) return runCheck(source, file, era);
   const closure = checkClosure(tree, `${era}\0${file}\0${JSON.stringify(SCAN_CHECK_OPTIONS)}`);
   const hit = memo.get(closure.key);
   if (hit) {
@@ -99,14 +117,32 @@ export function differentialCheck(tree: Tree, source: string, file: string, era:
   }
   memoStats.misses++;
   const outcome = runCheck(source, file, era);
-  if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value!);
-  memo.set(closure.key, { closure, outcome });
+  remember(closure.key, { closure, outcome });
+  unshared.push({ key: closure.key, closure, outcome });
   return outcome;
+}
+
+function remember(key: string, m: Memo): void {
+  if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value!);
+  memo.set(key, m);
+}
+
+/** Check results computed in this thread since the last call (for the other workers). */
+export function exportShared(): SharedMemo[] {
+  const out = unshared;
+  unshared = [];
+  return out;
+}
+
+/** Results another worker computed: later revisions with the same closure reuse them. */
+export function importShared(items: SharedMemo[]): void {
+  for (const it of items) if (!memo.has(it.key)) remember(it.key, { closure: it.closure, outcome: it.outcome });
 }
 
 /** Forgets memoised results (benchmarks measure the check itself with this). */
 export function clearCheckMemo(): void {
   memo.clear();
+  unshared = [];
   memoStats.hits = 0;
   memoStats.misses = 0;
 }

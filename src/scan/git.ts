@@ -59,11 +59,12 @@ export interface Revision {
  * a single revision lists just that commit.
  */
 export async function listRevisions(repo: string, range: string, opts: { firstParent?: boolean } = {}): Promise<Revision[]> {
-  if (range.startsWith('-')) throw badInput(`revision range must not start with '-': ${range}`);
-  const isRange = range.includes('..') || range.includes('^');
+  if (range.trim().split(/\s+/).some((p) => p.startsWith('-'))) throw badInput(`revision range must not start with '-': ${range}`);
+  // A..B, A...B, ^A B, A^! and A^@ are ranges; HEAD^ or v3.0~2 name one commit.
+  const isRange = range.includes('..') || range.startsWith('^') || /\^[!@-]/.test(range) || /\s/.test(range.trim());
   const args = ['-c', 'log.showSignature=false', 'log', '--no-color', '--format=%H%x1f%s'];
   if (opts.firstParent) args.push('--first-parent');
-  if (isRange) args.push('--reverse', range);
+  if (isRange) args.push('--reverse', ...range.trim().split(/\s+/));
   else args.push('-1', range);
   args.push('--');
   const out = await runGit(repo, args);

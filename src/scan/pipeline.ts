@@ -7,7 +7,7 @@ import type { Tree } from '../csrc/parse.ts';
 import { extractFactsFromTree, functionFacts, allOf, type ProtocolFacts } from '../csrc/facts.ts';
 import { detectEra } from '../csrc/era.ts';
 import { differentialCheck } from './differential.ts';
-import type { ScanEra, TreeLocation } from './types.ts';
+import { PROTOCOL_FUNCTIONS, type ScanEra, type TreeLocation } from './types.ts';
 
 export interface EraDetection {
   era: ScanEra;
@@ -30,14 +30,12 @@ export type CheckedEra = 'pre-genid' | 'seed' | 'pmtu-redirect';
 export interface ScanPipeline<F = unknown> {
   /** Facts from the parsed file (parsed once by the analyser, timed separately). */
   extract(tree: Tree, source: string, file: string): F;
-  /** A reason the facts cannot be trusted for a check (e.g. a protocol function hidden in a parse error). */
+  /** A reason the facts cannot be trusted for era detection (e.g. a protocol function hidden in a parse error). */
   problem?(facts: F, file: string): { reason: string; location: TreeLocation } | undefined;
   detectEra(facts: F, source: string, file: string): EraDetection;
   differential(tree: Tree, source: string, file: string, era: CheckedEra, facts: F): CheckOutcome;
 }
 
-/** Functions whose facts decide era and verdict: if tree-sitter could not see one of them, nothing is checked. */
-const PROTOCOL_FUNCTIONS = ['rt_bind_peer', 'rt_peer_genid', 'ipv4_dst_check'];
 
 /** Where the code that decided the era is. */
 function eraLocation(facts: ProtocolFacts, era: ScanEra, file: string): TreeLocation | undefined {
@@ -62,13 +60,8 @@ export const factsPipeline: Omit<ScanPipeline<ProtocolFacts>, 'differential'> = 
   extract: (tree, source, file) => extractFactsFromTree(tree, source, file),
   problem: (facts, file) => {
     const hidden = facts.unparsed.find((u) => PROTOCOL_FUNCTIONS.includes(u.name));
+    // Era detection would not see it: a hidden rt_bind_peer could make an old tree look modern.
     if (hidden) return { reason: `${hidden.name} in ${file} could not be parsed: ${hidden.reason}`, location: { file, line: hidden.line } };
-    for (const name of PROTOCOL_FUNCTIONS) {
-      const f = functionFacts(facts, name);
-      if (f && f.errorLines.length > 0) {
-        return { reason: `${name} in ${file} does not parse (syntax error at line ${f.errorLines[0]})`, location: { file, line: f.errorLines[0]! } };
-      }
-    }
     return undefined;
   },
   detectEra: (facts, _source, file) => {

@@ -92,7 +92,9 @@ class WorkerPool implements Executor {
   }
 
   private attach(slot: Slot): void {
-    slot.worker.on('message', (m: { id: number; verdict: Verdict }) => {
+    slot.worker.on('message', (m: { id: number; verdict: Verdict; shared?: unknown[] }) => {
+      // What one worker learned (memoised checks) goes to the others before they take new work.
+      if (m.shared) for (const other of this.slots) if (other !== slot) other.worker.postMessage({ shared: m.shared });
       const job = slot.busy;
       if (!job || job.id !== m.id) return;
       slot.busy = undefined;

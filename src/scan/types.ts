@@ -106,3 +106,6 @@ export const HEADER_PATHS = [
   'include/net/dst.h',
   'include/net/net_namespace.h',
 ] as const;
+
+/** The functions the differential check runs: a syntax error in one of them makes a tree unscannable. */
+export const PROTOCOL_FUNCTIONS: readonly string[] = ['rt_bind_peer', 'rt_peer_genid', 'ipv4_dst_check'];

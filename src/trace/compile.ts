@@ -90,6 +90,39 @@ export class Ev implements CanonicalEvent {
   }
 }
 
+/**
+ * One setter per canonical field: direct (monomorphic) property stores instead of `ev[name] = v`,
+ * which is a slow generic keyed store on an object with this many properties.
+ */
+type Setter = (ev: Ev, v: string | number) => void;
+const SETTERS: Record<MappableField, Setter> = {
+  rt: (e, v) => { e.rt = v as string; },
+  daddr: (e, v) => { e.daddr = v as string; },
+  peer: (e, v) => { e.peer = v as string; },
+  peerBefore: (e, v) => { e.peerBefore = v as string; },
+  create: (e, v) => { e.create = v as number; },
+  rtGenid: (e, v) => { e.rtGenid = v as number; },
+  genid: (e, v) => { e.genid = v as number; },
+  ret: (e, v) => { e.ret = v as string; },
+  old: (e, v) => { e.old = v as number; },
+  new: (e, v) => { e.new = v as number; },
+  mtu: (e, v) => { e.mtu = v as number; },
+  gateway: (e, v) => { e.gateway = v as string; },
+  oldGateway: (e, v) => { e.oldGateway = v as string; },
+  rtGateway: (e, v) => { e.rtGateway = v as string; },
+  rtMtu: (e, v) => { e.rtMtu = v as number; },
+  flags: (e, v) => { e.flags = v as number; },
+  obsolete: (e, v) => { e.obsolete = v as number; },
+  net: (e, v) => { e.net = v as string; },
+  fnheGenid: (e, v) => { e.fnheGenid = v as number; },
+  exceptionGenid: (e, v) => { e.exceptionGenid = v as number; },
+  counter: (e, v) => { e.counter = v as Ev['counter']; },
+  text: (e, v) => { e.text = v as string; },
+  fnhe: (e, v) => { e.fnhe = v as string; },
+  dev: (e, v) => { e.dev = v as string; },
+  oldMtu: (e, v) => { e.oldMtu = v as number; },
+};
+
 const enum Src { Self, Entry, Within, Context, Caller, Func, Text }
 
 interface FieldGetter {
@@ -102,6 +135,7 @@ interface FieldGetter {
 
 interface CompiledField extends FieldGetter {
   field: MappableField;
+  setter: Setter;
   type: (typeof FIELD_TYPES)[MappableField];
   radix: Radix;
   ipv4: Ipv4Order;
@@ -117,7 +151,7 @@ interface CompiledEmit {
   kind: EventKind;
   kindId: number;
   atEntry: boolean;
-  set: [MappableField, string | number][];
+  set: [Setter, string | number][];
   fields: CompiledField[];
 }
 
@@ -147,6 +181,14 @@ export interface ProbePlan {
   needsCaller: boolean;
   /** Lines seen. */
   hits: number;
+  /**
+   * The args layout learned from the first line of this probe (a probe prints its args in the
+   * same order every time): per token, the wanted key index or -1, the `name=` length and the
+   * name's first character. Lines that do not fit fall back to the generic scan.
+   */
+  layoutKey: Int16Array | undefined;
+  layoutLen: Int16Array | undefined;
+  layoutFirst: Int32Array | undefined;
   /** Last caller seen (raw `sym+off/size` text, its interned `sym+off` and symbol): callers repeat. */
   lastCallerRaw: string;
   lastCallerText: string | undefined;
@@ -217,6 +259,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
         name, keys: [], nargs: 0, argIndex: new Map(), rules: [], ignored: false, isEntry: false,
         returnOf: undefined, withinOf: [], needsCaller: false, hits: 0,
         lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
+        layoutKey: undefined, layoutLen: undefined, layoutFirst: undefined,
       };
       plans.set(name, p);
     }
@@ -249,6 +292,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
           name: rule.func!, keys: [], nargs: 0, argIndex: new Map(), rules: [], ignored: false,
           isEntry: false, returnOf: undefined, withinOf: [], needsCaller: false, hits: 0,
           lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
+          layoutKey: undefined, layoutLen: undefined, layoutFirst: undefined,
         };
         funcPlans.set(key, fp);
       }
@@ -273,13 +317,14 @@ export function compileMap(map: ProbeMap): CompiledMap {
         kind: e.kind,
         kindId: EVENT_KINDS.indexOf(e.kind),
         atEntry: e.at === 'entry',
-        set: Object.entries(e.set ?? {}) as [MappableField, string | number][],
+        set: (Object.entries(e.set ?? {}) as [MappableField, string | number][]).map(([f, v]) => [SETTERS[f], v] as [Setter, string | number]),
         fields: Object.entries(e.fields ?? {}).map(([f, spec]) => {
           const field = f as MappableField;
           const sp = spec as FieldSourceSpec;
           return {
             ...getter(sp),
             field,
+            setter: SETTERS[field],
             type: FIELD_TYPES[field],
             radix: (typeof sp === 'object' && sp.radix) || radix,
             ipv4: (typeof sp === 'object' && sp.ipv4) || ipv4,
@@ -330,7 +375,11 @@ export class Emitter {
     let vals = this.vals;
     if (vals.length < n) vals = this.vals = new Array(n);
     for (let i = 0; i < n; i++) vals[i] = undefined;
-    if (n > 0) extractArgs(s, pl.args, p.keys, vals);
+    if (n > 0 && !(p.layoutKey !== undefined && extractByLayout(s, pl.args, p, vals))) {
+      for (let i = 0; i < n; i++) vals[i] = undefined;
+      learnLayout(s, pl.args, p);
+      extractArgs(s, pl.args, p.keys, vals);
+    }
     const taskKey = pl.pid > 0 ? pl.pid : -1 - (pl.cpu < 0 ? 0 : pl.cpu);
     let lineTs = NaN;
     let tsDone = false;
@@ -425,13 +474,15 @@ export class Emitter {
         this.kindCounts[e.kindId]++;
         ev.probe = p.name;
         ev.caller = callerText;
-        const rec = ev as unknown as Record<string, unknown>;
-        for (const [f, v] of e.set) rec[f] = v;
-        for (const f of e.fields) {
-          const raw = this.value(f, vals, call, taskKey, s, pl, callerText);
+        const set = e.set;
+        for (let k = 0; k < set.length; k++) set[k]![0](ev, set[k]![1]);
+        const fields = e.fields;
+        for (let k = 0; k < fields.length; k++) {
+          const f = fields[k]!;
+          const raw = f.src === Src.Self ? vals[f.slot] : this.value(f, vals, call, taskKey, s, pl, callerText);
           if (raw === undefined) continue;
           const v = decodeField(raw, f);
-          if (v !== undefined) rec[f.field] = v;
+          if (v !== undefined) f.setter(ev, v);
         }
         out.push(ev);
       }
@@ -569,4 +620,66 @@ export function extractArgs(s: string, from: number, keys: string[], vals: (stri
     }
     pos = vend + 1;
   }
+}
+
+/** Learn the token layout of a probe's args from one line. */
+function learnLayout(s: string, from: number, p: ProbePlan): void {
+  const keyIdx: number[] = [];
+  const lens: number[] = [];
+  const firsts: number[] = [];
+  const len = s.length;
+  let pos = from;
+  while (pos < len) {
+    const eq = s.indexOf('=', pos);
+    const sp0 = s.indexOf(' ', pos);
+    if (eq === -1 || (sp0 !== -1 && sp0 < eq)) return void (p.layoutKey = undefined);
+    let vend: number;
+    if (s.charCodeAt(eq + 1) === 34) {
+      const q = s.indexOf('"', eq + 2);
+      vend = q === -1 ? len : q + 1;
+    } else {
+      vend = s.indexOf(' ', eq + 1);
+      if (vend === -1) vend = len;
+    }
+    const nameLen = eq - pos + 1;
+    let k = -1;
+    for (let i = 0; i < p.keys.length; i++) {
+      if (p.keys[i]!.length === nameLen && s.startsWith(p.keys[i]!, pos)) k = i;
+    }
+    keyIdx.push(k);
+    lens.push(nameLen);
+    firsts.push(s.charCodeAt(pos));
+    pos = vend + 1;
+  }
+  p.layoutKey = Int16Array.from(keyIdx);
+  p.layoutLen = Int16Array.from(lens);
+  p.layoutFirst = Int32Array.from(firsts);
+}
+
+/** Extract by the learned layout; false when the line does not fit it. */
+function extractByLayout(s: string, from: number, p: ProbePlan, vals: (string | undefined)[]): boolean {
+  const keyIdx = p.layoutKey!;
+  const lens = p.layoutLen!;
+  const firsts = p.layoutFirst!;
+  const len = s.length;
+  let pos = from;
+  const nt = keyIdx.length;
+  for (let t = 0; t < nt; t++) {
+    if (pos >= len) return false;
+    const nl = lens[t]!;
+    const vs = pos + nl;
+    if (s.charCodeAt(pos) !== firsts[t] || s.charCodeAt(vs - 1) !== 61 /* = */) return false;
+    let ve: number;
+    if (s.charCodeAt(vs) === 34 /* " */) {
+      const q = s.indexOf('"', vs + 1);
+      ve = q === -1 ? len : q + 1;
+    } else {
+      ve = s.indexOf(' ', vs);
+      if (ve === -1) ve = len;
+    }
+    const k = keyIdx[t]!;
+    if (k >= 0) vals[k] = s.slice(vs, ve);
+    pos = ve + 1;
+  }
+  return pos >= len;
 }

@@ -87,13 +87,24 @@ export function decodeIpv4(raw: string, radix: Radix, order: Ipv4Order): string 
   const n0 = decodeNumber(raw, radix);
   if (n0 === undefined) return undefined;
   const n = n0 >>> 0;
-  return order === 'le'
+  const cache = order === 'le' ? ipLe : ipBe;
+  const hit = cache.get(n);
+  if (hit !== undefined) return hit;
+  if (cache.size >= INTERN_MAX) cache.clear();
+  const ip = order === 'le'
     ? `${n & 255}.${(n >>> 8) & 255}.${(n >>> 16) & 255}.${n >>> 24}`
     : `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  cache.set(n, ip);
+  return ip;
 }
+/** Addresses repeat: formatting one is slower than a lookup. */
+const ipLe = new Map<number, string>();
+const ipBe = new Map<number, string>();
 
 /**
  * A pointer, normalised to lower-case 0x hex without leading zeros ("0x0" for NULL).
+ * The result may share memory with `raw`: the reader hands out standalone line strings, so an
+ * event never pins a whole input chunk.
  * Without 0x: hex when the radix is hex or the value has hex letters, decimal otherwise
  * (a u64 printed in decimal by a modern kernel); negative values are taken as u64.
  */
@@ -108,7 +119,7 @@ export function decodePointer(raw: string, radix: Radix): string | undefined {
       const c = raw.charCodeAt(i);
       if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) canonical = false;
     }
-    if (canonical) return internString(raw);
+    if (canonical) return raw;
   }
   let digits: string;
   if (c0 === 45 /* - */) {
@@ -118,8 +129,15 @@ export function decodePointer(raw: string, radix: Radix): string | undefined {
     if (!isHexDigits(raw, 2)) return undefined;
     digits = raw.slice(2).toLowerCase();
   } else if (radix === 'hex' || (!isDecDigits(raw, 0) && isHexDigits(raw, 0))) {
-    if (!isHexDigits(raw, 0)) return undefined;
-    digits = raw.toLowerCase();
+    let lower = true;
+    for (let k = 0; k < len; k++) {
+      const c = raw.charCodeAt(k);
+      if ((c >= 48 && c <= 57) || (c >= 97 && c <= 102)) continue;
+      if (c >= 65 && c <= 70) lower = false;
+      else return undefined;
+    }
+    if (c0 !== 48) return '0x' + (lower ? raw : raw.toLowerCase());
+    digits = lower ? raw : raw.toLowerCase();
   } else if (isDecDigits(raw, 0)) {
     digits = len < 16 ? parseInt(raw, 10).toString(16) : BigInt(raw).toString(16);
   } else {
@@ -127,7 +145,7 @@ export function decodePointer(raw: string, radix: Radix): string | undefined {
   }
   let i = 0;
   while (i < digits.length - 1 && digits.charCodeAt(i) === 48) i++;
-  return internString('0x' + (i ? digits.slice(i) : digits));
+  return '0x' + (i ? digits.slice(i) : digits);
 }
 
 /** ERR_PTR range: the top 4095 values of the address space. */

@@ -344,8 +344,8 @@ export async function loadProbeMap(path: string): Promise<ProbeMap> {
   } catch (e) {
     const m = /position (\d+)/.exec(String((e as Error).message));
     let loc: { line?: number; column?: number } = {};
-    if (m) {
-      const pos = Number(m[1]);
+    const pos = m ? Number(m[1]) : jsonErrorOffset(text);
+    if (pos !== undefined) {
       const before = text.slice(0, pos);
       const line = before.split('\n').length;
       loc = { line, column: pos - before.lastIndexOf('\n') };
@@ -354,6 +354,31 @@ export async function loadProbeMap(path: string): Promise<ProbeMap> {
   }
   const { builtinProbeMaps } = await import('./maps/index.ts');
   return parseProbeMap(json, path, builtinProbeMaps());
+}
+
+/**
+ * Where JSON.parse fails, when its message does not say (Node 20): the shortest prefix that
+ * fails for another reason than ending early ends at the bad character.
+ */
+function jsonErrorOffset(text: string): number | undefined {
+  const early = (n: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, n));
+      return true;
+    } catch (e) {
+      const msg = (e as Error).message;
+      return /end of JSON input|Unterminated/.test(msg) || msg.includes(`at position ${n}`);
+    }
+  };
+  let lo = 0;
+  let hi = text.length;
+  if (early(hi)) return undefined;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (early(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return Math.max(0, lo - 1);
 }
 
 /** Every probe name a map knows (rules, pairs, ignore list, markers). */

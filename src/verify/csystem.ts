@@ -7,6 +7,7 @@
 import { CProgram, Machine, CStruct, addrToNumber, type Access, type Gen, type Value, type Site } from '../ceval/index.ts';
 import type { Era, Operation } from '../model/types.ts';
 import { PeerpropError, ExitCode } from '../core/errors.ts';
+import { normalise, scalarType } from '../ceval/values.ts';
 
 /** The global generation ID's name in every kernel that has one. */
 export const GENID_GLOBAL = '__rt_peer_genid';
@@ -86,7 +87,7 @@ export class CSystem {
     const g = this.m.globals.f[GENID_GLOBAL];
     if (g === undefined) return;
     if (g instanceof CStruct) g.f.counter = v | 0;
-    else this.m.globals.f[GENID_GLOBAL] = this.program.globalType(GENID_GLOBAL)!.includes('u32') || /unsigned/.test(this.program.globalType(GENID_GLOBAL)!) ? v >>> 0 : v | 0;
+    else this.m.globals.f[GENID_GLOBAL] = normalise(v, scalarType(this.program.globalType(GENID_GLOBAL)!) ?? 'int');
   }
 
   /** A copy of this system's memory (same compiled program). */

@@ -3,7 +3,10 @@
  * actual, and the C line that made the difference — the last statement of the divergent step
  * that wrote the differing field, or, when the C wrote nothing there, the branch it took.
  */
-import type { Operation } from '../model/types.ts';
+import type { Operation, OpResult } from '../model/types.ts';
+import { initialState, cloneState } from '../model/state.ts';
+import { apply } from '../model/apply.ts';
+import { checkInvariants, INVARIANTS } from '../model/invariants.ts';
 import { CRuntimeFault, type Site, type TraceEntry } from '../ceval/index.ts';
 import { CSystem, GENID_GLOBAL, runOp } from './csystem.ts';
 import { applicable, type RunnerOptions, type SequenceDivergence } from './sequential.ts';
@@ -26,7 +29,7 @@ export interface CLine {
   /** True when the line is one the patch added. */
   added?: boolean;
   /** 'wrote': the statement wrote the field; 'branch': the C wrote nothing there and this branch decided it; 'returned'. */
-  role: 'wrote' | 'branch' | 'returned' | 'last-statement' | 'declaration' | 'fault';
+  role: 'wrote' | 'branch' | 'returned' | 'last-statement' | 'declaration' | 'fault' | 'race';
 }
 
 export interface Divergence {
@@ -42,6 +45,8 @@ export interface Divergence {
     setup: Operation[];
     cpus: [Operation[], Operation[]];
     schedule: { cpu: number; what: string }[];
+    /** Memory both CPUs touched, at least one with a plain (not atomic) write: where the race is. */
+    races: { target: string; accesses: string[] }[];
   };
   /** The first differing field (the one `cLine` explains) and all of them. */
   field: string;
@@ -53,6 +58,8 @@ export interface Divergence {
   cLine?: CLine;
   /** C lines executed in the divergent step (sequence strategies). */
   executed?: string[];
+  /** The model's named invariants the C's step breaks (sequence strategies). */
+  violates?: { invariant: string; description: string; message: string }[];
   /** Length used to pick the shortest: number of operations (setup + both CPUs for interleavings). */
   length: number;
 }
@@ -140,15 +147,18 @@ export function explainSequence(o: RunnerOptions, src: VerifySource, strategy: S
   for (const op of d.ops.slice(0, d.step)) runOp(sys, op);
   sys.m.lastWrites = new Map();
   sys.m.trace = [];
+  sys.m.lookups = [];
   let fault: CRuntimeFault | undefined;
+  let cValid: boolean | undefined;
   try {
-    runOp(sys, d.ops[d.step]!);
+    cValid = runOp(sys, d.ops[d.step]!).valid;
   } catch (e) {
     if (!(e instanceof CRuntimeFault)) throw e;
     fault = e;
   }
   const trace = sys.m.trace;
   sys.m.trace = undefined;
+  const violates = fault ? [] : invariantsBroken(o, d, sys, cValid);
   const located = locate(src, sys, d.diffs, sys.m.lastWrites, trace);
   const diff = fault ? d.diffs.find((x) => x.target.kind === 'fault') ?? located.diff : located.diff;
   const cLine = fault ? toCLine(src, fault.site, 'fault') : located.cLine;
@@ -165,20 +175,90 @@ export function explainSequence(o: RunnerOptions, src: VerifySource, strategy: S
     actualState: d.actual,
     cLine,
     executed: describeTrace(src, trace),
+    violates,
     length: d.ops.length,
   };
 }
 
+/**
+ * The model's invariants evaluated on the C's transition: the model's state before the step,
+ * and after it the model's state with the C's values in place of the compared fields.
+ */
+function invariantsBroken(o: RunnerOptions, d: SequenceDivergence, sys: CSystem, cValid: boolean | undefined): NonNullable<Divergence['violates']> {
+  let before = initialState(o.era, { genid: d.initialGenid });
+  for (const op of d.ops.slice(0, d.step)) before = apply(before, op).state;
+  const op = d.ops[d.step]!;
+  const after = cloneState(apply(before, op).state);
+  const obs = sys.observe();
+  if (obs.genid !== undefined) after.genid = obs.genid;
+  for (const r of after.routes) {
+    if (r.freed) continue;
+    const c = obs.routes.find((x) => x.id === r.id);
+    if (!c) continue;
+    r.peer = c.peer;
+    r.peerGenid = c.peerGenid;
+  }
+  for (const k of Object.keys(after.peers)) if (obs.peers[after.peers[k]!.daddr] === undefined) delete after.peers[k];
+  for (const [daddr, refcnt] of Object.entries(obs.peers)) {
+    const p = after.peers[daddr];
+    if (p) p.refcnt = refcnt;
+    else after.peers[daddr] = { daddr, pmtuLearned: 0, pmtuExpires: 0, pmtuOrig: 0, redirectLearned: '', refcnt };
+  }
+  const rt = 'rt' in op ? obs.routes.find((x) => x.id === op.rt) : undefined;
+  const result: OpResult = {
+    ...(cValid !== undefined ? { valid: cValid } : {}),
+    ...(rt ? { peer: rt.peer } : {}),
+    effects: (sys.m.lookups ?? []).map((l) => ({
+      kind: 'lookup' as const,
+      daddr: sys.m.nameOf(l.daddr),
+      create: l.create as 0 | 1,
+      peer: l.found || l.created ? sys.m.nameOf(l.daddr) : null,
+      created: l.created,
+      by: op.op === 'check' ? ('check' as const) : op.op === 'route_new' ? ('route_new' as const) : ('bind' as const),
+    })),
+  };
+  return checkInvariants(before, op, after, result).map((v) => ({
+    invariant: v.invariant,
+    description: INVARIANTS.find((i) => i.name === v.invariant)?.description ?? '',
+    message: v.message,
+  }));
+}
+
 export function explainInterleaving(o: RunnerOptions, src: VerifySource, d: InterleavingDivergence): Divergence {
   const sys = new CSystem(o.program, o.era, d.scenario.initialGenid);
-  const { diff, cLine } = locate(src, sys, d.diffs, d.writes, undefined);
+  const located = locate(src, sys, d.diffs, d.writes, undefined);
+  const diff = located.diff;
+  let cLine = located.cLine;
+  // The ordering bug is where both CPUs touch the same memory and one stores to it plainly.
+  const byTarget = new Map<string, { cpu: number; kind: string; site: Site }[]>();
+  for (const e of d.log) {
+    if (!e.access) continue;
+    const list = byTarget.get(e.access.target) ?? [];
+    list.push({ cpu: e.cpu, kind: e.access.kind, site: e.access.site });
+    byTarget.set(e.access.target, list);
+  }
+  const races: { target: string; accesses: string[] }[] = [];
+  let lastPlainWrite: Site | undefined;
+  for (const [target, list] of byTarget) {
+    const cpus = new Set(list.map((x) => x.cpu));
+    const plainWrites = list.filter((x) => x.kind === 'write');
+    if (cpus.size < 2 || plainWrites.length === 0) continue;
+    races.push({ target, accesses: list.map((x) => `CPU${x.cpu} ${x.kind} ${x.site.file === '<harness>' ? `(${x.site.func})` : `${x.site.file}:${x.site.line}`}`) });
+    const w = plainWrites[plainWrites.length - 1]!.site;
+    if (w.file !== '<harness>' && target.endsWith('.peer')) lastPlainWrite = w;
+  }
+  // A racing plain store to a route's peer explains a leaked reference or a lost peer better
+  // than the lookup that took the reference.
+  if (lastPlainWrite && (diff.target.kind === 'peer' || (diff.target.kind === 'route' && diff.target.what === 'peer'))) {
+    cLine = toCLine(src, lastPlainWrite, 'race') ?? cLine;
+  }
   const sc = d.scenario;
   return {
     strategy: 'interleavings',
     initialGenid: sc.initialGenid,
     ops: [...sc.setup, ...sc.cpus[0], ...sc.cpus[1]],
     step: sc.setup.length,
-    concurrent: { scenario: sc.name, setup: sc.setup, cpus: sc.cpus, schedule: d.log },
+    concurrent: { scenario: sc.name, setup: sc.setup, cpus: sc.cpus, schedule: d.log.map((e) => ({ cpu: e.cpu, what: e.what })), races },
     field: diff.field,
     expected: diff.expected,
     actual: diff.actual,

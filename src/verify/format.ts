@@ -24,6 +24,9 @@ function renderText(r: VerifyReport): string {
     const ce = s.counterexampleLength !== undefined ? `, counterexample of ${s.counterexampleLength} operations` : '';
     out.push(`  ${status} ${s.strategy.padEnd(13)} ${String(s.checked).padStart(7)} checked in ${(s.ms / 1000).toFixed(1)} s${ce} — ${s.scope}`);
   }
+  for (const n of r.notEvaluated) {
+    out.push(`  not evaluated (no operation reached it): ${n.file}:${n.line}:${n.column}: ${n.message}`);
+  }
   if (r.ok) {
     out.push('PASS: the C functions behave as the model says in every sequence and schedule checked.');
     return out.join('\n') + '\n';
@@ -42,6 +45,7 @@ export function renderDivergence(d: Divergence): string[] {
     out.push(`  then at once: CPU0 ${c.cpus[0].map(formatOp).join('; ')}  ||  CPU1 ${c.cpus[1].map(formatOp).join('; ')}`);
     out.push('  schedule (each step is one shared-memory access):');
     c.schedule.forEach((s) => out.push(`    CPU${s.cpu}: ${s.what}`));
+    for (const r of c.races) out.push(`  race on ${r.target}: ${r.accesses.join(', ')}`);
     out.push('  final state is not one the model allows in any schedule; nearest allowed state differs in:');
   } else {
     d.ops.forEach((op, i) => out.push(`  ${i + 1}. ${formatOp(op)}${i === d.step ? '   <- diverges here' : ''}`));
@@ -58,10 +62,15 @@ export function renderDivergence(d: Divergence): string[] {
             ? 'returned'
             : l.role === 'declaration'
               ? 'declared the counter'
-              : 'last statement';
+              : l.role === 'fault'
+                ? 'the C faulted here'
+                : l.role === 'race'
+                  ? 'plain store racing with the other CPU'
+                  : 'last statement';
     const patch = l.patchLine !== undefined ? ` (patch line ${l.patchLine}${l.added ? ', added by the patch' : ''})` : '';
     out.push(`  C line (${role}): ${l.file}:${l.line}:${l.column} in ${l.function}(): ${l.text}${patch}`);
   }
+  for (const v of d.violates ?? []) out.push(`  breaks the model's invariant ${v.invariant}: ${v.description} (${v.message})`);
   if (d.executed?.length) {
     out.push('  C executed in the divergent step:');
     for (const e of d.executed) out.push(`    ${e}`);

@@ -71,6 +71,11 @@ export interface VerifyReport {
   seed: number;
   runs: number;
   depth: number;
+  /**
+   * Statements of the evaluated functions the evaluator could not compile (file:line:column and
+   * the construct). None was executed by any operation checked — executing one is an error (exit 2).
+   */
+  notEvaluated: { file: string; line?: number; column?: number; message: string }[];
 }
 
 export const ALL_STRATEGIES: readonly Strategy[] = ['exhaustive', 'wrap', 'random', 'interleavings'];
@@ -105,7 +110,7 @@ export function verifyPrepared(src: VerifySource, opts: CheckOptions): VerifyRep
   if (!VERIFIABLE_ERAS.includes(era)) {
     throw badInput(`${src.file} is a ${era}-era file: there is no rt_bind_peer()/genid code to evaluate (verify covers ${VERIFIABLE_ERAS.join(', ')})`, { file: src.file });
   }
-  const program = loadProgram(src.source, src.file);
+  const program = loadProgram(src.source, src.file, { lenient: true });
   for (const name of REQUIRED_FUNCTIONS) {
     if (!program.hasFunction(name)) throw badInput(`${name}() is not defined in ${src.file}`, { file: src.file });
   }
@@ -186,6 +191,7 @@ export function verifyPrepared(src: VerifySource, opts: CheckOptions): VerifyRep
     seed,
     runs,
     depth,
+    notEvaluated: program.deferred.map((e) => ({ ...e.location!, message: e.message })),
   };
 }
 

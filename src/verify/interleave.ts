@@ -27,7 +27,7 @@ export interface Scenario {
 interface Leaf {
   schedule: number[];
   /** What each step did: the CPU and the access it made. */
-  log: { cpu: number; what: string }[];
+  log: { cpu: number; what: string; access?: Access }[];
   obs: Observation;
   results: (boolean | undefined)[][];
   key: string;
@@ -94,7 +94,8 @@ export function explore(runner: Runner, visit: (leaf: Leaf) => boolean | void, p
       }
       if (lastRunnable && pick !== last) preempted++;
       schedule.push(pick);
-      log.push({ cpu: pick, what: describe(pending[pick]) });
+      const p = pending[pick];
+      log.push({ cpu: pick, what: describe(p), ...(p && typeof p === 'object' && 'site' in p ? { access: p as Access } : {}) });
       advance(pick);
     }
     const { obs, results } = finish();
@@ -148,7 +149,7 @@ let lastSystem: CSystem | undefined;
 export interface InterleavingDivergence {
   scenario: Scenario;
   /** The C schedule: which CPU made which access, in order. */
-  log: { cpu: number; what: string }[];
+  log: { cpu: number; what: string; access?: Access }[];
   schedule: number[];
   contextSwitches: number;
   actual: Observation;

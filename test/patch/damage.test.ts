@@ -60,6 +60,17 @@ describe('trailing-whitespace trimming', () => {
     expect(h1.lines[2]).toMatchObject({ kind: ' ', text: '', trimmedBlank: true, patchLine: 48 });
   });
 
+  it('a trimmed patch matches context whose trailing whitespace was trimmed too (unique match only)', async () => {
+    // Kernel-style C with a trailing space on a context line; the patch went through a trimming mailer.
+    const pre = 'static int a;\n\nint frob(void)\n{\n\tint x; \n\n\treturn 0;\n}\n';
+    const text = '--- a/f.c\n+++ b/f.c\n@@ -3,6 +3,7 @@\n int frob(void)\n {\n \tint x;\n\n+\tx = 1;\n \treturn 0;\n }\n';
+    const f = allFilePatches(readPatch(text, 'p'))[0]!;
+    const a = applyFilePatch(f, pre);
+    expect(a.postImage).toBe('static int a;\n\nint frob(void)\n{\n\tint x; \n\n\tx = 1;\n\treturn 0;\n}\n');
+    expect(a.hunks[0]!.whitespaceInsensitive).toBe(true);
+    expect(() => applyFilePatch(f, pre, { whitespace: 'never' })).toThrow(/expects "\\tint x;" but f\.c:5 has "\\tint x; "/);
+  });
+
   it('recovers the healed seed trimmed: its last blank context line became an empty line', () => {
     const set = readPatch(healedSeed.split('\n').map((l) => l.trimEnd()).join('\n'), 'p');
     expect(set.diagnostics.map((d) => [d.code, d.line])).toEqual([['blank-context-trimmed', 48]]);
@@ -193,6 +204,12 @@ describe('bad hunk headers are refused at file:line:col', () => {
 });
 
 describe('garbage, binary and empty input', () => {
+  it('a byte-order mark is dropped (it would hide the first header)', () => {
+    const set = readPatch('\ufeff' + seedText, 'bom.patch');
+    expect(set.diagnostics.map((d) => [d.code, d.line])).toEqual([['bom', 1], ['missing-trailing-context', SEED.last]]);
+    expect(set.commits[0]!.subject).toMatch(/^inet: Create/);
+  });
+
   it('an empty file', () => {
     expect(refusal('').oneLine()).toBe('bad.patch:1:1: empty patch: the file has no content');
     expect(refusal('\n\n  \n').message).toContain('only blank lines');
@@ -249,6 +266,11 @@ describe('garbage, binary and empty input', () => {
     const f = allFilePatches(set)[0]!;
     expect(f).toMatchObject({ newPath: 'fw.bin', binary: true, hunks: [] });
     expect(() => applyFilePatch(f, 'x', { source: 'p' })).toThrow(/binary diff of fw\.bin cannot be applied/);
+  });
+
+  it('a "\\ No newline" marker that follows no hunk line is ignored with a warning', () => {
+    const set = readPatch('--- a/x\n+++ b/x\n@@ -1 +1 @@\n\\ No newline at end of file\n-a\n+b\n', 'p');
+    expect(set.diagnostics.map((d) => [d.code, d.line])).toEqual([['stray-no-newline-marker', 4]]);
   });
 
   it('mode changes and renames without hunks are valid', () => {

@@ -87,3 +87,35 @@ export function seedSeries(): string {
   );
   return m1 + m2;
 }
+
+/** Quoted-printable encoding of one mail body (RFC 2045: '=' escaped, 76-column soft breaks). */
+export function quotedPrintable(body: string): string {
+  return body
+    .split('\n')
+    .map((line) => {
+      let enc = '';
+      for (const b of Buffer.from(line, 'utf8')) {
+        enc += b === 0x3d || b > 0x7e || (b < 0x20 && b !== 0x09) ? '=' + b.toString(16).toUpperCase().padStart(2, '0') : String.fromCharCode(b);
+      }
+      enc = enc.replace(/[ \t]$/, (c) => (c === ' ' ? '=20' : '=09'));
+      const parts: string[] = [];
+      while (enc.length > 76) {
+        let cut = 75;
+        // Never split an =XX escape.
+        if (enc[cut - 1] === '=') cut -= 1;
+        else if (enc[cut - 2] === '=') cut -= 2;
+        parts.push(enc.slice(0, cut) + '=');
+        enc = enc.slice(cut);
+      }
+      parts.push(enc);
+      return parts.join('\n');
+    })
+    .join('\n');
+}
+
+/** A format-patch mail whose body went through a mailer that chose quoted-printable. */
+export function asQuotedPrintableMail(mail: string): string {
+  const split = mail.indexOf('\n\n');
+  const headers = mail.slice(0, split) + '\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: quoted-printable';
+  return headers + '\n\n' + quotedPrintable(mail.slice(split + 2));
+}

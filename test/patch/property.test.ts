@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatPatch, structuredPatch, applyPatch, FILE_HEADERS_ONLY } from 'diff';
+import { formatPatch, structuredPatch, applyPatch, parsePatch, FILE_HEADERS_ONLY } from 'diff';
 import { readPatch, applyFilePatch, allFilePatches } from '../../src/patch/index.ts';
 import { PeerpropError } from '../../src/core/errors.ts';
 import { preSeedTree, seedText } from './fixtures.ts';
@@ -155,6 +155,18 @@ describe('structuredPatch round trip', () => {
         expect(set.diagnostics.filter((d) => d.severity !== 'warning')).toEqual([]);
         const files = allFilePatches(set);
         expect(files).toHaveLength(1);
+        // Same hunks as jsdiff's own parser reads from its own output (jsdiff moves the start of
+        // an empty range one line down; the header, and we, keep the line before it).
+        const theirs = parsePatch(diff)[0]!.hunks;
+        expect(files[0]!.hunks.map((h) => [h.oldStart, h.oldLines, h.newStart, h.newLines, h.lines.map((l) => l.kind + l.text)])).toEqual(
+          theirs.map((h) => [
+            h.oldLines === 0 ? h.oldStart - 1 : h.oldStart,
+            h.oldLines,
+            h.newLines === 0 ? h.newStart - 1 : h.newStart,
+            h.newLines,
+            h.lines.filter((l) => !l.startsWith('\\')),
+          ]),
+        );
         const applied = applyFilePatch(files[0]!, oldText, { source: 'gen.patch' });
         expect(applied.postImage).toBe(newText);
         expect(applied.hunks.every((h) => h.offset === 0 && h.fuzz === 0)).toBe(true);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readPatch, readPatchFile, allFilePatches, requireDiff, applyToTree } from '../../src/patch/index.ts';
 import { decodeEncodedWords, cleanSubject, parseTrailers } from '../../src/patch/headers.ts';
 import { PeerpropError } from '../../src/core/errors.ts';
-import { healedSeed, preSeedTree, seedFormatPatch, seedSeries, seedText, splitSeed, formatPatchMessage } from './fixtures.ts';
+import { healedSeed, preSeedTree, seedFormatPatch, seedSeries, seedText, splitSeed, formatPatchMessage, asQuotedPrintableMail } from './fixtures.ts';
 
 describe('git format-patch rendering of the seed', () => {
   it('reads From_/From:/Date:/Subject: (folded), [PATCH n/m], body, diffstat, diff and signature', () => {
@@ -126,6 +126,12 @@ describe('git format-patch rendering of the seed', () => {
     expect(allFilePatches(set)[0]!.hunks).toHaveLength(3);
   });
 
+  it('reads quoted git paths (spaces, octal escapes)', () => {
+    const text = 'diff --git "a/doc/my notes.txt" "b/doc/my notes.txt"\n--- "a/doc/my notes.txt"\n+++ "b/doc/my notes.txt"\n@@ -1 +1 @@\n-a\n+b\n' +
+      'diff --git "a/caf\\303\\251.c" "b/caf\\303\\251.c"\n--- "a/caf\\303\\251.c"\n+++ "b/caf\\303\\251.c"\n@@ -1 +1 @@\n-a\n+b\n';
+    expect(allFilePatches(readPatch(text, 'p')).map((f) => f.newPath)).toEqual(['doc/my notes.txt', 'café.c']);
+  });
+
   it('reads non-git diffs (-p1 with differing top directories, timestamps)', () => {
     const text =
       '--- linux-2.6.38.orig/net/ipv4/route.c\t2011-02-08 20:00:00.000000000 -0800\n' +
@@ -133,6 +139,45 @@ describe('git format-patch rendering of the seed', () => {
       '@@ -1,2 +1,3 @@\n a\n+b\n c\n';
     const f = allFilePatches(readPatch(text, 'p'))[0]!;
     expect([f.oldPath, f.newPath]).toEqual(['net/ipv4/route.c', 'net/ipv4/route.c']);
+  });
+});
+
+describe('mail bodies in a transfer encoding', () => {
+  const plain = (() => {
+    const { subject, body, diff } = splitSeed(seedText);
+    return formatPatchMessage(subject, body.replace('pre-COW', 'pré-COW'), diff, {});
+  })();
+
+  it('quoted-printable (with soft line breaks) is decoded; locations point at the encoded lines', () => {
+    const qp = asQuotedPrintableMail(plain);
+    const raw = qp.split('\n');
+    expect(raw.some((l) => l.endsWith('=') && l.startsWith(' static struct dst_entry'))).toBe(true);
+    const a = readPatch(plain, 'plain.mbox');
+    const b = readPatch(qp, 'qp.mbox');
+    const strip = (set: typeof a) => allFilePatches(set).map((f) => f.hunks.map((h) => h.lines.map((l) => l.kind + l.text)));
+    expect(strip(b)).toEqual(strip(a));
+    expect(b.commits[0]!.message).toContain('pré-COW');
+    expect(b.diagnostics.map((d) => [d.severity, d.code])).toEqual([
+      ['repaired', 'transfer-encoding'],
+      ['repaired', 'missing-trailing-context'],
+    ]);
+    // Every hunk line's patch line is the encoded line it starts on.
+    for (const l of allFilePatches(b)[0]!.hunks.flatMap((h) => h.lines)) {
+      const encoded = raw[l.patchLine - 1]!;
+      expect(l.kind + l.text).toContain(encoded.replace(/=$/, '').replace(/=3D/g, '=').replace(/=20$/, ' ').slice(0, 20));
+    }
+    expect(raw[b.diagnostics[1]!.line - 1]).toBe(' }');
+  });
+
+  it('base64 is decoded too', () => {
+    const split = plain.indexOf('\n\n');
+    const b64 = Buffer.from(plain.slice(split + 2)).toString('base64').replace(/.{76}/g, '$&\n');
+    const mail = plain.slice(0, split) + '\nContent-Transfer-Encoding: base64\n\n' + b64 + '\n';
+    const set = readPatch(mail, 'b64.mbox');
+    expect(allFilePatches(set)[0]!.hunks).toHaveLength(3);
+    expect(set.diagnostics.map((d) => d.code)).toEqual(['transfer-encoding', 'missing-trailing-context']);
+    const lines = mail.split('\n').length;
+    for (const d of set.diagnostics) expect(d.line).toBeLessThanOrEqual(lines);
   });
 });
 

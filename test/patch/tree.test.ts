@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyToFile, applyToTree, readPatch, readPatchFile, resolveInTree, PatchApplyError } from '../../src/patch/index.ts';
+import { applyToFile, applyToTree, readPatch, readPatchFile, resolveInTree, PatchApplyError, appliedLineOf, allFilePatches } from '../../src/patch/index.ts';
 import { PeerpropError } from '../../src/core/errors.ts';
 import { healedSeed, preSeedTree, SEED, seedPath, seedText, seedTree } from './fixtures.ts';
 
@@ -47,6 +47,14 @@ describe('the seed on the pre-seed fixture tree (kernel-fixtures/trees/pre-seed)
     expect(pre[a!.hunks[2]!.appliedLine - 1 + 1]).toBe('static struct dst_entry *ipv4_dst_check(struct dst_entry *dst, u32 cookie)');
     expect(a!.postImage).toBe(readFileSync(join(seedTree, 'net/ipv4/route.c'), 'utf8'));
     expect(readFileSync(join(preSeedTree, 'net/ipv4/route.c'), 'utf8')).toBe(before);
+    // Every hunk line maps to the line of the post-image (or pre-image for '-') that holds its text.
+    const post = a!.postImage.split('\n');
+    for (const h of allFilePatches(set)[0]!.hunks) {
+      for (const l of h.lines) {
+        const at = appliedLineOf(a!, h, l)!;
+        expect((at.side === 'post' ? post : pre)[at.line - 1]).toBe(l.text);
+      }
+    }
   });
 
   it('applies with --file route.c to the single file', async () => {

@@ -116,7 +116,7 @@ describe('scan --git over the fixture history (with a mutant and its revert)', (
 
   it.skipIf(!mutant)('CLI: KTAP, JUnit and SARIF of the same scan', async () => {
     const range = `${repo.commits[0]}..HEAD`;
-    const k = await cli('scan', '--git', repo.dir, '--revs', range, '--format', 'ktap', '--jobs', '2');
+    const k = await cli('scan', '--git', repo.dir, '--revs', range, '--format', 'ktap');
     expect(k.code).toBe(1);
     expect(k.out).toContain('  1..12');
     expect(k.out).toContain(`  not ok 6 ${repo.commits[6]!.slice(0, 12)}`);
@@ -160,6 +160,27 @@ describe('bisect finds every mutant of the seed', () => {
       expect(r.goodVerdict.status).toBe('pass');
       expect(r.first?.target).toBe(repo.commits[5]);
       expect(r.first?.verdict.status).toBe('divergence');
+    } finally {
+      repo.cleanup();
+    }
+  });
+});
+
+describe('route.c commits that do not touch the checked functions', () => {
+  it('are parsed and classified per blob, but the check runs once per closure, also across worker threads', async () => {
+    const seed = await seedFiles();
+    const steps: Step[] = [{ message: 'base', files: { Makefile: 'all:\n' } }, { message: 'seed', files: seed }];
+    for (let i = 1; i <= 8; i++) {
+      steps.push({ message: `net: tweak ${i}`, files: { 'net/ipv4/route.c': `${seed['net/ipv4/route.c']}\n/* tweak ${i} */\n` } });
+    }
+    const repo = buildRepo(steps);
+    try {
+      const { entries, stats } = await scanHistory(repo.dir, `${repo.commits[0]}..HEAD`, { jobs: 2 });
+      expect(stats).toEqual({ revisions: 9, analysed: 9, reused: 0 });
+      expect(entries.every((e) => e.verdict.status === 'pass' && e.verdict.era === 'seed')).toBe(true);
+      // At most one check per worker before the first result is shared; the rest reuse it.
+      const reusedChecks = entries.filter((e) => e.verdict.details?.some((d) => /result reused/.test(d))).length;
+      expect(reusedChecks).toBeGreaterThanOrEqual(9 - 2);
     } finally {
       repo.cleanup();
     }

@@ -27,6 +27,11 @@ describe('listRevisions', () => {
   it('lists a single revision', async () => {
     const revs = await listRevisions(repo.dir, 'HEAD~1');
     expect(revs).toEqual([{ oid: repo.commits[2], subject: 'second route.c' }]);
+    expect(await listRevisions(repo.dir, 'HEAD^')).toEqual(revs);
+  });
+  it('understands the other range forms', async () => {
+    expect((await listRevisions(repo.dir, 'HEAD^!')).map((r) => r.oid)).toEqual([repo.commits[3]]);
+    expect((await listRevisions(repo.dir, `^${repo.commits[1]} HEAD`)).map((r) => r.oid)).toEqual(repo.commits.slice(2));
   });
   it('rejects an unknown revision with exit 2 and a one-line message', async () => {
     const err = await listRevisions(repo.dir, 'nope..HEAD').catch((e) => e);

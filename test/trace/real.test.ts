@@ -48,6 +48,7 @@ describe('real traces: exact counts', () => {
       expect(stats.unknownEvents).toEqual({});
       expect(stats.unmatched).toEqual({});
       expect(events.length).toBe(stats.events);
+      expect(stats.eventLines + Object.values(stats.skipped).reduce((a, v) => a + v.count, 0)).toBe(stats.lines);
       // Events in line order, except a derived bind reported at its getpeer entry line.
       for (const e of events) expect(e.file).toBe(name);
     });

@@ -8,7 +8,7 @@ const tree = resolve(repoRoot, 'kernel-fixtures/trees/pre-seed');
 const mutantsDir = resolve(repoRoot, 'kernel-fixtures/mutants');
 
 /** Each mutant: the strategy that finds the shortest counterexample, its operations, the differing field. */
-const EXPECTED: Record<string, { strategy: string; ops: string[]; field: string; expected: unknown; actual: unknown; cLine?: RegExp }> = {
+const EXPECTED: Record<string, { strategy: string; ops: string[]; field: string; expected: unknown; actual: unknown; cLine?: RegExp; invariant?: string }> = {
   '01-stamp-only-with-peer': { strategy: 'wrap', ops: ['route_new(rt0 -> 10.0.0.1)'], field: 'route 0 rt_peer_genid', expected: '0xffffffff', actual: '0x0', cLine: /else if \(peer\)/ },
   '02-stamp-before-lookup': {
     strategy: 'exhaustive',
@@ -18,18 +18,19 @@ const EXPECTED: Record<string, { strategy: string; ops: string[]; field: string;
     actual: '0x1',
     cLine: /rt->rt_peer_genid = rt_peer_genid\(\);/,
   },
-  '03-check-binds-with-create': { strategy: 'exhaustive', ops: ['route_new(rt0 -> 10.0.0.1)', 'bump', 'check(rt0)'], field: 'route 0 peer', expected: 'NULL', actual: '10.0.0.1' },
-  '04-compare-less-than': { strategy: 'wrap', ops: ['route_new(rt0 -> 10.0.0.1)', 'bump', 'check(rt0)'], field: 'route 0 rt_peer_genid', expected: '0x0', actual: '0xffffffff', cLine: /rt->rt_peer_genid < rt_peer_genid\(\)/ },
-  '05-compare-equal': { strategy: 'exhaustive', ops: ['route_new(rt0 -> 10.0.0.1)', 'peer_new(10.0.0.1)', 'check(rt0)'], field: 'route 0 peer', expected: 'NULL', actual: '10.0.0.1' },
+  '03-check-binds-with-create': { strategy: 'exhaustive', ops: ['route_new(rt0 -> 10.0.0.1)', 'bump', 'check(rt0)'], field: 'route 0 peer', expected: 'NULL', actual: '10.0.0.1', invariant: 'lookup-only-never-creates-peer' },
+  '04-compare-less-than': { strategy: 'wrap', ops: ['route_new(rt0 -> 10.0.0.1)', 'bump', 'check(rt0)'], field: 'route 0 rt_peer_genid', expected: '0x0', actual: '0xffffffff', cLine: /rt->rt_peer_genid < rt_peer_genid\(\)/, invariant: 'check-restamps' },
+  '05-compare-equal': { strategy: 'exhaustive', ops: ['route_new(rt0 -> 10.0.0.1)', 'peer_new(10.0.0.1)', 'check(rt0)'], field: 'route 0 peer', expected: 'NULL', actual: '10.0.0.1', invariant: 'current-check-is-noop' },
   '06-no-restamp-in-check': {
     strategy: 'exhaustive',
     ops: ['route_new(rt0 -> 10.0.0.1)', 'bind(rt0, create=1)', 'bump', 'check(rt0)'],
     field: 'route 0 rt_peer_genid',
     expected: '0x1',
     actual: '0x0',
+    invariant: 'check-restamps',
   },
-  '07-restamp-before-expiry-check': { strategy: 'exhaustive', ops: ['route_new(rt0 -> 10.0.0.1)', 'bump', 'flush', 'check(rt0)'], field: 'route 0 rt_peer_genid', expected: '0x0', actual: '0x1' },
-  '08-expiry-check-removed': { strategy: 'exhaustive', ops: ['route_new(rt0 -> 10.0.0.1)', 'flush', 'check(rt0)'], field: 'check result', expected: 'NULL', actual: 'dst', cLine: /return dst;/ },
+  '07-restamp-before-expiry-check': { strategy: 'exhaustive', ops: ['route_new(rt0 -> 10.0.0.1)', 'bump', 'flush', 'check(rt0)'], field: 'route 0 rt_peer_genid', expected: '0x0', actual: '0x1', invariant: 'expired-route-fails-untouched' },
+  '08-expiry-check-removed': { strategy: 'exhaustive', ops: ['route_new(rt0 -> 10.0.0.1)', 'flush', 'check(rt0)'], field: 'check result', expected: 'NULL', actual: 'dst', cLine: /return dst;/, invariant: 'expired-route-fails-untouched' },
   '09-plain-store-instead-of-cmpxchg': {
     strategy: 'interleavings',
     ops: ['route_new(rt0 -> 10.0.0.1)', 'bind(rt0, create=1)', 'bind(rt0, create=1)'],
@@ -86,6 +87,7 @@ describe('verify on the seed and its mutants (pre-seed fixture tree)', () => {
       expect(d.expected).toBe(want.expected);
       expect(d.actual).toBe(want.actual);
       if (want.cLine) expect(d.cLine?.text).toMatch(want.cLine);
+      if (want.invariant) expect(d.violates?.map((v) => v.invariant)).toContain(want.invariant);
       // Every C line reported inside the patch's own additions names its patch line.
       if (d.cLine?.added) expect(d.cLine.patchLine).toBeGreaterThan(0);
       if (d.concurrent) expect(d.concurrent.schedule.length).toBeGreaterThan(1);

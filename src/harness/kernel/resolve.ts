@@ -38,7 +38,7 @@ async function resolveDebian(
 ): Promise<KernelInfo> {
   let unpacked: UnpackedDebianKernel | undefined = opts.preferCache ? await findAnyCachedDebian(cacheRoot, metapackage) : undefined;
   if (unpacked) return kernelInfoFromUnpacked(spec, unpacked, log);
-  const pkg = opts.offline ? { error: 'offline' } : await resolveDebianPackage(metapackage);
+  const pkg = opts.offline ? { error: 'offline' } : await resolveDebianPackage(metapackage, cacheRoot);
   if ('error' in pkg) {
     // No apt (or lists not updated): a previously unpacked copy still does.
     unpacked = await findAnyCachedDebian(cacheRoot, metapackage);

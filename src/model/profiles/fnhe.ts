@@ -67,7 +67,10 @@ function exceptionRoutes(c: Ctx, daddr: string): RouteState[] {
 
 /** fill_route_from_fnhe */
 function fill(r: RouteState, e: ExceptionState): void {
-  if (e.pmtu) r.mtu = e.pmtu;
+  if (e.pmtu) {
+    r.mtu = e.pmtu;
+    r.rtPmtu = e.pmtu;
+  }
   if (e.gateway) {
     r.gateway = e.gateway;
     r.redirected = true;

@@ -1,5 +1,9 @@
 import { describe, it, expect } from 'vitest';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { loadKernelTypes, WANTED_MEMBERS } from '../../../src/harness/btf/index.ts';
+import type { LoadTypesStats } from '../../../src/harness/btf/facts.ts';
 import type { KernelTypes } from '../../../src/harness/btf/index.ts';
 import { realKernel, MEASURED } from '../kernel/real-kernels.ts';
 
@@ -72,13 +76,21 @@ describe('kernel type facts from BTF', () => {
     expect(again.members['rtable.rt_genid']).toBeDefined();
   });
 
-  it('asking for a new path re-reads the cached BTF and keeps the old answers', async () => {
-    const k = await realKernel('debian-6.12');
-    const stats: { cached?: boolean } = {};
+  it('asking for a new path re-reads the cached BTF (no second extraction) and keeps the old answers', async () => {
+    const k = { ...(await realKernel('debian-6.12')), workDir: await mkdtemp(path.join(os.tmpdir(), 'pp-types-')) };
+    const first: LoadTypesStats = {};
+    await loadKernelTypes(k, { stats: first });
+    expect(first.cached).toBe(false);
+    expect(first.extractMs).toBeGreaterThan(0);
+    const stats: LoadTypesStats = {};
     const t = await loadKernelTypes(k, { wanted: { members: ['tcp_sock.snd_cwnd'], functions: ['tcp_v4_connect'] }, stats });
     expect(stats.cached).toBe(false);
+    expect(stats.extractMs).toBeUndefined();
     expect(t.members['tcp_sock.snd_cwnd']!.size).toBe(4);
     expect(t.functions['tcp_v4_connect']!.params.length).toBe(3);
     expect(t.members['rtable.rt_genid']).toBeDefined();
+    const again: LoadTypesStats = {};
+    await loadKernelTypes(k, { wanted: { members: ['tcp_sock.snd_cwnd'], functions: [] }, stats: again });
+    expect(again.cached).toBe(true);
   });
 });

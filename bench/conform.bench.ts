@@ -1,0 +1,60 @@
+/**
+ * The conform round trip per kernel, split by stage, next to a bare boot to /init measured in
+ * the same run (same kernel, same QEMU command line, an init that only prints and resets).
+ * Targets (issue 6): whole conform on the 6.1 cloud kernel under TCG < 5 s, and < 1.5 s above
+ * the bare boot. Caches are warm (one untimed run first): kernel package, workload, base initramfs.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runConform, type ConformReport } from '../src/harness/conform.ts';
+import { bootQemu } from '../src/harness/qemu.ts';
+import { buildInitramfs } from '../src/harness/initramfs.ts';
+import { buildWorkload } from '../src/harness/workload-build.ts';
+import { resolveKernel } from '../src/harness/kernel/index.ts';
+
+const KERNELS = (process.env.PEERPROP_BENCH_KERNELS ?? 'debian,debian-6.12').split(',');
+const ROUNDS = Number(process.env.PEERPROP_BENCH_ROUNDS ?? 3);
+const s = (ms: number | undefined) => (ms === undefined ? '   -  ' : `${(ms / 1000).toFixed(2)} s`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+async function bareBoot(kernel: string, dir: string): Promise<{ toInit: number; total: number }> {
+  const wl = await buildWorkload();
+  const initrd = join(dir, 'bare.cpio');
+  await buildInitramfs({ workload: wl.path, probes: [], groups: [], scenarios: [], bare: true, output: initrd });
+  const t0 = performance.now();
+  const r = await bootQemu({ kernel, initrd, accel: 'tcg', timeoutMs: 60_000, captureFile: join(dir, 'bare.txt') });
+  if (r.marks.INIT_START === undefined) throw new Error(`bare boot did not reach /init: ${r.console.slice(-300)}`);
+  return { toInit: r.marks.INIT_START, total: performance.now() - t0 };
+}
+
+export async function run(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'peerprop-bench-'));
+  try {
+    for (const spec of KERNELS) {
+      const k = await resolveKernel(spec, { log: () => {} });
+      await runConform({ kernel: spec, log: () => {} }); // warm the caches
+      const bare: { toInit: number; total: number }[] = [];
+      const runs: ConformReport[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        bare.push(await bareBoot(k.vmlinuz, dir));
+        runs.push(await runConform({ kernel: spec, log: () => {} }));
+      }
+      const stage = (k: keyof ConformReport['timings']) => median(runs.map((r) => r.timings[k] ?? NaN));
+      const total = stage('total');
+      const bareTotal = median(bare.map((b) => b.total));
+      const passed = runs.every((r) => r.exitCode === 0);
+      process.stdout.write(
+        [
+          `${spec} (${k.release}), TCG, ${runs[0]!.scenarios.length} scenarios, median of ${ROUNDS} (${passed ? 'all conformant' : 'NOT all conformant'}):`,
+          `  bare boot: to /init ${s(median(bare.map((b) => b.toInit)))}, QEMU start to exit ${s(bareTotal)}`,
+          `  conform:   kernel ${s(stage('kernel'))} | probe generation ${s(stage('probes'))} | initramfs ${s(stage('initramfs'))} | boot to /init ${s(stage('bootToInit'))} | guest probes ${s(stage('guestProbes'))} | scenarios ${s(stage('scenarios'))} | capture ${s(stage('capture'))} | replay ${s(stage('replay'))}`,
+          `  whole conform ${s(total)} (target < 5 s on 6.1), ${s(total - bareTotal)} above the bare boot (target < 1.5 s); trace ${runs[0]!.trace.lines} lines, ${runs[0]!.trace.events} events`,
+          '',
+        ].join('\n'),
+      );
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
