@@ -59,7 +59,7 @@ export async function run(): Promise<void> {
 
       process.stdout.write(
         `${spec} ${k.release} (${k.package?.name} ${k.package?.version})\n` +
-          `  acquire: download+unpack into an empty cache ${fetchMs}; again (apt answer memoised) ${cachedResolve}; preferCache ${preferCache}\n` +
+          `  acquire: into an empty cache ${fetchMs} (apt-get download ${k.fetched?.downloadMs.toFixed(0)} ms, dpkg-deb -x ${k.fetched?.unpackMs.toFixed(0)} ms); again (apt answer memoised) ${cachedResolve}; preferCache ${preferCache}\n` +
           `  extract: ${x.compression} ${vmlinuzMB} MB bzImage -> ${(x.vmlinux.length / 1e6).toFixed(1)} MB vmlinux in ${extract}\n` +
           `  BTF: ${(blob.length / 1e6).toFixed(1)} MB, ${btf.count} types indexed in ${index}; facts (offsets, prototypes) ${facts}\n` +
           `  loadKernelTypes: uncached ${loadUncached} (extract ${Number(stats.extractMs).toFixed(0)} ms + parse ${Number(stats.parseMs).toFixed(0)} ms), cached JSON ${loadCached}\n` +

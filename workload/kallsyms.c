@@ -1,10 +1,9 @@
 /*
- * tunwl --kallsyms SYM...: one pass over /proc/kallsyms for the wanted functions.
- * Prints `@@SYM <wanted> <kallsyms name>` for each one found, then `@@SYM_END`.
+ * The one-pass symbol check: /proc/kallsyms read once for every wanted function.
  * A compiler clone (`rt_set_nexthop.constprop.0`, `.isra.N`, `.part.N`) counts as its base name
  * when the plain name is absent: probes go on the clone (`.cold` parts are not entry points).
- * Data symbols count only by their exact name (@symbol fetches of old kernels). Busybox awk needs about 1.5 s for this
- * pass under TCG; this takes a small fraction of that.
+ * Data symbols count only by their exact name (@symbol fetches of old kernels).
+ * Busybox awk needs about 1.5 s for this pass under TCG; this takes a small fraction of that.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,19 +11,21 @@
 
 #include "wl.h"
 
-int kallsyms_main(int n, char **want)
+int kallsyms_scan(int n, char **want, char **found)
 {
-	char **found = calloc((size_t)n, sizeof(char *));
-	int *exact = calloc((size_t)n, sizeof(int));
-	size_t *wlen = calloc((size_t)n, sizeof(size_t));
-	if (!found || !exact || !wlen)
-		return 1;
-	for (int i = 0; i < n; i++)
+	int *exact = calloc((size_t)n + 1, sizeof(int));
+	size_t *wlen = calloc((size_t)n + 1, sizeof(size_t));
+	if (!exact || !wlen)
+		return -1;
+	for (int i = 0; i < n; i++) {
 		wlen[i] = strlen(want[i]);
+		found[i] = NULL;
+	}
 	FILE *f = fopen("/proc/kallsyms", "r");
 	if (!f) {
-		printf("@@SYM_ERROR cannot read /proc/kallsyms\n@@SYM_END\n");
-		return 1;
+		free(exact);
+		free(wlen);
+		return -1;
 	}
 	static char buf[1 << 16];
 	setvbuf(f, buf, _IOFBF, sizeof(buf));
@@ -53,6 +54,19 @@ int kallsyms_main(int n, char **want)
 		}
 	}
 	fclose(f);
+	free(exact);
+	free(wlen);
+	return 0;
+}
+
+/* tunwl --kallsyms SYM...: prints `@@SYM <wanted> <kallsyms name>` per symbol found, then `@@SYM_END`. */
+int kallsyms_main(int n, char **want)
+{
+	char **found = calloc((size_t)n + 1, sizeof(char *));
+	if (!found || kallsyms_scan(n, want, found) < 0) {
+		printf("@@SYM_ERROR cannot read /proc/kallsyms\n@@SYM_END\n");
+		return 1;
+	}
 	for (int i = 0; i < n; i++)
 		if (found[i])
 			printf("@@SYM %s %s\n", want[i], found[i]);

@@ -1,6 +1,7 @@
 /*
  * tunwl [SCENARIO...]: set up tun0 and run the named scenarios (all by default).
  * tunwl --kallsyms SYM...: the guest's one-pass symbol check (kallsyms.c).
+ * tunwl --register TRACEFS PROBES [SYMBOLS]: symbol check and probe registration (probes.c).
  * Environment: WL_LOG=<file> (copy of the output), WL_MARKER=<trace_marker path>,
  * peerprop_drop=<scenario> (test hook: its first ICMP injection is not written; the
  * kernel passes unknown `key=value` boot parameters to init's environment).
@@ -72,6 +73,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--kallsyms") == 0)
 		return kallsyms_main(argc - 2, argv + 2);
+	if (argc > 1 && strcmp(argv[1], "--register") == 0)
+		return register_main(argc - 2, argv + 2);
 	out_open(getenv("WL_LOG"));
 	const char *marker = getenv("WL_MARKER");
 	if (marker && *marker)

@@ -101,7 +101,11 @@ void observe_route(const char *substep, const char *label, in_addr_t dst);
 void close_hard(int fd);
 
 /* kallsyms.c */
+int kallsyms_scan(int n, char **want, char **found);
 int kallsyms_main(int n, char **want);
+
+/* probes.c */
+int register_main(int argc, char **argv);
 
 /* scenarios.c */
 struct scenario {

@@ -24,7 +24,7 @@ import {
   type Site,
   type Value,
 } from './values.ts';
-import type { Frame, Gen } from './machine.ts';
+import type { Frame, Gen, TraceEntry } from './machine.ts';
 import { STUBS, CONSTANTS, CRuntimeFault, cFault, nullFault } from './stubs.ts';
 
 /** A compiled expression: pure (`f`) or a generator (`g`). */
@@ -295,9 +295,12 @@ class FunctionCompiler {
         }
         return function* (fr) {
           fr.m.lastSite = site;
+          // Traced at the start (execution order); the outcome is filled in once known.
+          const entry: TraceEntry | undefined = fr.m.trace ? { site, kind: 'if-false' } : undefined;
+          if (entry) fr.m.trace!.push(entry);
           const c = cond.pure ? cond.f(fr) : yield* cond.g(fr);
           const taken = truthy(c);
-          if (fr.m.trace) fr.m.trace.push({ site, kind: taken ? 'if-true' : 'if-false' });
+          if (entry && taken) entry.kind = 'if-true';
           if (taken) return yield* then(fr);
           if (alt) return yield* alt(fr);
           return 0;
@@ -317,8 +320,8 @@ class FunctionCompiler {
         const x = this.expr(e, scope);
         return function* (fr) {
           fr.m.lastSite = site;
-          const v = x.pure ? x.f(fr) : yield* x.g(fr);
           if (fr.m.trace) fr.m.trace.push({ site, kind: 'return' });
+          const v = x.pure ? x.f(fr) : yield* x.g(fr);
           fr.ret = typeof v === 'number' ? normalise(v, rt) : v;
           return 1;
         };
@@ -479,6 +482,8 @@ class FunctionCompiler {
       return { t: local.t, pure: true, f: (fr) => fr.s[s]! };
     }
     if (name === 'NULL') return { t: 'ptr', pure: true, f: () => null };
+    // The kernel's clock: the model's time in ticks.
+    if (name === 'jiffies' && !this.ctx.global(name)) return { t: 'u64', pure: true, f: (fr) => fr.m.now };
     const gt = this.ctx.global(name);
     if (gt !== undefined) return this.lvalue(node, scope).load;
     const def = this.ctx.define(name);
@@ -820,7 +825,23 @@ class FunctionCompiler {
 
   private conditional(node: SyntaxNode, scope: Scope): CExpr {
     const c = this.expr(node.childForFieldName('condition')!, scope);
-    const a = this.expr(node.childForFieldName('consequence')!, scope);
+    const consequence = node.childForFieldName('consequence');
+    if (!consequence) {
+      // GNU `a ?: b`: a (evaluated once) when non-zero, else b.
+      const b0 = this.expr(node.childForFieldName('alternative')!, scope);
+      const t0: CType = c.t === 'ptr' || b0.t === 'ptr' ? 'ptr' : arithType(c.t, b0.t);
+      return {
+        t: t0,
+        pure: false,
+        g: function* (fr) {
+          const v = c.pure ? c.f(fr) : yield* c.g(fr);
+          if (truthy(v)) return typeof v === 'number' && t0 !== 'ptr' ? normalise(v, t0) : v;
+          const w = b0.pure ? b0.f(fr) : yield* b0.g(fr);
+          return typeof w === 'number' && t0 !== 'ptr' ? normalise(w, t0) : w;
+        },
+      };
+    }
+    const a = this.expr(consequence, scope);
     const b = this.expr(node.childForFieldName('alternative')!, scope);
     const t = a.t === 'ptr' || b.t === 'ptr' ? 'ptr' : arithType(a.t, b.t);
     const conv = (v: Value): Value => (typeof v === 'number' && t !== 'ptr' ? normalise(v, t) : v);

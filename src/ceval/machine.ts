@@ -52,6 +52,8 @@ export class Machine {
   routes: CStruct[] = [];
   /** inet_peer entries by destination (__be32). */
   peers = new Map<number, CStruct>();
+  /** jiffies: the model's clock in ticks. */
+  now = 0;
   /** Model names of destinations, to map peers back. */
   addrNames = new Map<number, string>();
   /** Last statement started (for "which C line" when no write explains a divergence). */
@@ -102,6 +104,7 @@ export class Machine {
         dev: this.dev,
         obsolete: 0,
         expires: 0,
+        mtu: 1500,
         freed: 0,
       },
       true,
@@ -153,6 +156,7 @@ export class Machine {
     m.routes = this.routes.map((r) => (r ? copy(r) : r));
     m.peers = new Map([...this.peers].map(([k, p]) => [k, copy(p)]));
     m.addrNames = this.addrNames;
+    m.now = this.now;
     m.lastSite = this.lastSite;
     m.trace = undefined;
     m.lookups = undefined;

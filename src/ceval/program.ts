@@ -9,6 +9,7 @@ import { PeerpropError, ExitCode } from '../core/errors.ts';
 import { compileFunction, callCompiled, declaredType, declaratorName, unsupported, type CompiledFunction, type CompileContext } from './compile.ts';
 import { Machine, type Gen, type Access } from './machine.ts';
 import { CStruct, normalise, type CType, type Value } from './values.ts';
+import { CONSTANTS } from './stubs.ts';
 
 interface GlobalDecl {
   name: string;
@@ -164,6 +165,7 @@ export class CProgram implements CompileContext {
       case 'identifier': {
         const d = this.define(n.text);
         if (d !== undefined) return d;
+        if (n.text in CONSTANTS) return CONSTANTS[n.text]!;
         break;
       }
       case 'null':

@@ -193,6 +193,50 @@ export const STUBS: Record<string, Stub> = {
   rcu_read_lock: { ...noop, arity: 0 },
   rcu_read_unlock: { ...noop, arity: 0 },
   dst_confirm: { ...noop, arity: 1 },
+  // Time is the model's clock in ticks; HZ is 1 so that 10 * 60 * HZ is the model's 600-tick expiry.
+  time_before: { ret: 'int', arity: 2, gen: false, call: (_fr, [a, b]) => ((a as number) - (b as number) < 0 ? 1 : 0) },
+  time_after: { ret: 'int', arity: 2, gen: false, call: (_fr, [a, b]) => ((b as number) - (a as number) < 0 ? 1 : 0) },
+  time_after_eq: { ret: 'int', arity: 2, gen: false, call: (_fr, [a, b]) => ((a as number) - (b as number) >= 0 ? 1 : 0) },
+  time_before_eq: { ret: 'int', arity: 2, gen: false, call: (_fr, [a, b]) => ((b as number) - (a as number) >= 0 ? 1 : 0) },
+  ntohs: { ret: 'uint', arity: 1, gen: false, call: (_fr, [x]) => (x as number) & 0xffff },
+  htons: { ret: 'uint', arity: 1, gen: false, call: (_fr, [x]) => (x as number) & 0xffff },
+  ntohl: { ret: 'uint', arity: 1, gen: false, call: (_fr, [x]) => (x as number) >>> 0 },
+  htonl: { ret: 'uint', arity: 1, gen: false, call: (_fr, [x]) => (x as number) >>> 0 },
+  /** The route's MTU metric (the model's RouteState.mtu). */
+  dst_mtu: {
+    ret: 'uint',
+    arity: 1,
+    gen: true,
+    *call(_fr, [dst], site) {
+      const r = structArg(dst!, 'dst_mtu', site);
+      yield { kind: 'read', target: `${r.label}.mtu`, site };
+      return r.f.mtu as number;
+    },
+  },
+  dst_metric_raw: {
+    ret: 'uint',
+    arity: 2,
+    gen: true,
+    *call(_fr, [dst, metric], site) {
+      const r = structArg(dst!, 'dst_metric_raw', site);
+      if (metric !== CONSTANTS.RTAX_MTU) throw cFault(`dst_metric_raw(): only RTAX_MTU is modelled`, site);
+      yield { kind: 'read', target: `${r.label}.mtu`, site };
+      return r.f.mtu as number;
+    },
+  },
+  dst_metric_set: {
+    ret: 'void',
+    arity: 3,
+    gen: true,
+    *call(fr, [dst, metric, v], site) {
+      const r = structArg(dst!, 'dst_metric_set', site);
+      if (metric !== CONSTANTS.RTAX_MTU) throw cFault(`dst_metric_set(): only RTAX_MTU is modelled`, site);
+      yield { kind: 'write', target: `${r.label}.mtu`, site };
+      r.f.mtu = (v as number) >>> 0;
+      fr.m.recordWrite(r, 'mtu', site);
+      return 0;
+    },
+  },
 };
 
 /** Constants the functions may name (values as in 2.6.39 headers; only identity matters). */
@@ -207,4 +251,7 @@ export const CONSTANTS: Record<string, number> = {
   DST_OBSOLETE_DEAD: 2,
   DST_OBSOLETE_FORCE_CHK: -1,
   DST_OBSOLETE_KILL: -2,
+  HZ: 1,
+  RTAX_MTU: 2,
+  EAGAIN: 11,
 };

@@ -168,7 +168,7 @@ export interface FunctionFacts {
   signature: string;
   /** The name came from the text because the declarator did not parse. */
   nameFromText?: boolean;
-  /** Lines of ERROR / MISSING nodes inside the definition (facts there may be incomplete). */
+  /** Lines of ERROR nodes inside the definition, and of MISSING tokens in functions with facts. */
   errorLines: number[];
   /** The function returns the global genid and takes no arguments (rt_peer_genid()). */
   isAccessor: boolean;
@@ -205,7 +205,7 @@ export interface ProtocolFacts {
   accessors: string[];
   /** Definitions hidden in tree-sitter ERROR regions. */
   unparsed: UnparsedFunction[];
-  /** Count of ERROR / MISSING nodes in the whole file. */
+  /** Count of ERROR nodes in the whole file (MISSING tokens are reported per relevant function). */
   errorNodes: number;
   /** Uses of a route's `->peer` field anywhere (the routing-cache era's binding). */
   peerFieldUses: number;
@@ -319,27 +319,34 @@ const IFS = new Set(['if_statement']);
 const BINARIES = new Set(['binary_expression']);
 
 /**
- * Pre-order walk with a cursor, yielding only nodes whose type is in `types` (or that are
- * MISSING). Creating a JS node object per tree node dominates the cost on large files,
- * so the cursor's cheap fields decide first.
+ * The nodes under `n` whose type is in `types`, in document order (parents before their
+ * children), plus MISSING nodes when `missing` is set. tree-sitter's native
+ * descendantsOfType does the walk: creating a JS object per tree node in a JS walk
+ * dominated the cost on large files.
  */
-function* descendants(n: SyntaxNode, types: ReadonlySet<string> = INTERESTING): Generator<SyntaxNode> {
-  const cursor = n.walk();
-  let depth = 0;
-  let reached = false;
-  for (;;) {
-    if (!reached && (types.has(cursor.nodeType) || cursor.nodeIsMissing)) yield cursor.currentNode;
-    if (!reached && cursor.gotoFirstChild()) {
-      depth++;
-      continue;
+function descendants(n: SyntaxNode, types: ReadonlySet<string> = INTERESTING, missing = true): SyntaxNode[] {
+  const out = n.descendantsOfType([...types]);
+  if (missing && n.hasError) {
+    // MISSING nodes carry the type of the token that is missing: find them with a cursor.
+    const cursor = n.walk();
+    let depth = 0;
+    let reached = false;
+    for (;;) {
+      if (!reached && cursor.nodeIsMissing) out.push(cursor.currentNode);
+      if (!reached && cursor.gotoFirstChild()) {
+        depth++;
+        continue;
+      }
+      reached = false;
+      if (depth === 0) break;
+      if (cursor.gotoNextSibling()) continue;
+      if (!cursor.gotoParent()) break;
+      depth--;
+      reached = true;
     }
-    reached = false;
-    if (depth === 0) return;
-    if (cursor.gotoNextSibling()) continue;
-    if (!cursor.gotoParent()) return;
-    depth--;
-    reached = true;
+    out.sort((x, y) => x.startIndex - y.startIndex || y.endIndex - x.endIndex);
   }
+  return out;
 }
 
 /** Wraps an expression in parentheses when it would bind looser than `&&`. */
@@ -363,7 +370,7 @@ export function conjunction(terms: PathTerm[]): string {
 }
 
 /** Whether `text` is one primary expression: a name, a field chain, a call, or one parenthesised group. */
-function isPrimary(text: string): boolean {
+export function isPrimary(text: string): boolean {
   if (/^[\w>.-]+$/.test(text)) return true;
   const m = /^[\w>.-]*\(/.exec(text);
   if (!m || !text.endsWith(')')) return false;
@@ -658,7 +665,7 @@ class Extractor {
       fnheUpdates: [],
     };
     if (!relevant) {
-      if (def.hasError) for (const n of descendants(def, ERRORS)) facts.errorLines.push(this.mapLine(n.startPosition.row + 1));
+      if (def.hasError) for (const n of descendants(def, ERRORS, false)) facts.errorLines.push(this.mapLine(n.startPosition.row + 1));
       return facts;
     }
     const body = def.childForFieldName('body') ?? def;
@@ -951,9 +958,8 @@ export function extractFactsFromTree(tree: Tree, source: string, file: string, o
 
   let errorNodes = 0;
   let peerFieldUses = 0;
-  for (const n of descendants(root, ERRORS)) {
-    if (n.type === 'ERROR' || n.isMissing) errorNodes++;
-  }
+  // ERROR nodes only: MISSING tokens are only looked for inside the functions that matter.
+  errorNodes = descendants(root, ERRORS, false).length;
   // `->peer` uses by text (comments removed): cheaper than materialising every field_expression.
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
   peerFieldUses = (code.match(/->\s*peer\b/g) ?? []).length;

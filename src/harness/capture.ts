@@ -31,6 +31,8 @@ export interface GuestCapture {
   /** The trace text between @@TRACE_BEGIN/@@TRACE_END; `firstLine` is its 1-based line in the capture. */
   trace?: { lines: string[]; firstLine: number; complete: boolean };
   done: boolean;
+  /** Compressed sections that arrived truncated or damaged (`@@TRACE_GZ_DAMAGED ...`). */
+  damaged: string[];
 }
 
 /**
@@ -87,6 +89,7 @@ export function parseCapture(text: string): GuestCapture {
     probesSkipped: [],
     dynamicEvents: [],
     done: false,
+    damaged: [],
   };
   const lines = text.replace(/\r/g, '').split('\n');
   let section: 'none' | 'workload' | 'dynamic' | 'trace' = 'none';
@@ -115,6 +118,7 @@ export function parseCapture(text: string): GuestCapture {
     const sp = l.indexOf(' ');
     const tag = sp < 0 ? l : l.slice(0, sp);
     const rest = sp < 0 ? '' : l.slice(sp + 1);
+    if (tag.endsWith('_GZ_DAMAGED')) c.damaged.push(l.slice(2));
     switch (tag) {
       case '@@KERNEL':
         c.kernel = rest.trim();

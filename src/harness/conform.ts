@@ -34,7 +34,7 @@ export interface ConformOptions {
   /** Scenario names (default: all, in catalogue order). */
   scenarios?: string[];
   accel?: AccelChoice;
-  /** Keep console log, capture, probes, initramfs and report.json here. */
+  /** Keep console.log, capture.txt (the capture port, expanded), trace.txt, probes.txt, initramfs.cpio and report.json here. */
   keep?: string;
   /** Hard limit for the boot, seconds (default 120). */
   timeoutS?: number;
@@ -43,8 +43,8 @@ export interface ConformOptions {
   cacheDir?: string;
   /** Test hook: the first ICMP injection of this scenario is not written (its subtest must fail). */
   dropInjection?: string;
-  /** Test hook: the guest skips the workload, or empties the trace before the dump. */
-  sabotage?: 'no-workload' | 'empty-trace';
+  /** Test hook: the guest skips the workload, empties the trace before the dump, or crashes the kernel (sysrq c). */
+  sabotage?: 'no-workload' | 'empty-trace' | 'panic';
   /** Progress lines (stderr logger by default). */
   log?: (line: string) => void;
 }
@@ -174,6 +174,7 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
     await writeFile(paths.capture, captureText);
     await rm(paths.captureRaw, { force: true });
     const capture = parseCapture(captureText);
+    if (opts.keep && capture.trace) await writeFile(join(work, 'trace.txt'), capture.trace.lines.join('\n') + '\n');
     const cons = analyseConsole(boot.console);
     const records = parseWorkload(capture.workload?.lines ?? []);
     const problems = runProblems(boot, capture, cons, records, timeoutMs);
@@ -325,10 +326,12 @@ function runProblems(boot: BootResult, c: GuestCapture, cons: ConsoleAnalysis, w
     const rescued = c.probesOk.some((ok) => eventOf(ok) === eventOf(f.line));
     if (!rescued) p.push({ kind: 'probe-refused', message: `the kernel refused: ${f.line}${f.errors.length ? ` (${f.errors.join(' ')})` : ''}`, exitCode: ExitCode.BadInput });
   }
+  // After a crash, a timeout or a QEMU failure, what is missing downstream says nothing more.
+  if (p.some((x) => x.kind === 'panic' || x.kind === 'timeout' || x.kind === 'qemu')) return dedupe(p);
   if (cons.initStarted && !c.noTracefs && !w.started) p.push({ kind: 'no-workload', message: `the workload never started${tail}`, exitCode: ExitCode.Findings });
   else if (w.started && !w.ended) p.push({ kind: 'workload-incomplete', message: `the workload did not finish${tail}`, exitCode: ExitCode.Findings });
   if (cons.initStarted && !c.noTracefs && !boot.timedOut) {
-    if (!c.trace) p.push({ kind: 'no-capture', message: 'no trace on the capture port', exitCode: ExitCode.Findings });
+    if (!c.trace) p.push({ kind: 'no-capture', message: `no trace on the capture port${c.damaged.length ? ` (${c.damaged.join('; ')})` : ''}`, exitCode: ExitCode.Findings });
     else if (traceEventCount(c) === 0) p.push({ kind: 'empty-trace', message: 'the trace is empty: no probe fired and no STEP marker was written', exitCode: ExitCode.Findings });
   }
   return dedupe(p);

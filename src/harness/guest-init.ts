@@ -10,7 +10,7 @@
  *   @@TRACEFS <path> | @@NO_TRACEFS
  *   @@SYM <wanted> <kallsyms name> ... @@SYM_END            (one pass over /proc/kallsyms)
  *   @@PROBE_OK <line> | @@PROBE_SKIP <event> <symbol> | @@PROBE_FAIL <line> + @@ERRLOG <error_log line>...
- *   @@PROBES ok=N fail=N skip=N
+ *   @@PROBES ok=N fail=N skip=N                            (workload/probes.c writes these)
  *   @@WORKLOAD_BEGIN rc=N ... workload records ... @@WORKLOAD_END
  *   @@DYNAMIC_EVENTS_BEGIN ... @@DYNAMIC_EVENTS_END
  *   @@TRACE_BEGIN ... /sys/kernel/tracing/trace ... @@TRACE_END
@@ -74,7 +74,7 @@ send() {
     cat /tmp/send.gz >&3
     echo >&3
   else
-    echo "@@$1_BEGIN $3" >&3
+    echo "@@$1_BEGIN\${3:+ $3}" >&3
     cat "$2" >&3
     echo "@@$1_END" >&3
   fi
@@ -106,64 +106,17 @@ if [ -f /${GUEST_PATHS.tunModule} ] && [ ! -e /sys/class/misc/tun ]; then
 fi
 stage modules
 
-# One pass over /proc/kallsyms for every wanted symbol (in C: busybox awk takes 1.5 s under TCG),
-# kept as "|want=name|..." for the lookups below.
-SYMS="|"
-if [ -s /${GUEST_PATHS.symbols} ]; then
-  /${GUEST_PATHS.workload} --kallsyms $(cat /${GUEST_PATHS.symbols}) > /tmp/syms 2>/tmp/syms.err
-  while read -r tag want name; do
-    [ "$tag" = "@@SYM" ] && SYMS="$SYMS$want=$name|"
-  done < /tmp/syms
-  cat /tmp/syms >&3
-fi
-stage kallsyms
-
 echo ${bufferKb} > $T/buffer_size_kb 2>/dev/null
 echo > $T/error_log 2>/dev/null
-ok=0; fail=0; skip=0
-TAB="$(printf '\\t')"
-register() {
-  if echo "$1" >> $T/kprobe_events 2>/dev/null; then
-    echo "@@PROBE_OK $1" >&3; return 0
-  fi
-  echo "@@PROBE_FAIL $1" >&3
-  if [ -r $T/error_log ]; then
-    while read -r l; do echo "@@ERRLOG $l" >&3; done < $T/error_log
-    echo > $T/error_log
-  fi
-  return 1
-}
-# "p:grp/ev SYM[+off|%return] args" -> the same with $name for $want (only that token)
-rename_symbol() {
-  head="\${1%% *}"; tail="\${1#* }"; tok="\${tail%% *}"; args="\${tail#"$tok"}"
-  case "$tok" in
-    "$want"|"$want"[%+]*) echo "$head $name\${tok#"$want"}$args" ;;
-    *) echo "$1" ;;
-  esac
-}
-while IFS="$TAB" read -r want line fallback; do
-  [ -n "$line" ] || continue
-  name="$want"
-  if [ "$SYMS" != "|" ]; then
-    rest="\${SYMS#*|$want=}"
-    if [ "$rest" = "$SYMS" ]; then
-      ev="\${line%% *}"
-      echo "@@PROBE_SKIP \${ev#*:} $want" >&3
-      skip=$((skip+1)); continue
-    fi
-    name="\${rest%%|*}"
-  fi
-  if [ "$name" != "$want" ]; then
-    # compiler clone (name.constprop.0): the guest's name in place of the wanted one
-    line="$(rename_symbol "$line")"
-    [ -n "$fallback" ] && fallback="$(rename_symbol "$fallback")"
-  fi
-  if register "$line"; then ok=$((ok+1))
-  elif [ -n "$fallback" ] && register "$fallback"; then ok=$((ok+1))
-  else fail=$((fail+1)); fi
-done < /${GUEST_PATHS.probes}
-echo "@@PROBES ok=$ok fail=$fail skip=$skip" >&3
-echo "@@PROBES ok=$ok fail=$fail skip=$skip"
+# The kallsyms pass (once, for every wanted symbol) and the registration (one write for all
+# definitions; one by one with error_log and fallbacks only if the kernel refuses some) are
+# done by the workload binary: in busybox sh they cost seconds under TCG.
+SYMFILE=
+[ -s /${GUEST_PATHS.symbols} ] && SYMFILE=/${GUEST_PATHS.symbols}
+/${GUEST_PATHS.workload} --register $T /${GUEST_PATHS.probes} $SYMFILE > /tmp/probes.out 2>&1
+cat /tmp/probes.out >&3
+grep '^@@PROBES ' /tmp/probes.out
+stage registered
 while read -r g; do
   [ -n "$g" ] && echo 1 > $T/events/$g/enable 2>/dev/null
 done < /${GUEST_PATHS.groups}
@@ -173,6 +126,7 @@ stage probes
 # Test hooks (kernel command line, passed to init's environment): prove the harness can fail.
 case "$peerprop_sabotage" in
   no-workload) rc=127; : > /tmp/wl.out ;;
+  panic) echo c > /proc/sysrq-trigger ;;
   *)
     echo "@@WORKLOAD_START"
     WL_LOG=/tmp/wl.out WL_MARKER=$T/trace_marker WL_QUIET=1 /${GUEST_PATHS.workload} $(cat /${GUEST_PATHS.scenarios})

@@ -228,7 +228,7 @@ function readHunk(r: DiffReader, file: FilePatch, i: number, end: number, cumula
       severity: 'warning',
       code: 'hunk-start-mismatch',
       line: lineNo(r, i),
-      message: `hunk ${index} of ${file.newPath}: post-image start ${newStart} does not follow from the earlier hunks (expected ${oldFirst + cumulativeDelta - (newLines === 0 ? 1 : 0)}); the header was edited by hand`,
+      message: `hunk ${index} of ${file.newPath}: post-image start ${newStart} does not follow from the earlier hunks (expected ${oldFirst + cumulativeDelta - (newLines === 0 ? 1 : 0)}): a hunk before it was lost or the headers were edited by hand`,
       action: 'ignored: hunks are placed by their pre-image start and context',
     });
   }

@@ -47,9 +47,12 @@ export function defaultSyntax(k: KernelDescription, types: KernelTypes): ProbeSy
   return cmpVersion(k.version, [6, 8, 0]) >= 0 ? 'btf' : 'regs';
 }
 
-/** Kernels before 4.x print unsigned fetches in hex without 0x and know no x8..x64 types. */
-function oldTracer(version: [number, number, number]): boolean {
-  return version[0] !== 0 && version[0] < 4;
+/**
+ * Kernels before 4.17 know no x8..x64 fetch types and print unsigned fetches in hex without 0x
+ * (the 3.0.1 captures show it); 4.17 added the x types and decimal u types.
+ */
+export function oldTracer(version: [number, number, number]): boolean {
+  return version[0] !== 0 && cmpVersion(version, [4, 17, 0]) < 0;
 }
 
 interface Ctx {
@@ -183,6 +186,9 @@ export function generateProbesFromTypes(k: KernelDescription, types: KernelTypes
   const notes = [...facts.notes];
   for (const p of probes) for (const d of p.dropped) notes.push(`${p.event}: ${d.field} left out: ${d.reason}`);
   if (syntax === 'btf') notes.push('BTF-style arguments: each probe also carries a register-syntax fallback line with the same event and field names');
+  if (probes.some((p) => p.type === 'f' || p.type === 'fret')) {
+    notes.push('f: (fprobe) lines go to /sys/kernel/tracing/dynamic_events: kprobe_events refuses them without an error_log entry');
+  }
   const set: ProbeSet = {
     kernel: { release: k.release, banner: k.banner, btf: types.source, version: k.version },
     era,

@@ -19,3 +19,6 @@ export { resolveAgainstKallsyms, parseKallsymsAnswer } from './kallsyms.ts';
 export { renderKprobeEvents, renderProbeHeader } from './kprobe.ts';
 export { renderBpftrace } from './bpftrace.ts';
 export { renderProbes } from './render.ts';
+export { eventsFile, formatLine } from './line.ts';
+export { parseProbeLine, FEATURES_6_1, type ParsedProbeLine, type LineFeature } from './grammar.ts';
+export { runProbes, PROBE_FORMATS, type ProbesCommandOptions } from './command.ts';

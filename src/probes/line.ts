@@ -32,3 +32,11 @@ export function withSymbol(def: ProbeDef, symbol: string): ProbeDef {
   if (def.fallback !== undefined) d.fallback = formatLine(d, 'fallback');
   return d;
 }
+
+/**
+ * The tracefs file a definition goes to: kprobe_events takes only p:/r: lines (it refuses f:
+ * with EINVAL and no error_log entry, measured on 6.12); dynamic_events (4.17+) takes all kinds.
+ */
+export function eventsFile(def: Pick<ProbeDef, 'type'>): 'kprobe_events' | 'dynamic_events' {
+  return def.type === 'f' || def.type === 'fret' ? 'dynamic_events' : 'kprobe_events';
+}

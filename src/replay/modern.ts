@@ -19,7 +19,8 @@ import type { CanonicalEvent } from '../trace/events.ts';
 import { Recorder, Ring } from './coverage.ts';
 
 const u32 = (x: number) => x >>> 0;
-const isNull = (p: string | undefined) => p !== undefined && (/^0x0+$/.test(p) || p === '0');
+/** A NULL pointer as readers print it ('0x0', '0', '0x00000000'); cheap for the common non-NULL case. */
+const isNull = (p: string | undefined) => p !== undefined && (p === '0x0' || p === '0' || (p.length > 3 && p.charCodeAt(2) === 48 && /^0x0+$/.test(p)));
 
 interface RouteRec {
   ptr: string;
@@ -43,15 +44,22 @@ interface NetRec {
   flushedFrom?: number;
 }
 
+/** Reasons for events this era does not use (constant strings: no allocation per event). */
+const IGNORED: Partial<Record<string, string>> = {
+  bind: 'bind (routes hold no inetpeer since 3.6)',
+  bind_ret: 'bind_ret (routes hold no inetpeer since 3.6)',
+  peer_new: 'peer_new (inetpeers no longer reach routes since 3.6)',
+};
+
 export class ModernReplayer {
   private readonly routes = new Map<string, RouteRec>();
   private readonly nets = new Map<string, NetRec>();
   /** The check entry waiting for its return, per context. */
-  private readonly pending = new Map<string, { ev: CanonicalEvent; route: RouteRec; wentBack?: number }>();
+  private readonly pending = new Map<number, { ev: CanonicalEvent; route: RouteRec; wentBack?: number }>();
   /** The last exception found in a lookup, per context (consumed by the route that lookup creates). */
-  private readonly lastFound = new Map<string, CanonicalEvent>();
+  private readonly lastFound = new Map<number, CanonicalEvent>();
   /** The last PMTU/redirect path entered, per context, with the route it came through. */
-  private readonly lastPath = new Map<string, { ev: CanonicalEvent; route?: RouteRec }>();
+  private readonly lastPath = new Map<number, { ev: CanonicalEvent; route?: RouteRec }>();
   /** The namespace fnhe_genid when only one namespace shows it (update_or_create has no net). */
   private fnheGenid: number | undefined;
 
@@ -60,8 +68,9 @@ export class ModernReplayer {
     private readonly historySize: number,
   ) {}
 
-  private ctx(e: CanonicalEvent): string {
-    return `${e.cpu ?? ''}/${e.pid ?? ''}`;
+  /** The execution context (cpu, pid) an entry and its return share: a number, no allocation. */
+  private ctx(e: CanonicalEvent): number {
+    return (e.cpu ?? 0) * 4194304 + (e.pid ?? 0);
   }
 
   private net(ptr: string | undefined): NetRec | undefined {
@@ -110,7 +119,7 @@ export class ModernReplayer {
       case 'marker':
         return;
       default:
-        this.rec.ignore(`${e.kind} (not used in the fnhe era)`);
+        this.rec.ignore(IGNORED[e.kind] ?? e.kind);
     }
   }
 

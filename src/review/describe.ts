@@ -3,7 +3,7 @@
  * backquotes) so that nothing is lost when the wording does not know a pattern.
  */
 import type { PathTerm } from '../csrc/facts.ts';
-import { negateText } from '../csrc/facts.ts';
+import { negateText, isPrimary } from '../csrc/facts.ts';
 
 /** Splits `text` at top-level occurrences of `op` ('&&' or '||'). */
 export function splitTop(text: string, op: '&&' | '||'): string[] {
@@ -42,10 +42,11 @@ function balanced(s: string): boolean {
 /** Words for one atom of a condition, positive or negated. */
 export function atomWords(atom: string, negated: boolean): string {
   const a = stripParens(atom);
-  if (a.startsWith('!') && !a.startsWith('!=')) {
-    const inner = stripParens(a.slice(1));
-    if (balanced(inner)) return atomWords(inner, !negated);
-  }
+  if (a.startsWith('!') && !a.startsWith('!=') && isPrimary(a.slice(1).trim())) return atomWords(stripParens(a.slice(1)), !negated);
+  const ors = splitTop(a, '||');
+  if (ors.length > 1) return ors.map((x) => atomWords(x, negated)).join(negated ? ' and ' : ' or ');
+  const ands = splitTop(a, '&&');
+  if (ands.length > 1) return ands.map((x) => atomWords(x, negated)).join(negated ? ' or ' : ' and ');
   let m: RegExpExecArray | null;
   if ((m = /^(try_)?cmpxchg\w*\(\s*&\s*([^,]+->peer)\s*,\s*NULL\s*,\s*(\w+)\s*\)\s*(!=|==)\s*NULL$/.exec(a))) {
     const lost = m[4] === '!=';

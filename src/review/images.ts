@@ -70,41 +70,64 @@ function commentState(lines: string[]): { startsInside: boolean; endsInside: boo
   return { startsInside, endsInside: inside };
 }
 
+/** Where a fragment leaves the C structure: outside functions, inside one, or after a header awaiting `{`. */
+type Edge = { kind: 'outside' } | { kind: 'inside'; name?: string } | { kind: 'header'; name?: string; depth: number };
+
+const OPEN = /^\{\s*$/;
+const CLOSE = /^\}\s*(\/\*.*)?$/;
+/** A line that starts a definition's header (kernel style: column 0, a name and a parenthesis). */
+const HEADER_START = /^[A-Za-z_][^;={}]*\b([A-Za-z_]\w*)\s*\(/;
+
 /**
  * Kernel style: a definition's body opens with `{` and closes with `}` at column 0.
- * endsInside is undefined when the fragment has neither (it says nothing either way).
+ * `first` is the first such brace of the fragment (undefined when it has none);
+ * `end` is the state after its last line, when the fragment itself tells.
  */
-function functionEdges(lines: string[]): { startsInside: boolean; endsInside: boolean | undefined } {
-  let startsInside = false;
-  let last: 'open' | 'close' | undefined;
+function scanFragment(lines: string[]): { first?: 'open' | 'close'; end?: Edge } {
+  let first: 'open' | 'close' | undefined;
+  let end: Edge | undefined;
+  let headerName: string | undefined;
+  let headerOpen = false;
+  let depth = 0;
+  const parens = (l: string): number => [...l].reduce((d, ch) => d + (ch === '(' ? 1 : ch === ')' ? -1 : 0), 0);
   for (const l of lines) {
-    if (/^\{\s*$/.test(l)) last = 'open';
-    else if (/^\}\s*(\/\*.*)?$/.test(l)) {
-      if (last === undefined) startsInside = true;
-      last = 'close';
+    if (OPEN.test(l)) {
+      first ??= 'open';
+      end = { kind: 'inside', ...(headerName ? { name: headerName } : {}) };
+      headerOpen = false;
+    } else if (CLOSE.test(l)) {
+      first ??= 'close';
+      end = { kind: 'outside' };
+      headerName = undefined;
+      headerOpen = false;
+    } else if (headerOpen) {
+      depth += parens(l);
+      if (l.trim() === '' || (depth <= 0 && /;\s*$/.test(l))) headerOpen = false;
+    } else {
+      const m = HEADER_START.exec(l);
+      if (m && (end === undefined || end.kind !== 'inside') && !/;\s*$/.test(l)) {
+        headerName = m[1];
+        headerOpen = true;
+        depth = parens(l);
+      }
     }
   }
-  return { startsInside, endsInside: last === undefined ? undefined : last === 'open' };
+  if (headerOpen && (end === undefined || end.kind !== 'inside')) end = { kind: 'header', depth: Math.max(0, depth), ...(headerName ? { name: headerName } : {}) };
+  return { ...(first ? { first } : {}), ...(end ? { end } : {}) };
 }
 
-const looksLikeHeader = (section: string): boolean => /^[A-Za-z_][\w\s*,()[\]]*\([^;{]*\)\s*$/.test(section.trim());
+const looksLikeHeader = (section: string): boolean => /^[A-Za-z_][\w\s*,()[\]]*\(/.test(section.trim()) && !/;\s*$/.test(section);
 
 function sectionName(section: string): string | undefined {
   return /([A-Za-z_]\w*)\s*\(/.exec(section)?.[1];
 }
 
-function openedName(lines: string[]): string | undefined {
-  // The header of the last function opened in the fragment: the line(s) before its `{`.
-  for (let i = lines.length - 1; i > 0; i--) {
-    if (/^\{\s*$/.test(lines[i]!)) {
-      for (let j = i - 1; j >= 0 && j >= i - 6; j--) {
-        const m = /^[A-Za-z_].*?([A-Za-z_]\w*)\s*\(/.exec(lines[j]!);
-        if (m) return m[1];
-      }
-      return undefined;
-    }
-  }
-  return undefined;
+/** The section as a header that parses: git prints only its first line, so close an open parameter list. */
+function headerFromSection(section: string): string {
+  const t = section.trim();
+  let depth = 0;
+  for (const ch of t) depth += ch === '(' ? 1 : ch === ')' ? -1 : 0;
+  return depth > 0 ? `${t.replace(/,\s*$/, '')}${')'.repeat(depth)}` : t;
 }
 
 /** A side rebuilt from hunks only. */
@@ -116,28 +139,46 @@ export function sparseSide(file: FilePatch, side: 'pre' | 'post'): SideImage {
   const gaps: { from: number; to: number }[] = [];
   let prevEnd = 0;
   let prevLines: string[] = [];
-  let prevEndsInFunction = false;
-  let prevOpened: string | undefined;
+  let state = { kind: 'outside' } as Edge;
 
   file.hunks.forEach((h, idx) => {
     const lines = sideLines(h, side);
     const texts = lines.map((l) => l.text);
     const start = lineOf(lines[0] ?? h.lines[0]!, side) ?? sideStart(h, side);
-    const edges = functionEdges(texts);
+    const frag = scanFragment(texts);
     const comments = commentState(texts);
-    if (idx > 0 && start > prevEnd + 1) gaps.push({ from: prevEnd + 1, to: start - 1 });
-    if (idx > 0 && commentState(prevLines).endsInside) rows.push({ text: ' */' });
-    const startsInside = edges.startsInside || (edges.endsInside === undefined && idx > 0 && prevEndsInFunction);
-    const sectionOk = !h.section || !looksLikeHeader(h.section) || sectionName(h.section) === prevOpened;
-    const sameFunction = idx > 0 && prevEndsInFunction && startsInside && sectionOk;
-    if (idx > 0 && prevEndsInFunction && !sameFunction) rows.push({ text: '}' });
-    let opened = sameFunction ? prevOpened : undefined;
-    if (startsInside && !sameFunction) {
-      const header = h.section && looksLikeHeader(h.section) ? h.section.trim() : `void ${HIDDEN_PREFIX}${start}(void)`;
-      opened = sectionName(header);
-      rows.push({ text: header }, { text: '{' });
+    const gap = idx > 0 && start > prevEnd + 1;
+    if (gap) gaps.push({ from: prevEnd + 1, to: start - 1 });
+    if (idx > 0 && commentState(prevLines).endsInside) rows.push({ text: ' */', line: prevEnd });
+
+    // Which function does the fragment start in? git's section names it when it knows.
+    const section = h.section && looksLikeHeader(h.section) ? sectionName(h.section) : undefined;
+    const startsInside = frag.first === 'close' || (frag.first === undefined && (section !== undefined || state.kind !== 'outside'));
+    const prevName = state.kind === 'outside' ? undefined : state.name;
+    const continues = state.kind !== 'outside' && startsInside && (section === undefined || prevName === undefined || section === prevName);
+    const firstLine = texts.find((t) => t.trim() !== '');
+    const opensHere = firstLine !== undefined && OPEN.test(firstLine);
+    if (state.kind === 'header') {
+      // The previous fragment ended in a header: the rest of its parameter list and
+      // its `{` are in the gap (or the `{` opens this fragment).
+      if (state.depth > 0) {
+        // `a, b,` + `)` would not parse: drop the dangling comma of the visible part.
+        const last = rows[rows.length - 1];
+        if (last && /,\s*$/.test(last.text)) last.text = last.text.replace(/,\s*$/, '');
+        rows.push({ text: ')'.repeat(state.depth), line: prevEnd });
+      }
+      if (opensHere) {
+        // The body starts right here.
+      } else if (continues) rows.push({ text: '{', line: start });
+      else rows.push({ text: '{', line: prevEnd }, { text: '}', line: prevEnd });
+    } else if (state.kind === 'inside' && !continues) rows.push({ text: '}', line: prevEnd });
+    let current: Edge = continues || (state.kind === 'header' && opensHere) ? { kind: 'inside', ...(prevName ? { name: prevName } : {}) } : { kind: 'outside' };
+    if (startsInside && !continues && !(state.kind === 'header' && opensHere)) {
+      const header = section ? headerFromSection(h.section) : `void ${HIDDEN_PREFIX}${start}(void)`;
+      rows.push({ text: header, line: start }, { text: '{', line: start });
+      current = { kind: 'inside', name: section ?? `${HIDDEN_PREFIX}${start}` };
     }
-    if (comments.startsInside) rows.push({ text: '/*' });
+    if (comments.startsInside) rows.push({ text: '/*', line: start });
     let k = 0;
     for (const l of h.lines) {
       const imageLine = lineOf(l, side) ?? sideStart(h, side) + k;
@@ -152,11 +193,11 @@ export function sparseSide(file: FilePatch, side: 'pre' | 'post'): SideImage {
     }
     prevEnd = start + lines.length - 1;
     prevLines = texts;
-    prevEndsInFunction = edges.endsInside ?? startsInside;
-    prevOpened = edges.endsInside ? openedName(texts) ?? opened : opened;
+    state = frag.end ?? current;
   });
-  if (commentState(prevLines).endsInside) rows.push({ text: ' */' });
-  if (prevEndsInFunction) rows.push({ text: '}' });
+  if (commentState(prevLines).endsInside) rows.push({ text: ' */', line: prevEnd });
+  if (state.kind === 'inside') rows.push({ text: '}', line: prevEnd });
+  if (state.kind === 'header') rows.push({ text: `${')'.repeat(state.depth)}`, line: prevEnd }, { text: '{', line: prevEnd }, { text: '}', line: prevEnd });
   return build(rows, patchLineOf, changed, deletionPoints, gaps, false);
 }
 

@@ -103,7 +103,8 @@ function touched(facts: ProtocolFacts, side: SideImage, post: boolean): Function
 function gapWords(f: FunctionFacts, side: SideImage, which: string): string | undefined {
   const inside = side.gaps.filter((g) => g.from <= f.endLine && g.to >= f.startLine);
   if (inside.length === 0) return undefined;
-  return `${which} lines ${inside.map((g) => (g.from === g.to ? `${g.from}` : `${g.from}-${g.to}`)).join(', ')} of ${f.name}() are not in the patch`;
+  const one = inside.length === 1 && inside[0]!.from === inside[0]!.to;
+  return `${which} ${one ? 'line' : 'lines'} ${inside.map((g) => (g.from === g.to ? `${g.from}` : `${g.from}-${g.to}`)).join(', ')} of ${f.name}() ${one ? 'is' : 'are'} not in the patch`;
 }
 
 export async function reviewPatch(opts: ReviewOptions): Promise<ReviewReport> {

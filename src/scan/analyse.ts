@@ -12,7 +12,6 @@ import { describeHeaderFacts, headerFacts } from './headers.ts';
 import { defaultPipeline, type ScanPipeline } from './pipeline.ts';
 import { PROTOCOL_FUNCTIONS, ROUTE_C, type StageTimings, type TreeLocation, type TreeSources, type Verdict } from './types.ts';
 
-
 /** The first ERROR or MISSING node under `node` (document order), or the node itself if only it is marked. */
 function firstError(node: SyntaxNode): SyntaxNode | undefined {
   if (node.type === 'ERROR' || node.isMissing) return node;
@@ -75,7 +74,12 @@ export function makeAnalyser<F>(pipeline: ScanPipeline<F>): (s: TreeSources) => 
     const factProblem = pipeline.problem?.(facts, ROUTE_C);
     if (factProblem) return skipped(factProblem.reason, { location: factProblem.location, timings });
     const era = time('era', () => pipeline.detectEra(facts, source, ROUTE_C));
-    const headers = describeHeaderFacts(headerFacts(sources.headers));
+    const hfacts = headerFacts(sources.headers);
+    const headers = describeHeaderFacts(hfacts);
+    const rtable = hfacts.find((h) => h.struct === 'rtable');
+    if ((era.era === 'seed' || era.era === 'pmtu-redirect') && rtable?.present && rtable.missing.includes('rt_peer_genid')) {
+      headers.unshift(`warning: ${rtable.header} declares struct rtable without rt_peer_genid, which ${ROUTE_C} uses: the tree would not build`);
+    }
     const base = { era: era.era, eraReason: era.reason, timings };
 
     if (era.era === 'unknown') {

@@ -119,6 +119,7 @@ export function differentialCheck(tree: Tree, source: string, file: string, era:
   const outcome = runCheck(source, file, era);
   remember(closure.key, { closure, outcome });
   unshared.push({ key: closure.key, closure, outcome });
+  if (unshared.length > MEMO_MAX) unshared.shift();
   return outcome;
 }
 

@@ -26,10 +26,12 @@ export interface ScanOptions {
   jobs?: number;
   /** The analysis to run (default: era detection + facts + differential check). */
   analyser?: AnalyserRef;
+  /** false: only `jobs` worker threads analyse, the main thread just dispatches (tests). Default true. */
+  mainThread?: boolean;
 }
 
 async function withExecutor<T>(opts: ScanOptions, work: (ex: Executor) => Promise<T>): Promise<T> {
-  const ex = await createExecutor(opts.analyser ?? DEFAULT_ANALYSER, opts.jobs ?? 1);
+  const ex = await createExecutor(opts.analyser ?? DEFAULT_ANALYSER, opts.jobs ?? 1, opts.mainThread === undefined ? {} : { mainThread: opts.mainThread });
   try {
     return await work(ex);
   } finally {

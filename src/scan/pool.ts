@@ -1,26 +1,20 @@
 /**
- * Runs analyses inline (--jobs 1) or on worker threads (--jobs N). Callers keep their own
- * order: results are matched to requests, so output order never depends on which worker
- * finished first.
+ * Runs analyses on N threads: the main thread plus N-1 worker threads (node:worker_threads).
+ * The main thread starts working at once while the workers boot (each loads tsx and the
+ * analyser), and takes a task only when no ready worker is idle, so it stays free to feed them.
+ * Callers keep their own order: results are matched to requests, so output order never depends
+ * on which thread finished first. What one thread memoises (analyser's exportShared) is passed
+ * to the others (importShared).
  */
 import { Worker } from 'node:worker_threads';
-import { loadAnalyser, runSafely, type AnalyserRef } from './analyser-ref.ts';
-import type { TreeSources, Verdict } from './types.ts';
+import { loadAnalyser, loadSharedHooks, runSafely, type AnalyserRef, type SharedStateHooks } from './analyser-ref.ts';
+import type { Analyse, TreeSources, Verdict } from './types.ts';
 
 export interface Executor {
-  /** Threads doing the work (1 = inline in this thread). */
+  /** Threads doing the work, the main thread included (1 = inline only). */
   readonly jobs: number;
   analyse(sources: TreeSources): Promise<Verdict>;
   close(): Promise<void>;
-}
-
-export async function createExecutor(ref: AnalyserRef, jobs: number): Promise<Executor> {
-  if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`jobs must be a positive integer, got ${jobs}`);
-  if (jobs === 1) {
-    const fn = await loadAnalyser(ref);
-    return { jobs: 1, analyse: (s) => runSafely(fn, s), close: async () => {} };
-  }
-  return WorkerPool.start(ref, jobs);
 }
 
 interface Job {
@@ -32,51 +26,46 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  ready: boolean;
   busy?: Job;
 }
 
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
 
-class WorkerPool implements Executor {
+export interface ExecutorOptions {
+  /** false: the main thread only dispatches and `jobs` worker threads do all the analyses. Default true. */
+  mainThread?: boolean;
+}
+
+export async function createExecutor(ref: AnalyserRef, jobs: number, opts: ExecutorOptions = {}): Promise<Executor> {
+  if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`jobs must be a positive integer, got ${jobs}`);
+  const mainThread = opts.mainThread ?? true;
+  const fn = await loadAnalyser(ref);
+  if (jobs === 1 && mainThread) return { jobs: 1, analyse: (s) => runSafely(fn, s), close: async () => {} };
+  return new ThreadPool(ref, jobs, mainThread ? fn : undefined, await loadSharedHooks(ref));
+}
+
+class ThreadPool implements Executor {
   private readonly queue: Job[] = [];
+  private readonly slots: Slot[] = [];
+  private inlineBusy = false;
   private nextId = 1;
   private failure: Error | undefined;
+  private closed = false;
 
-  private constructor(
+  constructor(
+    ref: AnalyserRef,
     readonly jobs: number,
-    private readonly slots: Slot[],
-  ) {}
-
-  static async start(ref: AnalyserRef, jobs: number): Promise<WorkerPool> {
-    const slots: Slot[] = [];
-    const ready: Promise<void>[] = [];
-    for (let i = 0; i < jobs; i++) {
+    private readonly inline: Analyse | undefined,
+    private readonly hooks: SharedStateHooks | undefined,
+  ) {
+    for (let i = 0; i < (inline ? jobs - 1 : jobs); i++) {
       // Explicit execArgv: vitest / tsx flags of the parent are not meant for the worker.
       const worker = new Worker(BOOT, { workerData: { analyser: ref }, execArgv: [] });
-      slots.push({ worker });
-      ready.push(
-        new Promise<void>((resolve, reject) => {
-          const onMsg = (m: { ready?: boolean }) => {
-            if (m.ready) {
-              worker.off('message', onMsg);
-              worker.off('error', reject);
-              resolve();
-            }
-          };
-          worker.on('message', onMsg);
-          worker.once('error', reject);
-        }),
-      );
+      const slot: Slot = { worker, ready: false };
+      this.slots.push(slot);
+      this.attach(slot);
     }
-    try {
-      await Promise.all(ready);
-    } catch (err) {
-      await Promise.all(slots.map((s) => s.worker.terminate()));
-      throw err;
-    }
-    const pool = new WorkerPool(jobs, slots);
-    for (const slot of slots) pool.attach(slot);
-    return pool;
   }
 
   analyse(sources: TreeSources): Promise<Verdict> {
@@ -88,33 +77,57 @@ class WorkerPool implements Executor {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
   private attach(slot: Slot): void {
-    slot.worker.on('message', (m: { id: number; verdict: Verdict; shared?: unknown[] }) => {
-      // What one worker learned (memoised checks) goes to the others before they take new work.
-      if (m.shared) for (const other of this.slots) if (other !== slot) other.worker.postMessage({ shared: m.shared });
+    slot.worker.on('message', (m: { ready?: boolean; id?: number; verdict?: Verdict; shared?: unknown[] }) => {
+      if (m.ready) {
+        slot.ready = true;
+        this.pump();
+        return;
+      }
+      if (m.shared) this.share(m.shared, slot);
       const job = slot.busy;
-      if (!job || job.id !== m.id) return;
+      if (!job || job.id !== m.id || !m.verdict) return;
       slot.busy = undefined;
       job.resolve(m.verdict);
       this.pump();
     });
     slot.worker.on('error', (err) => this.fail(err));
     slot.worker.on('exit', (code) => {
-      if (slot.busy) this.fail(new Error(`scan worker exited with code ${code}`));
+      if (!this.closed && (slot.busy || !slot.ready)) this.fail(new Error(`scan worker exited with code ${code}`));
     });
+  }
+
+  /** Passes memoised results to every thread but the one that made them. */
+  private share(items: unknown[], from: Slot | undefined): void {
+    if (items.length === 0) return;
+    if (from) this.hooks?.importShared(items);
+    for (const s of this.slots) if (s !== from) s.worker.postMessage({ shared: items });
   }
 
   private pump(): void {
     for (const slot of this.slots) {
-      if (slot.busy) continue;
+      if (!slot.ready || slot.busy) continue;
       const job = this.queue.shift();
       if (!job) return;
       slot.busy = job;
       slot.worker.postMessage({ id: job.id, sources: job.sources });
     }
+    const inline = this.inline;
+    if (!inline || this.inlineBusy || this.queue.length === 0) return;
+    const job = this.queue.shift()!;
+    this.inlineBusy = true;
+    // Run after the current turn so that replies from workers are dispatched first.
+    setImmediate(async () => {
+      const verdict = await runSafely(inline, job.sources);
+      this.share(this.hooks?.exportShared() ?? [], undefined);
+      this.inlineBusy = false;
+      job.resolve(verdict);
+      this.pump();
+    });
   }
 
   private fail(err: Error): void {

@@ -211,9 +211,11 @@ export class PlanIndex {
   find(s: string, start: number, end: number): ProbePlan | undefined {
     const cands = this.byLen[end - start];
     if (cands === undefined) return undefined;
-    for (let i = 0; i < cands.length; i++) {
-      const c = cands[i]!;
-      if (s.startsWith(c.name, start)) return c;
+    const len = end - start;
+    outer: for (let i = 0; i < cands.length; i++) {
+      const name = cands[i]!.name;
+      for (let k = 0; k < len; k++) if (name.charCodeAt(k) !== s.charCodeAt(start + k)) continue outer;
+      return cands[i];
     }
     return undefined;
   }

@@ -102,9 +102,33 @@ const ipLe = new Map<number, string>();
 const ipBe = new Map<number, string>();
 
 /**
+ * Pointers in events must not be slices of the reader's text chunks (a kept event would pin a
+ * whole chunk), and they repeat all the time: a direct-mapped cache hashed on the last
+ * characters returns one standalone copy per pointer without allocating on a hit.
+ */
+const PTR_SLOTS = 1 << 14;
+const ptrCache: string[] = new Array<string>(PTR_SLOTS).fill('');
+export function pointerIntern(s: string): string {
+  return pointerFromDigits(s, 2);
+}
+
+/** The canonical pointer `0x` + s.slice(from) (s lower-case hex digits, no leading zero), cached. */
+function pointerFromDigits(s: string, from: number): string {
+  const len = s.length;
+  const n = len - from;
+  let h = n;
+  for (let i = len - 1, k = 0; i >= from && k < 10; i--, k++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  const slot = h & (PTR_SLOTS - 1);
+  const c = ptrCache[slot]!;
+  if (c.length === n + 2 && (from === 2 ? c === s : c.endsWith(s))) return c;
+  // Flat copies: a cons or sliced string would keep the reader's chunk alive.
+  const own = from === 2 ? (len < 13 ? s : (' ' + s).slice(1)) : (' 0x' + s).slice(1);
+  ptrCache[slot] = own;
+  return own;
+}
+
+/**
  * A pointer, normalised to lower-case 0x hex without leading zeros ("0x0" for NULL).
- * The result may share memory with `raw`: the reader hands out standalone line strings, so an
- * event never pins a whole input chunk.
  * Without 0x: hex when the radix is hex or the value has hex letters, decimal otherwise
  * (a u64 printed in decimal by a modern kernel); negative values are taken as u64.
  */
@@ -119,7 +143,7 @@ export function decodePointer(raw: string, radix: Radix): string | undefined {
       const c = raw.charCodeAt(i);
       if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) canonical = false;
     }
-    if (canonical) return raw;
+    if (canonical) return pointerIntern(raw);
   }
   let digits: string;
   if (c0 === 45 /* - */) {
@@ -136,7 +160,7 @@ export function decodePointer(raw: string, radix: Radix): string | undefined {
       if (c >= 65 && c <= 70) lower = false;
       else return undefined;
     }
-    if (c0 !== 48) return '0x' + (lower ? raw : raw.toLowerCase());
+    if (c0 !== 48) return pointerFromDigits(lower ? raw : raw.toLowerCase(), 0);
     digits = lower ? raw : raw.toLowerCase();
   } else if (isDecDigits(raw, 0)) {
     digits = len < 16 ? parseInt(raw, 10).toString(16) : BigInt(raw).toString(16);
@@ -145,7 +169,7 @@ export function decodePointer(raw: string, radix: Radix): string | undefined {
   }
   let i = 0;
   while (i < digits.length - 1 && digits.charCodeAt(i) === 48) i++;
-  return '0x' + (i ? digits.slice(i) : digits);
+  return pointerIntern('0x' + (i ? digits.slice(i) : digits));
 }
 
 /** ERR_PTR range: the top 4095 values of the address space. */

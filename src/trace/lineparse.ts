@@ -52,7 +52,26 @@ export class ParsedLine {
   }
   /** Timestamp in seconds, NaN when the line has none. */
   get ts(): number {
-    return this.tsStart < 0 ? NaN : Number(this.s.slice(this.tsStart, this.tsEnd));
+    const a = this.tsStart;
+    if (a < 0) return NaN;
+    // `secs.frac` by hand: faster than Number(slice) and exact to the microsecond digits printed.
+    const s = this.s;
+    const e = this.tsEnd;
+    let int = 0;
+    let i = a;
+    for (; i < e; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 46) break;
+      int = int * 10 + c - 48;
+    }
+    if (i >= e) return int;
+    let frac = 0;
+    let scale = 1;
+    for (i++; i < e && scale < 1e15; i++) {
+      frac = frac * 10 + s.charCodeAt(i) - 48;
+      scale *= 10;
+    }
+    return int + frac / scale;
   }
 }
 

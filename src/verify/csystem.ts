@@ -23,6 +23,10 @@ export interface Observation {
   valid?: boolean;
   /** The C oopsed (NULL dereference, ...): where and why. */
   fault?: string;
+  /** pmtu-redirect era: each route's MTU metric, by route id. */
+  mtu?: Record<number, number>;
+  /** pmtu-redirect era: each peer's learned PMTU state "learned/expires/orig". */
+  pmtu?: Record<string, string>;
 }
 
 /** Which functions of the file an era's operations run. */
@@ -150,6 +154,25 @@ export class CSystem {
         for (let i = 0; i < times; i++) yield* this.bump();
         return {};
       }
+      case 'pmtu': {
+        if (op.rt !== undefined) {
+          // dst_ops->update_pmtu on the socket's route.
+          if (!p.hasFunction('ip_rt_update_pmtu')) throw new PeerpropError(`ip_rt_update_pmtu() is not defined in ${p.file}`, ExitCode.BadInput, { file: p.file });
+          yield* p.run('ip_rt_update_pmtu', [this.route(op.rt), op.mtu], m);
+          return {};
+        }
+        // ICMP "fragmentation needed" quoting a packet to daddr that was sent at the device MTU.
+        if (!p.hasFunction('ip_rt_frag_needed')) throw new PeerpropError(`ip_rt_frag_needed() is not defined in ${p.file}`, ExitCode.BadInput, { file: p.file });
+        const d = addrToNumber(op.daddr);
+        m.addrNames.set(d, op.daddr);
+        const iph = new CStruct('iphdr', { daddr: d, saddr: 0, tot_len: 1500, ihl: 5 }, false, 'iph');
+        yield* p.run('ip_rt_frag_needed', [m.net, iph, op.mtu, m.dev], m);
+        return {};
+      }
+      case 'tick':
+        yield { kind: 'rmw', target: 'jiffies', site: harnessSite('tick') };
+        m.now += op.ticks;
+        return {};
       case 'flush': {
         yield { kind: 'rmw', target: 'net->ipv4.rt_genid', site: harnessSite('flush') };
         m.netGenid = m.netGenid + 1;
@@ -222,6 +245,14 @@ export class CSystem {
     for (const [d, p] of this.m.peers) peers[this.m.nameOf(d)] = p.f.refcnt as number;
     const o: Observation = { routes, peers };
     if (this.era !== 'pre-genid') o.genid = this.genid;
+    if (this.era === 'pmtu-redirect') {
+      o.mtu = {};
+      o.pmtu = {};
+      this.m.routes.forEach((r, id) => {
+        if (r && !r.f.freed) o.mtu![id] = r.f.mtu as number;
+      });
+      for (const [d, p] of this.m.peers) o.pmtu[this.m.nameOf(d)] = `${p.f.pmtu_learned}/${p.f.pmtu_expires}/${p.f.pmtu_orig}`;
+    }
     if (valid !== undefined) o.valid = valid;
     return o;
   }

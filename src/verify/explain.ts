@@ -80,6 +80,10 @@ export function formatOp(op: Operation): string {
       return 'flush';
     case 'route_free':
       return `route_free(rt${op.rt})`;
+    case 'pmtu':
+      return op.rt !== undefined ? `update_pmtu(rt${op.rt}, ${op.mtu})` : `frag_needed(${op.daddr}, mtu ${op.mtu})`;
+    case 'tick':
+      return `tick ${op.ticks}`;
     default:
       return JSON.stringify(op);
   }
@@ -99,11 +103,11 @@ function writeKey(sys: CSystem, d: FieldDiff): string | undefined {
   const t = d.target;
   switch (t.kind) {
     case 'route':
-      return t.what === 'peer' ? `route ${t.id}.peer` : t.what === 'peerGenid' ? `route ${t.id}.rt_peer_genid` : undefined;
+      return t.what === 'peer' ? `route ${t.id}.peer` : t.what === 'peerGenid' ? `route ${t.id}.rt_peer_genid` : t.what === 'mtu' ? `route ${t.id}.mtu` : undefined;
     case 'genid':
       return sys.genidKind === 'atomic' ? `${GENID_GLOBAL}.counter` : `globals.${GENID_GLOBAL}`;
     case 'peer':
-      return `peer ${t.daddr}.refcnt`;
+      return t.what === 'pmtu' ? `peer ${t.daddr}.pmtu_expires` : `peer ${t.daddr}.refcnt`;
     default:
       return undefined;
   }
@@ -125,7 +129,9 @@ function locate(src: VerifySource, sys: CSystem, diffs: FieldDiff[], writes: Map
   const d = diffs[0]!;
   if (!trace?.length) return { diff: d };
   if (d.target.kind === 'valid') {
-    const ret = [...trace].reverse().find((e) => e.kind === 'return');
+    // The check's own return statement (a `return f();` starts before f's returns).
+    const rev = [...trace].reverse();
+    const ret = rev.find((e) => e.kind === 'return' && e.site.func === sys.fns.check) ?? rev.find((e) => e.kind === 'return');
     if (ret) return { diff: d, cLine: toCLine(src, ret.site, 'returned') };
   }
   const branch = [...trace].reverse().find((e) => e.kind === 'if-true' || e.kind === 'if-false');

@@ -35,6 +35,18 @@ function renderText(r: VerifyReport): string {
   return out.join('\n') + '\n';
 }
 
+/** One line: global genid, each route's peer and genid, each peer's references, the check result. */
+export function renderState(o: Divergence['expectedState']): string {
+  const parts: string[] = [];
+  if (o.genid !== undefined) parts.push(`genid ${hex(o.genid)}`);
+  for (const r of o.routes) parts.push(`route ${r.id} {peer ${r.peer ?? 'NULL'}${o.genid !== undefined ? `, rt_peer_genid ${hex(r.peerGenid)}` : ''}}`);
+  const peers = Object.keys(o.peers).sort();
+  parts.push(peers.length ? `peers {${peers.map((p) => `${p} refcnt ${o.peers[p]}`).join(', ')}}` : 'no peers');
+  if (o.valid !== undefined) parts.push(`check returned ${o.valid ? 'dst' : 'NULL'}`);
+  if (o.fault) parts.push(`fault: ${o.fault}`);
+  return parts.join('; ');
+}
+
 export function renderDivergence(d: Divergence): string[] {
   const out: string[] = [];
   out.push(`DIVERGENCE (${d.strategy}, ${d.length} operations, global genid starting at ${hex(d.initialGenid)}):`);
@@ -51,6 +63,8 @@ export function renderDivergence(d: Divergence): string[] {
     d.ops.forEach((op, i) => out.push(`  ${i + 1}. ${formatOp(op)}${i === d.step ? '   <- diverges here' : ''}`));
   }
   for (const f of d.diffs) out.push(`  ${f.field}: model ${String(f.expected)}, C ${String(f.actual)}`);
+  out.push(`  model state: ${renderState(d.expectedState)}`);
+  out.push(`  C state:     ${renderState(d.actualState)}`);
   if (d.cLine) {
     const l = d.cLine;
     const role =
@@ -68,7 +82,8 @@ export function renderDivergence(d: Divergence): string[] {
                   ? 'plain store racing with the other CPU'
                   : 'last statement';
     const patch = l.patchLine !== undefined ? ` (patch line ${l.patchLine}${l.added ? ', added by the patch' : ''})` : '';
-    out.push(`  C line (${role}): ${l.file}:${l.line}:${l.column} in ${l.function}(): ${l.text}${patch}`);
+    const where = l.role === 'declaration' ? '' : ` in ${l.function}()`;
+    out.push(`  C line (${role}): ${l.file}:${l.line}:${l.column}${where}: ${l.text}${patch}`);
   }
   for (const v of d.violates ?? []) out.push(`  breaks the model's invariant ${v.invariant}: ${v.description} (${v.message})`);
   if (d.executed?.length) {

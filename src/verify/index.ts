@@ -12,7 +12,7 @@ import { loadProgram, type CProgram } from '../ceval/index.ts';
 import { extractFacts } from '../csrc/facts.ts';
 import { detectEra } from '../csrc/era.ts';
 import { CSystem } from './csystem.ts';
-import { exhaustive, randomSequences, DEFAULT_DADDRS, type RunnerOptions } from './sequential.ts';
+import { exhaustive, randomSequences, eraLearns, DEFAULT_DADDRS, type RunnerOptions } from './sequential.ts';
 import { checkInterleavings } from './interleave.ts';
 import { explainInterleaving, explainSequence, type Divergence, type Strategy } from './explain.ts';
 import { sourceFromPatch, sourceFromText, REQUIRED_FUNCTIONS, type VerifySource } from './source.ts';
@@ -129,7 +129,11 @@ export function verifyPrepared(src: VerifySource, opts: CheckOptions): VerifyRep
     const r = fn();
     return [r, Math.round(performance.now() - t)];
   };
-  const scope = { routes: 2, daddrs: DEFAULT_DADDRS.slice(0, 2), maxLength: depth };
+  const learning = eraLearns(o);
+  const scope = { routes: 2, daddrs: DEFAULT_DADDRS.slice(0, 2), maxLength: depth, learning };
+  const alphabet = learning
+    ? 'route_new, bind, check, peer_new, bump, flush, route_free, frag_needed, update_pmtu, tick'
+    : 'route_new, bind, check, peer_new, bump, flush, route_free';
   for (const s of strategies) {
     if (s === 'exhaustive' || s === 'wrap') {
       const genid = s === 'wrap' ? WRAP_GENID : 0;
@@ -142,7 +146,7 @@ export function verifyPrepared(src: VerifySource, opts: CheckOptions): VerifyRep
         checked: r.sequences,
         steps: r.steps,
         ms,
-        scope: `every sequence of up to ${depth} operations over 2 routes and 2 destinations, global genid starting at 0x${genid.toString(16)}`,
+        scope: `every sequence of up to ${depth} operations (${alphabet}) over 2 routes and 2 destinations, global genid starting at 0x${genid.toString(16)}`,
         counterexampleLength: d?.length,
       });
     } else if (s === 'random') {

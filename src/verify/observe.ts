@@ -15,6 +15,15 @@ export function observeModel(s: ModelState, result?: OpResult): Observation {
   for (const k of Object.keys(s.peers)) peers[s.peers[k]!.daddr] = s.peers[k]!.refcnt;
   const o: Observation = { routes, peers };
   if (s.era !== 'pre-genid') o.genid = s.genid >>> 0;
+  if (s.era === 'pmtu-redirect') {
+    o.mtu = {};
+    o.pmtu = {};
+    for (const r of liveRoutes(s)) o.mtu[r.id] = r.mtu;
+    for (const k of Object.keys(s.peers)) {
+      const p = s.peers[k]!;
+      o.pmtu[p.daddr] = `${p.pmtuExpires === 0 && p.pmtuLearned === 0 ? 0 : p.pmtuLearned}/${p.pmtuExpires}/${p.pmtuOrig}`;
+    }
+  }
   if (result?.valid !== undefined) o.valid = result.valid;
   return o;
 }
@@ -24,9 +33,9 @@ export interface FieldDiff {
   field: string;
   /** What the difference is about, for locating the C that made it. */
   target:
-    | { kind: 'route'; id: number; what: 'peer' | 'peerGenid' | 'exists' }
+    | { kind: 'route'; id: number; what: 'peer' | 'peerGenid' | 'exists' | 'mtu' }
     | { kind: 'genid' }
-    | { kind: 'peer'; daddr: string; what: 'refcnt' | 'exists' }
+    | { kind: 'peer'; daddr: string; what: 'refcnt' | 'exists' | 'pmtu' }
     | { kind: 'valid' }
     | { kind: 'fault'; site?: import('../ceval/index.ts').Site };
   expected: unknown;
@@ -49,6 +58,9 @@ export function diffObservations(exp: Observation, act: Observation): FieldDiff[
       continue;
     }
     if (e.peer !== a.peer) out.push({ field: `route ${id} peer`, target: { kind: 'route', id, what: 'peer' }, expected: e.peer ?? 'NULL', actual: a.peer ?? 'NULL' });
+    if (exp.mtu && act.mtu && exp.mtu[id] !== act.mtu[id]) {
+      out.push({ field: `route ${id} mtu`, target: { kind: 'route', id, what: 'mtu' }, expected: exp.mtu[id], actual: act.mtu[id] });
+    }
     if (exp.genid !== undefined && e.peerGenid !== a.peerGenid) {
       out.push({ field: `route ${id} rt_peer_genid`, target: { kind: 'route', id, what: 'peerGenid' }, expected: hex(e.peerGenid), actual: hex(a.peerGenid) });
     }
@@ -59,8 +71,13 @@ export function diffObservations(exp: Observation, act: Observation): FieldDiff[
     const a = act.peers[d];
     if (e === undefined || a === undefined) {
       out.push({ field: `peer ${d}`, target: { kind: 'peer', daddr: d, what: 'exists' }, expected: e === undefined ? 'absent' : 'exists', actual: a === undefined ? 'absent' : 'exists' });
-    } else if (e !== a) {
-      out.push({ field: `peer ${d} refcnt`, target: { kind: 'peer', daddr: d, what: 'refcnt' }, expected: e, actual: a });
+    } else {
+      if (e !== a) out.push({ field: `peer ${d} refcnt`, target: { kind: 'peer', daddr: d, what: 'refcnt' }, expected: e, actual: a });
+      const ep = exp.pmtu?.[d];
+      const ap = act.pmtu?.[d];
+      if (ep !== undefined && ap !== undefined && ep !== ap) {
+        out.push({ field: `peer ${d} pmtu (learned/expires/orig)`, target: { kind: 'peer', daddr: d, what: 'pmtu' }, expected: ep, actual: ap });
+      }
     }
   }
   return out;
@@ -76,10 +93,10 @@ export function hex(v: number | undefined): string {
 
 /** A stable key of an observation (for sets of allowed final states). */
 export function observationKey(o: Observation, results: readonly (boolean | undefined)[] = []): string {
-  const routes = o.routes.map((r) => `${r.id}:${r.peer ?? '-'}:${o.genid === undefined ? '' : r.peerGenid}`).join(',');
+  const routes = o.routes.map((r) => `${r.id}:${r.peer ?? '-'}:${o.genid === undefined ? '' : r.peerGenid}${o.mtu ? `:${o.mtu[r.id]}` : ''}`).join(',');
   const peers = Object.keys(o.peers)
     .sort()
-    .map((d) => `${d}=${o.peers[d]}`)
+    .map((d) => `${d}=${o.peers[d]}${o.pmtu ? `:${o.pmtu[d]}` : ''}`)
     .join(',');
   return `${o.fault ? `fault=${o.fault}|` : ''}g=${o.genid ?? '-'}|r=${routes}|p=${peers}|v=${results.map((v) => (v === undefined ? '-' : v ? 'dst' : 'NULL')).join(',')}`;
 }

@@ -39,6 +39,9 @@ export function applicable(s: ModelState, op: Operation): boolean {
     case 'check':
     case 'route_free':
       return !!liveRoute(s, op.rt);
+    case 'pmtu':
+      // update_pmtu runs on a route, for that route's destination.
+      return op.rt === undefined || liveRoute(s, op.rt)?.daddr === op.daddr;
     default:
       return true;
   }
@@ -88,7 +91,19 @@ export interface Scope {
   routes: number;
   daddrs: readonly string[];
   maxLength: number;
+  /** Add the learning operations (frag_needed, update_pmtu, time passing): the pmtu-redirect era's bumpers. */
+  learning?: boolean;
 }
+
+/** Whether an era's C has bumpers the operations can drive (ip_rt_frag_needed / ip_rt_update_pmtu). */
+export function eraLearns(o: RunnerOptions): boolean {
+  return o.era === 'pmtu-redirect' && o.program.hasFunction('ip_rt_frag_needed') && o.program.hasFunction('ip_rt_update_pmtu');
+}
+
+/** MTUs the learning operations use: below the 1500 device MTU and above the 552 minimum, so that no plateau guess is needed. */
+export const LEARN_MTUS = [1400, 1300] as const;
+/** More than ip_rt_mtu_expires (600 ticks): a learned PMTU expires. */
+export const EXPIRY_TICKS = 700;
 
 export const DEFAULT_DADDRS = ['10.0.0.1', '10.0.0.2', '10.0.0.3'] as const;
 
@@ -116,6 +131,11 @@ function nextOps(s: ModelState, scope: Scope, usedDaddrs: number): Operation[] {
   out.push({ op: 'bump' });
   out.push({ op: 'flush' });
   for (const rt of live) out.push({ op: 'route_free', rt });
+  if (scope.learning) {
+    for (const d of daddrs) out.push({ op: 'pmtu', daddr: d, mtu: LEARN_MTUS[0] });
+    for (const rt of live) out.push({ op: 'pmtu', daddr: liveRoute(s, rt)!.daddr, mtu: LEARN_MTUS[1], rt });
+    out.push({ op: 'tick', ticks: EXPIRY_TICKS });
+  }
   return out;
 }
 
@@ -162,10 +182,22 @@ export function exhaustive(o: RunnerOptions, genid: number, scope: Scope): Exhau
 }
 
 /** fast-check arbitrary of operations over a scope (route ids and destinations). */
-export function operationArb(scope: Pick<Scope, 'routes' | 'daddrs'>): fc.Arbitrary<Operation> {
+export function operationArb(scope: Pick<Scope, 'routes' | 'daddrs' | 'learning'>): fc.Arbitrary<Operation> {
   const rt = fc.integer({ min: 0, max: scope.routes - 1 });
   const daddr = fc.constantFrom(...scope.daddrs);
+  const base = genidOperationArbs(rt, daddr);
+  if (!scope.learning) return fc.oneof(...base);
+  const mtu = fc.constantFrom(...LEARN_MTUS);
   return fc.oneof(
+    ...base,
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('pmtu' as const), daddr, mtu }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('pmtu' as const), daddr, mtu, rt }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('tick' as const), ticks: fc.constantFrom(100, EXPIRY_TICKS) }) },
+  );
+}
+
+function genidOperationArbs(rt: fc.Arbitrary<number>, daddr: fc.Arbitrary<string>) {
+  return [
     { weight: 3, arbitrary: fc.record({ op: fc.constant('route_new' as const), rt, daddr }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('bind' as const), rt, create: fc.constantFrom(0 as const, 1 as const) }) },
     { weight: 4, arbitrary: fc.record({ op: fc.constant('check' as const), rt }) },
@@ -173,7 +205,7 @@ export function operationArb(scope: Pick<Scope, 'routes' | 'daddrs'>): fc.Arbitr
     { weight: 2, arbitrary: fc.record({ op: fc.constant('bump' as const) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('flush' as const) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('route_free' as const), rt }) },
-  );
+  ] as fc.WeightedArbitrary<Operation>[];
 }
 
 /** Starting genids: zero, the int sign boundary of the atomic_t, and just before the u32 wrap. */
@@ -187,7 +219,7 @@ export interface RandomResult {
 
 /** Random sequences with fast-check; a failure is shrunk to a small counterexample. */
 export function randomSequences(o: RunnerOptions, opts: { runs: number; seed: number; maxLength?: number; routes?: number; daddrs?: readonly string[] }): RandomResult {
-  const scope = { routes: opts.routes ?? 3, daddrs: opts.daddrs ?? DEFAULT_DADDRS };
+  const scope = { routes: opts.routes ?? 3, daddrs: opts.daddrs ?? DEFAULT_DADDRS, learning: eraLearns(o) };
   let steps = 0;
   const prop = fc.property(fc.constantFrom(...START_GENIDS), fc.array(operationArb(scope), { minLength: 1, maxLength: opts.maxLength ?? 24 }), (genid, ops) => {
     steps += ops.length;

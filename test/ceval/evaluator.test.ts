@@ -193,3 +193,23 @@ describe('unsupported constructs are errors naming file:line:column', () => {
     expect(() => p.call('f', [null], p.newMachine())).toThrow(/NULL dereference/);
   });
 });
+
+describe('lenient programs (what verify uses)', () => {
+  const src = 'int f(int x)\n{\n\tif (x)\n\t\tgoto out;\n\treturn 1;\nout:\n\treturn 2;\n}';
+
+  it('compiles around an unsupported statement, lists it, and raises it only when executed', () => {
+    // The label statement itself is unsupported too; both are listed.
+    const p = loadProgram(src, 'lenient.c', { lenient: true });
+    p.prepare(['f']);
+    expect(p.deferred.map((e) => e.oneLine())).toEqual([
+      'lenient.c:4:3: unsupported C construct: goto',
+      'lenient.c:6:1: unsupported C construct: label',
+    ]);
+    expect(p.call('f', [0], p.newMachine())).toBe(1);
+    expect(() => p.call('f', [1], p.newMachine())).toThrow(/goto/);
+  });
+
+  it('is strict by default', () => {
+    expect(() => loadProgram(src, 'strict.c').prepare(['f'])).toThrow(/strict\.c|goto/);
+  });
+});

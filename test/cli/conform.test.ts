@@ -64,7 +64,7 @@ describe('peerprop conform: a real run', () => {
       expect(r.out).toMatch(/^ {2}ok 2 redirect-stranger$/m);
       expect(r.out).toMatch(/^ok 1 conform 6\.1/m);
       const files = await readdir(keep);
-      for (const f of ['console.log', 'capture.txt', 'probes.txt', 'initramfs.cpio', 'report.json']) expect(files).toContain(f);
+      for (const f of ['console.log', 'capture.txt', 'trace.txt', 'probes.txt', 'initramfs.cpio', 'report.json']) expect(files).toContain(f);
       const names = readNewc(await readFile(join(keep, 'initramfs.cpio'))).map((e) => e.name);
       expect(names).toEqual(expect.arrayContaining(['init', 'bin/busybox', 'bin/tunwl', 'lib/modules/tun.ko', 'etc/peerprop/probes']));
       expect(await readFile(join(keep, 'capture.txt'), 'utf8')).toMatch(/@@TRACE_BEGIN[\s\S]*STEP redirect-gateway/);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { analyseConsole, parseCapture, traceEventCount } from '../../src/harness/capture.ts';
+import { gzipSync } from 'node:zlib';
+import { analyseConsole, expandCapture, parseCapture, traceEventCount } from '../../src/harness/capture.ts';
 
 const shared = resolve(import.meta.dirname, '../../../shared/traces');
 
@@ -74,5 +75,37 @@ describe('analyseConsole', () => {
     expect(a.panic).toBe('Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100');
     expect(a.oops.length).toBe(2);
     expect(a.initStarted).toBe(false);
+  });
+});
+
+describe('expandCapture', () => {
+  it('turns gzip sections back into BEGIN/END text, byte-exact, around plain lines', () => {
+    const trace = '# tracer: nop\n  tunwl-90 [000] ..... 4.0: tracing_mark_write: STEP udp-pmtu begin\n';
+    const wl = '@@WL_START scenarios=udp-pmtu\n@@WL_END rc=0\n';
+    const gz1 = gzipSync(Buffer.from(wl));
+    const gz2 = gzipSync(Buffer.from(trace));
+    const raw = Buffer.concat([
+      Buffer.from('@@KERNEL 6.1.0\n'),
+      Buffer.from(`@@WORKLOAD_GZ ${gz1.length} rc=0\n`), gz1, Buffer.from('\n'),
+      Buffer.from('@@DYNAMIC_EVENTS_BEGIN\np:rtg/x y\n@@DYNAMIC_EVENTS_END\n'),
+      Buffer.from(`@@TRACE_GZ ${gz2.length} \n`), gz2, Buffer.from('\n'),
+      Buffer.from('@@DONE\n'),
+    ]);
+    const text = expandCapture(raw);
+    expect(text).toBe(
+      '@@KERNEL 6.1.0\n@@WORKLOAD_BEGIN rc=0\n' + wl + '@@WORKLOAD_END\n@@DYNAMIC_EVENTS_BEGIN\np:rtg/x y\n@@DYNAMIC_EVENTS_END\n@@TRACE_BEGIN\n' + trace + '@@TRACE_END\n@@DONE\n',
+    );
+    const c = parseCapture(text);
+    expect(c.workload?.rc).toBe(0);
+    expect(c.trace?.complete).toBe(true);
+    expect(traceEventCount(c)).toBe(1);
+    expect(c.done).toBe(true);
+  });
+
+  it('marks a truncated section (the guest died while sending) instead of producing garbage', () => {
+    const gz = gzipSync(Buffer.from('x\n'.repeat(1000)));
+    const text = expandCapture(Buffer.concat([Buffer.from(`@@TRACE_GZ ${gz.length}\n`), gz.subarray(0, 10)]));
+    expect(text).toBe(`@@TRACE_GZ_DAMAGED expected ${gz.length} bytes, got 10\n`);
+    expect(parseCapture(text).trace).toBeUndefined();
   });
 });

@@ -94,6 +94,24 @@ describe('the harness can fail', () => {
     expect(renderConform(r, 'junit')).toMatch(/<failure /);
   });
 
+  it('a kernel crash is caught and reported with the console\'s last lines', { timeout: BOOT }, async () => {
+    const r = await runConform({ kernel: 'debian', scenarios: ['udp-pmtu'], sabotage: 'panic', ...quiet });
+    expect(r.exitCode).toBe(ExitCode.Findings);
+    const panic = r.problems.find((p) => p.kind === 'panic');
+    expect(panic?.message).toMatch(/Kernel panic - not syncing: .*— console: /);
+    // downstream consequences (no workload, no trace) are not reported on top of the crash
+    expect(r.problems.map((p) => p.kind)).toEqual(['panic']);
+    expect(r.scenarios[0]!.status).toBe('error');
+  });
+
+  it('a guest that does not finish in time is killed and reported', { timeout: BOOT }, async () => {
+    const r = await runConform({ kernel: 'debian', scenarios: ['udp-pmtu'], timeoutS: 1, ...quiet });
+    expect(r.exitCode).toBe(ExitCode.Findings);
+    expect(r.problems.map((p) => p.kind)).toEqual(['timeout']);
+    expect(r.scenarios[0]!.status).toBe('error');
+    expect(renderConform(r, 'ktap')).toMatch(/^not ok 1 conform /m);
+  });
+
   it('--accel auto probes KVM and falls back to TCG where KVM cannot run the kernel', { timeout: BOOT }, async () => {
     const r = await runConform({ kernel: 'debian', scenarios: ['udp-pmtu'], accel: 'auto', ...quiet });
     const kvm = await access('/dev/kvm', constants.R_OK | constants.W_OK).then(() => true, () => false);

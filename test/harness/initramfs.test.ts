@@ -28,6 +28,46 @@ describe('workload binary', () => {
     expect(lines).toContain('@@SYM schedule schedule');
   });
 
+  it('registers probes in one write, skipping symbols the kernel lacks (fake tracefs)', async () => {
+    const wl = await buildWorkload();
+    const dir = await mkdtemp(join(tmpdir(), 'pp-register-'));
+    try {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(join(dir, 'kprobe_events'), '');
+      await writeFile(join(dir, 'error_log'), '');
+      await writeFile(
+        join(dir, 'probes'),
+        'schedule\tp:rtg/sched schedule\t\nno_such_fn_xyz\tp:rtg/gone no_such_fn_xyz a=%di:x64\t\nschedule\tr:rtg/sched_ret schedule%return ret=$retval:x64\tr:rtg/sched_ret schedule\n',
+      );
+      await writeFile(join(dir, 'symbols'), 'schedule no_such_fn_xyz\n');
+      const r = await $({ quiet: true, nothrow: true })`${wl.path} --register ${dir} ${join(dir, 'probes')} ${join(dir, 'symbols')}`;
+      expect(r.stdout.split('\n')).toEqual(
+        expect.arrayContaining(['@@SYM schedule schedule', '@@SYM_END', '@@PROBE_SKIP rtg/gone no_such_fn_xyz', '@@PROBE_OK p:rtg/sched schedule', '@@PROBE_OK r:rtg/sched_ret schedule%return ret=$retval:x64', '@@PROBES ok=2 fail=0 skip=1']),
+      );
+      expect(await readFile(join(dir, 'kprobe_events'), 'utf8')).toBe('p:rtg/sched schedule\nr:rtg/sched_ret schedule%return ret=$retval:x64\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports each refused definition and tries its fallback when the kernel refuses (fake tracefs)', async () => {
+    const wl = await buildWorkload();
+    const dir = await mkdtemp(join(tmpdir(), 'pp-register-'));
+    try {
+      const { mkdir, writeFile } = await import('node:fs/promises');
+      await mkdir(join(dir, 'kprobe_events')); // every write fails, as a kernel refusing everything
+      await writeFile(join(dir, 'error_log'), '[ 2.7] trace_kprobe: error: Invalid fetch argument\n');
+      await writeFile(join(dir, 'probes'), 'schedule\tf:rtg/s schedule prev\tp:rtg/s schedule a=%di:x64\n');
+      const r = await $({ quiet: true, nothrow: true })`${wl.path} --register ${dir} ${join(dir, 'probes')}`;
+      expect(r.exitCode).toBe(1);
+      const lines = r.stdout.trim().split('\n');
+      // the batch's error_log is cleared before the one-by-one pass (each refusal gets its own)
+      expect(lines).toEqual(['@@PROBE_FAIL f:rtg/s schedule prev', '@@PROBE_FAIL p:rtg/s schedule a=%di:x64', '@@PROBES ok=0 fail=1 skip=0']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an unknown scenario without touching the network', async () => {
     const wl = await buildWorkload();
     const r = await $({ quiet: true, nothrow: true })`${wl.path} no-such-scenario`;

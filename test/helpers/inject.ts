@@ -150,6 +150,14 @@ function returnsOf(lines: Line[], i: number, entryProbe: string, returns: string
   return out;
 }
 
+/**
+ * Of the return probes of one call, the one that names its caller: with two kretprobes on one
+ * function the other prints `[unknown/kretprobe'd]` and readers take the named one.
+ */
+function mainReturn(lines: Line[], rets: number[]): number {
+  return rets.find((j) => lines[j]!.caller !== undefined && !lines[j]!.caller!.startsWith('[')) ?? rets[0]!;
+}
+
 function fresh(lines: Line[], like: string): string {
   // A pointer value that appears nowhere in the trace, in the same style.
   const text = lines.map((l) => l.text).join('\n');
@@ -268,7 +276,8 @@ export function injectFaultText(text: string, fault: FaultKind, occurrence = 0):
       candidates = c.length;
       const ch = pick(c, occurrence, fault);
       const e = lines[ch.entry]!;
-      target = lines[ch.rets[0]!]!;
+      const main = mainReturn(lines, ch.rets);
+      target = lines[main]!;
       const before = target.text;
       for (const j of ch.rets) {
         const r = lines[j]!;
@@ -281,7 +290,7 @@ export function injectFaultText(text: string, fault: FaultKind, occurrence = 0):
           setArg(r, 'ret', e.args.get('dst')!);
           if (r.args.has('obs')) setArg(r, 'obs', e.args.get('obsolete')!);
         }
-        if (j !== ch.rets[0]) also.push(r.no);
+        if (j !== main) also.push(r.no);
       }
       note = seed
         ? `a flushed route (obsolete=2) passed the check`
@@ -299,13 +308,14 @@ export function injectFaultText(text: string, fault: FaultKind, occurrence = 0):
       candidates = c.length;
       const ch = pick(c, occurrence, fault);
       const e = lines[ch.entry]!;
-      target = lines[ch.rets[0]!]!;
+      const main = mainReturn(lines, ch.rets);
+      target = lines[main]!;
       const before = target.text;
       for (const j of ch.rets) {
         const r = lines[j]!;
         setArg(r, 'ret', e.args.get('dst')!);
         if (r.args.has('obs')) setArg(r, 'obs', '-2');
-        if (j !== ch.rets[0]) also.push(r.no);
+        if (j !== main) also.push(r.no);
       }
       note = `a route killed by a new exception (obsolete=-2) was returned by the check`;
       return done(before);

@@ -178,6 +178,13 @@ describe('damage in the middle of a file is refused, never guessed', () => {
   it('a post-image start that does not follow from earlier hunks is only a warning', () => {
     expect(codes(withLine(SEED.hunk2, '@@ -1316,6 +1330,8 @@'))).toContainEqual(['warning', 'hunk-start-mismatch', SEED.hunk2]);
   });
+
+  it('a whole hunk lost between two others shows in the next header: warned at that header', () => {
+    const set = readPatch(seedLines.filter((_, i) => i + 1 < SEED.hunk2 || i + 1 >= SEED.hunk3).join('\n'), 'p');
+    const d = set.diagnostics.find((x) => x.code === 'hunk-start-mismatch')!;
+    expect(d.line).toBe(SEED.hunk3 - (SEED.hunk3 - SEED.hunk2));
+    expect(d.message).toContain('post-image start 1776 does not follow from the earlier hunks (expected 1774): a hunk before it was lost');
+  });
 });
 
 describe('bad hunk headers are refused at file:line:col', () => {

@@ -89,7 +89,7 @@ export function seedSeries(): string {
 }
 
 /** Quoted-printable encoding of one mail body (RFC 2045: '=' escaped, 76-column soft breaks). */
-export function quotedPrintable(body: string): string {
+export function quotedPrintable(body: string, width = 76): string {
   return body
     .split('\n')
     .map((line) => {
@@ -99,8 +99,8 @@ export function quotedPrintable(body: string): string {
       }
       enc = enc.replace(/[ \t]$/, (c) => (c === ' ' ? '=20' : '=09'));
       const parts: string[] = [];
-      while (enc.length > 76) {
-        let cut = 75;
+      while (enc.length > width) {
+        let cut = width - 1;
         // Never split an =XX escape.
         if (enc[cut - 1] === '=') cut -= 1;
         else if (enc[cut - 2] === '=') cut -= 2;
@@ -114,8 +114,8 @@ export function quotedPrintable(body: string): string {
 }
 
 /** A format-patch mail whose body went through a mailer that chose quoted-printable. */
-export function asQuotedPrintableMail(mail: string): string {
+export function asQuotedPrintableMail(mail: string, width = 76): string {
   const split = mail.indexOf('\n\n');
   const headers = mail.slice(0, split) + '\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: quoted-printable';
-  return headers + '\n\n' + quotedPrintable(mail.slice(split + 2));
+  return headers + '\n\n' + quotedPrintable(mail.slice(split + 2), width);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { formatPatch, structuredPatch, applyPatch, parsePatch, FILE_HEADERS_ONLY } from 'diff';
 import { readPatch, applyFilePatch, allFilePatches } from '../../src/patch/index.ts';
 import { PeerpropError } from '../../src/core/errors.ts';
-import { preSeedTree, seedText } from './fixtures.ts';
+import { asQuotedPrintableMail, preSeedTree, seedFormatPatch, seedSeries, seedText } from './fixtures.ts';
 
 const lineCount = (text: string) => {
   const n = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
@@ -64,11 +64,13 @@ function corrupt(text: string, c: Corruption): string {
 
 describe('random corruptions of the seed', () => {
   const route = readFileSync(join(preSeedTree, 'net/ipv4/route.c'), 'utf8');
+  // The seed as given, as a format-patch mail, as a 2-commit mbox, and quoted-printable encoded.
+  const bases = [seedText, seedFormatPatch(), seedSeries(), asQuotedPrintableMail(seedFormatPatch(), 40)];
 
   it('readPatch (and apply) throw nothing but one-line PeerpropErrors located inside the file', () => {
     fc.assert(
-      fc.property(fc.array(corruption, { minLength: 1, maxLength: 4 }), (cs) => {
-        const text = cs.reduce(corrupt, seedText);
+      fc.property(fc.constantFrom(...bases), fc.array(corruption, { minLength: 1, maxLength: 4 }), (base, cs) => {
+        const text = cs.reduce(corrupt, base);
         const lines = lineCount(text);
         let set;
         try {
@@ -99,7 +101,7 @@ describe('random corruptions of the seed', () => {
           }
         }
       }),
-      { numRuns: 1500 },
+      { numRuns: 2000 },
     );
   });
 });

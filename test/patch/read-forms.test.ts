@@ -149,7 +149,7 @@ describe('mail bodies in a transfer encoding', () => {
   })();
 
   it('quoted-printable (with soft line breaks) is decoded; locations point at the encoded lines', () => {
-    const qp = asQuotedPrintableMail(plain);
+    const qp = asQuotedPrintableMail(plain, 40); // narrow, so that diff lines get soft breaks
     const raw = qp.split('\n');
     expect(raw.some((l) => l.endsWith('=') && l.startsWith(' static struct dst_entry'))).toBe(true);
     const a = readPatch(plain, 'plain.mbox');

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { applyToFile, applyToTree, readPatch, readPatchFile, resolveInTree, PatchApplyError, appliedLineOf, allFilePatches } from '../../src/patch/index.ts';
 import { PeerpropError } from '../../src/core/errors.ts';
@@ -68,6 +69,32 @@ describe('the seed on the pre-seed fixture tree (kernel-fixtures/trees/pre-seed)
     expect(e).toBeInstanceOf(PatchApplyError);
     expect((e as PatchApplyError).hunk).toBe(1);
     expect(e.oneLine()).toMatch(/^seed\.patch:\d+:1: hunk 1 of net\/ipv4\/route\.c \(@@ -1308,6 \+1308,13 @@ at line 45\) does not apply: patch line \d+ expects /);
+  });
+});
+
+function hasGnuPatch(): boolean {
+  try {
+    return execFileSync('patch', ['--version'], { encoding: 'utf8' }).includes('GNU patch');
+  } catch {
+    return false;
+  }
+}
+
+describe.runIf(hasGnuPatch())('agreement with GNU patch', () => {
+  it.each([
+    ['the seed as given', seedText],
+    ['the healed seed', healedSeed],
+  ])('%s: same hunks, same offsets, same post-image lines as `patch --dry-run`', async (_name, text) => {
+    const out = execFileSync('patch', ['-p1', '--dry-run', '--force'], { cwd: preSeedTree, input: text, encoding: 'utf8' });
+    const gnu = [...out.matchAll(/^Hunk #(\d+) succeeded at (\d+)(?: with fuzz \d+)? \(offset (-?\d+) lines?\)/gm)].map((m) => [
+      Number(m[1]),
+      Number(m[2]),
+      Number(m[3]),
+    ]);
+    const [a] = await applyToTree(readPatch(text, 'p'), preSeedTree);
+    expect(a!.hunks.map((h) => [h.index, h.appliedNewLine, h.offset])).toEqual(gnu);
+    // GNU patch needs fuzz 2 for the damaged hunk 3; the repaired hunk applies exactly.
+    expect(a!.hunks.every((h) => h.fuzz === 0)).toBe(true);
   });
 });
 
@@ -176,6 +203,16 @@ describe('path safety', () => {
     expect(listing(tree)).toEqual(['net', 'net/new.c']);
     expect(readFileSync(join(tree, 'net/new.c'), 'utf8')).toBe('int n;\n');
     await refused(applyToTree(readPatch(text.split('diff --git a/net/a.c')[0]!, 'p'), tree));
+  });
+
+  it('renames with a change, in memory and when writing', async () => {
+    const text =
+      'diff --git a/net/a.c b/net/c.c\nsimilarity index 70%\nrename from net/a.c\nrename to net/c.c\n--- a/net/a.c\n+++ b/net/c.c\n@@ -1,2 +1,3 @@\n int a;\n+int b;\n int c;\n';
+    const [a] = await applyToTree(readPatch(text, 'p'), tree);
+    expect([a!.oldPath, a!.path, a!.postImage]).toEqual(['net/a.c', 'net/c.c', 'int a;\nint b;\nint c;\n']);
+    expect(listing(tree)).toEqual(['net', 'net/a.c']);
+    await applyToTree(readPatch(text, 'p'), tree, { write: true });
+    expect(listing(tree)).toEqual(['net', 'net/c.c']);
   });
 
   it('writes with --file only when asked', async () => {

@@ -82,3 +82,26 @@ describe('bpftrace script', () => {
     expect(script).toContain('((struct rtable *)@__ip_rt_update_pmtu_ret_arg0[tid])->rt_pmtu');
   });
 });
+
+describe('bpftrace compiles the scripts (dry run against this machine\'s kernel BTF)', async () => {
+  const { $ } = await import('zx');
+  const { existsSync } = await import('node:fs');
+  const { mkdtemp, writeFile } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const q = $({ quiet: true, nothrow: true });
+  const have = (await q`command -v bpftrace`).exitCode === 0 && existsSync('/sys/kernel/btf/vmlinux');
+  it.skipIf(!have)('both kernels\' scripts pass bpftrace\'s semantic analysis and code generation', async () => {
+    const help = (await q`bpftrace --help`).stderr + (await q`bpftrace --help`).stdout;
+    const dry = help.includes('--dry-run') ? ['--dry-run'] : ['-d'];
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pp-bt-'));
+    for (const spec of ['debian', 'debian-6.12'] as const) {
+      const f = path.join(dir, `${spec}.bt`);
+      await writeFile(f, renderBpftrace(await generateProbes(await realKernel(spec))));
+      const r = await $({ quiet: true, nothrow: true, timeout: 120_000 })`bpftrace ${dry} ${f}`;
+      const errors = (r.stdout + r.stderr).split('\n').filter((l) => /\bERROR\b/.test(l) && !/RLIMIT_MEMLOCK/.test(l));
+      expect(errors, spec).toEqual([]);
+      expect(r.exitCode, spec).toBe(0);
+    }
+  });
+});

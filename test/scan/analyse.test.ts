@@ -45,6 +45,17 @@ describe('analyse: era from the code, then the check of that era', () => {
     expect(source('fnhe').split('\n')[v.location!.line - 1]).toMatch(/DST_OBSOLETE_FORCE_CHK/);
   });
 
+  it('warns when route.c stamps rt_peer_genid but route.h lacks the field', async () => {
+    const pre = await readTreeSources(join(FIX, 'pre-seed'));
+    const v = passing({ routeC: source('seed'), headers: pre.headers });
+    expect(v.status).toBe('pass');
+    expect(v.details?.[0]).toBe(
+      'warning: include/net/route.h declares struct rtable without rt_peer_genid, which net/ipv4/route.c uses: the tree would not build',
+    );
+    const ok = passing(await readTreeSources(join(FIX, 'seed')));
+    expect(ok.details?.some((d) => d.startsWith('warning:'))).toBe(false);
+  });
+
   it('a divergence keeps the check location and details', async () => {
     const v = makeAnalyser(
       withCheck({ status: 'divergence', reason: 'stamp missing', location: { file: 'net/ipv4/route.c', line: 391 }, details: ['step 1'] }),
@@ -82,6 +93,15 @@ describe('analyse: trees that cannot be checked', () => {
     expect(v.status).toBe('skipped');
     expect(v.reason).toMatch(/ipv4_dst_check in net\/ipv4\/route.c does not parse/);
     expect(broken.split('\n')[v.location!.line - 1]).toBeDefined();
+  });
+  it('a protocol function hidden in a region tree-sitter could not parse: skipped before era detection', () => {
+    const broken = source('seed').replace('void rt_bind_peer(struct rtable *rt, int create)', 'static int broken = (1 + ;\nvoid rt_bind_peer(struct rtable *rt, int create)');
+    calls.length = 0;
+    const v = passing({ routeC: broken, headers: {} });
+    expect(v).toMatchObject({ status: 'skipped', era: 'unknown', checked: 'none' });
+    expect(v.reason).toMatch(/^skipped: rt_bind_peer in net\/ipv4\/route.c could not be parsed/);
+    expect(broken.split('\n')[v.location!.line - 1]).toMatch(/rt_bind_peer/);
+    expect(calls).toEqual([]);
   });
   it('C without any of the mechanism: era unknown, skipped', () => {
     const v = passing({ routeC: 'int main(void)\n{\n\treturn 0;\n}\n', headers: {} });

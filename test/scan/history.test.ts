@@ -59,13 +59,17 @@ describe('scanHistory', () => {
   });
 
   it('gives the same entries with worker threads, in the same order', async () => {
-    const one = await scanHistory(repo.dir, `${repo.commits[0]}..HEAD`, { analyser: marker, jobs: 1 });
-    const two = await scanHistory(repo.dir, `${repo.commits[0]}..HEAD`, { analyser: marker, jobs: 2 });
+    const range = `${repo.commits[0]}..HEAD`;
+    const one = await scanHistory(repo.dir, range, { analyser: marker, jobs: 1 });
+    const two = await scanHistory(repo.dir, range, { analyser: marker, jobs: 2 });
+    const workers = await scanHistory(repo.dir, range, { analyser: marker, jobs: 2, mainThread: false });
     const strip = (es: typeof one.entries) => es.map((e) => ({ ...e, verdict: { ...e.verdict, details: e.verdict.details?.slice(1) } }));
     expect(strip(two.entries)).toEqual(strip(one.entries));
-    // The work really ran off the main thread.
-    const threads = new Set(two.entries.map((e) => e.verdict.details?.[0]));
+    expect(strip(workers.entries)).toEqual(strip(one.entries));
+    // Without the main thread, the work really ran on worker threads (tsx registered there).
+    const threads = new Set(workers.entries.map((e) => e.verdict.details?.[0]));
     expect([...threads].every((t) => t !== 'thread 0')).toBe(true);
+    expect(one.entries.every((e) => e.verdict.details?.[0] === 'thread 0')).toBe(true);
   });
 });
 

@@ -121,6 +121,8 @@ describe('ftrace text layouts', () => {
     ];
     const { events } = await readText(render(lines).join('\n'));
     expect(events.map(plain)).toEqual([
+      expect.objectContaining({ kind: 'bind', daddr: '10.1.0.5', create: 0, caller: 'rt_set_nexthop.isra.3+0x5f', line: 1 }),
+      expect.objectContaining({ kind: 'bind_ret', daddr: '10.1.0.5', peer: '0x0', create: 0, line: 2 }),
       expect.objectContaining({ kind: 'route', daddr: '10.1.0.5', peer: '0x0', create: 0, caller: 'rt_set_nexthop.isra.3+0x5f', line: 2 }),
     ]);
   });
@@ -172,7 +174,17 @@ describe('lines that are not events', () => {
       '',
       'neither is this',
     ].join('\n');
-    const { events, stats } = await readText(text, { maxLineNumbers: 1 });
+    // A map that derives binds only for the check's caller: other callers are "unmatched".
+    const probeMap = parseProbeMap({
+      name: 'narrow',
+      pairs: [{ entry: 'getpeer', return: ['getpeer_ret'] }],
+      radix: 'hex',
+      rules: [
+        { probe: 'dst_check', emit: [{ kind: 'check', fields: { rt: 'rt' } }] },
+        { probe: 'getpeer_ret', caller: ['ipv4_dst_check'], emit: [{ kind: 'bind_ret', fields: { peer: 'peer' } }] },
+      ],
+    }, 'narrow.json');
+    const { events, stats } = await readText(text, { maxLineNumbers: 1, probeMap });
     expect(kinds(events)).toEqual(['check']);
     expect(stats.skipped.stacktrace.count).toBe(3);
     expect(stats.skipped.otherTracer.count).toBe(2);

@@ -85,11 +85,12 @@ describe('3.0.1: binds derived from inet_getpeer and its caller', () => {
       }
     }
     expect(Object.fromEntries(byCaller)).toEqual({
-      'rt_set_nexthop.constprop.0': ['route'],
+      'rt_set_nexthop.constprop.0': ['bind', 'bind_ret', 'route'],
       '__ip_select_ident': ['bind', 'bind_ret'],
       'ipv4_dst_check': ['bind', 'bind_ret'],
-      'ip_rt_frag_needed': ['peer_new'],
-      'ip_rt_redirect': ['peer_new'],
+      'ip_rt_frag_needed': ['bind', 'bind_ret'],
+      'ip_rt_redirect': ['bind', 'bind_ret'],
+      'rt_bind_peer': ['bind', 'bind_ret'],
     });
   });
 

@@ -37,6 +37,7 @@ const EXPECTED: Record<string, { strategy: string; ops: string[]; field: string;
     field: 'peer 10.0.0.1 refcnt',
     expected: 1,
     actual: 2,
+    cLine: /^rt->peer = peer;$/,
   },
   '10-plain-u32-counter': { strategy: 'interleavings', ops: ['bump', 'bump'], field: 'global genid', expected: '0x2', actual: '0x1', cLine: /static u32 __rt_peer_genid;/ },
   '11-compare-wrong-counter': { strategy: 'wrap', ops: ['route_new(rt0 -> 10.0.0.1)', 'peer_new(10.0.0.1)', 'check(rt0)'], field: 'route 0 peer', expected: 'NULL', actual: '10.0.0.1' },

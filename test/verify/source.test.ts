@@ -44,3 +44,29 @@ describe('where verify gets its C', () => {
     expect(() => verifySource(pre, 'net/ipv4/route.c', 'seed')).toThrow(/has no __rt_peer_genid/);
   });
 });
+
+describe('later and earlier eras', () => {
+  it('runs the pmtu-redirect C on the genid operations and lists what it did not evaluate', () => {
+    const src = readFileSync(resolve(repoRoot, 'kernel-fixtures/trees/pmtu-redirect/net/ipv4/route.c'), 'utf8');
+    const r = verifySource(src, 'net/ipv4/route.c', undefined, { runs: 50, depth: 3, strategies: ['exhaustive', 'wrap', 'random'] });
+    expect(r.era).toBe('pmtu-redirect');
+    expect(r.ok).toBe(true);
+    // check_peer_pmtu()/check_peer_redir() need learned PMTU/redirect state, which these operations never create.
+    const jiffies = r.notEvaluated.find((n) => /unknown identifier jiffies/.test(n.message));
+    expect(jiffies?.file).toBe('net/ipv4/route.c');
+    expect(src.split('\n')[jiffies!.line! - 1]).toContain('time_before(jiffies, expires)');
+  });
+
+  it('refuses an fnhe-era file (no rt_bind_peer / genid to run) with exit 2', () => {
+    const src = readFileSync(resolve(repoRoot, 'kernel-fixtures/trees/fnhe/net/ipv4/route.c'), 'utf8');
+    let err: unknown;
+    try {
+      verifySource(src, 'net/ipv4/route.c');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PeerpropError);
+    expect((err as PeerpropError).exitCode).toBe(2);
+    expect((err as PeerpropError).message).toMatch(/fnhe-era file/);
+  });
+});

@@ -96,9 +96,16 @@ for fn in want["functions"]:
     sym = gdb.lookup_global_symbol(fn) or gdb.lookup_static_symbol(fn)
     if sym is None or sym.type is None or sym.type.code != gdb.TYPE_CODE_FUNC:
         out["missingFunctions"].append(fn); continue
+    # A function inlined everywhere has DWARF but no code of its own: like BTF, report it missing.
+    try:
+        addr = int(sym.value().address)
+    except Exception:
+        addr = 0
+    if not addr:
+        out["missingFunctions"].append(fn); continue
     params = []
     try:
-        blk = gdb.block_for_pc(int(sym.value().address))
+        blk = gdb.block_for_pc(addr)
         while blk is not None and blk.function is None:
             blk = blk.superblock
         for s in (blk or []):

@@ -61,3 +61,61 @@ export function elfSection(buf: Buffer, name: string): Buffer | undefined {
   if (s.offset + s.size > buf.length) throw new Error(`truncated ELF: section ${name} beyond the end of the file`);
   return buf.subarray(s.offset, s.offset + s.size);
 }
+
+/**
+ * Section names and one section's bytes from an ELF file on disk, reading only the headers
+ * and that section (a vmlinux with DWARF is hundreds of MB).
+ */
+export async function readElfFileSections(file: string, want?: string): Promise<{ sections: ElfSection[]; data?: Buffer } | undefined> {
+  const { open } = await import('node:fs/promises');
+  const fh = await open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    const head = Buffer.alloc(64);
+    await fh.read(head, 0, 64, 0);
+    if (!isElf(head)) return undefined;
+    const is64 = head[4] === 2;
+    const le = head[5] !== 2;
+    const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+    const shoff = is64 ? Number(le ? head.readBigUInt64LE(0x28) : head.readBigUInt64BE(0x28)) : le ? head.readUInt32LE(0x20) : head.readUInt32BE(0x20);
+    const shentsize = u16(head, is64 ? 0x3a : 0x2e);
+    const shnum = u16(head, is64 ? 0x3c : 0x30);
+    if (shoff === 0 || shnum === 0 || shoff + shnum * shentsize > size) return { sections: [] };
+    // Rebuild a small buffer laid out like the file's header + section table + name table.
+    const table = Buffer.alloc(shnum * shentsize);
+    await fh.read(table, 0, table.length, shoff);
+    const shstrndx = u16(head, is64 ? 0x3e : 0x32);
+    const strEntry = table.subarray(shstrndx * shentsize, (shstrndx + 1) * shentsize);
+    const strOff = is64 ? Number(le ? strEntry.readBigUInt64LE(24) : strEntry.readBigUInt64BE(24)) : le ? strEntry.readUInt32LE(16) : strEntry.readUInt32BE(16);
+    const strSize = is64 ? Number(le ? strEntry.readBigUInt64LE(32) : strEntry.readBigUInt64BE(32)) : le ? strEntry.readUInt32LE(20) : strEntry.readUInt32BE(20);
+    if (strOff + strSize > size) return { sections: [] };
+    const names = Buffer.alloc(strSize);
+    await fh.read(names, 0, strSize, strOff);
+    // Synthetic image: header, then the table at 64, then the names; offsets patched for names only.
+    const synth = Buffer.alloc(64 + table.length + names.length);
+    head.copy(synth, 0);
+    table.copy(synth, 64);
+    names.copy(synth, 64 + table.length);
+    if (is64) {
+      if (le) synth.writeBigUInt64LE(64n, 0x28);
+      else synth.writeBigUInt64BE(64n, 0x28);
+    } else if (le) synth.writeUInt32LE(64, 0x20);
+    else synth.writeUInt32BE(64, 0x20);
+    const e = synth.subarray(64 + shstrndx * shentsize);
+    const newStr = 64 + table.length;
+    if (is64) {
+      if (le) e.writeBigUInt64LE(BigInt(newStr), 24);
+      else e.writeBigUInt64BE(BigInt(newStr), 24);
+    } else if (le) e.writeUInt32LE(newStr, 16);
+    else e.writeUInt32BE(newStr, 16);
+    const sections = readElfSections(synth).map((s, i) => (i === shstrndx ? { ...s, offset: strOff } : s));
+    if (!want) return { sections };
+    const s = sections.find((x) => x.name === want);
+    if (!s || s.type === 8 || s.offset + s.size > size) return { sections };
+    const data = Buffer.alloc(s.size);
+    await fh.read(data, 0, s.size, s.offset);
+    return { sections, data };
+  } finally {
+    await fh.close();
+  }
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { badInput, envMissing } from '../../core/errors.ts';
 import type { KernelInfo } from '../kernel/types.ts';
 import { Btf, Kind } from './btf.ts';
-import { elfSection, isElf, readElfSections } from './elf.ts';
+import { elfSection, readElfFileSections } from './elf.ts';
 import { extractVmlinux } from './extract.ts';
 import { readDwarfTypes } from './dwarf.ts';
 import type { FunctionFact, KernelTypes, MemberFact, ParamFact } from './types.ts';
@@ -257,26 +257,23 @@ async function btfBlobFor(k: KernelInfo, stats: LoadTypesStats): Promise<{ blob:
     stats.compression = x.compression;
     what = `the vmlinux in ${src.image} (${x.compression})`;
   } else {
-    elf = await readFile(src.path);
-    if (!isElf(elf)) throw badInput('not an ELF vmlinux', { file: src.path });
-    what = src.path;
+    // A vmlinux from a build tree: read the section table and .BTF only, not the whole file.
+    const r = await readElfFileSections(src.path, '.BTF');
+    if (!r) throw badInput('not an ELF vmlinux', { file: src.path });
+    stats.extractMs = performance.now() - t0;
+    if (r.data) return { blob: r.data, source: `BTF of ${src.path}` };
+    if (r.sections.some((s) => s.name === '.debug_info')) return { dwarf: src.path };
+    throw envMissing(`${src.path} has no .BTF section and no DWARF (build with CONFIG_DEBUG_INFO_BTF or CONFIG_DEBUG_INFO)`);
   }
   const blob = elfSection(elf, '.BTF');
   stats.extractMs = performance.now() - t0;
   if (!blob) {
-    const hasDwarf = readElfSections(elf).some((s) => s.name === '.debug_info');
-    if (src.kind === 'vmlinux' && hasDwarf) return { dwarf: src.path };
-    throw envMissing(
-      `${what} has no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF)` +
-        (src.kind === 'bzimage' ? '; pass the build tree\'s vmlinux with DWARF (--vmlinux) for offsets' : ''),
-    );
+    throw envMissing(`${what} has no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF); pass the build tree's vmlinux with DWARF (--vmlinux) for offsets`);
   }
   const copy = Buffer.from(blob); // detach from the 50 MB vmlinux
   const source = `BTF of ${what}`;
-  if (src.kind === 'bzimage') {
-    await writeAtomic(cachePath, copy);
-    await writeAtomic(`${cachePath}.source`, source);
-  }
+  await writeAtomic(cachePath, copy);
+  await writeAtomic(`${cachePath}.source`, source);
   return { blob: copy, source };
 }
 

@@ -71,6 +71,7 @@ async function kernelInfoFromUnpacked(spec: string, unpacked: UnpackedDebianKern
     btf: { kind: 'bzimage', image: unpacked.vmlinuz },
     workDir: unpacked.root,
   };
+  if (!unpacked.cached && unpacked.downloadMs !== undefined) info.fetched = { downloadMs: unpacked.downloadMs, unpackMs: unpacked.unpackMs ?? 0 };
   log(`kernel: ${describeKernel(info)}${unpacked.cached ? ' (cached)' : ''}`);
   return info;
 }

@@ -53,6 +53,8 @@ export interface KernelInfo {
   config?: string;
   /** Where types come from. */
   btf: BtfSource;
+  /** Set when this call downloaded and unpacked the package (not from the cache). */
+  fetched?: { downloadMs: number; unpackMs: number };
   /** A directory (next to the unpacked kernel, or in the cache for a user's path) for derived files: vmlinux, types JSON. */
   workDir: string;
 }

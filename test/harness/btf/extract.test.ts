@@ -67,3 +67,18 @@ describe('vmlinux extraction from the real bzImages', () => {
     expect(x.vmlinux.length).toBe(4096);
   });
 });
+
+describe('ELF section table read from disk', () => {
+  it('finds .BTF in an extracted vmlinux without reading the whole file, same bytes as in memory', async () => {
+    const { readElfFileSections } = await import('../../../src/harness/btf/elf.ts');
+    const k = await realKernel('debian');
+    const x = await extractVmlinux(k.vmlinuz);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pp-elf-'));
+    const f = path.join(dir, 'vmlinux');
+    await writeFile(f, x.vmlinux);
+    const r = (await readElfFileSections(f, '.BTF'))!;
+    expect(r.sections.map((s) => s.name)).toEqual(readElfSections(x.vmlinux).map((s) => s.name));
+    expect(r.data!.equals(elfSection(x.vmlinux, '.BTF')!)).toBe(true);
+    expect(await readElfFileSections('/etc/hostname')).toBeUndefined();
+  });
+});

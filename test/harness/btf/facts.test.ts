@@ -1,9 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadKernelTypes, WANTED_MEMBERS } from '../../../src/harness/btf/index.ts';
+import { loadKernelTypes, WANTED_MEMBERS, extractVmlinux } from '../../../src/harness/btf/index.ts';
 import type { LoadTypesStats } from '../../../src/harness/btf/facts.ts';
+import { ExitCode, PeerpropError } from '../../../src/core/errors.ts';
 import type { KernelTypes } from '../../../src/harness/btf/index.ts';
 import { realKernel, MEASURED } from '../kernel/real-kernels.ts';
 
@@ -92,5 +93,25 @@ describe('kernel type facts from BTF', () => {
     const again: LoadTypesStats = {};
     await loadKernelTypes(k, { wanted: { members: ['tcp_sock.snd_cwnd'], functions: [] }, stats: again });
     expect(again.cached).toBe(true);
+  });
+
+  it('a vmlinux with neither BTF nor DWARF: environment missing, one line', async () => {
+    const k = { ...(await realKernel('debian')), btf: { kind: 'vmlinux' as const, path: '/usr/bin/true' }, workDir: await mkdtemp(path.join(os.tmpdir(), 'pp-types-')) };
+    const e = await loadKernelTypes(k).then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(PeerpropError);
+    expect((e as PeerpropError).exitCode).toBe(ExitCode.EnvMissing);
+    expect((e as PeerpropError).oneLine()).toMatch(/has no \.BTF section/);
+  });
+
+  it('a vmlinux file (a build tree\'s) gives the same facts as its bzImage', async () => {
+    const k = await realKernel('debian-6.12');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pp-types-'));
+    const f = path.join(dir, 'vmlinux');
+    await writeFile(f, (await extractVmlinux(k.vmlinuz)).vmlinux);
+    const fromFile = await loadKernelTypes({ ...k, btf: { kind: 'vmlinux', path: f }, workDir: dir });
+    const fromImage = await loadKernelTypes(k);
+    expect(fromFile.source).toBe(`BTF of ${f}`);
+    for (const p of ['rtable.rt_genid', 'net.ipv4.rt_genid.counter', 'rtable.rt_pmtu']) expect(fromFile.members[p]).toEqual(fromImage.members[p]);
+    expect(fromFile.functions['ipv4_dst_check']).toEqual(fromImage.functions['ipv4_dst_check']);
   });
 });

@@ -102,3 +102,13 @@ describe('resolveKernel: preferCache', () => {
     expect(fast.package).toEqual(k.package);
   });
 });
+
+describe('apt answers are remembered while the package lists are unchanged', () => {
+  it('writes the answer next to the kernels', async () => {
+    const k = await realKernel('debian');
+    const { readFile } = await import('node:fs/promises');
+    const memo = JSON.parse(await readFile(path.join(defaultCacheDir(), 'kernels', 'apt-answers.json'), 'utf8'));
+    expect(memo.answers['linux-image-cloud-amd64']).toEqual(k.package);
+    expect(memo.key).toContain('/var/lib/apt/lists:');
+  });
+});

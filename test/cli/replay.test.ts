@@ -1,0 +1,121 @@
+/** `peerprop replay`: argv -> replay -> formats and exit codes, on the real traces and on stdin. */
+import { describe, expect, it } from 'vitest';
+import { PassThrough, Readable } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli/main.ts';
+import { injectFault } from '../helpers/inject.ts';
+
+const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const run1 = resolve(repoRoot, 'traces/linux-3.0.1_run1-s1.ftrace.txt');
+const modern = resolve(repoRoot, 'traces/6.1.0-56-cloud-amd64.tcg.ttyS1-trace.txt');
+
+async function cli(argv: string[], stdinText?: string | Buffer): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const stdin = stdinText === undefined ? new PassThrough() : Readable.from([typeof stdinText === 'string' ? Buffer.from(stdinText) : stdinText]);
+  const code = await main(argv, { stdout, stderr, stdin });
+  return { code, out, err };
+}
+
+describe('peerprop replay on real traces', () => {
+  it('text: conformant with the coverage (exit 0)', async () => {
+    const r = await cli(['replay', run1]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/CONFORMANT under era pmtu-redirect/);
+    expect(r.out).toMatch(/ok +check-restamps: checked \d+/);
+    expect(r.out).toMatch(/probe map: linux-3.0-seed/);
+  });
+  it('several traces of different eras in one run', async () => {
+    const r = await cli(['replay', run1, modern, '--format', 'json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { era: string; verdict: string }[];
+    expect(j.map((x) => [x.era, x.verdict])).toEqual([['pmtu-redirect', 'conformant'], ['fnhe', 'conformant']]);
+  });
+  it('an injected fault: exit 1, the line, expected vs observed, history (text)', async () => {
+    const f = await injectFault(run1, 'valid-after-flush');
+    const r = await cli(['replay', f.path]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`${f.path}:${f.line}: expired-route-fails`);
+    expect(r.out).toMatch(/expected: NULL/);
+    expect(r.out).toMatch(/history of route 0xffff/);
+  });
+  it('ktap: one subtest per trace, not ok for the failing invariant family', async () => {
+    const f = await injectFault(run1, 'genid-not-restamped').catch(() => injectFault(resolve(repoRoot, 'traces/linux-3.0.1_run2-s2.ftrace.txt'), 'genid-not-restamped'));
+    const r = await cli(['replay', f.path, run1, '--format', 'ktap']);
+    expect(r.code).toBe(1);
+    expect(r.out.startsWith('KTAP version 1\n')).toBe(true);
+    expect(r.out).toMatch(/^1\.\.2$/m);
+    expect(r.out).toMatch(/^ {2}not ok \d+ check-restamps$/m);
+    expect(r.out).toMatch(/^not ok 1 .*genid-not-restamped.*\(pmtu-redirect\)$/m);
+    expect(r.out).toMatch(/^ok 2 .*run1-s1\.ftrace\.txt \(pmtu-redirect\)$/m);
+  });
+  it('junit: a suite per trace, a failure per failing invariant', async () => {
+    const f = await injectFault(modern, 'dst-after-exception-kill');
+    const r = await cli(['replay', f.path, '--format', 'junit']);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/<testsuite name="[^"]*dst-after-exception-kill[^"]*\(fnhe\)"/);
+    expect(r.out).toMatch(/<testcase classname="[^"]*" name="check-fails-iff-stale"[^>]*>\s*<failure/);
+  });
+  it('--max-divergences caps what is shown', async () => {
+    const f = await injectFault(run1, 'bump-without-cause');
+    const r = await cli(['replay', f.path, '--max-divergences', '1', '--format', 'json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.divergences).toHaveLength(1);
+    expect(j.divergenceCount).toBeGreaterThan(1);
+  });
+  it('reads standard input (-), gzip included', async () => {
+    const r = await cli(['replay', '-', '--format', 'json'], gzipSync(readFileSync(run1)));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).verdict).toBe('conformant');
+  });
+  it('--era forces the profile (the seed has no bumpers: the 3.0.1 bumps diverge)', async () => {
+    const r = await cli(['replay', run1, '--era', 'seed', '--format', 'json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).divergences[0].invariant).toBe('genid-steps-by-one-per-bump');
+  });
+});
+
+describe('peerprop replay: nothing to check and bad input (exit 2)', () => {
+  it('a file with no trace events is nothing to check, never conformant', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peerprop-replay-'));
+    const p = join(dir, 'empty.txt');
+    writeFileSync(p, '# tracer: nop\n#\n');
+    const r = await cli(['replay', p]);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/NOTHING TO CHECK/);
+  });
+  const cases: [string, string[], RegExp][] = [
+    ['missing file', ['replay', '/nonexistent/trace.txt'], /nonexistent/],
+    ['bad format', ['replay', run1, '--format', 'xml'], /argument 'xml' is invalid/],
+    ['bad era', ['replay', run1, '--era', 'linux'], /argument 'linux' is invalid/],
+    ['bad --max-divergences', ['replay', run1, '--max-divergences', '0'], /--max-divergences/],
+    ['stdin twice', ['replay', '-', '-'], /standard input/],
+    ['no trace', ['replay'], /missing required argument/],
+  ];
+  for (const [name, argv, msg] of cases) {
+    it(name, async () => {
+      const r = await cli(argv);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(msg);
+      expect(r.out).toBe('');
+    });
+  }
+  it('a probe map that is not valid JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peerprop-replay-'));
+    const p = join(dir, 'map.json');
+    writeFileSync(p, '{ nope');
+    const r = await cli(['replay', run1, '--probes', p]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/map\.json/);
+  });
+});
