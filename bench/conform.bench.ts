@@ -48,7 +48,7 @@ export async function run(): Promise<void> {
         [
           `${spec} (${k.release}), TCG, ${runs[0]!.scenarios.length} scenarios, median of ${ROUNDS} (${passed ? 'all conformant' : 'NOT all conformant'}):`,
           `  bare boot: to /init ${s(median(bare.map((b) => b.toInit)))}, QEMU start to exit ${s(bareTotal)}`,
-          `  conform:   kernel ${s(stage('kernel'))} | probe generation ${s(stage('probes'))} | initramfs ${s(stage('initramfs'))} | boot to /init ${s(stage('bootToInit'))} | guest probes ${s(stage('guestProbes'))} | scenarios ${s(stage('scenarios'))} | capture ${s(stage('capture'))} | replay ${s(stage('replay'))}`,
+          `  conform:   kernel ${s(stage('kernel'))} | probe generation ${s(stage('probes'))} | initramfs ${s(stage('initramfs'))} | boot to /init ${s(stage('bootToInit'))} | guest probes ${s(stage('guestProbes'))} (tun.ko ${s(stage('guestModules'))}, kallsyms ${s(stage('guestKallsyms'))}, register ${s(stage('guestRegister'))}, enable ${s(stage('guestEnable'))}) | scenarios ${s(stage('scenarios'))} | capture ${s(stage('capture'))} | replay ${s(stage('replay'))}`,
           `  whole conform ${s(total)} (target < 5 s on 6.1), ${s(total - bareTotal)} above the bare boot (target < 1.5 s); trace ${runs[0]!.trace.lines} lines, ${runs[0]!.trace.events} events`,
           '',
         ].join('\n'),

@@ -8,7 +8,9 @@
  *   - `wc -l` on the same file (the floor),
  *   - parse only (openTrace → batches, events counted),
  *   - parse + replay (src/replay, the era given),
- * and prints MB/s, lines/s, events/s and peak RSS.
+ *   - parse only again with the V8 heap capped at 64 MB (it completes only if memory is flat),
+ * and prints MB/s, lines/s, events/s, CPU seconds and peak RSS (the process's own, including
+ * Node and the tsx loader: about 90 MB before reading anything).
  *
  * Size: PEERPROP_BENCH_TRACE_MB (default 200). The file is kept in the temp dir between runs.
  */
@@ -133,7 +135,7 @@ async function generate(file: string, bytes: number): Promise<void> {
     if (++n % 50 === 0) buf += r.render({ kind: 'marker', file: '', line: 0, text: `=== WL step ${n / 50}: bench` });
     if (buf.length > 1 << 20) {
       written += buf.length;
-      if (!out.write(buf)) await new Promise((res) => out.once('drain', res));
+      if (!out.write(buf)) await new Promise<void>((res) => out.once('drain', () => res()));
       buf = '';
       if (written >= bytes) break;
     }
@@ -187,8 +189,8 @@ async function child(mode: string, file: string): Promise<void> {
   process.stdout.write(JSON.stringify(res));
 }
 
-function runChild(mode: string, file: string): ChildResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx/esm', SELF, '--child', mode, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+function runChild(mode: string, file: string, v8flags: string[] = []): ChildResult {
+  const r = spawnSync(process.execPath, [...v8flags, '--import', 'tsx/esm', SELF, '--child', mode, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`bench child ${mode} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as ChildResult;
 }
@@ -212,15 +214,20 @@ export async function run(): Promise<void> {
   const wc = wcLines(file);
   process.stdout.write(`trace: ${file}, ${size.toFixed(0)} MB, ${wc.lines} lines\n`);
   process.stdout.write(`wc -l            ${wc.wall.toFixed(2)} s  ${(size / wc.wall).toFixed(0)} MB/s  (the floor)\n`);
-  for (const mode of ['parse', 'replay']) {
+  // The last run caps the V8 heap far below the trace size: it completes only if memory is flat.
+  const runs: [string, string, string[]][] = [
+    ['parse', 'parse only', []],
+    ['replay', 'parse+replay', []],
+    ['parse', 'parse, 64MB heap', ['--max-old-space-size=64', '--max-semi-space-size=4']],
+  ];
+  for (const [mode, label, flags] of runs) {
     let r: ChildResult;
     try {
-      r = runChild(mode, file);
+      r = runChild(mode, file, flags);
     } catch (e) {
-      process.stdout.write(`${mode}: ${(e as Error).message.split('\n')[0]}\n`);
+      process.stdout.write(`${label}: ${(e as Error).message.split('\n')[0]}\n`);
       continue;
     }
-    const label = mode === 'parse' ? 'parse only' : 'parse+replay';
     process.stdout.write(
       `${label.padEnd(16)} ${r.wall.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s cpu  ` +
         `${(size / r.wall).toFixed(1)} MB/s  ${(r.lines / r.wall / 1e6).toFixed(2)} M lines/s  ${(r.events / r.wall / 1e6).toFixed(2)} M events/s  ` +

@@ -12,6 +12,7 @@ DEBS=(
   qemu-system-x86 busybox-static   # the conformance harness: QEMU (TCG) and the guest's userland
   gcc libc6-dev                    # the in-VM TUN workload, built with gcc -static
   bpftool lz4 zstd xz-utils        # BTF of the kernels under test (vmlinux extracted from the bzImage)
+  bpftrace                         # dry-run compile of the generated bpftrace scripts
   cpio kmod                        # initramfs inspection, modinfo
   linux-source-6.1                 # a real modern tree for `peerprop scan` and `conform --tree`
   make bc bison flex libelf-dev libssl-dev   # building a small test kernel from that tree

@@ -12,7 +12,8 @@
  * error_log and its fallback tried.
  *
  * Output (stdout): @@SYM.../@@SYM_END, @@PROBE_OK <line> | @@PROBE_SKIP <grp/event> <symbol> |
- * @@PROBE_FAIL <line> followed by @@ERRLOG <error_log line>..., and @@PROBES ok=N fail=N skip=N.
+ * @@PROBE_FAIL <line> followed by @@ERRLOG <error_log line>..., and
+ * @@PROBES ok=N fail=N skip=N kallsyms_ms=T register_ms=T.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +22,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include "wl.h"
 
 #define MAX_PROBES 256
+
+static double ms_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 struct probe {
 	char *want, *line, *fallback;
@@ -146,6 +156,7 @@ int register_main(int argc, char **argv)
 		p[n++] = (struct probe){ .want = l, .line = t1 + 1, .fallback = t2 && t2[1] ? t2 + 1 : NULL };
 	}
 
+	double t0 = ms_now(), t1 = t0;
 	/* The kallsyms pass, for the distinct wanted symbols. */
 	char *symtext = argc > 2 ? slurp(argv[2]) : NULL;
 	if (symtext) {
@@ -178,6 +189,7 @@ int register_main(int argc, char **argv)
 		}
 	}
 
+	t1 = ms_now();
 	int ok = 0, fail = 0, skip = 0;
 	size_t total = 0;
 	for (int j = 0; j < n; j++)
@@ -225,6 +237,6 @@ int register_main(int argc, char **argv)
 				fail++;
 		}
 	}
-	printf("@@PROBES ok=%d fail=%d skip=%d\n", ok, fail, skip);
+	printf("@@PROBES ok=%d fail=%d skip=%d kallsyms_ms=%.0f register_ms=%.0f\n", ok, fail, skip, t1 - t0, ms_now() - t1);
 	return fail ? 1 : 0;
 }

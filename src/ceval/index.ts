@@ -5,5 +5,5 @@
 export { CProgram, loadProgram, drive } from './program.ts';
 export { Machine, addrToNumber, numberToAddr, type Access, type Gen, type Frame, type TraceEntry } from './machine.ts';
 export { CStruct, FieldRef, FuncRef, sameValue, truthy, type Site, type Value, type CType } from './values.ts';
-export { STUBS, CONSTANTS, cFault, CRuntimeFault, type Stub } from './stubs.ts';
+export { STUBS, CONSTANTS, cFault, CRuntimeFault, effectiveMtu, type Stub } from './stubs.ts';
 export { unsupported, type CompiledFunction } from './compile.ts';

@@ -72,7 +72,7 @@ export class Machine {
     ipv4.emb = new Set(['rt_genid']);
     this.net = new CStruct('net', { ipv4 }, true, 'net');
     this.net.emb = new Set(['ipv4']);
-    this.dev = new CStruct('net_device', { nd_net: this.net, ifindex: 1 }, true, 'dev');
+    this.dev = new CStruct('net_device', { nd_net: this.net, ifindex: 1, mtu: 1500 }, true, 'dev');
   }
 
   /** The namespace's cache generation (rt_genid). */

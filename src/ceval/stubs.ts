@@ -79,6 +79,14 @@ function* peerLookup(fr: Frame, daddr: number, create: Value, site: Site): Gen<V
   return n;
 }
 
+/** The MTU a route really uses: the metric, else the device MTU. */
+export function effectiveMtu(r: CStruct): number {
+  const raw = r.f.mtu as number;
+  if (raw) return raw;
+  const dev = r.f.dev;
+  return dev instanceof CStruct && typeof dev.f.mtu === 'number' ? dev.f.mtu : 1500;
+}
+
 const noop: Stub = { ret: 'void', arity: -1, gen: false, call: () => 0 };
 
 export const STUBS: Record<string, Stub> = {
@@ -202,7 +210,10 @@ export const STUBS: Record<string, Stub> = {
   htons: { ret: 'uint', arity: 1, gen: false, call: (_fr, [x]) => (x as number) & 0xffff },
   ntohl: { ret: 'uint', arity: 1, gen: false, call: (_fr, [x]) => (x as number) >>> 0 },
   htonl: { ret: 'uint', arity: 1, gen: false, call: (_fr, [x]) => (x as number) >>> 0 },
-  /** The route's MTU metric (the model's RouteState.mtu). */
+  /**
+   * The route's MTU: its RTAX_MTU metric, or the device's MTU when the metric is 0 (unset).
+   * `mtu` on a route is the raw metric; the model's RouteState.mtu is this effective value.
+   */
   dst_mtu: {
     ret: 'uint',
     arity: 1,
@@ -210,7 +221,7 @@ export const STUBS: Record<string, Stub> = {
     *call(_fr, [dst], site) {
       const r = structArg(dst!, 'dst_mtu', site);
       yield { kind: 'read', target: `${r.label}.mtu`, site };
-      return r.f.mtu as number;
+      return effectiveMtu(r);
     },
   },
   dst_metric_raw: {

@@ -10,8 +10,8 @@ export const registerProbes: RegisterCommand = (program, io, state) => {
   program
     .command('probes')
     .description(
-      'print the genid-protocol probes for a kernel, generated from its BTF (or DWARF): kprobe_events lines,\n' +
-        'a bpftrace script, the JSON probe set, or the probe map for `replay --probes`\n' +
+      'print the genid-protocol probes for a kernel, generated from its BTF (or DWARF)\n' +
+        'as kprobe_events lines, a bpftrace script, the JSON probe set, or the probe map for `replay --probes`\n' +
         'exit 0 printed, 2 bad input (not a kernel image), 3 environment missing (no apt, no BTF)',
     )
     .option('--kernel <kernel>', 'debian (6.1 cloud), debian-6.12, or a bzImage/vmlinuz path', 'debian')

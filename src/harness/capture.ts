@@ -24,7 +24,8 @@ export interface GuestCapture {
   probesFailed: ProbeFailure[];
   /** Probes not tried because the guest's kallsyms lacks their symbol (inlined or absent). */
   probesSkipped: { event: string; symbol: string }[];
-  probeSummary?: { ok: number; fail: number; skip: number };
+  /** The registration's summary; kallsymsMs/registerMs are guest clock times of its two passes. */
+  probeSummary?: { ok: number; fail: number; skip: number; kallsymsMs?: number; registerMs?: number };
   /** Workload records (between @@WORKLOAD_BEGIN and @@WORKLOAD_END), with their capture line numbers. */
   workload?: { rc: number; lines: { text: string; line: number }[]; complete: boolean };
   dynamicEvents: string[];
@@ -156,7 +157,13 @@ export function parseCapture(text: string): GuestCapture {
       }
       case '@@PROBES': {
         const m = /ok=(\d+) fail=(\d+) skip=(\d+)/.exec(rest);
-        if (m) c.probeSummary = { ok: Number(m[1]), fail: Number(m[2]), skip: Number(m[3]) };
+        if (m) {
+          c.probeSummary = { ok: Number(m[1]), fail: Number(m[2]), skip: Number(m[3]) };
+          const k = /kallsyms_ms=(\d+)/.exec(rest);
+          const r = /register_ms=(\d+)/.exec(rest);
+          if (k) c.probeSummary.kallsymsMs = Number(k[1]);
+          if (r) c.probeSummary.registerMs = Number(r[1]);
+        }
         break;
       }
       case '@@WORKLOAD_BEGIN':

@@ -49,7 +49,11 @@ export interface ConformOptions {
   log?: (line: string) => void;
 }
 
-export type Stage = 'kernel' | 'probes' | 'initramfs' | 'accel' | 'bootToInit' | 'guestProbes' | 'scenarios' | 'capture' | 'replay' | 'total';
+export type Stage =
+  | 'kernel' | 'probes' | 'initramfs' | 'accel' | 'bootToInit'
+  /** /init start to probes enabled, and its parts: tun.ko, kallsyms pass, registration, enabling. */
+  | 'guestProbes' | 'guestModules' | 'guestKallsyms' | 'guestRegister' | 'guestEnable'
+  | 'scenarios' | 'capture' | 'replay' | 'total';
 
 export interface RunProblem {
   kind: 'timeout' | 'panic' | 'oops' | 'no-tracefs' | 'tun' | 'probe-refused' | 'no-init' | 'no-workload' | 'workload-incomplete' | 'empty-trace' | 'no-capture' | 'qemu';
@@ -174,6 +178,8 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
     await writeFile(paths.capture, captureText);
     await rm(paths.captureRaw, { force: true });
     const capture = parseCapture(captureText);
+    if (capture.probeSummary?.kallsymsMs !== undefined) timings.guestKallsyms = capture.probeSummary.kallsymsMs;
+    if (capture.probeSummary?.registerMs !== undefined) timings.guestRegister = capture.probeSummary.registerMs;
     if (opts.keep && capture.trace) await writeFile(join(work, 'trace.txt'), capture.trace.lines.join('\n') + '\n');
     const cons = analyseConsole(boot.console);
     const records = parseWorkload(capture.workload?.lines ?? []);
@@ -304,6 +310,8 @@ function stageTimings(boot: BootResult, t: ConformReport['timings']): void {
   const m = boot.marks;
   if (m.INIT_START !== undefined) t.bootToInit = m.INIT_START;
   if (m.INIT_START !== undefined && m.STAGE_probes !== undefined) t.guestProbes = m.STAGE_probes - m.INIT_START;
+  if (m.INIT_START !== undefined && m.STAGE_modules !== undefined) t.guestModules = m.STAGE_modules - m.INIT_START;
+  if (m.STAGE_registered !== undefined && m.STAGE_probes !== undefined) t.guestEnable = m.STAGE_probes - m.STAGE_registered;
   if (m.STAGE_probes !== undefined && m.STAGE_workload !== undefined) t.scenarios = m.STAGE_workload - m.STAGE_probes;
   if (m.STAGE_workload !== undefined) t.capture = boot.durationMs - m.STAGE_workload;
 }

@@ -142,12 +142,15 @@ function coverageFor(facts: EraFacts, probes: ProbeDef[], types: KernelTypes, sk
   const hasFunc = (fn: string) => fn in types.functions;
   return facts.wanted.map((w): FunctionCoverage => {
     const own = byFn.get(w.name);
+    // Callers that still observe it should the guest lack the symbol after all.
+    const backup = w.via?.filter((v) => byFn.has(v));
+    const viaBackup = backup?.length ? { via: backup } : {};
     if (own && hasFunc(w.name)) {
-      return { function: w.name, role: w.role, status: 'probed', probes: own, reason: 'out of line (BTF FUNC); confirmed by the guest\'s kallsyms' };
+      return { function: w.name, role: w.role, status: 'probed', probes: own, ...viaBackup, reason: 'out of line (BTF FUNC); confirmed by the guest\'s kallsyms' };
     }
     if (own) {
       return {
-        function: w.name, role: w.role, status: 'unresolved', probes: own,
+        function: w.name, role: w.role, status: 'unresolved', probes: own, ...viaBackup,
         reason: types.format === 'btf' ? 'no BTF FUNC (a compiler clone such as .constprop, or inlined): the guest\'s kallsyms decides' : 'the guest\'s kallsyms decides',
       };
     }

@@ -6,8 +6,12 @@
  *   const set = await generateProbes(kernel, { era: 'fnhe' });   // ProbeSet
  *   set.kallsyms.script        // sh/awk run once in the guest: prints "@@SYM want name" lines, then "@@SYM_END"
  *   const final = resolveAgainstKallsyms(set, guestOutput);       // ResolvedProbeSet: what to register
- *   renderKprobeEvents(final)  // lines for /sys/kernel/tracing/kprobe_events (with # comments)
+ *   renderKprobeEvents(final)  // definitions with # comments (f: lines need dynamic_events: eventsFile(def))
  *   renderBpftrace(set)        // a bpftrace script
+ *   set.probeMap               // src/trace/probemap.ts JSON: parseProbeMap(set.probeMap, name) for the reader
+ *
+ * Each ProbeDef has `line` (richest syntax) and, where it differs, `fallback` (register syntax,
+ * same event and field names) to register if the kernel refuses `line`.
  */
 export type {
   ProbeFormat, ProbeSyntax, ProbeField, ProbeDef, FunctionCoverage, KallsymsCheck,

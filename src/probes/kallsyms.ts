@@ -85,8 +85,7 @@ export function resolveAgainstKallsyms(set: ProbeSet, answer: string | Map<strin
       if (name) {
         return { ...c, status: 'probed', reason: name === c.function ? 'in kallsyms' : `in kallsyms as ${name} (a compiler clone)` };
       }
-      const via = set.coverage.find((x) => x.function === c.function)?.via ?? [];
-      const live = via.filter((v) => byFn.has(v));
+      const live = (c.via ?? []).filter((v) => byFn.has(v));
       return live.length
         ? { ...c, status: 'via-caller', via: live, probes: live.flatMap((v) => byFn.get(v) ?? []), reason: `not in kallsyms; observed via ${live.join(', ')}` }
         : { ...c, status: 'not-observable', probes: [], reason: 'not in the guest\'s kallsyms (inlined, or not built)' };

@@ -78,7 +78,10 @@ export interface FunctionCoverage {
   status: 'probed' | 'via-caller' | 'not-observable' | 'unresolved';
   /** Events that observe it (its own, or its callers'). */
   probes: string[];
-  /** For via-caller: the functions whose probes observe it. */
+  /**
+   * via-caller: the functions whose probes observe it. probed/unresolved: documented callers
+   * that would still observe it if the guest turns out not to have the symbol.
+   */
   via?: string[];
   reason: string;
 }

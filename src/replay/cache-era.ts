@@ -72,6 +72,7 @@ export class CacheEraReplayer {
   private flushCount = 0;
   /** A lookup-only bind missing on a slow path: a divergence only if the trace shows lookups at all. */
   private missingBinds: { ev: CanonicalEvent; route: RouteRec; hist: Ring }[] = [];
+  private missingBindsOverflow = 0;
   private lookupsObserved = false;
   private readonly late: boolean;
   /** The last events that showed the global genid: the history of a genid divergence. */
@@ -164,6 +165,12 @@ export class CacheEraReplayer {
       this.gHist.push(e);
       return;
     }
+    if (value === this.prevG && e.cpu !== undefined && this.lastMoveCpu !== undefined && e.cpu !== this.lastMoveCpu) {
+      // SMP: this CPU read the genid just before another CPU's bump; the trace merged them the
+      // other way round. A stale read by one step from another CPU is not a move.
+      this.rec.unchecked('genid-steps-by-one-per-bump', 'a read on another CPU raced with a bump');
+      return;
+    }
     const delta = u32(value - this.G);
     const allowed = this.era === 'seed' ? 0 : this.causes.length;
     if (delta <= allowed) {
@@ -184,9 +191,13 @@ export class CacheEraReplayer {
       );
     }
     this.gHist.push(e);
+    this.prevG = this.G;
+    this.lastMoveCpu = e.cpu;
     this.G = value;
     this.dropDone();
   }
+  private prevG: number | undefined;
+  private lastMoveCpu: number | undefined;
 
   /** Causes whose call is over had their chance to show at this observation. */
   private dropDone(): void {
@@ -229,7 +240,10 @@ export class CacheEraReplayer {
     const cause = this.causes.shift();
     let ok: boolean;
     let expected: string;
-    if (this.era === 'seed') {
+    if (this.era === 'pre-genid') {
+      ok = delta === 0;
+      expected = 'no genid moving (pre-genid kernels have no peer genid)';
+    } else if (this.era === 'seed') {
       // The seed has no bumper of its own: its PMTU/redirect paths never move the genid. A bare
       // bump event (an explicit bump, what the follow-ups add) is checked for +1 only.
       const inPath = /frag_needed|redirect|update_pmtu/.test(e.probe ?? '');
@@ -262,6 +276,10 @@ export class CacheEraReplayer {
       this.rec.fail('genid-steps-by-one-per-bump', e, `genid ${e.old} -> ${expected}`, `${e.old} -> ${nv} (+${delta})`, `genid moved by ${delta} in ${e.probe ?? 'a bump path'}`, this.gHist);
     }
     this.gHist.push(e);
+    if (u32(nv) !== this.G) {
+      this.prevG = this.G;
+      this.lastMoveCpu = e.cpu;
+    }
     this.G = u32(nv);
   }
 
@@ -529,7 +547,8 @@ export class CacheEraReplayer {
     // --- the lookup expectation
     if (p.path === 'slow' && isNull(p.ev.peer)) {
       if (p.binds > 0) this.rec.pass('slow-path-looks-up-peer');
-      else this.missingBinds.push({ ev: e, route: r, hist: snapshotRing(r.hist, this.historySize) });
+      else if (this.missingBinds.length < 200) this.missingBinds.push({ ev: e, route: r, hist: snapshotRing(r.hist, this.historySize) });
+      else this.missingBindsOverflow++; // constant memory: details kept for the first 200 only
     } else if (p.path === 'fast' && p.binds === 0) this.rec.pass('current-check-is-noop');
     // --- the state after
     if (this.era !== 'pre-genid') {
@@ -558,6 +577,10 @@ export class CacheEraReplayer {
       if (this.lookupsObserved) {
         this.rec.fail('slow-path-looks-up-peer', m.ev, 'one create=0 bind before the return (route peerless, genid stale)', 'no bind', `check of peerless route ${m.route.ptr} with a stale genid returned without looking its peer up`, m.hist, m.route.ptr);
       } else this.rec.unchecked('slow-path-looks-up-peer', 'the trace has no peer lookup events');
+    }
+    for (let i = 0; i < this.missingBindsOverflow; i++) {
+      if (this.lookupsObserved) this.rec.failCount('slow-path-looks-up-peer');
+      else this.rec.unchecked('slow-path-looks-up-peer', 'the trace has no peer lookup events');
     }
     this.missingBinds = [];
     for (const p of this.pending.values()) {

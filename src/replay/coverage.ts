@@ -119,6 +119,14 @@ export class Recorder {
     this.divergences.push({ file: e.file, line: e.line, event: e, invariant: name, expected, observed, message, history: historyOf(ring, e), rt });
   }
 
+  /** A failure counted without details (beyond what is kept). */
+  failCount(name: string): void {
+    const c = this.entry(name);
+    c.checked++;
+    c.failed++;
+    this.divergenceCount++;
+  }
+
   ignore(reason: string): void {
     this.ignored[reason] = (this.ignored[reason] ?? 0) + 1;
   }

@@ -40,7 +40,7 @@ export class Replay {
 
   private decide(d: EraDecision): void {
     this.decision = d;
-    this.checker = d.era === 'fnhe' ? new ModernReplayer(this.rec, this.historySize) : new CacheEraReplayer(d.era, this.rec, this.historySize);
+    this.checker = d.era === 'fnhe' ? new ModernReplayer(this.rec, this.historySize) : new CacheEraReplayer(d.era, this.rec, this.historySize, this.opts.stage);
   }
 
   /** Gaps reported while reading (appended in line order). */

@@ -1,4 +1,4 @@
-import type { Era } from '../model/types.ts';
+import type { Era, Stage } from '../model/types.ts';
 import type { CanonicalEvent, EventKind, TraceGap } from '../trace/events.ts';
 
 export interface ReplayOptions {
@@ -6,6 +6,8 @@ export interface ReplayOptions {
   era?: Era;
   /** A hint used only when the events do not decide (e.g. the probe map's era). */
   eraHint?: Era;
+  /** pmtu-redirect: the stage of the 2.6.39-3.5 history (S2/S3 bump on every frag-needed/redirect, S4/S5 on change). Default S3. */
+  stage?: Stage;
   /** Stop recording divergences after this many (they are still counted). Default 100. */
   maxDivergences?: number;
   /** Events kept per route for the history shown with a divergence. Default 6. */

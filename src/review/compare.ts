@@ -43,8 +43,8 @@ export function guardedByNoPeer(terms: PathTerm[]): boolean {
   });
 }
 
-function bindWords(b: BindCall): string {
-  const guard = guardedByNoPeer(b.terms) ? ' if none' : '';
+function bindWords(b: BindCall, sayGuard = true): string {
+  const guard = sayGuard && guardedByNoPeer(b.terms) ? ' if none' : '';
   if (b.createValue === 0) return `binds a peer lookup-only (create=0)${guard}`;
   if (b.createValue !== undefined) return `binds a peer, creating it if needed (create=${b.create})${guard}`;
   return `binds a peer with create=\`${b.create}\`${guard}`;
@@ -150,7 +150,7 @@ export function functionStatements(file: string, name: string, pre: FunctionFact
 
   for (const b of added(pre?.binds, post.binds, bindKey)) {
     if (changedDst && inBlock(post, b)) continue;
-    at(b, 'post', `${name} now ${bindWords(b)} ${describeCondition(b.terms)}`);
+    at(b, 'post', `${name} now ${bindWords(b, false)} ${describeCondition(b.terms)}`);
   }
   for (const b of added(post.binds, pre?.binds, bindKey)) if (!coveredPre(b)) at(b, 'pre', `${name} no longer calls \`${b.text}\``);
 

@@ -492,7 +492,7 @@ export class Emitter {
     }
     if (filtered) return Outcome.Filtered;
     const key = callerSym !== undefined ? `${p.name} <- ${callerSym}` : unknownCaller ? `${p.name} <- [unknown]` : p.name;
-    this.unmatched.set(key, (this.unmatched.get(key) ?? 0) + 1);
+    countName(this.unmatched, key);
     return Outcome.Unmatched;
   }
 
@@ -684,4 +684,12 @@ function extractByLayout(s: string, from: number, p: ProbePlan, vals: (string | 
     pos = ve + 1;
   }
   return pos >= len;
+}
+
+/** Per-name counters stay bounded on garbage input: past 1000 names, the rest count as "(other)". */
+export function countName(m: Map<string, number>, name: string): void {
+  const n = m.get(name);
+  if (n !== undefined) m.set(name, n + 1);
+  else if (m.size < 1000) m.set(name, 1);
+  else m.set('(other)', (m.get('(other)') ?? 0) + 1);
 }

@@ -247,8 +247,15 @@ function parseBody(s: string, from: number, out: ParsedLine): void {
     if (close !== -1) {
       out.symStart = b + 1;
       out.symEnd = close;
-      const arrow = s.indexOf(' <- ', b);
-      out.arrow = arrow !== -1 && arrow < close ? arrow : -1;
+      // ` <- ` only inside the parentheses (a plain indexOf would scan the whole line).
+      let arrow = -1;
+      for (let k = b + 2; k < close - 2; k++) {
+        if (s.charCodeAt(k) === 60 /* < */ && s.charCodeAt(k + 1) === 45 && s.charCodeAt(k - 1) === 32 && s.charCodeAt(k + 2) === 32) {
+          arrow = k - 1;
+          break;
+        }
+      }
+      out.arrow = arrow;
       let a = close + 1;
       while (a < len && s.charCodeAt(a) === 32) a++;
       out.args = a;

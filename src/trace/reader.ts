@@ -15,7 +15,7 @@ import type {
 import { SKIP_KINDS } from './types.ts';
 import type { ProbeMap } from './probemap.ts';
 import { builtinProbeMaps, selectProbeMap } from './maps/index.ts';
-import { compileMap, Emitter, Ev, Outcome, type CompiledMap, type PlanIndex, type ProbePlan } from './compile.ts';
+import { compileMap, countName, Emitter, Ev, Outcome, type CompiledMap, type PlanIndex, type ProbePlan } from './compile.ts';
 import { LineShape, newParsedLine, parseBareEvent, parseEventLine, type ParsedLine } from './lineparse.ts';
 import { ownString } from './decode.ts';
 import { openSource, type TextSource } from './source.ts';
@@ -158,6 +158,11 @@ export function probeDefName(def: string): { name?: string; group?: string } {
 }
 
 const MAX_MALFORMED_REASONS = 20;
+/** Bounds on per-trace lists, so garbage input cannot grow memory. */
+const MAX_LIST = 10_000;
+const MAX_GAPS = 100_000;
+/** A "line" longer than this (binary data without newlines) is skipped, not accumulated. */
+const MAX_LINE = 1 << 20;
 const MARKER_KIND = EVENT_KINDS.indexOf('marker');
 
 class Reader implements TraceReader {
@@ -192,12 +197,28 @@ class Reader implements TraceReader {
     const proc = new LineProcessor(this.file, format, compileMap(choice.map), st, this.opts.maxLineNumbers ?? 20);
     let carry = '';
     let text = head;
+    let skippingLong = false;
     for (;;) {
-      const full = carry.length ? carry + text : text;
+      let full = carry.length ? carry + text : text;
+      if (skippingLong) {
+        // Inside an overlong line: drop up to its end.
+        const nl = full.indexOf('\n');
+        if (nl === -1) full = '';
+        else {
+          proc.longLine();
+          full = full.slice(nl + 1);
+          skippingLong = false;
+        }
+      }
       const last = full.lastIndexOf('\n');
       let batch: CanonicalEvent[] = [];
-      if (last === -1) carry = full;
-      else {
+      if (last === -1) {
+        carry = full;
+        if (carry.length > MAX_LINE) {
+          carry = '';
+          skippingLong = true;
+        }
+      } else {
         batch = proc.lines(full, 0, last);
         carry = last + 1 < full.length ? full.slice(last + 1) : '';
       }
@@ -210,6 +231,7 @@ class Reader implements TraceReader {
           continue;
         }
       }
+      if (skippingLong) proc.longLine();
       if (carry.length) {
         // The last line has no newline: process it alone.
         const b2 = proc.lines(carry + '\n', 0, carry.length);
@@ -304,6 +326,11 @@ class LineProcessor {
     return this.out;
   }
 
+  /** An overlong line (no newline within MAX_LINE characters) was dropped. */
+  longLine(): void {
+    this.skip('malformed', ++this.lineNo, `line longer than ${MAX_LINE} characters`);
+  }
+
   private skip(kind: SkipKind, lineNo: number, reason?: string): void {
     this.skipCounts.set(kind, (this.skipCounts.get(kind) ?? 0) + 1);
     let l = this.skipLines.get(kind);
@@ -327,7 +354,7 @@ class LineProcessor {
     if (c0 === 64 /* @ */ && s.charCodeAt(1) === 64) return this.serialLine(s, lineNo);
     if (this.inDynamicEvents) {
       const { name } = probeDefName(s);
-      if (name && !this.st.probesRegistered.includes(name)) this.st.probesRegistered.push(name);
+      if (name && this.st.probesRegistered.length < MAX_LIST && !this.st.probesRegistered.includes(name)) this.st.probesRegistered.push(name);
       this.skip('serial', lineNo);
       return;
     }
@@ -399,7 +426,7 @@ class LineProcessor {
       const plan = this.cm.funcPlans.get(`${func}|${pl.arrow !== -1 ? 'return' : 'entry'}`);
       if (plan) return this.outcome(this.emitter.handle(s, lineNo, pl, plan, this.out), lineNo);
     }
-    this.unknown.set(name, (this.unknown.get(name) ?? 0) + 1);
+    countName(this.unknown, name);
     this.skip('unknownEvent', lineNo);
   }
 
@@ -441,7 +468,11 @@ class LineProcessor {
   }
 
   private gap(g: TraceGap): void {
-    this.st.gaps.push(g);
+    if (this.st.gaps.length < MAX_GAPS) this.st.gaps.push(g);
+    else if (this.st.gaps.length === MAX_GAPS) {
+      this.st.gaps.push({ ...g, count: undefined });
+      this.st.warnings.push(`more than ${MAX_GAPS} gaps: the rest are not listed (line ${g.line} on)`);
+    }
     this.emitter.reset();
   }
 
@@ -455,13 +486,13 @@ class LineProcessor {
         break;
       case '@@PROBE_OK': {
         const { name } = probeDefName(rest);
-        if (name && !this.st.probesRegistered.includes(name)) this.st.probesRegistered.push(name);
+        if (name && this.st.probesRegistered.length < MAX_LIST && !this.st.probesRegistered.includes(name)) this.st.probesRegistered.push(name);
         break;
       }
       case '@@PROBE_FAIL': {
         const { name, group } = probeDefName(rest);
         const r: ProbeRefusal = { definition: rest, name, group, line: lineNo };
-        this.st.probesRefused.push(r);
+        if (this.st.probesRefused.length < MAX_LIST) this.st.probesRefused.push(r);
         this.refusal = r;
         break;
       }
@@ -558,7 +589,7 @@ class LineProcessor {
             const plan = this.plans.get(this.pl.event);
             if (plan) this.emitter.handle(part, lineNo, this.pl, plan, this.out);
             else if (this.cm.markers.has(this.pl.event)) this.marker(part, lineNo, this.pl.event);
-            else this.unknown.set(this.pl.event, (this.unknown.get(this.pl.event) ?? 0) + 1);
+            else countName(this.unknown, this.pl.event);
           }
         }
         if (this.out.length > before) this.eventLines++;

@@ -4,10 +4,13 @@
  * evaluator's memory. Each operation is a generator that yields at shared-memory accesses,
  * so that two of them can be interleaved as two CPUs.
  */
-import { CProgram, Machine, CStruct, addrToNumber, type Access, type Gen, type Value, type Site } from '../ceval/index.ts';
+import { CProgram, Machine, CStruct, addrToNumber, effectiveMtu, type Access, type Gen, type Value, type Site } from '../ceval/index.ts';
 import type { Era, Operation } from '../model/types.ts';
 import { PeerpropError, ExitCode } from '../core/errors.ts';
 import { normalise, scalarType } from '../ceval/values.ts';
+
+/** MTU of the device every route goes through (the model's default deviceMtu). */
+export const DEVICE_MTU = 1500;
 
 /** The global generation ID's name in every kernel that has one. */
 export const GENID_GLOBAL = '__rt_peer_genid';
@@ -52,7 +55,9 @@ export class CSystem {
     const checkFn = program.fn('ipv4_dst_check');
     if (!bindFn) throw new PeerpropError(`rt_bind_peer() is not defined in ${program.file}`, ExitCode.BadInput, { file: program.file });
     if (!checkFn) throw new PeerpropError(`ipv4_dst_check() is not defined in ${program.file}`, ExitCode.BadInput, { file: program.file });
-    if (program.hasFunction('rt_peer_genid')) program.fn('rt_peer_genid');
+    // Compile everything the operations may run before the memory is laid out (globals they use).
+    const used = era === 'pmtu-redirect' ? ['rt_peer_genid', 'ip_rt_frag_needed', 'ip_rt_update_pmtu', 'check_peer_pmtu'] : ['rt_peer_genid'];
+    for (const f of used) if (program.hasFunction(f)) program.fn(f);
     const gt = program.globalType(GENID_GLOBAL);
     if (gt !== undefined) program.global(GENID_GLOBAL);
     this.genidKind = gt === undefined ? 'none' : /atomic_t/.test(gt) ? 'atomic' : 'plain';
@@ -227,6 +232,8 @@ export class CSystem {
     const p = this.program;
     const v = p.hasFunction('rt_peer_genid') ? yield* p.run('rt_peer_genid', [], this.m) : this.genid;
     rt.f.rt_peer_genid = (v as number) >>> 0;
+    // rt_init_metrics then applies what the peer learned, through the file's own check_peer_pmtu().
+    if (peer.f.pmtu_expires && p.hasFunction('check_peer_pmtu')) yield* p.run('check_peer_pmtu', [rt, peer], this.m);
   }
 
   /** The state the model also describes. */
@@ -249,9 +256,10 @@ export class CSystem {
       o.mtu = {};
       o.pmtu = {};
       this.m.routes.forEach((r, id) => {
-        if (r && !r.f.freed) o.mtu![id] = r.f.mtu as number;
+        if (r && !r.f.freed) o.mtu![id] = effectiveMtu(r);
       });
-      for (const [d, p] of this.m.peers) o.pmtu[this.m.nameOf(d)] = `${p.f.pmtu_learned}/${p.f.pmtu_expires}/${p.f.pmtu_orig}`;
+      // pmtu_orig as the MTU a restore gives: 0 (unsaved, or a saved unset metric) is the device MTU.
+      for (const [d, p] of this.m.peers) o.pmtu[this.m.nameOf(d)] = `${p.f.pmtu_learned}/${p.f.pmtu_expires}/${(p.f.pmtu_orig as number) || DEVICE_MTU}`;
     }
     if (valid !== undefined) o.valid = valid;
     return o;

@@ -114,13 +114,20 @@ function writeKey(sys: CSystem, d: FieldDiff): string | undefined {
 }
 
 /** Picks the diff a C line explains best, and that line. */
-function locate(src: VerifySource, sys: CSystem, diffs: FieldDiff[], writes: Map<string, Site>, trace: TraceEntry[] | undefined): { diff: FieldDiff; cLine?: CLine } {
+function locate(
+  src: VerifySource,
+  sys: CSystem,
+  diffs: FieldDiff[],
+  writes: Map<string, Site>,
+  trace: TraceEntry[] | undefined,
+  harnessBumps: boolean,
+): { diff: FieldDiff; cLine?: CLine } {
   for (const d of diffs) {
     const k = writeKey(sys, d);
     const w = k ? writes.get(k) : undefined;
     const l = w && toCLine(src, w, 'wrote');
     if (l) return { diff: d, cLine: l };
-    if (d.target.kind === 'genid') {
+    if (d.target.kind === 'genid' && harnessBumps) {
       // Only the harness's bump (what the follow-ups add) writes the counter: the declaration decides how.
       const line = sys.program.globalLine(GENID_GLOBAL);
       if (line) return { diff: d, cLine: toCLine(src, { file: src.file, line, column: 1, func: GENID_GLOBAL }, 'declaration') };
@@ -165,7 +172,7 @@ export function explainSequence(o: RunnerOptions, src: VerifySource, strategy: S
   const trace = sys.m.trace;
   sys.m.trace = undefined;
   const violates = fault ? [] : invariantsBroken(o, d, sys, cValid);
-  const located = locate(src, sys, d.diffs, sys.m.lastWrites, trace);
+  const located = locate(src, sys, d.diffs, sys.m.lastWrites, trace, d.ops[d.step]!.op === 'bump');
   const diff = fault ? d.diffs.find((x) => x.target.kind === 'fault') ?? located.diff : located.diff;
   const cLine = fault ? toCLine(src, fault.site, 'fault') : located.cLine;
   return {
@@ -232,7 +239,9 @@ function invariantsBroken(o: RunnerOptions, d: SequenceDivergence, sys: CSystem,
 
 export function explainInterleaving(o: RunnerOptions, src: VerifySource, d: InterleavingDivergence): Divergence {
   const sys = new CSystem(o.program, o.era, d.scenario.initialGenid);
-  const located = locate(src, sys, d.diffs, d.writes, undefined);
+  const sc0 = d.scenario;
+  const bumps = [...sc0.cpus[0], ...sc0.cpus[1]].some((op) => op.op === 'bump');
+  const located = locate(src, sys, d.diffs, d.writes, undefined, bumps);
   const diff = located.diff;
   let cLine = located.cLine;
   // The ordering bug is where both CPUs touch the same memory and one stores to it plainly.

@@ -21,7 +21,7 @@ export function observeModel(s: ModelState, result?: OpResult): Observation {
     for (const r of liveRoutes(s)) o.mtu[r.id] = r.mtu;
     for (const k of Object.keys(s.peers)) {
       const p = s.peers[k]!;
-      o.pmtu[p.daddr] = `${p.pmtuExpires === 0 && p.pmtuLearned === 0 ? 0 : p.pmtuLearned}/${p.pmtuExpires}/${p.pmtuOrig}`;
+      o.pmtu[p.daddr] = `${p.pmtuLearned}/${p.pmtuExpires}/${p.pmtuOrig || (s.config?.deviceMtu ?? 1500)}`;
     }
   }
   if (result?.valid !== undefined) o.valid = result.valid;

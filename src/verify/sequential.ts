@@ -27,9 +27,6 @@ export interface RunnerOptions {
   era: Era;
 }
 
-/** The operations the C functions of an era implement (the alphabet of every strategy). */
-export const C_OPERATIONS: readonly Operation['op'][] = ['route_new', 'bind', 'check', 'peer_new', 'bump', 'flush', 'route_free'];
-
 /** True when op can run in state s (routes it names exist; route_new names a free id). */
 export function applicable(s: ModelState, op: Operation): boolean {
   switch (op.op) {

@@ -1,6 +1,6 @@
 /** The reference scenarios A-H of ../shared/reference/mechanism-history.md section 6, per profile. */
 import { describe, expect, it } from 'vitest';
-import { apply, checkInvariants, initialState, liveRoute, run, type Era, type ModelState, type Operation } from '../../src/model/index.ts';
+import { apply, checkInvariants, initialState, liveRoute, ModelUsageError, run, type Era, type ModelState, type Operation } from '../../src/model/index.ts';
 
 function exec(s: ModelState, ops: Operation[]) {
   const { states, results } = run(s, ops);
@@ -285,5 +285,22 @@ describe('scenario H: modern next-hop exceptions', () => {
     expect(liveRoute(n.state, 2)!.mtu).toBe(1500);
     expect(n.state.exceptions[D]).toMatchObject({ pmtu: 0, genid: 1 });
     expect(liveRoute(n.state, 1)!.obsolete).toBe(2);
+  });
+});
+
+describe('route lifetime and usage errors', () => {
+  it('route_free puts the peer reference; the id can be reused by a new route', () => {
+    let { s } = exec(initialState('pmtu-redirect'), [{ op: 'peer_new', daddr: D }, { op: 'route_new', rt: 0, daddr: D }]);
+    const held = s.peers[D]!.refcnt;
+    ({ s } = exec(s, [{ op: 'route_free', rt: 0 }]));
+    expect(s.peers[D]!.refcnt).toBe(held - 1);
+    expect(() => apply(s, { op: 'check', rt: 0 })).toThrow(ModelUsageError);
+    ({ s } = exec(s, [{ op: 'route_new', rt: 0, daddr: '10.2.0.7' }]));
+    expect(liveRoute(s, 0)).toMatchObject({ daddr: '10.2.0.7', peer: null, freed: false });
+  });
+  it('an operation on a route that never existed is a harness error, in every era', () => {
+    for (const era of ['pre-genid', 'seed', 'pmtu-redirect', 'fnhe'] as Era[]) {
+      expect(() => apply(initialState(era), { op: 'bind', rt: 9, create: 0 })).toThrow(/route 9 does not exist/);
+    }
   });
 });

@@ -105,3 +105,44 @@ describe('bpftrace compiles the scripts (dry run against this machine\'s kernel 
     }
   });
 });
+
+describe('what the bpftrace script prints reads back through the generated probe map', () => {
+  it('every probe\'s printf, filled in, becomes the expected canonical event', async () => {
+    const { readTrace, parseProbeMap } = await import('../../src/trace/index.ts');
+    const { Readable } = await import('node:stream');
+    const set = await generateProbes(await realKernel('debian'));
+    const script = renderBpftrace(set);
+    const formats = new Map<string, string>();
+    for (const m of script.matchAll(/printf\("((?:[^"\\]|\\.)*)"/g)) {
+      const ev = /: ([A-Za-z_0-9]+): \(/.exec(m[1]!);
+      if (ev) formats.set(ev[1]!, m[1]!);
+    }
+    // A bpftrace printf, emulated: %s comm/caller, %d pid, %03d cpu, %llu.%06llu time, values.
+    let t = 0;
+    const fill = (fmt: string) => {
+      let i = 0;
+      t++;
+      return fmt.replace(/\\n$/, '').replace(/%(?:0?\d*)?(?:ll|l)?[dusx]/g, (conv) => {
+        const k = i++;
+        if (k === 0) return 'tunwl';
+        if (k === 1) return '98';
+        if (k === 2) return '000';
+        if (k === 3) return '5';
+        if (k === 4) return String(100000 + t).padStart(6, '0');
+        if (conv.endsWith('s')) return 'ip_route_output_key_hash';
+        if (conv.endsWith('x')) return 'ff2bed91813d06c0';
+        return '7';
+      });
+    };
+    const order = ['out_key_hash_rcu', 'find_exception_ret', 'rt_dst_alloc_ret', 'out_key_hash_rcu_ret', 'dst_check', 'dst_check_ret', '__ip_rt_update_pmtu', 'update_or_create_fnhe', 'rt_cache_flush', 'sysctl_flush'];
+    const lines = order.map((e) => JSON.stringify({ type: 'printf', data: fill(formats.get(e)!) + '\n' }));
+    const map = parseProbeMap(set.probeMap, 'generated');
+    const r = await readTrace('bpftrace.ndjson', { probeMap: map, format: 'bpftrace', input: Readable.from([lines.join('\n') + '\n']) });
+    expect(r.stats.skipped.malformed.count).toBe(0);
+    expect(r.stats.unknownEvents).toEqual({});
+    expect(r.events.map((e) => e.kind)).toEqual(['fnhe', 'route', 'check', 'check_ret', 'pmtu', 'fnhe', 'flush', 'flush']);
+    const route = r.events.find((e) => e.kind === 'route')!;
+    expect(route).toMatchObject({ rt: '0xff2bed91813d06c0', rtGenid: 7, task: 'tunwl', pid: 98 });
+    expect(route.daddr).toBeDefined(); // from the open out_key_hash_rcu call (context)
+  });
+});

@@ -73,6 +73,17 @@ describe('scanHistory', () => {
   });
 });
 
+describe('worker pool failures', () => {
+  it('a worker thread that dies fails the scan with a message, never a verdict', async () => {
+    const run = scanHistory(repo.dir, 'HEAD', { analyser: { ...marker, exportName: 'exitThread' }, jobs: 1, mainThread: false });
+    await expect(run).rejects.toThrow(/scan worker exited with code 7/);
+  });
+  it('an analyser module that does not load fails before any work', async () => {
+    await expect(scanHistory(repo.dir, 'HEAD', { analyser: { module: '/nonexistent/analyser.ts' } })).rejects.toThrow();
+    await expect(scanHistory(repo.dir, 'HEAD', { analyser: { ...marker, exportName: 'nope' } })).rejects.toThrow(/no exported function nope/);
+  });
+});
+
 describe('bisectHistory', () => {
   it('finds the commit that introduced the divergence (status change, not era change)', async () => {
     const r = await bisectHistory(repo.dir, `${repo.commits[1]}..HEAD`, { analyser: marker });

@@ -444,3 +444,24 @@ describe('user probe maps', () => {
     expect(stats.unknownEvents).toEqual({ other_probe: 1 });
   });
 });
+
+describe('bounded memory on garbage', () => {
+  it('drops an overlong line (no newline for megabytes) and keeps counting', async () => {
+    const long = 'x'.repeat(3 << 20);
+    const text = [render(BODY_30.slice(0, 1))[0], long, render(BODY_30.slice(0, 1))[0]].join('\n');
+    const p = tmpFile('long.txt', text);
+    const { events, stats } = await readTrace(p, { probeMap: builtinProbeMaps().find((m) => m.name === 'linux-3.0-seed') });
+    expect(stats.lines).toBe(3);
+    expect(events.map((e) => e.line)).toEqual([1, 3]);
+    expect(stats.skipped.malformed.lines).toEqual([2]);
+    expect(stats.skipped.malformed.reasons![0]).toMatch(/line longer than/);
+  });
+
+  it('keeps at most 1000 unknown probe names', async () => {
+    const lines = Array.from({ length: 1500 }, (_, i) => `  bash-1 [000] ..... 1.0: probe_${i}: (x+0x0/0x1) a=1`);
+    const { stats } = await readText(lines.join('\n'));
+    expect(Object.keys(stats.unknownEvents)).toHaveLength(1001);
+    expect(stats.unknownEvents['(other)']).toBe(500);
+    expect(stats.skipped.unknownEvent.count).toBe(1500);
+  });
+});

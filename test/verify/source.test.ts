@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { sourceFromPatch } from '../../src/verify/source.ts';
-import { verifySource } from '../../src/verify/index.ts';
+import { verifySource, formatOp } from '../../src/verify/index.ts';
 import { PeerpropError } from '../../src/core/errors.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -46,15 +46,30 @@ describe('where verify gets its C', () => {
 });
 
 describe('later and earlier eras', () => {
-  it('runs the pmtu-redirect C on the genid operations and lists what it did not evaluate', () => {
-    const src = readFileSync(resolve(repoRoot, 'kernel-fixtures/trees/pmtu-redirect/net/ipv4/route.c'), 'utf8');
-    const r = verifySource(src, 'net/ipv4/route.c', undefined, { runs: 50, depth: 3, strategies: ['exhaustive', 'wrap', 'random'] });
+  const pmtuTree = () => readFileSync(resolve(repoRoot, 'kernel-fixtures/trees/pmtu-redirect/net/ipv4/route.c'), 'utf8');
+
+  it('runs the pmtu-redirect C, bumpers included, and lists what it did not evaluate', () => {
+    const src = pmtuTree();
+    const r = verifySource(src, 'net/ipv4/route.c', undefined, { runs: 100, depth: 3, strategies: ['exhaustive', 'wrap', 'random'] });
     expect(r.era).toBe('pmtu-redirect');
     expect(r.ok).toBe(true);
-    // check_peer_pmtu()/check_peer_redir() need learned PMTU/redirect state, which these operations never create.
-    const jiffies = r.notEvaluated.find((n) => /unknown identifier jiffies/.test(n.message));
-    expect(jiffies?.file).toBe('net/ipv4/route.c');
-    expect(src.split('\n')[jiffies!.line! - 1]).toContain('time_before(jiffies, expires)');
+    expect(r.strategies[0]!.scope).toMatch(/frag_needed, update_pmtu, tick/);
+    // check_peer_redir() needs a learned redirect, which these operations never create.
+    const neigh = r.notEvaluated.find((n) => /neigh_release/.test(n.message));
+    expect(neigh?.file).toBe('net/ipv4/route.c');
+    expect(src.split('\n')[neigh!.line! - 1]).toContain('neigh_release(');
+  });
+
+  it('catches a bumper that forgets to bump (pmtu-redirect era)', () => {
+    const src = pmtuTree();
+    const i = src.indexOf('unsigned short ip_rt_frag_needed(');
+    const j = src.indexOf('\t	atomic_inc(&__rt_peer_genid);', i);
+    expect(j).toBeGreaterThan(i);
+    const broken = src.slice(0, j) + src.slice(j).replace('\t	atomic_inc(&__rt_peer_genid);\n', '');
+    const r = verifySource(broken, 'net/ipv4/route.c', 'pmtu-redirect', { runs: 100, depth: 3, strategies: ['exhaustive'] });
+    expect(r.ok).toBe(false);
+    expect(r.divergence!.field).toBe('global genid');
+    expect(r.divergence!.ops.map(formatOp)).toEqual(['frag_needed(10.0.0.1, mtu 1400)']);
   });
 
   it('refuses an fnhe-era file (no rt_bind_peer / genid to run) with exit 2', () => {

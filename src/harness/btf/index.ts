@@ -9,4 +9,6 @@ export type { KernelTypes, MemberFact, FunctionFact, ParamFact } from './types.t
 export { loadKernelTypes, readKernelTypes, WANTED_MEMBERS, WANTED_FUNCTIONS, TYPES_SCHEMA } from './facts.ts';
 export { extractVmlinux, findCompressedPayload, type Compression } from './extract.ts';
 export { parseBtf, Btf } from './btf.ts';
-export { readElfSections, type ElfSection } from './elf.ts';
+export { readElfSections, readElfFileSections, type ElfSection } from './elf.ts';
+export { readDwarfTypes } from './dwarf.ts';
+export type { LoadTypesOptions, LoadTypesStats, TypesWanted } from './facts.ts';

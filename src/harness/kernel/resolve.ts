@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { badInput, envMissing } from '../../core/errors.ts';
 import { log as coreLog } from '../../core/log.ts';
@@ -108,7 +108,7 @@ async function resolvePath(spec: string, cacheRoot: string, opts: ResolveKernelO
   let btf: BtfSource = { kind: 'bzimage', image };
   const vmlinux = opts.vmlinux ? path.resolve(opts.vmlinux) : tree && (await isFile(path.join(tree, 'vmlinux'))) ? path.join(tree, 'vmlinux') : undefined;
   if (opts.vmlinux && !(await isFile(vmlinux!))) throw badInput('no such vmlinux', { file: opts.vmlinux });
-  if (vmlinux) btf = { kind: 'vmlinux', path: vmlinux };
+  if (vmlinux) btf = (await isRawBtf(vmlinux)) ? { kind: 'raw', path: vmlinux } : { kind: 'vmlinux', path: vmlinux };
   return {
     spec,
     origin: 'path',
@@ -122,6 +122,18 @@ async function resolvePath(spec: string, cacheRoot: string, opts: ResolveKernelO
     btf,
     workDir: pathKernelDir(cacheRoot, image, st.size, st.mtimeMs),
   };
+}
+
+/** A raw BTF blob (a copy of a guest's /sys/kernel/btf/vmlinux) rather than an ELF. */
+async function isRawBtf(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    await fh.read(b, 0, 2, 0);
+    return b.readUInt16LE(0) === 0xeb9f;
+  } finally {
+    await fh.close();
+  }
 }
 
 /** One line saying which kernel this is: what `conform` prints before booting. */

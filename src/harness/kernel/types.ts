@@ -64,7 +64,7 @@ export interface ResolveKernelOptions {
   cacheDir?: string;
   /** For a path spec: the modules directory (lib/modules/<release>, or a dir containing tun.ko). */
   modulesDir?: string;
-  /** For a path spec: a vmlinux (with BTF or DWARF) to take types from instead of the image. */
+  /** For a path spec: a vmlinux (with BTF or DWARF), or a raw BTF blob (a copy of /sys/kernel/btf/vmlinux), to take types from. */
   vmlinux?: string;
   /** Never touch the network / apt: only a cached copy (envMissing if none). */
   offline?: boolean;

@@ -112,3 +112,17 @@ describe('apt answers are remembered while the package lists are unchanged', () 
     expect(memo.key).toContain('/var/lib/apt/lists:');
   });
 });
+
+describe('resolveKernel: --vmlinux with a raw BTF blob (a copy of /sys/kernel/btf/vmlinux)', () => {
+  it('is recognised by its magic and read as raw BTF', async () => {
+    const { loadKernelTypes } = await import('../../../src/harness/btf/index.ts');
+    const deb = await realKernel('debian');
+    await loadKernelTypes(deb); // leaves <workDir>/vmlinux.btf, the same bytes as the guest's /sys/kernel/btf/vmlinux
+    const raw = path.join(deb.workDir, 'vmlinux.btf');
+    const k = await resolveKernel(deb.vmlinuz, { vmlinux: raw, cacheDir: await mkdtemp(path.join(os.tmpdir(), 'pp-')) });
+    expect(k.btf).toEqual({ kind: 'raw', path: raw });
+    const t = await loadKernelTypes(k);
+    expect(t.source).toBe(`raw BTF ${raw}`);
+    expect(t.members['rtable.rt_genid']).toEqual((await loadKernelTypes(deb)).members['rtable.rt_genid']);
+  });
+});
