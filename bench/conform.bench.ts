@@ -5,7 +5,7 @@
  * the bare boot. Caches are warm (one untimed run first): kernel package, workload, base initramfs.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runConform, type ConformReport } from '../src/harness/conform.ts';
 import { bootQemu } from '../src/harness/qemu.ts';
@@ -18,14 +18,14 @@ const ROUNDS = Number(process.env.PEERPROP_BENCH_ROUNDS ?? 3);
 const s = (ms: number | undefined) => (ms === undefined ? '   -  ' : `${(ms / 1000).toFixed(2)} s`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-async function bareBoot(kernel: string, dir: string): Promise<{ toInit: number; total: number }> {
+async function bareBoot(kernel: string, dir: string): Promise<{ toInit: number; total: number; cpu: number }> {
   const wl = await buildWorkload();
   const initrd = join(dir, 'bare.cpio');
   await buildInitramfs({ workload: wl.path, probes: [], groups: [], scenarios: [], bare: true, output: initrd });
   const t0 = performance.now();
   const r = await bootQemu({ kernel, initrd, accel: 'tcg', timeoutMs: 60_000, captureFile: join(dir, 'bare.txt') });
   if (r.marks.INIT_START === undefined) throw new Error(`bare boot did not reach /init: ${r.console.slice(-300)}`);
-  return { toInit: r.marks.INIT_START, total: performance.now() - t0 };
+  return { toInit: r.marks.INIT_START, total: performance.now() - t0, cpu: r.cpuMs ?? NaN };
 }
 
 export async function run(): Promise<void> {
@@ -34,7 +34,7 @@ export async function run(): Promise<void> {
     for (const spec of KERNELS) {
       const k = await resolveKernel(spec, { log: () => {} });
       await runConform({ kernel: spec, log: () => {} }); // warm the caches
-      const bare: { toInit: number; total: number }[] = [];
+      const bare: { toInit: number; total: number; cpu: number }[] = [];
       const runs: ConformReport[] = [];
       for (let i = 0; i < ROUNDS; i++) {
         bare.push(await bareBoot(k.vmlinuz, dir));
@@ -50,6 +50,8 @@ export async function run(): Promise<void> {
           `  bare boot: to /init ${s(median(bare.map((b) => b.toInit)))}, QEMU start to exit ${s(bareTotal)}`,
           `  conform:   kernel ${s(stage('kernel'))} | probe generation ${s(stage('probes'))} | initramfs ${s(stage('initramfs'))} | boot to /init ${s(stage('bootToInit'))} | guest probes ${s(stage('guestProbes'))} (tun.ko ${s(stage('guestModules'))}, kallsyms ${s(stage('guestKallsyms'))}, register ${s(stage('guestRegister'))}, enable ${s(stage('guestEnable'))}) | scenarios ${s(stage('scenarios'))} | capture ${s(stage('capture'))} | replay ${s(stage('replay'))}`,
           `  whole conform ${s(total)} (target < 5 s on 6.1), ${s(total - bareTotal)} above the bare boot (target < 1.5 s); trace ${runs[0]!.trace.lines} lines, ${runs[0]!.trace.events} events`,
+          `  QEMU CPU time (less sensitive to a loaded host): bare ${s(median(bare.map((b) => b.cpu)))}, conform ${s(stage('qemuCpu'))}, ` +
+            `difference ${s(stage('qemuCpu') - median(bare.map((b) => b.cpu)))}; host load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs`,
           '',
         ].join('\n'),
       );

@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyse } from '../src/scan/analyse.ts';
@@ -121,7 +121,8 @@ function stageShares(entries: ScanEntry[], wallMs: number, jobs: number): string
 }
 
 export async function run(): Promise<void> {
-  process.stdout.write(`machine: ${cpus().length} cores, node ${process.version}\n`);
+  // Wall times mean little on a shared machine: the load average and the CPU time are printed too.
+  process.stdout.write(`machine: ${cpus().length} cores, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}\n`);
   process.stdout.write('one route.c through the pipeline (mean of repeated runs):\n');
   for (const stage of ['pre-seed', 'seed', 'pmtu-redirect', 'fnhe']) {
     const dir = join(FIXTURES, stage);
@@ -162,6 +163,7 @@ export async function run(): Promise<void> {
       );
       process.stdout.write(`    share of time: ${stageShares(entries, wall, jobs)}\n`);
     }
+    process.stdout.write(`load average at the end: ${loadavg()[0]!.toFixed(1)}\n`);
   } finally {
     delete process.env.PEERPROP_SCAN_MEMO;
     rmSync(dir, { recursive: true, force: true });

@@ -228,10 +228,11 @@ export async function run(): Promise<void> {
       process.stdout.write(`${label}: ${(e as Error).message.split('\n')[0]}\n`);
       continue;
     }
+    // Rates per wall second and per CPU second (the machine may be shared: CPU time is the fairer figure).
     process.stdout.write(
-      `${label.padEnd(16)} ${r.wall.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s cpu  ` +
-        `${(size / r.wall).toFixed(1)} MB/s  ${(r.lines / r.wall / 1e6).toFixed(2)} M lines/s  ${(r.events / r.wall / 1e6).toFixed(2)} M events/s  ` +
-        `peak RSS ${r.maxRssMB.toFixed(0)} MB  (${r.events} events` + (r.verdict ? `, ${r.verdict}, ${r.divergences} divergences` : '') + ')\n',
+      `${label.padEnd(17)} ${r.wall.toFixed(2)} s wall: ${(size / r.wall).toFixed(1)} MB/s ${(r.events / r.wall / 1e6).toFixed(2)} M events/s | ` +
+        `${r.cpu.toFixed(2)} s cpu: ${(size / r.cpu).toFixed(1)} MB/s ${(r.lines / r.cpu / 1e6).toFixed(2)} M lines/s ${(r.events / r.cpu / 1e6).toFixed(2)} M events/s | ` +
+        `peak RSS ${r.maxRssMB.toFixed(0)} MB (${r.events} events` + (r.verdict ? `, ${r.verdict}, ${r.divergences} divergences` : '') + ')\n',
     );
   }
 }

@@ -14,7 +14,7 @@ import { loadProgram } from '../src/ceval/index.ts';
 import { CSystem, runOp } from '../src/verify/csystem.ts';
 import { applicable, operationArb, DEFAULT_DADDRS } from '../src/verify/sequential.ts';
 import { observeModel } from '../src/verify/observe.ts';
-import { verify } from '../src/verify/index.ts';
+import { verify, verifySource } from '../src/verify/index.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 
@@ -79,4 +79,11 @@ export async function run(): Promise<void> {
   const total = (performance.now() - t0) / 1000;
   for (const s of report.strategies) console.log(`  verify ${s.strategy.padEnd(13)} ${String(s.checked).padStart(7)} checked  ${(s.ms / 1000).toFixed(2)} s`);
   console.log(`default verify of the seed patch (depth ${report.depth}, ${report.runs} random runs): ${total.toFixed(1)} s, ${report.ok ? 'pass' : 'DIVERGENCE'} (target: < 30 s)`);
+
+  // The 2.6.39-3.5 era adds the bumpers (frag_needed, update_pmtu) and time to the alphabet.
+  const pmtu = readFileSync(resolve(repoRoot, 'kernel-fixtures/trees/pmtu-redirect/net/ipv4/route.c'), 'utf8');
+  const t1 = performance.now();
+  const r2 = verifySource(pmtu, 'net/ipv4/route.c');
+  const total2 = (performance.now() - t1) / 1000;
+  console.log(`default verify of the pmtu-redirect fixture tree (bumpers included): ${total2.toFixed(1)} s, ${r2.ok ? 'pass' : 'DIVERGENCE'} (${r2.strategies.map((x) => `${x.strategy} ${x.checked}`).join(', ')})`);
 }

@@ -159,9 +159,17 @@ export function compileFunction(def: SyntaxNode, name: string, ctx: CompileConte
   return c.compile();
 }
 
+/** Jumps to labels of one block within one execution of it (bounds backward-goto loops). */
+const MAX_JUMPS = 10_000;
+
 class FunctionCompiler {
   private nslots = 0;
   readonly out: CompiledFunction;
+  private nextBlock = 0;
+  private readonly blockStack: number[] = [];
+  private readonly labelCodes = new Map<string, number>();
+  private readonly labelBlocks = new Map<string, number>();
+  private readonly gotos: { name: string; node: SyntaxNode; blocks: number[] }[] = [];
 
   constructor(
     private readonly def: SyntaxNode,
@@ -216,6 +224,12 @@ class FunctionCompiler {
     // Published before the body compiles so that recursion resolves.
     this.out.body = this.block(body, scope);
     this.out.nslots = this.nslots;
+    // A goto may only leave blocks (jump to a label of an enclosing block), as kernel error paths do.
+    for (const g of this.gotos) {
+      const b = this.labelBlocks.get(g.name);
+      if (b === undefined) throw this.err(g.node, `goto ${g.name}: no such label`);
+      if (!g.blocks.includes(b)) throw this.err(g.node, `goto ${g.name} into a nested block`);
+    }
     return this.out;
   }
 
@@ -223,19 +237,75 @@ class FunctionCompiler {
 
   private block(node: SyntaxNode, parent: Scope): CStmt {
     const scope = new Scope(parent);
+    const blockId = this.nextBlock++;
+    this.blockStack.push(blockId);
     const stmts: CStmt[] = [];
+    // Labels of this block: goto completion code -> index of the labelled statement.
+    const labelAt = new Map<number, number>();
+    try {
+      this.blockChildren(node, scope, blockId, stmts, labelAt);
+    } finally {
+      this.blockStack.pop();
+    }
+    return this.blockRunner(node, stmts, labelAt);
+  }
+
+  private blockChildren(node: SyntaxNode, scope: Scope, blockId: number, stmts: CStmt[], labelAt: Map<number, number>): void {
     for (const c of node.namedChildren) {
       if (c.type === 'comment') continue;
+      if (c.type === 'labeled_statement') {
+        const name = c.childForFieldName('label')!.text;
+        if (this.labelBlocks.has(name)) throw this.err(c, `label ${name} defined twice`);
+        this.labelBlocks.set(name, blockId);
+        labelAt.set(this.labelCode(name), stmts.length);
+        const inner = c.namedChildren.find((x) => x.type !== 'statement_identifier' && x.type !== 'comment');
+        stmts.push(inner ? this.stmtOrDeferred(inner, scope) : function* () {
+          return 0;
+        });
+        continue;
+      }
       stmts.push(this.stmtOrDeferred(c, scope));
     }
+  }
+
+  private blockRunner(node: SyntaxNode, stmts: CStmt[], labelAt: Map<number, number>): CStmt {
     const n = stmts.length;
+    if (labelAt.size === 0) {
+      return function* (fr) {
+        for (let i = 0; i < n; i++) {
+          const r = yield* stmts[i]!(fr);
+          if (r) return r;
+        }
+        return 0;
+      };
+    }
+    const site = this.site(node);
     return function* (fr) {
-      for (let i = 0; i < n; i++) {
+      let jumps = 0;
+      for (let i = 0; i < n; ) {
         const r = yield* stmts[i]!(fr);
-        if (r) return r;
+        if (r === 0) {
+          i++;
+          continue;
+        }
+        const at = r >= 2 ? labelAt.get(r) : undefined;
+        if (at === undefined) return r; // a return, or a goto to a label of an enclosing block
+        // A backward goto is a loop: bound it so that a non-terminating one is an error, not a hang.
+        if (++jumps > MAX_JUMPS) throw cFault(`more than ${MAX_JUMPS} jumps to labels of this block (a goto loop that does not end?)`, site);
+        i = at;
       }
       return 0;
     };
+  }
+
+  /** Completion code of `goto name` (>= 2; 0 = fell through, 1 = returned). */
+  private labelCode(name: string): number {
+    let c = this.labelCodes.get(name);
+    if (c === undefined) {
+      c = 2 + this.labelCodes.size;
+      this.labelCodes.set(name, c);
+    }
+    return c;
   }
 
   /** A statement; in lenient mode an uncompilable one becomes a run-time error at its place. */
@@ -330,10 +400,18 @@ class FunctionCompiler {
         return function* () {
           return 0;
         };
-      case 'goto_statement':
-        throw this.err(node, 'goto');
+      case 'goto_statement': {
+        const name = node.childForFieldName('label')!.text;
+        const code = this.labelCode(name);
+        this.gotos.push({ name, node, blocks: [...this.blockStack] });
+        return function* (fr) {
+          fr.m.lastSite = site;
+          if (fr.m.trace) fr.m.trace.push({ site, kind: 'stmt' });
+          return code;
+        };
+      }
       case 'labeled_statement':
-        throw this.err(node, 'label');
+        throw this.err(node, 'label on a statement that is not directly in a block');
       case 'for_statement':
       case 'while_statement':
       case 'do_statement':
@@ -343,6 +421,8 @@ class FunctionCompiler {
       case 'break_statement':
       case 'continue_statement':
         throw this.err(node, node.type.replace('_statement', ''));
+      case 'ERROR':
+        throw this.err(node, `code the C parser could not read (a macro it does not know?): ${node.text.split('\n')[0]!.slice(0, 40)}`);
       default:
         if (node.type.startsWith('preproc_')) throw this.err(node, 'preprocessor conditional inside a function');
         throw this.err(node, `statement ${node.type}`);

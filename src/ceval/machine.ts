@@ -54,6 +54,8 @@ export class Machine {
   peers = new Map<number, CStruct>();
   /** jiffies: the model's clock in ticks. */
   now = 0;
+  /** Gateways whose neighbour does not resolve (ipv4_neigh_lookup fails). */
+  unresolved = new Set<number>();
   /** Model names of destinations, to map peers back. */
   addrNames = new Map<number, string>();
   /** Last statement started (for "which C line" when no write explains a divergence). */
@@ -88,9 +90,11 @@ export class Machine {
   }
 
   /** A new, zeroed struct rtable to daddr (dst_alloc zeroes it), of the current cache generation. */
-  newRoute(id: number, daddr: string): CStruct {
+  newRoute(id: number, daddr: string, gateway: string = daddr): CStruct {
     const d = addrToNumber(daddr);
     this.addrNames.set(d, daddr);
+    const gw = addrToNumber(gateway);
+    this.addrNames.set(gw, gateway);
     const rt = new CStruct(
       'rtable',
       {
@@ -99,8 +103,9 @@ export class Machine {
         rt_genid: this.netGenid,
         rt_dst: d,
         rt_key_dst: d,
-        rt_gateway: d,
+        rt_gateway: gw,
         rt_flags: 0,
+        neighbour: null,
         dev: this.dev,
         obsolete: 0,
         expires: 0,
@@ -157,6 +162,7 @@ export class Machine {
     m.peers = new Map([...this.peers].map(([k, p]) => [k, copy(p)]));
     m.addrNames = this.addrNames;
     m.now = this.now;
+    m.unresolved = this.unresolved;
     m.lastSite = this.lastSite;
     m.trace = undefined;
     m.lookups = undefined;

@@ -210,6 +210,39 @@ export const STUBS: Record<string, Stub> = {
   htons: { ret: 'uint', arity: 1, gen: false, call: (_fr, [x]) => (x as number) & 0xffff },
   ntohl: { ret: 'uint', arity: 1, gen: false, call: (_fr, [x]) => (x as number) >>> 0 },
   htonl: { ret: 'uint', arity: 1, gen: false, call: (_fr, [x]) => (x as number) >>> 0 },
+  // Redirect acceptance (ip_rt_redirect's first tests): the device accepts redirects, is not
+  // shared media, and the new gateway is on-link.
+  __in_dev_get_rcu: {
+    ret: 'ptr',
+    arity: 1,
+    gen: false,
+    call: (_fr, [dev], site) => {
+      const d = structArg(dev!, '__in_dev_get_rcu', site);
+      let in_dev = d.f.ip_ptr;
+      if (!(in_dev instanceof CStruct)) {
+        in_dev = new CStruct('in_device', { rx_redirects: 1, shared_media: 0 }, true, 'in_dev');
+        d.f.ip_ptr = in_dev;
+      }
+      return in_dev;
+    },
+  },
+  IN_DEV_RX_REDIRECTS: { ret: 'int', arity: 1, gen: false, call: (_fr, [i], site) => structArg(i!, 'IN_DEV_RX_REDIRECTS', site).f.rx_redirects as number },
+  IN_DEV_SHARED_MEDIA: { ret: 'int', arity: 1, gen: false, call: (_fr, [i], site) => structArg(i!, 'IN_DEV_SHARED_MEDIA', site).f.shared_media as number },
+  IN_DEV_SEC_REDIRECTS: { ret: 'int', arity: 1, gen: false, call: () => 0 },
+  inet_addr_onlink: { ret: 'int', arity: 3, gen: false, call: () => 1 },
+  ipv4_is_multicast: { ret: 'int', arity: 1, gen: false, call: (_fr, [a]) => (((a as number) >>> 28) === 0xe ? 1 : 0) },
+  ipv4_is_lbcast: { ret: 'int', arity: 1, gen: false, call: (_fr, [a]) => ((a as number) >>> 0 === 0xffffffff ? 1 : 0) },
+  ipv4_is_zeronet: { ret: 'int', arity: 1, gen: false, call: (_fr, [a]) => (((a as number) >>> 24) === 0 ? 1 : 0) },
+  net_ratelimit: { ret: 'int', arity: 0, gen: false, call: () => 0 },
+  // Neighbours: a gateway resolves unless the harness marked it unresolved.
+  neigh_release: { ...noop, arity: 1 },
+  call_netevent_notifiers: { ...noop, arity: 2 },
+  ipv4_neigh_lookup: {
+    ret: 'ptr',
+    arity: 2,
+    gen: false,
+    call: (fr, [_dst, gw]) => (fr.m.unresolved.has((gw as number) >>> 0) ? null : new CStruct('neighbour', { gw: gw! }, false, 'neighbour')),
+  },
   /**
    * The route's MTU: its RTAX_MTU metric, or the device's MTU when the metric is 0 (unset).
    * `mtu` on a route is the raw metric; the model's RouteState.mtu is this effective value.
@@ -265,4 +298,5 @@ export const CONSTANTS: Record<string, number> = {
   HZ: 1,
   RTAX_MTU: 2,
   EAGAIN: 11,
+  NETEVENT_NEIGH_UPDATE: 1,
 };

@@ -158,6 +158,9 @@ export const FIELD_TYPES: Record<string, CType> = {
   pmtu_orig: 'uint',
   redirect_genid: 'int',
   expires: 'u64',
+  neighbour: 'ptr',
+  rx_redirects: 'int',
+  shared_media: 'int',
 };
 
 /** Fields of a struct that are the struct itself (its first member): `rt->dst`, old kernels' `rt->u.dst`. */

@@ -4,6 +4,7 @@ import { bindAction, formatOption } from './io.ts';
 import { badInput } from '../core/errors.ts';
 import { ERAS, type Era } from '../model/types.ts';
 import type { ConformFormat } from '../harness/report.ts';
+import { SCENARIO_NAMES } from '../harness/scenarios.ts';
 
 const FORMATS: readonly ConformFormat[] = ['text', 'json', 'ktap', 'junit'];
 
@@ -23,16 +24,16 @@ export const registerConform: RegisterCommand = (program, io, state) => {
   program
     .command('conform')
     .description(
-      'boot a kernel under QEMU with generated probes and the TUN workload; check each scenario\'s\n' +
-        'user-visible contract and its mechanism trace against the era\'s model (exit 0 conformant,\n' +
-        '1 divergence or failed run, 2 refused input, 3 environment missing)',
+      "boot a kernel under QEMU with generated probes and the TUN workload; check each scenario's " +
+        "user-visible contract and its mechanism trace against the era's model " +
+        '(exit 0 conformant, 1 divergence or failed run, 2 refused input, 3 environment missing)',
     )
     .option('--kernel <kernel>', 'debian (6.1 cloud), debian-6.12, or a path to a bzImage', 'debian')
     .option('--tree <dir>', 'build a small test kernel from this source tree (cached) and boot it')
-    .option('--scenario <name...>', 'scenarios to run (default: all)')
+    .option('--scenario <name...>', `scenarios to run (default: all): ${SCENARIO_NAMES.join(', ')}`)
     .addOption(new Option('--accel <accel>', 'accelerator: auto tries KVM with a short probe boot').choices(['auto', 'tcg', 'kvm']).default('tcg'))
     .addOption(formatOption(FORMATS, 'text'))
-    .option('--keep <dir>', 'keep console log, capture, probes, initramfs and report.json in DIR')
+    .option('--keep <dir>', 'keep console.log, capture.txt, trace.txt, probes.txt, initramfs.cpio and report.json in DIR')
     .option('--timeout <seconds>', 'hard limit for the boot', '120')
     .addOption(new Option('--era <era>', 'model era (default: from the kernel version)').choices(ERAS as unknown as string[]))
     .action(

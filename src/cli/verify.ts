@@ -11,7 +11,7 @@ interface VerifyCliOptions {
   era?: Era;
   runs: string;
   seed: string;
-  depth: string;
+  depth?: string;
   format: VerifyFormat;
 }
 
@@ -34,7 +34,7 @@ export const registerVerify: RegisterCommand = (program, io, state) => {
     .addOption(new Option('--era <era>', 'protocol era (default: detected from the patched code)').choices(ERAS as unknown as string[]))
     .option('--runs <n>', 'random sequences (fast-check runs)', '1000')
     .option('--seed <s>', 'fast-check seed', '42')
-    .option('--depth <k>', 'exhaustive scope: longest sequence', '5')
+    .option('--depth <k>', 'exhaustive scope: longest sequence (default 5; 4 in the pmtu-redirect era)')
     .addOption(formatOption(['text', 'json'] as const, 'text'))
     .action(
       bindAction(state, async (patch: string, opts: VerifyCliOptions) => {
@@ -44,7 +44,7 @@ export const registerVerify: RegisterCommand = (program, io, state) => {
           ...(opts.era ? { era: opts.era } : {}),
           runs: intOption('runs', opts.runs, 1),
           seed: intOption('seed', opts.seed, 0),
-          depth: intOption('depth', opts.depth, 1),
+          ...(opts.depth !== undefined ? { depth: intOption('depth', opts.depth, 1) } : {}),
         });
         io.stdout.write(renderVerify(report, opts.format));
         return report.ok ? ExitCode.Clean : ExitCode.Findings;

@@ -56,6 +56,14 @@ export interface GenidDecl extends FactLocation {
   function?: string;
 }
 
+/** A struct member of the mechanism: a route's genid stamp or its peer pointer. */
+export interface FieldDecl extends FactLocation {
+  struct: string;
+  name: string;
+  /** The member's type as written, pointer stars included ('u32', 'struct inet_peer *'). */
+  type: string;
+}
+
 /** A read of the global genid. */
 export interface GenidRead extends FactLocation, PathCondition {
   function: string;
@@ -201,6 +209,8 @@ export interface ProtocolFacts {
   functions: FunctionFacts[];
   /** File-scope genid declarations. */
   globals: GenidDecl[];
+  /** Struct members `*peer_genid` and `peer` (include/net/route.h, ip6_fib.h). */
+  fields: FieldDecl[];
   /** Names of accessor functions of the genid (defined here, or known by name). */
   accessors: string[];
   /** Definitions hidden in tree-sitter ERROR regions. */
@@ -315,6 +325,7 @@ const INTERESTING = new Set([
 
 const DECLARATIONS = new Set(['declaration']);
 const ERRORS = new Set(['ERROR']);
+const FIELD_LISTS = new Set(['field_declaration_list']);
 const IFS = new Set(['if_statement']);
 const BINARIES = new Set(['binary_expression']);
 
@@ -347,14 +358,6 @@ function descendants(n: SyntaxNode, types: ReadonlySet<string> = INTERESTING, mi
     out.sort((x, y) => x.startIndex - y.startIndex || y.endIndex - x.endIndex);
   }
   return out;
-}
-
-/** Wraps an expression in parentheses when it would bind looser than `&&`. */
-function asConjunct(text: string, node?: SyntaxNode): string {
-  const n = node ? unwrap(node) : undefined;
-  if (n && n.type === 'binary_expression' && binaryOperator(n) === '||') return `(${text})`;
-  if (n && (n.type === 'conditional_expression' || n.type === 'assignment_expression' || n.type === 'comma_expression')) return `(${text})`;
-  return text;
 }
 
 function unwrapParens(n: SyntaxNode): SyntaxNode {
@@ -621,6 +624,30 @@ class Extractor {
         }
       };
       visit(scope);
+    }
+    return out;
+  }
+
+  /** Members named like the route's genid stamp or its peer pointer, in any struct definition. */
+  fieldDecls(root: SyntaxNode): FieldDecl[] {
+    const out: FieldDecl[] = [];
+    for (const list of descendants(root, FIELD_LISTS, false)) {
+      const struct = list.parent?.childForFieldName('name')?.text ?? '(anonymous)';
+      for (const decl of list.namedChildren) {
+        if (decl.type !== 'field_declaration') continue;
+        const type = oneLine(decl.childForFieldName('type')?.text ?? '');
+        for (const d of decl.childrenForFieldName('declarator')) {
+          let stars = '';
+          let cur: SyntaxNode | null = d;
+          while (cur && cur.type === 'pointer_declarator') {
+            stars += '*';
+            cur = cur.childForFieldName('declarator');
+          }
+          if (!cur || cur.type !== 'field_identifier') continue;
+          if (!FIELD_GENID.test(cur.text) && cur.text !== 'peer') continue;
+          out.push({ ...this.loc(decl), struct, name: cur.text, type: stars ? `${type} ${stars}` : type });
+        }
+      }
     }
     return out;
   }
@@ -973,7 +1000,8 @@ export function extractFactsFromTree(tree: Tree, source: string, file: string, o
     unparsed.push({ name: t.name, file, line: mapLine(t.line), reason: 'definition inside a region tree-sitter could not parse (macro-heavy code); its facts are unknown' });
   }
 
-  return { file, functions, globals, accessors: [...ex.accessors].sort(), unparsed, errorNodes, peerFieldUses, fnheMentions };
+  const fields = ex.fieldDecls(root);
+  return { file, functions, globals, fields, accessors: [...ex.accessors].sort(), unparsed, errorNodes, peerFieldUses, fnheMentions };
 }
 
 /** The facts of one function by name (the last definition wins, as in C with #ifdef variants). */

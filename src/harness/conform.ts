@@ -53,7 +53,9 @@ export type Stage =
   | 'kernel' | 'probes' | 'initramfs' | 'accel' | 'bootToInit'
   /** /init start to probes enabled, and its parts: tun.ko, kallsyms pass, registration, enabling. */
   | 'guestProbes' | 'guestModules' | 'guestKallsyms' | 'guestRegister' | 'guestEnable'
-  | 'scenarios' | 'capture' | 'replay' | 'total';
+  | 'scenarios' | 'capture' | 'replay' | 'total'
+  /** QEMU's wall time from start to exit, and its CPU time (less sensitive to a loaded host). */
+  | 'qemu' | 'qemuCpu';
 
 export interface RunProblem {
   kind: 'timeout' | 'panic' | 'oops' | 'no-tracefs' | 'tun' | 'probe-refused' | 'no-init' | 'no-workload' | 'workload-incomplete' | 'empty-trace' | 'no-capture' | 'qemu';
@@ -187,7 +189,10 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
 
     let mech: MechanismReport | undefined;
     if (capture.trace && traceEventCount(capture) > 0) {
-      mech = await lap('replay', async () => checkMechanism(paths.capture, { era, scenarios, probeMap: await probeMapOf(set) }));
+      mech = await lap('replay', async () =>
+        // Kept: the real path (a bug report points into it); else the name the file would have.
+        checkMechanism(paths.capture, { era, scenarios, probeMap: await probeMapOf(set), name: opts.keep ? paths.capture : 'capture.txt' }),
+      );
     }
     const verdicts = scenarios.map((name) => judge(name, era, records, mech, problems));
     timings.total = performance.now() - t0;
@@ -314,6 +319,8 @@ function stageTimings(boot: BootResult, t: ConformReport['timings']): void {
   if (m.STAGE_registered !== undefined && m.STAGE_probes !== undefined) t.guestEnable = m.STAGE_probes - m.STAGE_registered;
   if (m.STAGE_probes !== undefined && m.STAGE_workload !== undefined) t.scenarios = m.STAGE_workload - m.STAGE_probes;
   if (m.STAGE_workload !== undefined) t.capture = boot.durationMs - m.STAGE_workload;
+  t.qemu = boot.durationMs;
+  if (boot.cpuMs !== undefined) t.qemuCpu = boot.cpuMs;
 }
 
 function runProblems(boot: BootResult, c: GuestCapture, cons: ConsoleAnalysis, w: WorkloadRecords, timeoutMs: number): RunProblem[] {

@@ -72,13 +72,13 @@ function countKinds(events: CanonicalEvent[]): Partial<Record<EventKind, number>
 
 export async function checkMechanism(
   captureFile: string,
-  opts: { era: Era; scenarios: string[]; probeMap?: ProbeMap; candidateMaps?: ProbeMap[] },
+  opts: { era: Era; scenarios: string[]; probeMap?: ProbeMap; candidateMaps?: ProbeMap[]; /** File name in reports (default: the path). */ name?: string },
 ): Promise<MechanismReport> {
-  const reader = await openTrace(captureFile, { probeMap: opts.probeMap, candidateMaps: opts.candidateMaps });
+  const reader = await openTrace(captureFile, { probeMap: opts.probeMap, candidateMaps: opts.candidateMaps, name: opts.name });
   const events: CanonicalEvent[] = [];
   for await (const batch of reader.batches()) for (const e of batch) events.push(e);
   const slices = sliceByMarkers(events);
-  const replayed = await replayAll(events, opts.era, reader.stats.gaps, captureFile);
+  const replayed = await replayAll(events, opts.era, reader.stats.gaps, opts.name ?? captureFile);
 
   // Divergences before the first scenario's marker (set-up, boot) concern every scenario.
   const firstScenario = slices.find((s) => opts.scenarios.includes(s.scenario))?.firstLine ?? Number.MAX_SAFE_INTEGER;

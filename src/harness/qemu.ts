@@ -53,6 +53,11 @@ export interface BootResult {
   capture: Buffer;
   /** First host time (ms since start) each `@@NAME` marker was seen on the console. */
   marks: Record<string, number>;
+  /**
+   * QEMU's CPU time (user + system, ms), when it exited by itself: on a loaded host the
+   * wall clock stretches, this much less (a single-vCPU TCG guest mostly runs, rarely idles).
+   */
+  cpuMs?: number;
 }
 
 export async function findQemu(explicit?: string): Promise<string> {
@@ -87,7 +92,8 @@ export async function bootQemu(o: BootOptions): Promise<BootResult> {
   let stoppedOn: string | undefined;
   let timedOut = false;
 
-  const proc = $({ quiet: true, nothrow: true, stdio: ['ignore', 'pipe', 'pipe'] })`${qemu} ${argv}`;
+  // `times` after QEMU exits: the children's CPU time (see cpuMs); the exit code is QEMU's.
+  const proc = $({ quiet: true, nothrow: true, stdio: ['ignore', 'pipe', 'pipe'] })`${qemu} ${argv}; rc=$?; times >&2; exit $rc`;
   const kill = () => {
     proc.kill('SIGKILL').catch(() => {});
   };
@@ -130,6 +136,7 @@ export async function bootQemu(o: BootOptions): Promise<BootResult> {
   } catch {
     /* the guest never opened the port */
   }
+  const { stderr, cpuMs } = splitTimes(out.stderr);
   return {
     argv: [qemu, ...argv],
     exitCode: out.exitCode,
@@ -137,8 +144,20 @@ export async function bootQemu(o: BootOptions): Promise<BootResult> {
     stoppedOn,
     durationMs,
     console: consoleText.replace(/\r/g, ''),
-    stderr: out.stderr,
+    stderr,
     capture,
     marks,
+    cpuMs,
   };
+}
+
+/** Removes the shell's `times` output (own times, then children's) from QEMU's stderr. */
+export function splitTimes(stderr: string): { stderr: string; cpuMs?: number } {
+  const lines = stderr.replace(/\n$/, '').split('\n');
+  const t = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/;
+  const last = t.exec(lines.at(-1) ?? '');
+  if (!last || !t.test(lines.at(-2) ?? '')) return { stderr };
+  const cpuMs = (Number(last[1]) * 60 + Number(last[2]) + Number(last[3]) * 60 + Number(last[4])) * 1000;
+  const rest = lines.slice(0, -2).join('\n');
+  return { stderr: rest ? rest + '\n' : '', cpuMs };
 }

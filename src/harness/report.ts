@@ -38,7 +38,7 @@ export function toConformResults(r: ConformReport): TestResult[] {
 const STAGE_LABELS: [Stage, string][] = [
   ['kernel', 'kernel'], ['probes', 'probe generation'], ['initramfs', 'initramfs'], ['accel', 'accel decision'],
   ['bootToInit', 'boot to /init'], ['guestProbes', 'guest probes'], ['scenarios', 'scenarios'], ['capture', 'capture'],
-  ['replay', 'replay'], ['total', 'total'],
+  ['replay', 'replay'], ['total', 'total'], ['qemu', 'QEMU wall'], ['qemuCpu', 'QEMU CPU'],
 ];
 
 export function timingLine(r: ConformReport): string {
@@ -66,13 +66,13 @@ export function renderText(r: ConformReport): string {
     out.push(`${tag} ${v.name.padEnd(30)} contract ${okN}/${n}, mechanism ${v.mechanism.status} (${v.mechanism.events} events)${v.reason ? ` — ${v.reason}` : ''}`);
     if (v.status !== 'pass') {
       for (const c of v.contract.checks.filter((c) => !c.ok)) out.push(`       contract: ${c.what}: expected ${c.expected}, observed ${c.observed}`);
-      for (const d of v.mechanism.diagnostics.filter((d) => !/^mechanism (seen|:)/.test(d))) out.push(`       ${d}`);
+      for (const d of v.mechanism.diagnostics.filter((d) => !/^mechanism( seen|:)/.test(d))) out.push(`       ${d}`);
       for (const e of v.errors) out.push(`       workload: ${e}`);
     }
   }
   const count = (s: ScenarioVerdict['status']) => r.scenarios.filter((v) => v.status === s).length;
   out.push(`${r.scenarios.length} scenarios: ${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('skip')} skipped`);
-  if (r.problems.length) out.push(`last console lines:`, ...r.console.lastLines.map((l) => `  | ${l}`));
+  if (r.problems.length && r.console.lastLines.length) out.push(`last console lines:`, ...r.console.lastLines.map((l) => `  | ${l}`));
   if (r.kept) out.push(`kept: ${r.kept}`);
   return out.join('\n') + '\n';
 }

@@ -129,7 +129,7 @@ export class CacheEraReplayer {
       case 'bind_ret':
         return this.onBindRet(e);
       case 'peer_new':
-        return this.onLookupResult(e, e.create === 0 ? 0 : 1, e.peer);
+        return this.onLookupResult(e, e.daddr, e.create === 0 ? 0 : 1, e.peer, e.rt);
       case 'route':
         return this.onRoute(e);
       case 'pmtu':
@@ -324,7 +324,7 @@ export class CacheEraReplayer {
 
   private onRoute(e: CanonicalEvent): void {
     // A lookup made while creating a route (rt_init_metrics): a lookup result for the destination.
-    if (e.daddr !== undefined && e.peer !== undefined) this.onLookupResult(e, e.create === 1 ? 1 : 0, e.peer);
+    if (e.daddr !== undefined && e.peer !== undefined) this.onLookupResult(e, e.daddr, e.create === 1 ? 1 : 0, e.peer, undefined);
     this.observeG(e, e.genid);
     if (!e.rt) return;
     const old = this.routes.get(e.rt);
@@ -359,20 +359,21 @@ export class CacheEraReplayer {
   }
 
   /** A lookup for daddr returned `peer` (create flag known). */
-  private onLookupResult(e: CanonicalEvent, create: 0 | 1, peer: string | undefined): void {
-    if (e.daddr === undefined || peer === undefined) return;
+  /** `daddr` and `rt` are passed apart from the event: a return may lack them (no copy of the event). */
+  private onLookupResult(e: CanonicalEvent, daddr: string | undefined, create: 0 | 1, peer: string | undefined, rt: string | undefined): void {
+    if (daddr === undefined || peer === undefined) return;
     this.lookupsObserved = true;
-    const known = this.peerOf.get(e.daddr);
+    const known = this.peerOf.get(daddr);
     if (create === 0 && !isNull(peer) && known !== undefined) {
       if (known !== peer) {
         this.rec.fail(
           'lookup-only-never-creates-peer',
           e,
-          isNull(known) ? `no peer for ${e.daddr} (a lookup showed none and no create=1 lookup followed)` : `peer ${known} (the existing peer of ${e.daddr})`,
+          isNull(known) ? `no peer for ${daddr} (a lookup showed none and no create=1 lookup followed)` : `peer ${known} (the existing peer of ${daddr})`,
           `peer ${peer}`,
-          `a lookup-only (create=0) bind produced peer ${peer} for ${e.daddr}`,
-          e.rt ? this.routes.get(e.rt)?.hist : undefined,
-          e.rt,
+          `a lookup-only (create=0) bind produced peer ${peer} for ${daddr}`,
+          rt ? this.routes.get(rt)?.hist : undefined,
+          rt,
         );
       } else this.rec.pass('lookup-only-never-creates-peer');
     } else if (create === 0) this.rec.pass('lookup-only-never-creates-peer');
@@ -384,22 +385,22 @@ export class CacheEraReplayer {
       let attached = false;
       for (let i = this.causes.length - 1; i >= 0; i--) {
         const c = this.causes[i]!;
-        if (!c.done && c.lookup === undefined && (c.daddr === undefined || c.daddr === e.daddr)) {
+        if (!c.done && c.lookup === undefined && (c.daddr === undefined || c.daddr === daddr)) {
           c.lookup = result;
           attached = true;
           break;
         }
       }
-      if (!attached) this.preLookup = { daddr: e.daddr, result };
+      if (!attached) this.preLookup = { daddr: daddr, result };
     }
     if (isNull(peer)) {
-      if (create === 0) this.peerOf.set(e.daddr, NULL);
-    } else this.peerOf.set(e.daddr, peer);
-    if ((e.kind === 'bind' || e.kind === 'bind_ret') && !e.rt && !/frag_needed|ip_rt_redirect|rt_set_nexthop|rt_init_metrics/.test(e.caller ?? '')) {
+      if (create === 0) this.peerOf.set(daddr, NULL);
+    } else this.peerOf.set(daddr, peer);
+    if ((e.kind === 'bind' || e.kind === 'bind_ret') && !rt && !/frag_needed|ip_rt_redirect|rt_set_nexthop|rt_init_metrics/.test(e.caller ?? '')) {
       // A bind whose route is not known (an inlined rt_bind_peer, e.g. __ip_select_ident) may
       // bind and stamp any live route to this destination. (The PMTU/redirect paths' own lookups
       // and route creation bind no existing route.)
-      for (const r of this.routes.values()) if (r.daddr === e.daddr) r.mayStamp = true;
+      for (const r of this.routes.values()) if (r.daddr === daddr) r.mayStamp = true;
     }
   }
   private preLookup: { daddr: string; result: 'peer' | 'null' } | undefined;
@@ -489,7 +490,7 @@ export class CacheEraReplayer {
       }
       if (e.peer !== undefined) p.bindPeer = e.peer;
       const d = e.daddr ?? p.route.daddr;
-      this.onLookupResult({ ...e, daddr: d, rt: p.route.ptr }, create === 1 ? 1 : 0, e.peer);
+      this.onLookupResult(e, d, create === 1 ? 1 : 0, e.peer, p.route.ptr);
       return;
     }
     if (e.rt) {
@@ -504,7 +505,7 @@ export class CacheEraReplayer {
       if (e.rtGenid !== undefined) r.rtGenid = u32(e.rtGenid);
       this.observeG(e, e.genid);
       if (e.daddr !== undefined && e.peer !== undefined && create !== undefined && (isNull(e.peerBefore) || e.peerBefore === undefined)) {
-        this.onLookupResult({ ...e }, create, e.peer);
+        this.onLookupResult(e, e.daddr, create, e.peer, e.rt);
       }
       return;
     }
@@ -512,7 +513,7 @@ export class CacheEraReplayer {
     this.lastBindEntry.delete(this.ctx(e));
     const c = create ?? (entry?.create as 0 | 1 | undefined);
     const daddr = e.daddr ?? entry?.daddr;
-    if (c !== undefined && daddr !== undefined) this.onLookupResult(e.daddr ? e : { ...e, daddr }, c, e.peer);
+    if (c !== undefined && daddr !== undefined) this.onLookupResult(e, daddr, c, e.peer, e.rt);
   }
 
   private onCheckRet(e: CanonicalEvent): void {

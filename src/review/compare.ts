@@ -4,7 +4,7 @@
  */
 import type { FactLocation, FunctionFacts, GenidDecl, PathTerm, ProtocolFacts, StampFact, BindCall } from '../csrc/facts.ts';
 import { allOf } from '../csrc/facts.ts';
-import { describeCondition, termWords } from './describe.ts';
+import { describeCondition } from './describe.ts';
 import type { Statement } from './types.ts';
 
 export interface SideLookup {
@@ -220,8 +220,17 @@ export function globalStatements(pre: ProtocolFacts, post: ProtocolFacts, lookup
     }
   }
   for (const g of pre.globals) if (!postByName.has(g.name)) push(g.line, 'pre', `removes ${g.name} (${declWords(g)})`);
+
+  // Struct members: the route's genid stamp and its peer pointer.
+  const fieldKey = (f: { struct: string; name: string }): string => `${f.struct}.${f.name}`;
+  const preFields = new Map(pre.fields.map((f) => [fieldKey(f), f]));
+  const postFields = new Map(post.fields.map((f) => [fieldKey(f), f]));
+  for (const f of post.fields) {
+    const before = preFields.get(fieldKey(f));
+    if (!before) push(f.line, 'post', `adds \`${f.type}${f.type.endsWith('*') ? '' : ' '}${f.name}\` to struct ${f.struct}`);
+    else if (before.type !== f.type) push(f.line, 'post', `changes struct ${f.struct} member ${f.name} from \`${before.type}\` to \`${f.type}\``);
+  }
+  for (const f of pre.fields) if (!postFields.has(fieldKey(f))) push(f.line, 'pre', `removes ${f.name} from struct ${f.struct}`);
   return out;
 }
 
-/** "when ..." words for one term; exported for the rules' messages. */
-export { termWords };

@@ -175,7 +175,8 @@ export async function reviewPatch(opts: ReviewOptions): Promise<ReviewReport> {
     const preFacts = extractFacts(w.pre.text, w.fp.oldPath === '/dev/null' ? w.path : w.fp.oldPath, { mapLine: w.pre.mapLine });
     const postFacts = extractFacts(w.post.text, w.path, { mapLine: w.post.mapLine, accessors: preFacts.accessors });
     file.globals = { pre: preFacts.globals, post: postFacts.globals };
-    file.era = { pre: detectEra(preFacts), post: detectEra(postFacts) };
+    // The stage is a property of route.c (IPv4 or the IPv6 twin), not of headers.
+    if (/(^|\/)route\.c$/.test(w.path)) file.era = { pre: detectEra(preFacts), post: detectEra(postFacts) };
     const lookup: SideLookup = { pre: (l) => w.pre.patchLineOf.get(l), post: (l) => w.post.patchLineOf.get(l) };
     const ruleCtx = { file: w.path, patchFile, patchLine: (l: number) => w.post.patchLineOf.get(l) };
 

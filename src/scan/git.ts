@@ -32,7 +32,9 @@ export function runGit(repo: string, args: string[], maxBuffer = 256 * 1024 * 10
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') return reject(envMissing('git not found in PATH (needed for --git)'));
       const line = (stderr || e.message).split('\n').find((l) => l.trim() !== '') ?? 'failed';
-      reject(badInput(`git ${args[0]}: ${line.replace(/^fatal:\s*/, '')}`, { file: repo }));
+      // Name the git subcommand, skipping `-c key=value` options.
+      const sub = args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '-c') ?? 'git';
+      reject(badInput(`git ${sub}: ${line.replace(/^(fatal|error):\s*/, '')}`, { file: repo }));
     });
   });
 }
@@ -86,11 +88,23 @@ export async function resolveCommit(repo: string, rev: string): Promise<string> 
   return oid;
 }
 
+/** git's version as [major, minor], or undefined when it cannot be read. */
+let versionCache: Promise<[number, number] | undefined> | undefined;
+export function gitVersion(): Promise<[number, number] | undefined> {
+  versionCache ??= new Promise((resolve) => {
+    execFile('git', ['version'], { encoding: 'utf8' }, (err, out) => {
+      const m = /git version (\d+)\.(\d+)/.exec(out ?? '');
+      resolve(err || !m ? undefined : [Number(m[1]), Number(m[2])]);
+    });
+  });
+  return versionCache;
+}
+
 /**
- * `git cat-file --batch-command`: requests are written one per line and answered in order,
- * so a FIFO of pending requests is enough to pair answers with questions.
+ * One `git cat-file` process in a batch mode. Requests are written one per line and answered
+ * in order, so a FIFO of pending requests pairs answers with questions.
  */
-export class ObjectReader {
+class BatchChannel {
   private readonly proc: ChildProcessWithoutNullStreams;
   private readonly pending: Pending[] = [];
   private chunks: Buffer[] = [];
@@ -98,8 +112,11 @@ export class ObjectReader {
   private failed: Error | undefined;
   private closed = false;
 
-  constructor(readonly repo: string) {
-    this.proc = spawn('git', ['-C', repo, 'cat-file', '--batch-command'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(
+    repo: string,
+    mode: '--batch-command' | '--batch-check' | '--batch',
+  ) {
+    this.proc = spawn('git', ['-C', repo, 'cat-file', mode], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     this.proc.stderr.on('data', (d: Buffer) => {
       stderr += d.toString('utf8');
@@ -123,31 +140,19 @@ export class ObjectReader {
     });
   }
 
-  /** The blob/tree/commit id and size of `spec` (e.g. `<commit>:net/ipv4/route.c`), or null when missing. */
-  info(spec: string): Promise<ObjectInfo | null> {
-    return this.request('info', spec) as Promise<ObjectInfo | null>;
+  request(kind: 'info' | 'contents', spec: string, line: string): Promise<ObjectInfo | ObjectContents | null> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.closed) return Promise.reject(new Error('object reader closed'));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ kind, spec, resolve, reject });
+      this.proc.stdin.write(`${line}\n`);
+    });
   }
 
-  /** The object's bytes, or null when missing. */
-  contents(spec: string): Promise<ObjectContents | null> {
-    return this.request('contents', spec) as Promise<ObjectContents | null>;
-  }
-
-  /** Ends the git process (idempotent). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.proc.stdin.end();
-  }
-
-  private request(kind: 'info' | 'contents', spec: string): Promise<ObjectInfo | ObjectContents | null> {
-    if (this.failed) return Promise.reject(this.failed);
-    if (this.closed) return Promise.reject(new Error('object reader closed'));
-    if (/[\n\r]/.test(spec)) return Promise.reject(badInput(`object name contains a newline: ${JSON.stringify(spec)}`));
-    return new Promise((resolve, reject) => {
-      this.pending.push({ kind, spec, resolve, reject });
-      this.proc.stdin.write(`${kind} ${spec}\n`);
-    });
   }
 
   private fail(err: Error): void {
@@ -162,8 +167,7 @@ export class ObjectReader {
   }
 
   private consume(n: number): void {
-    const buf = this.peek();
-    const rest = buf.subarray(n);
+    const rest = this.peek().subarray(n);
     this.chunks = rest.length > 0 ? [rest] : [];
     this.buffered = rest.length;
   }
@@ -202,5 +206,46 @@ export class ObjectReader {
       this.pending.shift();
       req.resolve({ ...info, data });
     }
+  }
+}
+
+/**
+ * Reads objects without a checkout: one long-lived `git cat-file --batch-command` (git 2.36+)
+ * answers both `info` and `contents`; older git gets the classic pair, `--batch-check` for
+ * info and `--batch` for contents.
+ */
+export class ObjectReader {
+  private constructor(
+    private readonly info_: BatchChannel,
+    private readonly contents_: BatchChannel,
+    readonly mode: 'batch-command' | 'batch-pair',
+  ) {}
+
+  static async open(repo: string, opts: { mode?: 'batch-command' | 'batch-pair' } = {}): Promise<ObjectReader> {
+    const v = await gitVersion();
+    const mode = opts.mode ?? (v && (v[0] > 2 || (v[0] === 2 && v[1] >= 36)) ? 'batch-command' : 'batch-pair');
+    if (mode === 'batch-command') {
+      const ch = new BatchChannel(repo, '--batch-command');
+      return new ObjectReader(ch, ch, mode);
+    }
+    return new ObjectReader(new BatchChannel(repo, '--batch-check'), new BatchChannel(repo, '--batch'), mode);
+  }
+
+  /** The blob/tree/commit id and size of `spec` (e.g. `<commit>:net/ipv4/route.c`), or null when missing. */
+  info(spec: string): Promise<ObjectInfo | null> {
+    if (/[\n\r]/.test(spec)) return Promise.reject(badInput(`object name contains a newline: ${JSON.stringify(spec)}`));
+    return this.info_.request('info', spec, this.mode === 'batch-command' ? `info ${spec}` : spec) as Promise<ObjectInfo | null>;
+  }
+
+  /** The object's bytes, or null when missing. */
+  contents(spec: string): Promise<ObjectContents | null> {
+    if (/[\n\r]/.test(spec)) return Promise.reject(badInput(`object name contains a newline: ${JSON.stringify(spec)}`));
+    return this.contents_.request('contents', spec, this.mode === 'batch-command' ? `contents ${spec}` : spec) as Promise<ObjectContents | null>;
+  }
+
+  /** Ends the git process(es) (idempotent). */
+  close(): void {
+    this.info_.close();
+    this.contents_.close();
   }
 }

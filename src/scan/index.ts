@@ -59,7 +59,7 @@ export async function scanHistory(repo: string, range: string, opts: ScanOptions
   await assertGitRepo(repo);
   const revs = await listRevisions(repo, range);
   if (revs.length === 0) throw badInput(`scan: ${range} contains no revisions`, { file: repo });
-  const reader = new ObjectReader(repo);
+  const reader = await ObjectReader.open(repo);
   const progress = createProgress();
   try {
     return await withExecutor(opts, async (ex) => {
@@ -77,7 +77,7 @@ export async function scanHistory(repo: string, range: string, opts: ScanOptions
 /** The first revision (first-parent) of GOOD..BAD whose verdict differs from GOOD's. */
 export async function bisectHistory(repo: string, spec: string, opts: ScanOptions = {}): Promise<BisectResult> {
   await assertGitRepo(repo);
-  const reader = new ObjectReader(repo);
+  const reader = await ObjectReader.open(repo);
   try {
     return await withExecutor(opts, (ex) => bisect(repo, spec, new RevisionScanner(reader, ex)));
   } finally {

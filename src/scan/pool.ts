@@ -27,8 +27,15 @@ interface Job {
 interface Slot {
   worker: Worker;
   ready: boolean;
-  busy?: Job;
+  /** Jobs posted and not answered yet, oldest first (a worker answers in order). */
+  inflight: Job[];
 }
+
+/**
+ * Jobs posted to a worker ahead of time: while the main thread is inside a synchronous analysis
+ * it cannot dispatch, so each worker holds its next job already.
+ */
+const PREFETCH = 2;
 
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
 
@@ -62,7 +69,7 @@ class ThreadPool implements Executor {
     for (let i = 0; i < (inline ? jobs - 1 : jobs); i++) {
       // Explicit execArgv: vitest / tsx flags of the parent are not meant for the worker.
       const worker = new Worker(BOOT, { workerData: { analyser: ref }, execArgv: [] });
-      const slot: Slot = { worker, ready: false };
+      const slot: Slot = { worker, ready: false, inflight: [] };
       this.slots.push(slot);
       this.attach(slot);
     }
@@ -89,15 +96,15 @@ class ThreadPool implements Executor {
         return;
       }
       if (m.shared) this.share(m.shared, slot);
-      const job = slot.busy;
+      const job = slot.inflight[0];
       if (!job || job.id !== m.id || !m.verdict) return;
-      slot.busy = undefined;
+      slot.inflight.shift();
       job.resolve(m.verdict);
       this.pump();
     });
     slot.worker.on('error', (err) => this.fail(err));
     slot.worker.on('exit', (code) => {
-      if (!this.closed && (slot.busy || !slot.ready)) this.fail(new Error(`scan worker exited with code ${code}`));
+      if (!this.closed && (slot.inflight.length > 0 || !slot.ready)) this.fail(new Error(`scan worker exited with code ${code}`));
     });
   }
 
@@ -109,12 +116,15 @@ class ThreadPool implements Executor {
   }
 
   private pump(): void {
-    for (const slot of this.slots) {
-      if (!slot.ready || slot.busy) continue;
-      const job = this.queue.shift();
-      if (!job) return;
-      slot.busy = job;
-      slot.worker.postMessage({ id: job.id, sources: job.sources });
+    // Fill every ready worker to one job, then to PREFETCH, before the main thread takes one.
+    for (let depth = 1; depth <= PREFETCH; depth++) {
+      for (const slot of this.slots) {
+        if (!slot.ready || slot.inflight.length >= depth) continue;
+        const job = this.queue.shift();
+        if (!job) return;
+        slot.inflight.push(job);
+        slot.worker.postMessage({ id: job.id, sources: job.sources });
+      }
     }
     const inline = this.inline;
     if (!inline || this.inlineBusy || this.queue.length === 0) return;
@@ -133,10 +143,7 @@ class ThreadPool implements Executor {
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
-    for (const slot of this.slots) {
-      slot.busy?.reject(err);
-      slot.busy = undefined;
-    }
+    for (const slot of this.slots) for (const job of slot.inflight.splice(0)) job.reject(err);
     for (const job of this.queue.splice(0)) job.reject(err);
   }
 }

@@ -49,23 +49,42 @@ function isDecDigits(s: string, from: number): boolean {
   return true;
 }
 
+/** Value of a hex digit, or -1. */
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 32;
+  if (l >= 97 && l <= 102) return l - 87;
+  return -1;
+}
+
+/** Digits of `raw` from `from` in base 16 or 10, by hand (no slice, no parseInt); undefined if not all digits. */
+function digitsValue(raw: string, from: number, base16: boolean): number | undefined {
+  const len = raw.length;
+  if (from >= len) return undefined;
+  let v = 0;
+  for (let i = from; i < len; i++) {
+    const c = raw.charCodeAt(i);
+    if (base16) {
+      const d = hexVal(c);
+      if (d < 0) return undefined;
+      v = v * 16 + d;
+    } else {
+      if (c < 48 || c > 57) return undefined;
+      v = v * 10 + (c - 48);
+    }
+  }
+  return v;
+}
+
 /** A number from a raw value: '-' → signed decimal; 0x → hex; else by radix. */
 export function decodeNumber(raw: string, radix: Radix): number | undefined {
   const c0 = raw.charCodeAt(0);
   if (c0 === 45 /* - */) {
-    if (!isDecDigits(raw, 1)) return undefined;
-    return parseInt(raw, 10);
+    const v = digitsValue(raw, 1, false);
+    return v === undefined ? undefined : -v;
   }
-  if (c0 === 48 && (raw.charCodeAt(1) | 32) === 120 /* 0x */) {
-    if (!isHexDigits(raw, 2)) return undefined;
-    return parseInt(raw.slice(2), 16);
-  }
-  if (radix === 'hex') {
-    if (!isHexDigits(raw, 0)) return undefined;
-    return parseInt(raw, 16);
-  }
-  if (!isDecDigits(raw, 0)) return undefined;
-  return parseInt(raw, 10);
+  if (c0 === 48 && (raw.charCodeAt(1) | 32) === 120 /* 0x */) return digitsValue(raw, 2, true);
+  return digitsValue(raw, 0, radix === 'hex');
 }
 
 /** u32 (genids): as decodeNumber, wrapped to 0 .. 2^32-1 (a negative s32 print is the same u32). */

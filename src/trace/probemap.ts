@@ -70,7 +70,7 @@ import { readFile } from 'node:fs/promises';
 import { Ajv } from 'ajv';
 import type { CanonicalEvent, EventKind } from './events.ts';
 import { EVENT_KINDS } from './events.ts';
-import { badInput, PeerpropError } from '../core/errors.ts';
+import { badInput } from '../core/errors.ts';
 
 export type Radix = 'auto' | 'hex' | 'dec';
 export type Ipv4Order = 'le' | 'be';
@@ -392,8 +392,4 @@ export function knownProbeNames(map: ProbeMapJson): Set<string> {
   }
   map.ignore?.forEach((x) => s.add(x));
   return s;
-}
-
-export function isPeerpropError(e: unknown): e is PeerpropError {
-  return e instanceof PeerpropError;
 }

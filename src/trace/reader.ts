@@ -19,10 +19,10 @@ import { compileMap, countName, Emitter, Ev, Outcome, type CompiledMap, type Pla
 import { LineShape, newParsedLine, parseBareEvent, parseEventLine, type ParsedLine } from './lineparse.ts';
 import { ownString } from './decode.ts';
 import { openSource, type TextSource } from './source.ts';
+import { detectFormat, probeDefName, sniffProbeNames } from './detect.ts';
 import { parseBpftraceLine, parseJsonEvent } from './jsonl.ts';
 
 const SNIFF_CHARS = 1 << 20;
-const SNIFF_LINES = 20000;
 
 const EMPTY_MAP: ProbeMap = { name: 'none', source: 'none', rules: [] };
 
@@ -55,106 +55,6 @@ function emptyStats(file: string): TraceReadStats {
     probeMap: { name: 'none', source: 'none', chosenBy: 'none', reason: 'not chosen yet' }, warnings: [],
     complete: false,
   };
-}
-
-/** Detect the format from the first lines of text. */
-export function detectFormat(head: string): TraceFormat {
-  const pl = newParsedLine();
-  let events = 0;
-  let nonText = 0;
-  let serial = false;
-  let traceCmd = false;
-  let ftraceHeader = false;
-  let n = 0;
-  let start = 0;
-  let firstNonBlank: string | undefined;
-  for (let i = 0; i < Math.min(head.length, 4096); i++) {
-    const c = head.charCodeAt(i);
-    if (c === 0 || (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 27)) nonText++;
-  }
-  while (start < head.length && n < 2000) {
-    let end = head.indexOf('\n', start);
-    if (end === -1) end = head.length;
-    let s = head.slice(start, end);
-    start = end + 1;
-    n++;
-    if (s.endsWith('\r')) {
-      s = s.slice(0, -1);
-      serial = true;
-    }
-    const t = s.trimStart();
-    if (!t) continue;
-    if (firstNonBlank === undefined) {
-      firstNonBlank = t;
-      if (t.startsWith('{')) {
-        try {
-          const o = JSON.parse(t) as Record<string, unknown>;
-          if (o && typeof o === 'object') return 'kind' in o ? 'jsonl' : 'type' in o ? 'bpftrace' : 'jsonl';
-        } catch {
-          return 'jsonl';
-        }
-      }
-    }
-    if (s.startsWith('@@')) serial = true;
-    else if (/^\[\s*\d+\.\d+\]/.test(s)) serial = true;
-    else if (/^(version = \d|cpus=\d|CPU \d+ is empty)/.test(s)) traceCmd = true;
-    else if (s.startsWith('# tracer:')) ftraceHeader = true;
-    else if (parseEventLine(s, pl) === LineShape.Event) events++;
-  }
-  if (serial) return 'serial';
-  if (traceCmd) return 'trace-cmd';
-  if (ftraceHeader || events > 0) return 'ftrace';
-  if (nonText > 8 || firstNonBlank === undefined) return 'unknown';
-  // Text with no trace line in the first MB: read it as a console capture (lines are noise).
-  return 'serial';
-}
-
-/** Probe names (event line names) and registered probes in the sniff window, for map selection. */
-function sniffProbeNames(head: string, bare: boolean, samples: Map<string, string>): Map<string, number> {
-  const pl = newParsedLine();
-  const hits = new Map<string, number>();
-  let start = 0;
-  let n = 0;
-  while (start < head.length && n < SNIFF_LINES) {
-    let end = head.indexOf('\n', start);
-    if (end === -1) end = head.length;
-    const s = head.slice(start, end);
-    start = end + 1;
-    n++;
-    if (s.startsWith('@@PROBE_OK ')) {
-      const name = probeDefName(s.slice(11)).name;
-      if (name) {
-        hits.set(name, (hits.get(name) ?? 0) + 1);
-        // `name=FETCHARG` in the definition: the args the lines will carry.
-        if (!samples.has(name)) samples.set(name, ' ' + s.slice(11).replace(/=\S+/g, '= '));
-      }
-      continue;
-    }
-    let text = s;
-    if (bare) {
-      // bpftrace: the printf text inside the JSON record.
-      const m = /"data":\s*"((?:[^"\\]|\\.)*)"/.exec(s);
-      if (!m) continue;
-      try {
-        text = JSON.parse(`"${m[1]}"`) as string;
-      } catch {
-        continue;
-      }
-    }
-    if (parseEventLine(text, pl) === LineShape.Event || (bare && parseBareEvent(text, pl) === LineShape.Event)) {
-      const ev = pl.event;
-      if (ev === 'tracing_mark_write' || ev === 'print' || /^[0-9a-f]+$/.test(ev)) continue;
-      hits.set(ev, (hits.get(ev) ?? 0) + 1);
-      if (!samples.has(ev)) samples.set(ev, ' ' + text.slice(pl.args));
-    }
-  }
-  return hits;
-}
-
-/** `p:grp/name sym args` / `r10:name ...` → name and group. */
-export function probeDefName(def: string): { name?: string; group?: string } {
-  const m = /^[a-z]\d*:(?:([^/\s]+)\/)?(\S+)/.exec(def.trim());
-  return m ? { group: m[1], name: m[2] } : {};
 }
 
 const MAX_MALFORMED_REASONS = 20;
@@ -653,27 +553,3 @@ function reparseBody(s: string, from: number, pl: ParsedLine): void {
   pl.args = tmp.args + shift;
 }
 
-/** A short human summary of what was read (for reports and `replay` text output). */
-export function formatReadStats(st: TraceReadStats): string[] {
-  const out: string[] = [];
-  const fmt = st.format + (st.compression ? ` (${st.compression})` : '');
-  out.push(`${st.file}: ${fmt}, ${st.lines} lines, ${st.events} events` + (st.kernel ? `, kernel ${st.kernel}` : ''));
-  out.push(`probe map: ${st.probeMap.name} (${st.probeMap.chosenBy}: ${st.probeMap.reason})`);
-  const kinds = Object.entries(st.eventsByKind).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
-  if (kinds.length) out.push(`events: ${kinds.join(', ')}`);
-  const skipped = Object.entries(st.skipped).filter(([, v]) => v.count > 0)
-    .map(([k, v]) => `${k} ${v.count}` + (k === 'malformed' && v.lines.length ? ` (lines ${v.lines.slice(0, 5).join(', ')}${v.count > 5 ? ', ...' : ''})` : ''));
-  if (skipped.length) out.push(`skipped lines: ${skipped.join(', ')}`);
-  const unknown = Object.entries(st.unknownEvents);
-  if (unknown.length) out.push(`unknown probes: ${unknown.slice(0, 8).map(([k, n]) => `${k} ${n}`).join(', ')}${unknown.length > 8 ? ', ...' : ''}`);
-  const unmatched = Object.entries(st.unmatched);
-  if (unmatched.length) out.push(`unmatched: ${unmatched.slice(0, 8).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  if (st.unpairedReturns) out.push(`returns without their entry: ${st.unpairedReturns}`);
-  for (const g of st.gaps.slice(0, 10)) {
-    out.push(`gap at ${g.file}:${g.line}: ${g.count ?? 'unknown number of'} events lost` + (g.cpu !== undefined ? ` on CPU ${g.cpu}` : '') + (g.reason ? ` (${g.reason})` : ''));
-  }
-  if (st.gaps.length > 10) out.push(`... ${st.gaps.length - 10} more gaps`);
-  for (const r of st.probesRefused) out.push(`probe refused by the kernel: ${r.name ?? r.definition}` + (r.error ? `: ${r.error}` : ''));
-  for (const w of st.warnings) out.push(`warning: ${w}`);
-  return out;
-}

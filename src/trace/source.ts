@@ -11,7 +11,9 @@ import { StringDecoder } from 'node:string_decoder';
 import { isAscii } from 'node:buffer';
 import { badInput } from '../core/errors.ts';
 
+/** Reads are 1 MB (fewer syscalls); text is handed on in 64 KB pieces, so a batch of events dies young (less GC copying, lower peak RSS). */
 export const CHUNK_BYTES = 1 << 20;
+const PIECE_BYTES = 1 << 16;
 
 export interface TextSource {
   compression: 'gzip' | undefined;
@@ -84,15 +86,18 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
       // ASCII chunks (nearly all trace text) decode much faster as latin1, which is the same
       // for ASCII; anything else, or a chunk after a split UTF-8 sequence, goes through the decoder.
       let utf8Pending = false;
-      for await (const buf of src) {
-        bytes += buf.length;
-        let s: string;
-        if (!utf8Pending && isAscii(buf)) s = buf.toString("latin1");
-        else {
-          s = decoder.write(buf);
-          utf8Pending = (decoder as unknown as { lastNeed: number }).lastNeed > 0;
+      for await (const whole of src) {
+        bytes += whole.length;
+        for (let off = 0; off < whole.length; off += PIECE_BYTES) {
+          const buf = whole.length <= PIECE_BYTES ? whole : whole.subarray(off, off + PIECE_BYTES);
+          let s: string;
+          if (!utf8Pending && isAscii(buf)) s = buf.toString('latin1');
+          else {
+            s = decoder.write(buf);
+            utf8Pending = (decoder as unknown as { lastNeed: number }).lastNeed > 0;
+          }
+          if (s.length) yield s;
         }
-        if (s.length) yield s;
       }
     } catch (e) {
       if (!gzip) throw badInput(`cannot read trace input (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file });

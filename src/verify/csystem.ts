@@ -4,13 +4,15 @@
  * evaluator's memory. Each operation is a generator that yields at shared-memory accesses,
  * so that two of them can be interleaved as two CPUs.
  */
-import { CProgram, Machine, CStruct, addrToNumber, effectiveMtu, type Access, type Gen, type Value, type Site } from '../ceval/index.ts';
+import { CProgram, Machine, CStruct, CONSTANTS, addrToNumber, effectiveMtu, type Access, type Gen, type Value, type Site } from '../ceval/index.ts';
 import type { Era, Operation } from '../model/types.ts';
 import { PeerpropError, ExitCode } from '../core/errors.ts';
 import { normalise, scalarType } from '../ceval/values.ts';
 
 /** MTU of the device every route goes through (the model's default deviceMtu). */
 export const DEVICE_MTU = 1500;
+/** Gateway of new routes (the model's default config.gateway). */
+export const DEFAULT_GATEWAY = '10.0.0.1';
 
 /** The global generation ID's name in every kernel that has one. */
 export const GENID_GLOBAL = '__rt_peer_genid';
@@ -28,6 +30,8 @@ export interface Observation {
   fault?: string;
   /** pmtu-redirect era: each route's MTU metric, by route id. */
   mtu?: Record<number, number>;
+  /** pmtu-redirect era: each route's gateway, with " (redirected)" when RTCF_REDIRECTED is set. */
+  gateway?: Record<number, string>;
   /** pmtu-redirect era: each peer's learned PMTU state "learned/expires/orig". */
   pmtu?: Record<string, string>;
 }
@@ -56,7 +60,7 @@ export class CSystem {
     if (!bindFn) throw new PeerpropError(`rt_bind_peer() is not defined in ${program.file}`, ExitCode.BadInput, { file: program.file });
     if (!checkFn) throw new PeerpropError(`ipv4_dst_check() is not defined in ${program.file}`, ExitCode.BadInput, { file: program.file });
     // Compile everything the operations may run before the memory is laid out (globals they use).
-    const used = era === 'pmtu-redirect' ? ['rt_peer_genid', 'ip_rt_frag_needed', 'ip_rt_update_pmtu', 'check_peer_pmtu'] : ['rt_peer_genid'];
+    const used = era === 'pmtu-redirect' ? ['rt_peer_genid', 'ip_rt_frag_needed', 'ip_rt_update_pmtu', 'ip_rt_redirect', 'check_peer_pmtu'] : ['rt_peer_genid'];
     for (const f of used) if (program.hasFunction(f)) program.fn(f);
     const gt = program.globalType(GENID_GLOBAL);
     if (gt !== undefined) program.global(GENID_GLOBAL);
@@ -123,7 +127,7 @@ export class CSystem {
     const m = this.m;
     switch (op.op) {
       case 'route_new': {
-        const rt = m.newRoute(op.rt, op.daddr);
+        const rt = m.newRoute(op.rt, op.daddr, op.nexthop ?? DEFAULT_GATEWAY);
         if (this.era === 'pmtu-redirect') {
           // rt_init_metrics after 3c0afdca: lookup only, stamp only when a peer was found.
           yield* this.initMetricsLookupOnly(rt);
@@ -174,6 +178,18 @@ export class CSystem {
         yield* p.run('ip_rt_frag_needed', [m.net, iph, op.mtu, m.dev], m);
         return {};
       }
+      case 'redirect': {
+        // ICMP redirect from `from` (the old gateway) telling us to reach daddr through `gateway`.
+        if (!p.hasFunction('ip_rt_redirect')) throw new PeerpropError(`ip_rt_redirect() is not defined in ${p.file}`, ExitCode.BadInput, { file: p.file });
+        const d = addrToNumber(op.daddr);
+        const gw = addrToNumber(op.gateway);
+        const from = addrToNumber(op.from);
+        m.addrNames.set(d, op.daddr);
+        m.addrNames.set(gw, op.gateway);
+        m.addrNames.set(from, op.from);
+        yield* p.run('ip_rt_redirect', [from, d, gw, 0, m.dev], m);
+        return {};
+      }
       case 'tick':
         yield { kind: 'rmw', target: 'jiffies', site: harnessSite('tick') };
         m.now += op.ticks;
@@ -197,7 +213,7 @@ export class CSystem {
         return {};
       }
       default:
-        throw new PeerpropError(`the C functions of this era do not implement operation ${op.op}`, ExitCode.BadInput);
+        throw new PeerpropError(`the C functions of this era do not implement operation ${(op as Operation).op}`, ExitCode.BadInput);
     }
   }
 
@@ -232,8 +248,14 @@ export class CSystem {
     const p = this.program;
     const v = p.hasFunction('rt_peer_genid') ? yield* p.run('rt_peer_genid', [], this.m) : this.genid;
     rt.f.rt_peer_genid = (v as number) >>> 0;
-    // rt_init_metrics then applies what the peer learned, through the file's own check_peer_pmtu().
+    // rt_init_metrics then applies what the peer learned, through the file's own check_peer_pmtu(),
+    // and takes a learned redirect's gateway directly (no neighbour test).
     if (peer.f.pmtu_expires && p.hasFunction('check_peer_pmtu')) yield* p.run('check_peer_pmtu', [rt, peer], this.m);
+    const learned = (peer.f.redirect_learned as CStruct | undefined)?.f.a4 as number | undefined;
+    if (learned && learned !== rt.f.rt_gateway) {
+      rt.f.rt_gateway = learned;
+      rt.f.rt_flags = ((rt.f.rt_flags as number) | CONSTANTS.RTCF_REDIRECTED!) >>> 0;
+    }
   }
 
   /** The state the model also describes. */
@@ -255,8 +277,11 @@ export class CSystem {
     if (this.era === 'pmtu-redirect') {
       o.mtu = {};
       o.pmtu = {};
+      o.gateway = {};
       this.m.routes.forEach((r, id) => {
-        if (r && !r.f.freed) o.mtu![id] = effectiveMtu(r);
+        if (!r || r.f.freed) return;
+        o.mtu![id] = effectiveMtu(r);
+        o.gateway![id] = `${this.m.nameOf(r.f.rt_gateway as number)}${((r.f.rt_flags as number) & CONSTANTS.RTCF_REDIRECTED!) !== 0 ? ' (redirected)' : ''}`;
       });
       // pmtu_orig as the MTU a restore gives: 0 (unsaved, or a saved unset metric) is the device MTU.
       for (const [d, p] of this.m.peers) o.pmtu[this.m.nameOf(d)] = `${p.f.pmtu_learned}/${p.f.pmtu_expires}/${(p.f.pmtu_orig as number) || DEVICE_MTU}`;

@@ -84,6 +84,8 @@ export function formatOp(op: Operation): string {
       return op.rt !== undefined ? `update_pmtu(rt${op.rt}, ${op.mtu})` : `frag_needed(${op.daddr}, mtu ${op.mtu})`;
     case 'tick':
       return `tick ${op.ticks}`;
+    case 'redirect':
+      return `redirect(${op.daddr} via ${op.gateway}, from ${op.from})`;
     default:
       return JSON.stringify(op);
   }
@@ -103,7 +105,7 @@ function writeKey(sys: CSystem, d: FieldDiff): string | undefined {
   const t = d.target;
   switch (t.kind) {
     case 'route':
-      return t.what === 'peer' ? `route ${t.id}.peer` : t.what === 'peerGenid' ? `route ${t.id}.rt_peer_genid` : t.what === 'mtu' ? `route ${t.id}.mtu` : undefined;
+      return t.what === 'peer' ? `route ${t.id}.peer` : t.what === 'peerGenid' ? `route ${t.id}.rt_peer_genid` : t.what === 'mtu' ? `route ${t.id}.mtu` : t.what === 'gateway' ? `route ${t.id}.rt_gateway` : undefined;
     case 'genid':
       return sys.genidKind === 'atomic' ? `${GENID_GLOBAL}.counter` : `globals.${GENID_GLOBAL}`;
     case 'peer':

@@ -34,7 +34,7 @@ export interface VerifyOptions {
   runs?: number;
   /** fast-check seed (default 42). */
   seed?: number;
-  /** Exhaustive scope: longest sequence (default 5). */
+  /** Exhaustive scope: longest sequence (default 5; 4 in the pmtu-redirect era, whose alphabet is larger). */
   depth?: number;
   /** Strategies to run (default all). */
   strategies?: readonly Strategy[];
@@ -120,7 +120,10 @@ export function verifyPrepared(src: VerifySource, opts: CheckOptions): VerifyRep
   const o: RunnerOptions = { program, era };
   const runs = opts.runs ?? 1000;
   const seed = opts.seed ?? 42;
-  const depth = opts.depth ?? 5;
+  const learning = eraLearns(o);
+  // The learning operations (pmtu-redirect era) triple the alphabet: one operation less keeps the
+  // exhaustive scope at a few seconds.
+  const depth = opts.depth ?? (learning ? 4 : 5);
   const strategies = opts.strategies ?? ALL_STRATEGIES;
   const results: StrategyResult[] = [];
   const divergences: Divergence[] = [];
@@ -129,10 +132,9 @@ export function verifyPrepared(src: VerifySource, opts: CheckOptions): VerifyRep
     const r = fn();
     return [r, Math.round(performance.now() - t)];
   };
-  const learning = eraLearns(o);
   const scope = { routes: 2, daddrs: DEFAULT_DADDRS.slice(0, 2), maxLength: depth, learning };
   const alphabet = learning
-    ? 'route_new, bind, check, peer_new, bump, flush, route_free, frag_needed, update_pmtu, tick'
+    ? 'route_new, bind, check, peer_new, bump, flush, route_free, frag_needed, update_pmtu, redirect, tick'
     : 'route_new, bind, check, peer_new, bump, flush, route_free';
   for (const s of strategies) {
     if (s === 'exhaustive' || s === 'wrap') {
@@ -159,7 +161,7 @@ export function verifyPrepared(src: VerifySource, opts: CheckOptions): VerifyRep
         checked: r.runs,
         steps: r.steps,
         ms,
-        scope: `${runs} random sequences (fast-check seed ${seed}) of up to 24 operations over 3 routes and 3 destinations, genid starting at 0, 0x7fffffff, 0xfffffffe or 0xffffffff`,
+        scope: `${runs} random sequences (fast-check seed ${seed}) of up to 24 operations (${alphabet}) over 3 routes and 3 destinations, genid starting at 0, 0x7fffffff, 0xfffffffe or 0xffffffff`,
         counterexampleLength: d?.length,
       });
     } else if (s === 'interleavings') {

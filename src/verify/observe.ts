@@ -18,7 +18,11 @@ export function observeModel(s: ModelState, result?: OpResult): Observation {
   if (s.era === 'pmtu-redirect') {
     o.mtu = {};
     o.pmtu = {};
-    for (const r of liveRoutes(s)) o.mtu[r.id] = r.mtu;
+    o.gateway = {};
+    for (const r of liveRoutes(s)) {
+      o.mtu[r.id] = r.mtu;
+      o.gateway[r.id] = `${r.gateway}${r.redirected ? ' (redirected)' : ''}`;
+    }
     for (const k of Object.keys(s.peers)) {
       const p = s.peers[k]!;
       o.pmtu[p.daddr] = `${p.pmtuLearned}/${p.pmtuExpires}/${p.pmtuOrig || (s.config?.deviceMtu ?? 1500)}`;
@@ -33,7 +37,7 @@ export interface FieldDiff {
   field: string;
   /** What the difference is about, for locating the C that made it. */
   target:
-    | { kind: 'route'; id: number; what: 'peer' | 'peerGenid' | 'exists' | 'mtu' }
+    | { kind: 'route'; id: number; what: 'peer' | 'peerGenid' | 'exists' | 'mtu' | 'gateway' }
     | { kind: 'genid' }
     | { kind: 'peer'; daddr: string; what: 'refcnt' | 'exists' | 'pmtu' }
     | { kind: 'valid' }
@@ -58,6 +62,9 @@ export function diffObservations(exp: Observation, act: Observation): FieldDiff[
       continue;
     }
     if (e.peer !== a.peer) out.push({ field: `route ${id} peer`, target: { kind: 'route', id, what: 'peer' }, expected: e.peer ?? 'NULL', actual: a.peer ?? 'NULL' });
+    if (exp.gateway && act.gateway && exp.gateway[id] !== act.gateway[id]) {
+      out.push({ field: `route ${id} gateway`, target: { kind: 'route', id, what: 'gateway' }, expected: exp.gateway[id], actual: act.gateway[id] });
+    }
     if (exp.mtu && act.mtu && exp.mtu[id] !== act.mtu[id]) {
       out.push({ field: `route ${id} mtu`, target: { kind: 'route', id, what: 'mtu' }, expected: exp.mtu[id], actual: act.mtu[id] });
     }
@@ -93,7 +100,7 @@ export function hex(v: number | undefined): string {
 
 /** A stable key of an observation (for sets of allowed final states). */
 export function observationKey(o: Observation, results: readonly (boolean | undefined)[] = []): string {
-  const routes = o.routes.map((r) => `${r.id}:${r.peer ?? '-'}:${o.genid === undefined ? '' : r.peerGenid}${o.mtu ? `:${o.mtu[r.id]}` : ''}`).join(',');
+  const routes = o.routes.map((r) => `${r.id}:${r.peer ?? '-'}:${o.genid === undefined ? '' : r.peerGenid}${o.mtu ? `:${o.mtu[r.id]}:${o.gateway?.[r.id]}` : ''}`).join(',');
   const peers = Object.keys(o.peers)
     .sort()
     .map((d) => `${d}=${o.peers[d]}${o.pmtu ? `:${o.pmtu[d]}` : ''}`)

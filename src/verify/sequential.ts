@@ -94,8 +94,11 @@ export interface Scope {
 
 /** Whether an era's C has bumpers the operations can drive (ip_rt_frag_needed / ip_rt_update_pmtu). */
 export function eraLearns(o: RunnerOptions): boolean {
-  return o.era === 'pmtu-redirect' && o.program.hasFunction('ip_rt_frag_needed') && o.program.hasFunction('ip_rt_update_pmtu');
+  return o.era === 'pmtu-redirect' && o.program.hasFunction('ip_rt_frag_needed') && o.program.hasFunction('ip_rt_update_pmtu') && o.program.hasFunction('ip_rt_redirect');
 }
+
+/** The redirect the learning operations send: from the routes' gateway to another router. */
+export const REDIRECT = { gateway: '10.0.0.254', from: '10.0.0.1' } as const;
 
 /** MTUs the learning operations use: below the 1500 device MTU and above the 552 minimum, so that no plateau guess is needed. */
 export const LEARN_MTUS = [1400, 1300] as const;
@@ -131,6 +134,7 @@ function nextOps(s: ModelState, scope: Scope, usedDaddrs: number): Operation[] {
   if (scope.learning) {
     for (const d of daddrs) out.push({ op: 'pmtu', daddr: d, mtu: LEARN_MTUS[0] });
     for (const rt of live) out.push({ op: 'pmtu', daddr: liveRoute(s, rt)!.daddr, mtu: LEARN_MTUS[1], rt });
+    for (const d of daddrs) out.push({ op: 'redirect', daddr: d, ...REDIRECT });
     out.push({ op: 'tick', ticks: EXPIRY_TICKS });
   }
   return out;
@@ -190,6 +194,7 @@ export function operationArb(scope: Pick<Scope, 'routes' | 'daddrs' | 'learning'
     { weight: 2, arbitrary: fc.record({ op: fc.constant('pmtu' as const), daddr, mtu }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('pmtu' as const), daddr, mtu, rt }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('tick' as const), ticks: fc.constantFrom(100, EXPIRY_TICKS) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('redirect' as const), daddr, gateway: fc.constantFrom(REDIRECT.gateway, '10.0.0.253'), from: fc.constant(REDIRECT.from) }) },
   );
 }
 

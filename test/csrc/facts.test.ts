@@ -341,3 +341,15 @@ describe.skipIf(!hasUserTree)('PEERPROP_TREE net/ipv4/route.c', () => {
     for (const f of everyFact(facts)) expect(f.line).toBeGreaterThan(0);
   });
 });
+
+describe('struct members of the mechanism', () => {
+  it('finds the route genid stamp and the peer pointer in include/net/route.h', () => {
+    const seed = extractFacts(readTree('seed', 'include/net/route.h'), 'include/net/route.h');
+    expect(seed.fields.map((f) => [f.struct, f.type, f.name])).toEqual([
+      ['rtable', 'u32', 'rt_peer_genid'],
+      ['rtable', 'struct inet_peer *', 'peer'],
+    ]);
+    expect(extractFacts(readTree('pre-seed', 'include/net/route.h'), 'route.h').fields.map((f) => f.name)).toEqual(['peer']);
+    expect(extractFacts(readTree('fnhe', 'include/net/route.h'), 'route.h').fields).toEqual([]);
+  });
+});

@@ -22,7 +22,33 @@ describe('kernel-fixtures/trees/seed', () => {
     const r = await reviewPatch({ patch: headerPatch, tree: tree('pre-seed') });
     expect(r.files.map((f) => f.path)).toEqual(['include/net/route.h']);
     expect(r.functions).toEqual([]);
+    expect(r.files[0]!.era).toBeUndefined();
+    expect(r.statements.map((x) => [x.text, x.line])).toEqual([['adds `u32 rt_peer_genid` to struct rtable', 45]]);
     expect(r.exitCode).toBe(0);
+  });
+
+  it('the two patches as a git format-patch mbox series review as one change of both files', async () => {
+    const body = (path: string): string => readFileSync(path, 'utf8').split('\n').slice(2).join('\n');
+    const mbox =
+      'From 1111111111111111111111111111111111111111 Mon Sep 17 00:00:00 2001\nFrom: Test <t@example.org>\nDate: Mon, 7 Feb 2011 12:00:00 -0800\n' +
+      'Subject: [PATCH 1/2] inet: Add rt_peer_genid to struct rtable\n\n' +
+      body(headerPatch) +
+      '-- \n2.0\n\nFrom 2222222222222222222222222222222222222222 Mon Sep 17 00:00:00 2001\nFrom: David S. Miller <davem@davemloft.net>\nDate: Mon, 7 Feb 2011 12:00:00 -0800\n' +
+      'Subject: [PATCH 2/2] inet: Create a mechanism for upward inetpeer propagation into routes.\n\n' +
+      body(seedPatch) +
+      '\n \n-- \n2.0\n';
+    const p = join(tmp(), 'series.mbox');
+    writeFileSync(p, mbox);
+    const r = await reviewPatch({ patch: p, tree: tree('pre-seed') });
+    expect(r.form).toBe('mbox');
+    expect(r.commits.map((c) => [c.seriesIndex, c.seriesTotal])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(r.files.map((f) => f.path)).toEqual(['include/net/route.h', 'net/ipv4/route.c']);
+    expect(r.damage).toEqual([]);
+    expect(r.functions.map((f) => f.name)).toEqual(['rt_peer_genid', 'rt_bind_peer', 'ipv4_dst_check']);
+    expect(r.statements[0]!.text).toBe('adds `u32 rt_peer_genid` to struct rtable');
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertGitRepo, listRevisions, ObjectReader, resolveCommit } from '../../src/scan/git.ts';
+import { assertGitRepo, gitVersion, listRevisions, ObjectReader, resolveCommit } from '../../src/scan/git.ts';
 import { PeerpropError } from '../../src/core/errors.ts';
 import { buildRepo, git, type BuiltRepo } from './helpers.ts';
 import { mkdtempSync } from 'node:fs';
@@ -57,9 +57,10 @@ describe('resolveCommit / assertGitRepo', () => {
   });
 });
 
-describe('ObjectReader (cat-file --batch-command)', () => {
+describe.each(['batch-command', 'batch-pair'] as const)('ObjectReader (cat-file, %s)', (mode) => {
   it('answers info and contents in order, null for missing paths', async () => {
-    const r = new ObjectReader(repo.dir);
+    const r = await ObjectReader.open(repo.dir, { mode });
+    expect(r.mode).toBe(mode);
     try {
       const [a, b, missing, c] = await Promise.all([
         r.info(`${repo.commits[0]}:net/ipv4/route.c`),
@@ -77,6 +78,19 @@ describe('ObjectReader (cat-file --batch-command)', () => {
       // Many pipelined requests keep their order.
       const many = await Promise.all(Array.from({ length: 200 }, (_, i) => r.contents(`${repo.commits[i % 4]}:README`)));
       expect(many.map((m) => m?.data.toString())).toEqual(Array.from({ length: 200 }, (_, i) => (i % 4 === 0 ? 'x' : 'y')));
+    } finally {
+      r.close();
+    }
+  });
+});
+
+describe('ObjectReader mode choice', () => {
+  it('uses one --batch-command process when git has it (2.36+), the pair otherwise', async () => {
+    const v = await gitVersion();
+    expect(v).toBeDefined();
+    const r = await ObjectReader.open(repo.dir);
+    try {
+      expect(r.mode).toBe(v![0] > 2 || (v![0] === 2 && v![1] >= 36) ? 'batch-command' : 'batch-pair');
     } finally {
       r.close();
     }

@@ -53,11 +53,11 @@ describe('later and earlier eras', () => {
     const r = verifySource(src, 'net/ipv4/route.c', undefined, { runs: 100, depth: 3, strategies: ['exhaustive', 'wrap', 'random'] });
     expect(r.era).toBe('pmtu-redirect');
     expect(r.ok).toBe(true);
-    expect(r.strategies[0]!.scope).toMatch(/frag_needed, update_pmtu, tick/);
-    // check_peer_redir() needs a learned redirect, which these operations never create.
-    const neigh = r.notEvaluated.find((n) => /neigh_release/.test(n.message));
-    expect(neigh?.file).toBe('net/ipv4/route.c');
-    expect(src.split('\n')[neigh!.line! - 1]).toContain('neigh_release(');
+    expect(r.strategies[0]!.scope).toMatch(/frag_needed, update_pmtu, redirect, tick/);
+    // guess_mtu()'s plateau loop only runs for an ICMP with no usable MTU, which these operations never send.
+    const loop = r.notEvaluated.find((n) => /loop \(for\)/.test(n.message));
+    expect(loop?.file).toBe('net/ipv4/route.c');
+    expect(src.split('\n')[loop!.line! - 1]).toMatch(/for \(/);
   });
 
   it('catches a bumper that forgets to bump (pmtu-redirect era)', () => {
@@ -70,6 +70,22 @@ describe('later and earlier eras', () => {
     expect(r.ok).toBe(false);
     expect(r.divergence!.field).toBe('global genid');
     expect(r.divergence!.ops.map(formatOp)).toEqual(['frag_needed(10.0.0.1, mtu 1400)']);
+  });
+
+  it('catches a check that no longer applies a learned redirect (pmtu-redirect era)', () => {
+    const src = pmtuTree();
+    const dstCheck = src.indexOf('static struct dst_entry *ipv4_dst_check(struct dst_entry *dst, u32 cookie)\n{');
+    const k = src.indexOf('\t	if (peer && peer->redirect_learned.a4 &&', dstCheck);
+    expect(k).toBeGreaterThan(dstCheck);
+    // "if (peer && 0 && ...)": the redirect test can never pass.
+    const broken = src.slice(0, k) + src.slice(k).replace('if (peer && peer->redirect_learned.a4 &&', 'if (peer && 0 && peer->redirect_learned.a4 &&');
+    const r = verifySource(broken, 'net/ipv4/route.c', 'pmtu-redirect', { runs: 100, depth: 4, strategies: ['exhaustive'] });
+    expect(r.ok).toBe(false);
+    const d = r.divergence!;
+    expect(d.field).toBe('route 0 gateway');
+    expect(d.expected).toBe('10.0.0.254 (redirected)');
+    expect(d.actual).toBe('10.0.0.1');
+    expect(d.ops.map(formatOp)).toEqual(['route_new(rt0 -> 10.0.0.1)', 'redirect(10.0.0.1 via 10.0.0.254, from 10.0.0.1)', 'check(rt0)']);
   });
 
   it('refuses an fnhe-era file (no rt_bind_peer / genid to run) with exit 2', () => {
