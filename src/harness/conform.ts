@@ -18,12 +18,13 @@ import type { KernelInfo, KernelSpec } from './kernel/types.ts';
 import type { ProbeSet } from '../probes/types.ts';
 import type { ProbeMap } from '../trace/index.ts';
 import { chooseAccel, type AccelChoice, type AccelDecision } from './accel.ts';
-import { analyseConsole, expandCapture, parseCapture, traceEventCount, type ConsoleAnalysis, type GuestCapture, type ProbeFailure } from './capture.ts';
+import { analyseConsole, expandCapture, parseCapture, traceEventCount, type ProbeFailure } from './capture.ts';
 import { buildInitramfs, type GuestProbe } from './initramfs.ts';
-import { checkMechanism, type MechanismOutcome, type MechanismReport } from './mechanism.ts';
-import { parseWorkload, type ScenarioRecord, type WorkloadRecords } from './observations.ts';
+import { checkMechanism, type MechanismReport } from './mechanism.ts';
+import { parseWorkload } from './observations.ts';
 import { bootQemu, findQemu, type BootResult } from './qemu.ts';
-import { SCENARIOS, SCENARIO_NAMES, scenarioByName, type ContractCheck } from './scenarios.ts';
+import { eventOf, exitCodeOf, judge, runProblems, type RunProblem, type ScenarioVerdict } from './verdict.ts';
+import { SCENARIOS, SCENARIO_NAMES, scenarioByName } from './scenarios.ts';
 import { buildWorkload } from './workload-build.ts';
 
 export interface ConformOptions {
@@ -57,23 +58,6 @@ export type Stage =
   /** QEMU's wall time from start to exit, and its CPU time (less sensitive to a loaded host). */
   | 'qemu' | 'qemuCpu';
 
-export interface RunProblem {
-  kind: 'timeout' | 'panic' | 'oops' | 'no-tracefs' | 'tun' | 'probe-refused' | 'no-init' | 'no-workload' | 'workload-incomplete' | 'empty-trace' | 'no-capture' | 'qemu';
-  message: string;
-  exitCode: ExitCode;
-}
-
-export interface ScenarioVerdict {
-  name: string;
-  description: string;
-  status: 'pass' | 'fail' | 'error' | 'skip';
-  reason?: string;
-  contract: { status: 'pass' | 'fail' | 'error' | 'skip'; checks: ContractCheck[]; reason?: string };
-  mechanism: MechanismOutcome;
-  notes: string[];
-  errors: string[];
-}
-
 export interface ConformReport {
   kernel: { spec: string; release: string; description: string; version: [number, number, number] };
   era: Era;
@@ -96,8 +80,6 @@ export interface ConformReport {
   kept?: string;
   exitCode: ExitCode;
 }
-
-const EXIT_PRIORITY: ExitCode[] = [ExitCode.EnvMissing, ExitCode.BadInput, ExitCode.Findings];
 
 export async function runConform(opts: ConformOptions = {}): Promise<ConformReport> {
   const t0 = performance.now();
@@ -323,86 +305,10 @@ function stageTimings(boot: BootResult, t: ConformReport['timings']): void {
   if (boot.cpuMs !== undefined) t.qemuCpu = boot.cpuMs;
 }
 
-function runProblems(boot: BootResult, c: GuestCapture, cons: ConsoleAnalysis, w: WorkloadRecords, timeoutMs: number): RunProblem[] {
-  const p: RunProblem[] = [];
-  const tail = cons.lastLines.length ? ` — console: ${cons.lastLines.slice(-4).join(' | ')}` : '';
-  if (cons.panic) p.push({ kind: 'panic', message: `${cons.panic}${tail}`, exitCode: ExitCode.Findings });
-  if (cons.oops.length) p.push({ kind: 'oops', message: `${cons.oops[0]}${cons.oops.length > 1 ? ` (+${cons.oops.length - 1} more)` : ''}`, exitCode: ExitCode.Findings });
-  if (boot.timedOut) p.push({ kind: 'timeout', message: `no poweroff within ${timeoutMs / 1000} s${tail}`, exitCode: ExitCode.Findings });
-  if (!boot.timedOut && !cons.panic && boot.exitCode !== 0 && !cons.initStarted) {
-    const err = boot.stderr.split('\n').find((l) => l.trim()) ?? `exit ${boot.exitCode}`;
-    p.push({ kind: 'qemu', message: `QEMU failed: ${err}`, exitCode: ExitCode.EnvMissing });
-  }
-  if (!cons.initStarted && !cons.panic && !boot.timedOut && boot.exitCode === 0) p.push({ kind: 'no-init', message: `the guest never reached /init${tail}`, exitCode: ExitCode.Findings });
-  if (c.noTracefs) p.push({ kind: 'no-tracefs', message: 'the kernel has no tracefs with kprobe_events (CONFIG_KPROBE_EVENTS / CONFIG_TRACING missing)', exitCode: ExitCode.EnvMissing });
-  if (c.tunFailure) p.push({ kind: 'tun', message: `tun.ko did not load: ${c.tunFailure}`, exitCode: ExitCode.EnvMissing });
-  for (const f of c.probesFailed) {
-    // A fallback that was accepted after the rich line was refused is not a failure.
-    const rescued = c.probesOk.some((ok) => eventOf(ok) === eventOf(f.line));
-    if (!rescued) p.push({ kind: 'probe-refused', message: `the kernel refused: ${f.line}${f.errors.length ? ` (${f.errors.join(' ')})` : ''}`, exitCode: ExitCode.BadInput });
-  }
-  // After a crash, a timeout or a QEMU failure, what is missing downstream says nothing more.
-  if (p.some((x) => x.kind === 'panic' || x.kind === 'timeout' || x.kind === 'qemu')) return dedupe(p);
-  if (cons.initStarted && !c.noTracefs && !w.started) p.push({ kind: 'no-workload', message: `the workload never started${tail}`, exitCode: ExitCode.Findings });
-  else if (w.started && !w.ended) p.push({ kind: 'workload-incomplete', message: `the workload did not finish${tail}`, exitCode: ExitCode.Findings });
-  if (cons.initStarted && !c.noTracefs && !boot.timedOut) {
-    if (!c.trace) p.push({ kind: 'no-capture', message: `no trace on the capture port${c.damaged.length ? ` (${c.damaged.join('; ')})` : ''}`, exitCode: ExitCode.Findings });
-    else if (traceEventCount(c) === 0) p.push({ kind: 'empty-trace', message: 'the trace is empty: no probe fired and no STEP marker was written', exitCode: ExitCode.Findings });
-  }
-  return dedupe(p);
-}
-
-function dedupe(p: RunProblem[]): RunProblem[] {
-  const seen = new Set<string>();
-  return p.filter((x) => (seen.has(x.kind + x.message) ? false : (seen.add(x.kind + x.message), true)));
-}
-
-function eventOf(line: string): string {
-  return /^[a-z0-9]+:(?:[^/\s]+\/)?(\S+)/i.exec(line)?.[1] ?? line;
-}
-
-function judge(name: string, era: Era, w: WorkloadRecords, mech: MechanismReport | undefined, problems: RunProblem[]): ScenarioVerdict {
-  const spec = scenarioByName(name)!;
-  const rec: ScenarioRecord | undefined = w.scenarios.get(name);
-  const fatal = problems.find((p) => p.kind !== 'probe-refused' && p.kind !== 'oops');
-  const notes = rec?.notes ?? [];
-  const errors = rec?.errors ?? [];
-  const mechanism: MechanismOutcome = mech?.perScenario.get(name) ?? { status: 'fail', reason: 'no trace', diagnostics: [], events: 0, byKind: {} };
-  if (!spec.eras.includes(era)) {
-    const reason = `not part of the ${era} era's contract`;
-    return { name, description: spec.description, status: 'skip', reason, contract: { status: 'skip', checks: [], reason }, mechanism: { ...mechanism, status: 'skip', reason }, notes, errors };
-  }
-  if (!rec || !rec.begun) {
-    const reason = fatal ? `run failed: ${fatal.message}` : 'the workload did not run this scenario';
-    return { name, description: spec.description, status: 'error', reason, contract: { status: 'error', checks: [], reason }, mechanism, notes, errors };
-  }
-  const checks = spec.contract(rec, era);
-  let contractStatus: ScenarioVerdict['contract']['status'] = checks.every((c) => c.ok) ? 'pass' : 'fail';
-  let contractReason = checks.find((c) => !c.ok)?.what;
-  if (errors.length) {
-    contractStatus = 'fail';
-    contractReason = `workload: ${errors[0]}`;
-  }
-  if (!rec.ended) {
-    contractStatus = 'error';
-    contractReason = 'the scenario did not finish';
-  }
-  const status: ScenarioVerdict['status'] =
-    contractStatus === 'error' ? 'error' : contractStatus === 'pass' && mechanism.status !== 'fail' ? 'pass' : 'fail';
-  const reason = status === 'pass' ? undefined : contractStatus !== 'pass' ? `contract: ${contractReason}` : `mechanism: ${mechanism.reason}`;
-  return { name, description: spec.description, status, reason, contract: { status: contractStatus, checks, reason: contractReason }, mechanism, notes, errors };
-}
-
-function exitCodeOf(problems: RunProblem[], verdicts: ScenarioVerdict[]): ExitCode {
-  for (const code of EXIT_PRIORITY) if (problems.some((p) => p.exitCode === code)) return code;
-  if (verdicts.some((v) => v.status === 'fail' || v.status === 'error')) return ExitCode.Findings;
-  if (verdicts.every((v) => v.status === 'skip')) return ExitCode.BadInput; // nothing was checked
-  return ExitCode.Clean;
-}
-
 /** Plain-object form of the report (for --format json and report.json). */
 export function reportToJson(r: ConformReport): unknown {
   return { ...r, timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v ?? 0)])) };
 }
 
 export { SCENARIOS };
+export type { RunProblem, ScenarioVerdict };

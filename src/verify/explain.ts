@@ -9,7 +9,7 @@ import { apply } from '../model/apply.ts';
 import { checkInvariants, INVARIANTS } from '../model/invariants.ts';
 import { CRuntimeFault, type Site, type TraceEntry } from '../ceval/index.ts';
 import { CSystem, GENID_GLOBAL, runOp } from './csystem.ts';
-import { applicable, type RunnerOptions, type SequenceDivergence } from './sequential.ts';
+import type { RunnerOptions, SequenceDivergence } from './sequential.ts';
 import type { InterleavingDivergence } from './interleave.ts';
 import type { FieldDiff, Observation } from './observe.ts';
 import { lineText, type VerifySource } from './source.ts';
@@ -287,4 +287,3 @@ export function explainInterleaving(o: RunnerOptions, src: VerifySource, d: Inte
   };
 }
 
-export { applicable };

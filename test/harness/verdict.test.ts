@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { exitCodeOf, runProblems, type ScenarioVerdict } from '../../src/harness/verdict.ts';
+import { analyseConsole, parseCapture } from '../../src/harness/capture.ts';
+import { parseWorkload } from '../../src/harness/observations.ts';
+import type { BootResult } from '../../src/harness/qemu.ts';
+import { ExitCode } from '../../src/core/errors.ts';
+
+const boot = (o: Partial<BootResult> = {}): BootResult => ({
+  argv: [], exitCode: 0, timedOut: false, durationMs: 4000, console: '', stderr: '', capture: Buffer.alloc(0), marks: {}, ...o,
+});
+const okConsole = '@@INIT_START uptime=2.0\n@@WL_START scenarios=udp-pmtu\n@@WL_END rc=0\n@@INIT_DONE\n';
+const workload = parseWorkload(['@@WL_START scenarios=udp-pmtu', '@@WL_END rc=0'].map((text, line) => ({ text, line })));
+const capture = (extra: string) =>
+  parseCapture(`@@KERNEL 6.1.0\n${extra}@@TRACE_BEGIN\n# tracer: nop\n tunwl-90 [000] ..... 4.0: tracing_mark_write: STEP udp-pmtu begin\n@@TRACE_END\n@@DONE\n`);
+
+describe('runProblems', () => {
+  it('a clean run has none', () => {
+    expect(runProblems(boot(), capture('@@PROBE_OK p:rtg/a f\n'), analyseConsole(okConsole), workload, 60_000)).toEqual([]);
+  });
+
+  it('a rich definition refused but its fallback accepted is not a problem; a definition refused for good is (exit 2)', () => {
+    const rescued = capture('@@PROBE_FAIL f:rtg/a f x->y\n@@PROBE_OK p:rtg/a f y=+8(%di):u32\n');
+    expect(runProblems(boot(), rescued, analyseConsole(okConsole), workload, 60_000)).toEqual([]);
+    const refused = capture('@@PROBE_FAIL p:rtg/b g bad\n@@ERRLOG trace_kprobe: error: Invalid fetch argument\n');
+    const p = runProblems(boot(), refused, analyseConsole(okConsole), workload, 60_000);
+    expect(p).toEqual([{ kind: 'probe-refused', message: 'the kernel refused: p:rtg/b g bad (trace_kprobe: error: Invalid fetch argument)', exitCode: ExitCode.BadInput }]);
+  });
+
+  it('no tracefs and a missing tun module are a missing environment (exit 3)', () => {
+    const c = parseCapture('@@KERNEL 3.0\n@@NO_TRACEFS\n@@TUN_FAIL insmod: can\'t insert tun.ko: invalid module format\n@@DONE\n');
+    const p = runProblems(boot(), c, analyseConsole('@@INIT_START uptime=1\n'), parseWorkload([]), 60_000);
+    expect(p.map((x) => [x.kind, x.exitCode])).toEqual([['no-tracefs', 3], ['tun', 3]]);
+    expect(exitCodeOf(p, [])).toBe(ExitCode.EnvMissing);
+  });
+
+  it('a guest that never reached /init, and QEMU failing to start, are told apart', () => {
+    expect(runProblems(boot(), parseCapture(''), analyseConsole('SeaBIOS\n'), parseWorkload([]), 60_000).map((x) => x.kind)).toEqual(['no-init']);
+    const q = runProblems(boot({ exitCode: 1, stderr: 'qemu-system-x86_64: -kernel /x: No such file\n' }), parseCapture(''), analyseConsole(''), parseWorkload([]), 60_000);
+    expect(q).toEqual([{ kind: 'qemu', message: 'QEMU failed: qemu-system-x86_64: -kernel /x: No such file', exitCode: ExitCode.EnvMissing }]);
+  });
+});
+
+describe('exitCodeOf', () => {
+  const v = (status: ScenarioVerdict['status']) => ({ status }) as ScenarioVerdict;
+  it('environment before refused input before findings; all skipped is "nothing checked"', () => {
+    expect(exitCodeOf([], [v('pass'), v('skip')])).toBe(ExitCode.Clean);
+    expect(exitCodeOf([], [v('pass'), v('fail')])).toBe(ExitCode.Findings);
+    expect(exitCodeOf([], [v('skip')])).toBe(ExitCode.BadInput);
+    expect(exitCodeOf([{ kind: 'empty-trace', message: '', exitCode: ExitCode.Findings }, { kind: 'probe-refused', message: '', exitCode: ExitCode.BadInput }], [v('pass')])).toBe(ExitCode.BadInput);
+  });
+});
