@@ -314,7 +314,14 @@ class FunctionCompiler {
     try {
       return this.stmt(node, scope);
     } catch (e) {
-      if (!(e instanceof PeerpropError) || e instanceof CRuntimeFault || node.type === 'declaration') throw e;
+      if (!(e instanceof PeerpropError) || e instanceof CRuntimeFault) throw e;
+      if (node.type === 'declaration') {
+        // Keep the names declared, so later statements fail only where they use them.
+        for (const d of node.childrenForFieldName('declarator')) {
+          const id = declaratorName(d.type === 'init_declarator' ? d.childForFieldName('declarator') : d);
+          if (id && !scope.vars.has(id.text)) scope.vars.set(id.text, { slot: this.nslots++, t: 'int', struct: false });
+        }
+      }
       this.ctx.defer(e);
       const err = e;
       return function* () {
@@ -638,10 +645,12 @@ class FunctionCompiler {
       if (v === null) throw nullFault(`NULL dereference in ${text}`, site);
       throw cFault(`${text}: not a struct`, site);
     };
+    const zero: Value = t === 'ptr' ? null : 0;
     const read = (o: CStruct): Value => {
       const v = o.f[field];
       if (v !== undefined) return v;
       if (SELF_FIELDS[o.type]?.includes(field)) return o;
+      if (o.zeroed) return zero;
       throw cFault(`field ${field} of ${o.label} (struct ${o.type}) is not modelled`, site);
     };
     const load: CExpr = {
@@ -671,7 +680,7 @@ class FunctionCompiler {
         const o = evalBase(base.pure ? base.f(fr) : yield* base.g(fr));
         if (SELF_FIELDS[o.type]?.includes(field) || o.emb?.has(field)) throw cFault(`assignment to embedded struct ${field}`, site);
         if (o.shared) {
-          if (!(field in o.f)) throw cFault(`field ${field} of ${o.label} (struct ${o.type}) is not modelled`, site);
+          if (!(field in o.f) && !o.zeroed) throw cFault(`field ${field} of ${o.label} (struct ${o.type}) is not modelled`, site);
           yield { kind: 'write', target: `${o.label}.${field}`, site };
         }
         o.f[field] = v;

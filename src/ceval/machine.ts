@@ -115,6 +115,7 @@ export class Machine {
       true,
       `route ${id}`,
     );
+    rt.zeroed = true;
     this.routes[id] = rt;
     return rt;
   }
@@ -146,6 +147,7 @@ export class Machine {
       if (c) return c;
       c = new CStruct(o.type, Object.create(null), o.shared, o.label);
       c.emb = o.emb;
+      c.zeroed = o.zeroed;
       map.set(o, c);
       for (const k in o.f) {
         const v = o.f[k];

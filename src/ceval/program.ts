@@ -25,6 +25,7 @@ export class CProgram implements CompileContext {
   private readonly compiled = new Map<string, CompiledFunction>();
   private readonly globalDecls = new Map<string, GlobalDecl>();
   private readonly defines = new Map<string, SyntaxNode>();
+  private readonly brokenGlobals = new Map<string, SyntaxNode>();
   /** Globals referenced by compiled code, in first-use order. */
   readonly usedGlobals = new Map<string, GlobalDecl>();
 
@@ -38,7 +39,7 @@ export class CProgram implements CompileContext {
     opts: { lenient?: boolean } = {},
   ) {
     this.defer = opts.lenient ? (e) => this.deferred.push(e) : undefined;
-    const tree = parseC(source);
+    const tree = parseC(blankAttributes(source));
     for (const f of listFunctions(tree)) if (!this.functions.has(f.name)) this.functions.set(f.name, f);
     const visit = (n: SyntaxNode): void => {
       for (const c of n.namedChildren) {
@@ -67,6 +68,12 @@ export class CProgram implements CompileContext {
       if (isFunction) continue;
       const id = declaratorName(inner);
       if (!id || this.globalDecls.has(id.text)) continue;
+      // A declaration the parser had to repair (an unknown macro in it) may have lost its
+      // initialiser: using it is an error rather than a silent 0.
+      if (decl.hasError) {
+        this.brokenGlobals.set(id.text, decl);
+        continue;
+      }
       this.globalDecls.set(id.text, {
         name: id.text,
         t: declaredType(typeNode, inner),
@@ -103,6 +110,8 @@ export class CProgram implements CompileContext {
   }
 
   global(name: string): CType | undefined {
+    const broken = this.brokenGlobals.get(name);
+    if (broken) throw unsupported(this, broken, `declaration of ${name} that the C parser could not read (an unknown macro in it?)`);
     const g = this.globalDecls.get(name);
     if (!g) return undefined;
     if (!this.usedGlobals.has(name)) {
@@ -221,6 +230,17 @@ export class CProgram implements CompileContext {
   call(name: string, args: Value[], m: Machine): Value {
     return drive(this.run(name, args, m));
   }
+}
+
+/**
+ * Kernel attribute macros tree-sitter does not know (`static int x __read_mostly = 5;` parses
+ * as a declaration without its initialiser). They carry no meaning for the evaluator: replaced
+ * by blanks of the same length, so lines and columns stay those of the file.
+ */
+const ATTRIBUTE_MACROS = /\b(__read_mostly|__cacheline_aligned_in_smp|__cacheline_aligned|__initdata|__initconst|__init|__exit|__rcu|__percpu|__maybe_unused|__always_unused|__used|__must_check|__iomem|__user|__kernel|__force|__bitwise)\b/g;
+
+export function blankAttributes(source: string): string {
+  return source.replace(ATTRIBUTE_MACROS, (m) => ' '.repeat(m.length));
 }
 
 /** Runs a generator to its end, ignoring scheduling points. */

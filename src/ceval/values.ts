@@ -24,6 +24,11 @@ export class CStruct {
   w: Record<string, Site> = Object.create(null);
   /** Fields holding an embedded struct (so `&o->k` is that struct, not a FieldRef). */
   emb: Set<string> | undefined;
+  /**
+   * Allocated zeroed (dst_alloc zeroes a route): a field nobody set reads as 0 / NULL and may be
+   * written, instead of being an error.
+   */
+  zeroed = false;
   constructor(
     /** C struct tag ('rtable', 'inet_peer', 'atomic_t', 'globals', ...). */
     readonly type: string,

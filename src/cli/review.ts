@@ -15,9 +15,9 @@ export const registerReview: RegisterCommand = (program, io, state) => {
   program
     .command('review')
     .description(
-      'review a patch (diff, git format-patch, mbox; "-" for stdin): report its damage, apply it in memory to --tree or --file\n' +
-        '(or use the hunks alone), extract the genid protocol facts of each changed function before and after, and say what changed.\n' +
-        'Exit 0 clean, 1 when a finding has level error, 2 bad input.',
+      'review a patch (diff, git format-patch, mbox): report its damage, apply it in memory to --tree or --file ' +
+        '(or use the hunks alone), and say how the genid protocol facts of each changed function change. ' +
+        'Exit 0 clean, 1 on an error-level finding, 2 bad input',
     )
     .argument('<patch>', 'patch file, or - for standard input')
     .option('--tree <dir>', 'kernel tree to apply the patch to (in memory)')

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { $ } from 'zx';
+import { $, which } from 'zx';
 import { envMissing, PeerpropError, ExitCode } from '../core/errors.ts';
 import { harnessCacheDir } from './cache-dir.ts';
 
@@ -26,10 +26,14 @@ export async function buildWorkload(opts: { cacheDir?: string; cc?: string } = {
   const cc = opts.cc ?? process.env.CC ?? 'gcc';
   const files = (await readdir(WORKLOAD_DIR)).filter((f) => f.endsWith('.c') || f.endsWith('.h')).sort();
   if (files.length === 0) throw envMissing(`no workload sources in ${WORKLOAD_DIR}`);
-  const version = await $({ quiet: true, nothrow: true })`${cc} --version`;
-  if (version.exitCode !== 0) throw envMissing(`${cc} not found: the in-VM workload is built with gcc -static (apt-get install gcc libc6-dev)`);
+  // The compiler's identity without running it (a spawn per conform run costs): its resolved
+  // path, size and mtime change with every upgrade.
+  const ccPath = await which(cc, { nothrow: true });
+  if (!ccPath) throw envMissing(`${cc} not found: the in-VM workload is built with gcc -static (apt-get install gcc libc6-dev)`);
+  const ccReal = await realpath(ccPath);
+  const ccStat = await stat(ccReal);
   const h = createHash('sha256');
-  h.update(version.stdout.split('\n')[0] ?? '');
+  h.update(`${ccReal}\0${ccStat.size}\0${ccStat.mtimeMs}\0`);
   for (const f of files) {
     h.update(f + '\0');
     h.update(await readFile(join(WORKLOAD_DIR, f)));

@@ -377,7 +377,8 @@ export class CacheEraReplayer {
         );
       } else this.rec.pass('lookup-only-never-creates-peer');
     } else if (create === 0) this.rec.pass('lookup-only-never-creates-peer');
-    if (e.kind === 'peer_new' || /frag_needed|redirect|update_pmtu/.test(e.caller ?? '')) {
+    const site = callerSite(e.caller);
+    if (e.kind === 'peer_new' || site === 'path') {
       // A path's own lookup (frag_needed / redirect / update_pmtu): remember what it got, on the
       // path in progress for that destination, or for the path event that follows (a reader may
       // emit the path event at its return, after the lookup).
@@ -396,7 +397,7 @@ export class CacheEraReplayer {
     if (isNull(peer)) {
       if (create === 0) this.peerOf.set(daddr, NULL);
     } else this.peerOf.set(daddr, peer);
-    if ((e.kind === 'bind' || e.kind === 'bind_ret') && !rt && !/frag_needed|ip_rt_redirect|rt_set_nexthop|rt_init_metrics/.test(e.caller ?? '')) {
+    if ((e.kind === 'bind' || e.kind === 'bind_ret') && !rt && site !== 'path' && site !== 'creation') {
       // A bind whose route is not known (an inlined rt_bind_peer, e.g. __ip_select_ident) may
       // bind and stamp any live route to this destination. (The PMTU/redirect paths' own lookups
       // and route creation bind no existing route.)
@@ -589,6 +590,22 @@ export class CacheEraReplayer {
       this.rec.unchecked('check-returns-its-route', 'check without a return at the end of the trace');
     }
   }
+}
+
+/**
+ * Who made a lookup, from a kretprobe's caller: a PMTU/redirect path's own lookup, route creation
+ * (rt_init_metrics inlined in rt_set_nexthop), or anything else (an inlined rt_bind_peer on a
+ * route). Memoised: callers are few distinct strings.
+ */
+const SITES = new Map<string, 'path' | 'creation' | 'other'>();
+function callerSite(caller: string | undefined): 'path' | 'creation' | 'other' | undefined {
+  if (caller === undefined) return undefined;
+  let s = SITES.get(caller);
+  if (s === undefined) {
+    s = /frag_needed|ip_rt_redirect|update_pmtu/.test(caller) ? 'path' : /rt_set_nexthop|rt_init_metrics/.test(caller) ? 'creation' : 'other';
+    if (SITES.size < 4096) SITES.set(caller, s);
+  }
+  return s;
 }
 
 /** Reasons for events this era does not use (constant strings: no allocation per event). */

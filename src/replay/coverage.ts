@@ -37,6 +37,8 @@ export class Ring {
     this.buf = new Array(size);
   }
   push(e: CanonicalEvent): void {
+    // The same event twice in a row (observed through two of its fields) is kept once.
+    if (this.n > 0 && this.buf[(this.n - 1) % this.buf.length] === e) return;
     this.buf[this.n % this.buf.length] = e;
     this.n++;
   }

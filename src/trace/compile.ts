@@ -181,6 +181,8 @@ export interface ProbePlan {
   needsCaller: boolean;
   /** Lines seen. */
   hits: number;
+  /** No rules, no pairing role: its lines need no parsing beyond the name. */
+  passive: boolean;
   /**
    * The args layout learned from the first line of this probe (a probe prints its args in the
    * same order every time): per token, the wanted key index or -1, the `name=` length and the
@@ -259,7 +261,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
     if (!p) {
       p = {
         name, keys: [], nargs: 0, argIndex: new Map(), rules: [], ignored: false, isEntry: false,
-        returnOf: undefined, withinOf: [], needsCaller: false, hits: 0,
+        returnOf: undefined, withinOf: [], needsCaller: false, hits: 0, passive: false,
         lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
         layoutKey: undefined, layoutLen: undefined, layoutFirst: undefined,
       };
@@ -292,7 +294,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
       if (!fp) {
         fp = {
           name: rule.func!, keys: [], nargs: 0, argIndex: new Map(), rules: [], ignored: false,
-          isEntry: false, returnOf: undefined, withinOf: [], needsCaller: false, hits: 0,
+          isEntry: false, returnOf: undefined, withinOf: [], needsCaller: false, hits: 0, passive: false,
           lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
           layoutKey: undefined, layoutLen: undefined, layoutFirst: undefined,
         };
@@ -337,6 +339,9 @@ export function compileMap(map: ProbeMap): CompiledMap {
     if (rule.caller || rule.callerNot) p.needsCaller = true;
     p.rules.push(compiled);
   }
+  for (const p of [...plans.values(), ...funcPlans.values()]) {
+    p.passive = p.rules.length === 0 && !p.isEntry && p.returnOf === undefined && p.withinOf.length === 0;
+  }
   const markers = new Set([...BUILTIN_MARKERS, ...(map.markers ?? [])]);
   for (const m of markers) plans.delete(m);
   return { map, plans, index: new PlanIndex(plans.values()), funcPlans, markers, stripSuffixes: map.stripCallerSuffixes ?? true };
@@ -372,6 +377,8 @@ export class Emitter {
    */
   handle(s: string, lineNo: number, pl: ParsedLine, p: ProbePlan, out: CanonicalEvent[]): Outcome {
     p.hits++;
+    // A probe the map only ignores (dst_release: a quarter of a modern trace): nothing to read.
+    if (p.passive) return p.ignored ? Outcome.Ignored : Outcome.Paired;
     // 1. Args this plan needs.
     const n = p.nargs;
     let vals = this.vals;

@@ -46,6 +46,12 @@
  *   ] }
  * ```
  *
+ * Pairing: an entry probe of `pairs` opens a call on its task (pid; CPU for pid 0); a return probe
+ * closes the innermost open call of its entry on that task. A return whose caller prints as
+ * `[unknown/kretprobe'd]` (a second kretprobe on the same function) reads the call without closing
+ * it: the return that names its caller closes it. A gap (lost events) forgets every open call.
+ * A return probe belongs to the first pair that lists it.
+ *
  * Field sources (the value of a `fields` entry, or `{ "from": SOURCE, "radix": ..., "ipv4": ... }`):
  * - `name`                    the fetch arg `name=` of this line;
  * - `entry.name`              the paired entry's arg (a return probe of a `pairs` entry);

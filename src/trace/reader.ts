@@ -178,8 +178,6 @@ class LineProcessor {
   private readonly index: PlanIndex;
   /** Events the processor makes itself (markers, JSONL), by kind index. */
   private readonly ownKinds: number[] = EVENT_KINDS.map(() => 0);
-  private readonly skipCounts = new Map<SkipKind, number>();
-  private readonly skipLines = new Map<SkipKind, number[]>();
   private readonly malformedReasons: string[] = [];
   private readonly unknown = new Map<string, number>();
   private readonly markerHits = new Map<string, number>();
@@ -232,11 +230,11 @@ class LineProcessor {
   }
 
   private skip(kind: SkipKind, lineNo: number, reason?: string): void {
-    this.skipCounts.set(kind, (this.skipCounts.get(kind) ?? 0) + 1);
-    let l = this.skipLines.get(kind);
-    if (!l) this.skipLines.set(kind, (l = []));
-    if (l.length < this.maxLines) {
-      l.push(lineNo);
+    // Straight into the stats (they are live while reading).
+    const c = this.st.skipped[kind];
+    c.count++;
+    if (c.lines.length < this.maxLines) {
+      c.lines.push(lineNo);
       if (kind === 'malformed' && this.malformedReasons.length < MAX_MALFORMED_REASONS) this.malformedReasons.push(reason ?? 'unrecognised line');
     }
   }
@@ -509,11 +507,7 @@ class LineProcessor {
     st.events += batch.length;
     st.lines = this.lineNo;
     st.eventLines = this.eventLines;
-    for (const [k, n] of this.skipCounts) {
-      st.skipped[k].count = n;
-      st.skipped[k].lines = this.skipLines.get(k) ?? [];
-    }
-    st.skipped.malformed.reasons = this.malformedReasons.slice();
+    if (this.malformedReasons.length) st.skipped.malformed.reasons = this.malformedReasons.slice();
     st.unpairedReturns = this.emitter.unpairedReturns;
   }
 

@@ -84,9 +84,17 @@ export class CSystem {
         this.fns.destroy = undefined;
       }
     }
+    this.flushInvalidatesPeers = /\binetpeer_invalidate_tree\s*\(/.test(program.source);
+    this.flushBumpsRedirectGenid = program.globalType('redirect_genid') !== undefined;
+    if (this.flushBumpsRedirectGenid) program.global('redirect_genid');
     this.m = program.newMachine();
     this.setGenid(initialGenid);
   }
+
+  /** rt_cache_invalidate() of this file swaps the inetpeer tree out (3.3-3.5). */
+  readonly flushInvalidatesPeers: boolean;
+  /** rt_cache_invalidate() of this file bumps a redirect_genid (3.2). */
+  readonly flushBumpsRedirectGenid: boolean;
 
   /** The global genid as the C reads it through rt_peer_genid() (u32). */
   get genid(): number | undefined {
@@ -195,8 +203,16 @@ export class CSystem {
         m.now += op.ticks;
         return {};
       case 'flush': {
+        // rt_cache_invalidate(): the namespace generation moves (every cached route expires);
+        // 3.2 also bumps the file's redirect_genid, 3.3-3.5 swap the whole inetpeer tree out
+        // (inetpeer_invalidate_tree: lookups stop finding the old peers, routes keep theirs).
         yield { kind: 'rmw', target: 'net->ipv4.rt_genid', site: harnessSite('flush') };
         m.netGenid = m.netGenid + 1;
+        if (this.flushBumpsRedirectGenid) {
+          const g = m.globals.f.redirect_genid;
+          if (typeof g === 'number') m.globals.f.redirect_genid = (g + 1) | 0;
+        }
+        if (this.flushInvalidatesPeers) m.peers = new Map();
         return {};
       }
       case 'route_free': {
@@ -266,7 +282,7 @@ export class CSystem {
       const peer = r.f.peer;
       routes.push({
         id,
-        peer: peer instanceof CStruct ? this.m.nameOf(peer.f.daddr as number) : null,
+        peer: peer instanceof CStruct ? peerName(this.m.nameOf(peer.f.daddr as number), this.m.peers.get(peer.f.daddr as number) !== peer) : null,
         peerGenid: (r.f.rt_peer_genid as number) >>> 0,
       });
     });
@@ -289,6 +305,11 @@ export class CSystem {
     if (valid !== undefined) o.valid = valid;
     return o;
   }
+}
+
+/** A route's peer as reports show it: its destination, marked when the peer left the inetpeer tree. */
+export function peerName(daddr: string, detached: boolean): string {
+  return detached ? `${daddr} (detached)` : daddr;
 }
 
 const harnessSites = new Map<string, Site>();

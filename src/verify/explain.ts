@@ -200,7 +200,7 @@ export function explainSequence(o: RunnerOptions, src: VerifySource, strategy: S
  * and after it the model's state with the C's values in place of the compared fields.
  */
 function invariantsBroken(o: RunnerOptions, d: SequenceDivergence, sys: CSystem, cValid: boolean | undefined): NonNullable<Divergence['violates']> {
-  let before = initialState(o.era, { genid: d.initialGenid });
+  let before = initialState(o.era, { genid: d.initialGenid, ...(o.stage ? { stage: o.stage } : {}) });
   for (const op of d.ops.slice(0, d.step)) before = apply(before, op).state;
   const op = d.ops[d.step]!;
   const after = cloneState(apply(before, op).state);

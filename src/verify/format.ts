@@ -24,6 +24,8 @@ function renderText(r: VerifyReport): string {
     const ce = s.counterexampleLength !== undefined ? `, counterexample of ${s.counterexampleLength} operations` : '';
     out.push(`  ${status} ${s.strategy.padEnd(13)} ${String(s.checked).padStart(7)} checked in ${(s.ms / 1000).toFixed(1)} s${ce} — ${s.scope}`);
   }
+  if (r.stage) out.push(`model stage: ${r.stage} (mechanism-history.md section 1)`);
+  for (const x of r.excludedOperations) out.push(`  operation ${x.op} not checked: ${x.reason}`);
   for (const n of r.notEvaluated) {
     out.push(`  not evaluated (no operation reached it): ${n.file}:${n.line}:${n.column}: ${n.message}`);
   }

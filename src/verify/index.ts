@@ -12,7 +12,8 @@ import { loadProgram, type CProgram } from '../ceval/index.ts';
 import { extractFacts } from '../csrc/facts.ts';
 import { detectEra } from '../csrc/era.ts';
 import { CSystem } from './csystem.ts';
-import { exhaustive, randomSequences, eraLearns, DEFAULT_DADDRS, type RunnerOptions } from './sequential.ts';
+import { exhaustive, randomSequences, DEFAULT_DADDRS, type RunnerOptions } from './sequential.ts';
+import { probeLearning, detectStage } from './learning.ts';
 import { checkInterleavings } from './interleave.ts';
 import { explainInterleaving, explainSequence, type Divergence, type Strategy } from './explain.ts';
 import { sourceFromPatch, sourceFromText, REQUIRED_FUNCTIONS, type VerifySource } from './source.ts';
@@ -76,6 +77,10 @@ export interface VerifyReport {
    * the construct). None was executed by any operation checked — executing one is an error (exit 2).
    */
   notEvaluated: { file: string; line?: number; column?: number; message: string }[];
+  /** pmtu-redirect era: the stage whose model the C was compared with. */
+  stage?: import('../model/types.ts').Stage;
+  /** pmtu-redirect era: learning operations left out of the alphabet, and why. */
+  excludedOperations: { op: string; reason: string }[];
 }
 
 export const ALL_STRATEGIES: readonly Strategy[] = ['exhaustive', 'wrap', 'random', 'interleavings'];
@@ -117,12 +122,15 @@ export function verifyPrepared(src: VerifySource, opts: CheckOptions): VerifyRep
   program.prepare([...REQUIRED_FUNCTIONS]);
   // Constructing a system checks the era's globals (and compiles what the operations call).
   new CSystem(program, era, 0);
-  const o: RunnerOptions = { program, era };
+  const stage = era === 'pmtu-redirect' ? detectStage(src.source) : undefined;
+  const base: RunnerOptions = { program, era, ...(stage ? { stage } : {}) };
+  const probe = probeLearning(base);
+  const o: RunnerOptions = { ...base, ...(probe.ops.size ? { learning: probe.ops } : {}) };
   const runs = opts.runs ?? 1000;
   const seed = opts.seed ?? 42;
-  const learning = eraLearns(o);
   // The learning operations (pmtu-redirect era) triple the alphabet: one operation less keeps the
   // exhaustive scope at a few seconds.
+  const learning = probe.ops.size > 0;
   const depth = opts.depth ?? (learning ? 4 : 5);
   const strategies = opts.strategies ?? ALL_STRATEGIES;
   const results: StrategyResult[] = [];
@@ -132,10 +140,8 @@ export function verifyPrepared(src: VerifySource, opts: CheckOptions): VerifyRep
     const r = fn();
     return [r, Math.round(performance.now() - t)];
   };
-  const scope = { routes: 2, daddrs: DEFAULT_DADDRS.slice(0, 2), maxLength: depth, learning };
-  const alphabet = learning
-    ? 'route_new, bind, check, peer_new, bump, flush, route_free, frag_needed, update_pmtu, redirect, tick'
-    : 'route_new, bind, check, peer_new, bump, flush, route_free';
+  const scope = { routes: 2, daddrs: DEFAULT_DADDRS.slice(0, 2), maxLength: depth, ...(o.learning ? { learning: o.learning } : {}) };
+  const alphabet = ['route_new, bind, check, peer_new, bump, flush, route_free', ...probe.ops].join(', ');
   for (const s of strategies) {
     if (s === 'exhaustive' || s === 'wrap') {
       const genid = s === 'wrap' ? WRAP_GENID : 0;
@@ -165,7 +171,7 @@ export function verifyPrepared(src: VerifySource, opts: CheckOptions): VerifyRep
         counterexampleLength: d?.length,
       });
     } else if (s === 'interleavings') {
-      const [r, ms] = timed(() => checkInterleavings(program, era));
+      const [r, ms] = timed(() => checkInterleavings(program, era, undefined, undefined, stage));
       const d = r.divergence && explainInterleaving(o, src, r.divergence);
       if (d) divergences.push(d);
       results.push({
@@ -198,6 +204,8 @@ export function verifyPrepared(src: VerifySource, opts: CheckOptions): VerifyRep
     runs,
     depth,
     notEvaluated: program.deferred.map((e) => ({ ...e.location!, message: e.message })),
+    ...(stage ? { stage } : {}),
+    excludedOperations: probe.excluded,
   };
 }
 

@@ -8,7 +8,7 @@
  * The C's final state in every schedule must be one the specification (spec.ts) reaches in
  * some schedule of its own.
  */
-import type { Era, ModelState, Operation } from '../model/types.ts';
+import type { Era, ModelState, Operation, Stage } from '../model/types.ts';
 import { cloneState, initialState } from '../model/state.ts';
 import { applyInPlace } from '../model/apply.ts';
 import { CRuntimeFault, type CProgram, type Access } from '../ceval/index.ts';
@@ -177,8 +177,8 @@ function switches(schedule: number[]): number {
 /** Checks one scenario; returns the failing C schedule with the fewest context switches. */
 export const DEFAULT_PREEMPTIONS = 3;
 
-export function checkScenario(program: CProgram, era: Era, sc: Scenario, preemptions = DEFAULT_PREEMPTIONS): { schedules: number; specSchedules: number; divergence?: InterleavingDivergence } {
-  let model = initialState(era, { genid: sc.initialGenid });
+export function checkScenario(program: CProgram, era: Era, sc: Scenario, preemptions = DEFAULT_PREEMPTIONS, stage?: Stage): { schedules: number; specSchedules: number; divergence?: InterleavingDivergence } {
+  const model = initialState(era, { genid: sc.initialGenid, ...(stage ? { stage } : {}) });
   const c = new CSystem(program, era, sc.initialGenid);
   for (const op of sc.setup) {
     applyInPlace(model, op);
@@ -276,11 +276,11 @@ function size(s: Scenario): number {
   return s.setup.length + s.cpus[0].length + s.cpus[1].length;
 }
 
-export function checkInterleavings(program: CProgram, era: Era, scenarios = defaultScenarios(era), preemptions = DEFAULT_PREEMPTIONS): InterleavingResult {
+export function checkInterleavings(program: CProgram, era: Era, scenarios = defaultScenarios(era), preemptions = DEFAULT_PREEMPTIONS, stage?: Stage): InterleavingResult {
   const res: InterleavingResult = { scenarios: 0, schedules: 0, specSchedules: 0 };
   for (const sc of scenarios) {
     res.scenarios++;
-    const r = checkScenario(program, era, sc, preemptions);
+    const r = checkScenario(program, era, sc, preemptions, stage);
     res.schedules += r.schedules;
     res.specSchedules += r.specSchedules;
     if (r.divergence) {

@@ -5,14 +5,21 @@
  */
 import type { ModelState, OpResult } from '../model/types.ts';
 import { liveRoutes } from '../model/state.ts';
-import type { Observation } from './csystem.ts';
+import { peerName, type Observation } from './csystem.ts';
 
 export type { Observation };
 
 export function observeModel(s: ModelState, result?: OpResult): Observation {
-  const routes = liveRoutes(s).map((r) => ({ id: r.id, peer: r.peer === null ? null : (s.peers[r.peer]?.daddr ?? r.peer), peerGenid: r.peerGenid >>> 0 }));
+  // The model keeps peers swapped out by a flush (3.3-3.5) under a renamed key: they are no longer
+  // in the inetpeer tree (not compared as peers), and a route holding one shows it as detached.
+  const inTree = (k: string): boolean => s.peers[k] !== undefined && s.peers[k]!.daddr === k;
+  const routes = liveRoutes(s).map((r) => ({
+    id: r.id,
+    peer: r.peer === null ? null : peerName(s.peers[r.peer]?.daddr ?? r.peer, !inTree(r.peer)),
+    peerGenid: r.peerGenid >>> 0,
+  }));
   const peers: Record<string, number> = {};
-  for (const k of Object.keys(s.peers)) peers[s.peers[k]!.daddr] = s.peers[k]!.refcnt;
+  for (const k of Object.keys(s.peers)) if (inTree(k)) peers[k] = s.peers[k]!.refcnt;
   const o: Observation = { routes, peers };
   if (s.era !== 'pre-genid') o.genid = s.genid >>> 0;
   if (s.era === 'pmtu-redirect') {
@@ -25,6 +32,7 @@ export function observeModel(s: ModelState, result?: OpResult): Observation {
     }
     for (const k of Object.keys(s.peers)) {
       const p = s.peers[k]!;
+      if (!inTree(k)) continue;
       o.pmtu[p.daddr] = `${p.pmtuLearned}/${p.pmtuExpires}/${p.pmtuOrig || (s.config?.deviceMtu ?? 1500)}`;
     }
   }

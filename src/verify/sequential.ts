@@ -3,7 +3,7 @@
  * compared after every step; exhaustive small-scope enumeration; fast-check random sequences.
  */
 import fc from 'fast-check';
-import type { Era, ModelState, Operation } from '../model/types.ts';
+import type { Era, ModelState, Operation, Stage } from '../model/types.ts';
 import { initialState, liveRoute } from '../model/state.ts';
 import { apply } from '../model/apply.ts';
 import { CRuntimeFault, type CProgram } from '../ceval/index.ts';
@@ -25,7 +25,14 @@ export interface SequenceDivergence {
 export interface RunnerOptions {
   program: CProgram;
   era: Era;
+  /** pmtu-redirect era: which stage's model (S2 .. S5) the C is compared with. */
+  stage?: Stage;
+  /** pmtu-redirect era: the learning operations the C can run (see learning.ts). */
+  learning?: ReadonlySet<LearningOp>;
 }
+
+/** Operations of the pmtu-redirect era that drive the bumpers, and time. */
+export type LearningOp = 'frag_needed' | 'update_pmtu' | 'redirect' | 'tick';
 
 /** True when op can run in state s (routes it names exist; route_new names a free id). */
 export function applicable(s: ModelState, op: Operation): boolean {
@@ -46,7 +53,7 @@ export function applicable(s: ModelState, op: Operation): boolean {
 
 /** A fresh pair (model state, C system) at the same starting genid. */
 export function freshPair(o: RunnerOptions, genid: number): { model: ModelState; c: CSystem } {
-  return { model: initialState(o.era, { genid }), c: new CSystem(o.program, o.era, genid) };
+  return { model: initialState(o.era, { genid, ...(o.stage ? { stage: o.stage } : {}) }), c: new CSystem(o.program, o.era, genid) };
 }
 
 /** One step on both sides; the C side is mutated in place. */
@@ -88,13 +95,8 @@ export interface Scope {
   routes: number;
   daddrs: readonly string[];
   maxLength: number;
-  /** Add the learning operations (frag_needed, update_pmtu, time passing): the pmtu-redirect era's bumpers. */
-  learning?: boolean;
-}
-
-/** Whether an era's C has bumpers the operations can drive (ip_rt_frag_needed / ip_rt_update_pmtu). */
-export function eraLearns(o: RunnerOptions): boolean {
-  return o.era === 'pmtu-redirect' && o.program.hasFunction('ip_rt_frag_needed') && o.program.hasFunction('ip_rt_update_pmtu') && o.program.hasFunction('ip_rt_redirect');
+  /** Add these learning operations (the pmtu-redirect era's bumpers, and time passing). */
+  learning?: ReadonlySet<LearningOp>;
 }
 
 /** The redirect the learning operations send: from the routes' gateway to another router. */
@@ -131,11 +133,12 @@ function nextOps(s: ModelState, scope: Scope, usedDaddrs: number): Operation[] {
   out.push({ op: 'bump' });
   out.push({ op: 'flush' });
   for (const rt of live) out.push({ op: 'route_free', rt });
-  if (scope.learning) {
-    for (const d of daddrs) out.push({ op: 'pmtu', daddr: d, mtu: LEARN_MTUS[0] });
-    for (const rt of live) out.push({ op: 'pmtu', daddr: liveRoute(s, rt)!.daddr, mtu: LEARN_MTUS[1], rt });
-    for (const d of daddrs) out.push({ op: 'redirect', daddr: d, ...REDIRECT });
-    out.push({ op: 'tick', ticks: EXPIRY_TICKS });
+  const l = scope.learning;
+  if (l) {
+    if (l.has('frag_needed')) for (const d of daddrs) out.push({ op: 'pmtu', daddr: d, mtu: LEARN_MTUS[0] });
+    if (l.has('update_pmtu')) for (const rt of live) out.push({ op: 'pmtu', daddr: liveRoute(s, rt)!.daddr, mtu: LEARN_MTUS[1], rt });
+    if (l.has('redirect')) for (const d of daddrs) out.push({ op: 'redirect', daddr: d, ...REDIRECT });
+    if (l.has('tick')) out.push({ op: 'tick', ticks: EXPIRY_TICKS });
   }
   return out;
 }
@@ -186,16 +189,20 @@ export function exhaustive(o: RunnerOptions, genid: number, scope: Scope): Exhau
 export function operationArb(scope: Pick<Scope, 'routes' | 'daddrs' | 'learning'>): fc.Arbitrary<Operation> {
   const rt = fc.integer({ min: 0, max: scope.routes - 1 });
   const daddr = fc.constantFrom(...scope.daddrs);
-  const base = genidOperationArbs(rt, daddr);
-  if (!scope.learning) return fc.oneof(...base);
+  const arbs = genidOperationArbs(rt, daddr);
+  const l = scope.learning;
+  if (!l || l.size === 0) return fc.oneof(...arbs);
   const mtu = fc.constantFrom(...LEARN_MTUS);
-  return fc.oneof(
-    ...base,
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('pmtu' as const), daddr, mtu }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('pmtu' as const), daddr, mtu, rt }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('tick' as const), ticks: fc.constantFrom(100, EXPIRY_TICKS) }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('redirect' as const), daddr, gateway: fc.constantFrom(REDIRECT.gateway, '10.0.0.253'), from: fc.constant(REDIRECT.from) }) },
-  );
+  if (l.has('frag_needed')) arbs.push({ weight: 2, arbitrary: fc.record({ op: fc.constant('pmtu' as const), daddr, mtu }) });
+  if (l.has('update_pmtu')) arbs.push({ weight: 2, arbitrary: fc.record({ op: fc.constant('pmtu' as const), daddr, mtu, rt }) });
+  if (l.has('tick')) arbs.push({ weight: 1, arbitrary: fc.record({ op: fc.constant('tick' as const), ticks: fc.constantFrom(100, EXPIRY_TICKS) }) });
+  if (l.has('redirect')) {
+    arbs.push({
+      weight: 2,
+      arbitrary: fc.record({ op: fc.constant('redirect' as const), daddr, gateway: fc.constantFrom(REDIRECT.gateway, '10.0.0.253'), from: fc.constant(REDIRECT.from) }),
+    });
+  }
+  return fc.oneof(...arbs);
 }
 
 function genidOperationArbs(rt: fc.Arbitrary<number>, daddr: fc.Arbitrary<string>) {
@@ -221,7 +228,7 @@ export interface RandomResult {
 
 /** Random sequences with fast-check; a failure is shrunk to a small counterexample. */
 export function randomSequences(o: RunnerOptions, opts: { runs: number; seed: number; maxLength?: number; routes?: number; daddrs?: readonly string[] }): RandomResult {
-  const scope = { routes: opts.routes ?? 3, daddrs: opts.daddrs ?? DEFAULT_DADDRS, learning: eraLearns(o) };
+  const scope = { routes: opts.routes ?? 3, daddrs: opts.daddrs ?? DEFAULT_DADDRS, ...(o.learning ? { learning: o.learning } : {}) };
   let steps = 0;
   const prop = fc.property(fc.constantFrom(...START_GENIDS), fc.array(operationArb(scope), { minLength: 1, maxLength: opts.maxLength ?? 24 }), (genid, ops) => {
     steps += ops.length;

@@ -14,7 +14,8 @@
  */
 import type { Era, ModelState, Operation, RouteState } from '../model/types.ts';
 import { isExpired, requireRoute } from '../model/state.ts';
-import { type Ctx, bump, freeRoute, lookup, newRoute, put, refreshExpiry } from '../model/primitives.ts';
+import { type Ctx, bump, freeRoute, lookup, newRoute, put } from '../model/primitives.ts';
+import { applyInPlace } from '../model/apply.ts';
 
 /** A spec operation: yields before each atomic action; returns the check result where there is one. */
 export type SpecGen = Generator<string, { valid?: boolean }, void>;
@@ -89,9 +90,9 @@ export function* specOp(c: Ctx, op: Operation): SpecGen {
       }
       return {};
     case 'flush':
+      // One step, exactly the model's flush (3.2 forgets redirects, 3.3-3.5 swap the peer tree out).
       yield 'rt_genid++';
-      s.netGenid = (s.netGenid + 1) >>> 0;
-      refreshExpiry(s);
+      applyInPlace(s, op);
       return {};
     case 'route_free': {
       const r = requireRoute(s, op.rt, 'route_free');

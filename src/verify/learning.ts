@@ -1,0 +1,66 @@
+/**
+ * Which learning operations (the pmtu-redirect era's bumpers, and time) the C of a tree can run,
+ * and which stage of that era's model it is compared with. A bumper the evaluator cannot run
+ * (ip_rt_redirect walking the route cache with a loop in 3.2+, say) is left out of the
+ * alphabet, and the report says so with the construct's file:line:column.
+ */
+import type { Operation, Stage } from '../model/types.ts';
+import { PeerpropError } from '../core/errors.ts';
+import { CRuntimeFault } from '../ceval/index.ts';
+import { freshPair, stepBoth, LEARN_MTUS, EXPIRY_TICKS, REDIRECT, type LearningOp, type RunnerOptions } from './sequential.ts';
+
+const A = '10.0.0.1';
+
+/** The function each learning operation runs, and a short sequence that reaches its code. */
+const PROBES: Record<LearningOp, { fn: string; ops: Operation[] }> = {
+  frag_needed: { fn: 'ip_rt_frag_needed', ops: [{ op: 'route_new', rt: 0, daddr: A }, { op: 'pmtu', daddr: A, mtu: LEARN_MTUS[0] }, { op: 'check', rt: 0 }, { op: 'route_new', rt: 1, daddr: A }] },
+  update_pmtu: { fn: 'ip_rt_update_pmtu', ops: [{ op: 'route_new', rt: 0, daddr: A }, { op: 'pmtu', daddr: A, mtu: LEARN_MTUS[1], rt: 0 }, { op: 'pmtu', daddr: A, mtu: LEARN_MTUS[0], rt: 0 }, { op: 'check', rt: 0 }] },
+  redirect: { fn: 'ip_rt_redirect', ops: [{ op: 'route_new', rt: 0, daddr: A }, { op: 'redirect', daddr: A, ...REDIRECT }, { op: 'check', rt: 0 }, { op: 'route_new', rt: 1, daddr: A }] },
+  tick: {
+    fn: 'ip_rt_update_pmtu',
+    ops: [{ op: 'route_new', rt: 0, daddr: A }, { op: 'pmtu', daddr: A, mtu: LEARN_MTUS[1], rt: 0 }, { op: 'bump' }, { op: 'tick', ticks: EXPIRY_TICKS }, { op: 'check', rt: 0 }, { op: 'pmtu', daddr: A, mtu: LEARN_MTUS[0], rt: 0 }],
+  },
+};
+
+export interface LearningProbe {
+  ops: Set<LearningOp>;
+  /** Operations left out, and why (the construct the evaluator met, with its location). */
+  excluded: { op: LearningOp; reason: string }[];
+}
+
+/**
+ * Runs each learning operation's probe on both sides; an evaluator limit met on the way
+ * excludes that operation (divergences do not: finding them is the strategies' job).
+ */
+export function probeLearning(o: RunnerOptions): LearningProbe {
+  const out: LearningProbe = { ops: new Set(), excluded: [] };
+  if (o.era !== 'pmtu-redirect') return out;
+  for (const op of Object.keys(PROBES) as LearningOp[]) {
+    const probe = PROBES[op];
+    if (!o.program.hasFunction(probe.fn)) {
+      out.excluded.push({ op, reason: `${probe.fn}() is not defined in ${o.program.file}` });
+      continue;
+    }
+    try {
+      let { model, c } = freshPair(o, 0);
+      for (const x of probe.ops) model = stepBoth(model, c, x).model;
+      out.ops.add(op);
+    } catch (e) {
+      if (e instanceof CRuntimeFault || !(e instanceof PeerpropError)) {
+        out.ops.add(op); // a C oops is a finding for the strategies to report
+        continue;
+      }
+      out.excluded.push({ op, reason: e.oneLine() });
+    }
+  }
+  return out;
+}
+
+/** The stage of the 2.6.39-3.5 history a route.c is at (mechanism-history.md section 1). */
+export function detectStage(source: string): Stage {
+  if (/\binetpeer_invalidate_tree\s*\(/.test(source)) return 'S5';
+  if (/\bredirect_genid\b/.test(source)) return 'S4';
+  if (/\bipv4_validate_peer\s*\(/.test(source)) return 'S5';
+  if (/\brt_bind_peer\s*\(\s*struct\s+rtable\s*\*\s*\w+\s*,\s*__be32/.test(source)) return 'S3';
+  return 'S2';
+}
