@@ -1,7 +1,8 @@
 /**
  * Reading a git repository's object store without a checkout: one long-lived
- * `git cat-file --batch-command` process answers "which blob is rev:path" (info) and
- * "give me this blob" (contents), and `git log` lists the revisions of a range.
+ * `git cat-file --batch-command` process (or the --batch-check / --batch pair on git < 2.36)
+ * answers "which blob is rev:path" (info) and "give me this blob" (contents), and `git log`
+ * lists the revisions of a range.
  */
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { stat } from 'node:fs/promises';

@@ -44,7 +44,8 @@ export async function scanTrees(dirs: readonly string[], opts: ScanOptions = {})
   if (dirs.length === 0) throw badInput('scan: no kernel tree given (pass DIR... or --git REPO)');
   // Read everything first so that a bad path fails before any work starts.
   const sources = await Promise.all(dirs.map((d) => readTreeSources(d)));
-  return withExecutor(opts, (ex) =>
+  // No more threads than trees: an idle worker still costs its start-up.
+  return withExecutor({ ...opts, jobs: Math.min(opts.jobs ?? 1, sources.length) }, (ex) =>
     Promise.all(sources.map(async (s, i) => ({ target: dirs[i]!, kind: 'tree' as const, verdict: await ex.analyse(s) }))),
   );
 }
@@ -62,7 +63,7 @@ export async function scanHistory(repo: string, range: string, opts: ScanOptions
   const reader = await ObjectReader.open(repo);
   const progress = createProgress();
   try {
-    return await withExecutor(opts, async (ex) => {
+    return await withExecutor({ ...opts, jobs: Math.min(opts.jobs ?? 1, revs.length) }, async (ex) => {
       const scanner = new RevisionScanner(reader, ex);
       progress.start(revs.length, 'scan');
       const entries = await scanner.scanAll(revs, (n) => progress.update(n));
