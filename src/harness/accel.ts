@@ -36,10 +36,10 @@ export interface AccelProbeInput {
 let cachedKvm: Promise<{ ok: boolean; reason: string; ms: number }> | undefined;
 
 export async function chooseAccel(choice: AccelChoice, probe: AccelProbeInput): Promise<AccelDecision> {
-  if (choice === 'tcg') return { accel: 'tcg', reason: 'TCG (asked for)', probeMs: 0 };
+  if (choice === 'tcg') return { accel: 'tcg', reason: 'TCG', probeMs: 0 };
   if (choice === 'kvm') {
     if (!(await kvmDeviceUsable())) throw envMissing('--accel kvm: /dev/kvm is missing or not accessible');
-    return { accel: 'kvm', reason: 'KVM (asked for)', probeMs: 0 };
+    return { accel: 'kvm', reason: 'KVM', probeMs: 0 };
   }
   if (!(await kvmDeviceUsable())) return { accel: 'tcg', reason: 'TCG: no usable /dev/kvm', probeMs: 0 };
   cachedKvm ??= probeKvm(probe);

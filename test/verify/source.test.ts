@@ -101,3 +101,13 @@ describe('later and earlier eras', () => {
     expect((err as PeerpropError).message).toMatch(/fnhe-era file/);
   });
 });
+
+describe('stage of a pmtu-redirect-era file', () => {
+  it('is decided from the code (mechanism-history.md section 1)', async () => {
+    const { detectStage } = await import('../../src/verify/learning.ts');
+    expect(detectStage('void rt_bind_peer(struct rtable *rt, int create) {}')).toBe('S2');
+    expect(detectStage('void rt_bind_peer(struct rtable *rt, __be32 daddr, int create) {}')).toBe('S3');
+    expect(detectStage('static int redirect_genid; static void ipv4_validate_peer(struct rtable *rt) {}')).toBe('S4');
+    expect(detectStage('static void rt_cache_invalidate(struct net *net) { inetpeer_invalidate_tree(AF_INET); }')).toBe('S5');
+  });
+});
