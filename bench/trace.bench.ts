@@ -23,7 +23,7 @@ import { SeedTextRenderer, SEED_TEXT_HEADER } from '../src/trace/render.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 
-async function generate(file: string, bytes: number): Promise<void> {
+export async function generate(file: string, bytes: number): Promise<void> {
   const { generateEvents } = await import('../src/model/generate.ts');
   const out = createWriteStream(file);
   out.write(SEED_TEXT_HEADER);
@@ -31,9 +31,16 @@ async function generate(file: string, bytes: number): Promise<void> {
   let written = 0;
   let buf = '';
   let n = 0;
+  let step = 0;
+  let nextMarker = 50;
   for (const e of generateEvents('pmtu-redirect', { seed: 7, count: Number.MAX_SAFE_INTEGER })) {
     buf += r.render(e);
-    if (++n % 50 === 0) buf += r.render({ kind: 'marker', file: '', line: 0, text: `=== WL step ${n / 50}: bench` });
+    // A workload marker about every 50 events, never inside an open PMTU/redirect path (the
+    // path's return and bump come after its lookup: a marker there would cut it short).
+    if (++n >= nextMarker && !r.pathOpen) {
+      buf += r.render({ kind: 'marker', file: '', line: 0, text: `=== WL step ${++step}: bench` });
+      nextMarker = n + 50;
+    }
     if (buf.length > 1 << 20) {
       written += buf.length;
       if (!out.write(buf)) await new Promise<void>((res) => out.once('drain', () => res()));
@@ -104,7 +111,7 @@ function wcLines(file: string): { wall: number; lines: number } {
 
 export async function run(): Promise<void> {
   const mb = Number(process.env.PEERPROP_BENCH_TRACE_MB ?? 200);
-  const file = join(tmpdir(), `peerprop-bench-trace-3.0-${mb}MB.txt`);
+  const file = join(tmpdir(), `peerprop-bench-trace-3.0-v2-${mb}MB.txt`);
   if (!existsSync(file) || statSync(file).size < mb * 1e6) {
     const t0 = performance.now();
     await generate(file, mb * 1e6);

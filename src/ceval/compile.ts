@@ -25,7 +25,7 @@ import {
   type Value,
 } from './values.ts';
 import type { Frame, Gen, TraceEntry } from './machine.ts';
-import { STUBS, CONSTANTS, CRuntimeFault, cFault, nullFault } from './stubs.ts';
+import { STUBS, CONSTANTS, CRuntimeFault, PREFER_STUB, cFault, nullFault } from './stubs.ts';
 
 /** A compiled expression: pure (`f`) or a generator (`g`). */
 export type CExpr =
@@ -1030,7 +1030,7 @@ class FunctionCompiler {
       }
       return vs;
     };
-    const target = this.ctx.fn(name);
+    const target = PREFER_STUB.has(name) && STUBS[name] ? undefined : this.ctx.fn(name);
     if (target) {
       if (target.params.length !== args.length) throw this.err(node, `${name}() with ${args.length} arguments (its definition takes ${target.params.length})`);
       return {

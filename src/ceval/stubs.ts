@@ -79,6 +79,20 @@ function* peerLookup(fr: Frame, daddr: number, create: Value, site: Site): Gen<V
   return n;
 }
 
+const NUD_INCOMPLETE = 0x01;
+const NUD_REACHABLE = 0x02;
+
+/** A neighbour entry for a gateway (resolved unless told otherwise). */
+function neighbour(gw: Value, state = NUD_REACHABLE): CStruct {
+  return new CStruct('neighbour', { gw: gw ?? 0, nud_state: state }, false, 'neighbour');
+}
+
+/**
+ * Functions a file may define that are plumbing of other subsystems (the neighbour layer), not
+ * protocol logic: the stub is used even when the file has a definition.
+ */
+export const PREFER_STUB: ReadonlySet<string> = new Set(['ipv4_neigh_lookup']);
+
 /** The MTU a route really uses: the metric, else the device MTU. */
 export function effectiveMtu(r: CStruct): number {
   const raw = r.f.mtu as number;
@@ -237,12 +251,53 @@ export const STUBS: Record<string, Stub> = {
   // Neighbours: a gateway resolves unless the harness marked it unresolved.
   neigh_release: { ...noop, arity: 1 },
   call_netevent_notifiers: { ...noop, arity: 2 },
+  /** The gateway may be passed by value (older code) or by address (3.1+: `&rt->rt_gateway`). */
   ipv4_neigh_lookup: {
     ret: 'ptr',
     arity: 2,
     gen: false,
-    call: (fr, [_dst, gw]) => (fr.m.unresolved.has((gw as number) >>> 0) ? null : new CStruct('neighbour', { gw: gw! }, false, 'neighbour')),
+    call: (fr, [_dst, gw]) => {
+      const g = gw instanceof FieldRef ? (gw.o.f[gw.k] as number) : (gw as number);
+      return fr.m.unresolved.has(g >>> 0) ? null : neighbour(g);
+    },
   },
+  /** 2.6.39: binds the route's neighbour for its gateway; 0 = success. */
+  arp_bind_neighbour: {
+    ret: 'int',
+    arity: 1,
+    gen: false,
+    call: (fr, [dst], site) => {
+      const r = structArg(dst!, 'arp_bind_neighbour', site);
+      const g = r.f.rt_gateway as number;
+      r.f.neighbour = fr.m.unresolved.has(g >>> 0) ? neighbour(g, NUD_INCOMPLETE) : neighbour(g);
+      return 0;
+    },
+  },
+  neigh_event_send: { ret: 'int', arity: 2, gen: false, call: () => 0 },
+  IS_ERR: { ret: 'int', arity: 1, gen: false, call: () => 0 },
+  PTR_ERR: { ret: 'int', arity: 1, gen: false, call: () => 0 },
+  /** Atomic exchange of a field: returns the old value. */
+  xchg: {
+    ret: 'ptr',
+    arity: 2,
+    gen: true,
+    *call(fr, [ptr, v], site) {
+      if (!(ptr instanceof FieldRef)) throw cFault('xchg() needs the address of a field', site);
+      const o = ptr.o;
+      if (o.shared) yield { kind: 'rmw', target: `${o.label}.${ptr.k}`, site };
+      let cur = o.f[ptr.k];
+      if (cur === undefined) {
+        if (!o.zeroed) throw cFault(`xchg(): field ${ptr.k} of struct ${o.type} is not modelled`, site);
+        cur = null;
+      }
+      o.f[ptr.k] = v!;
+      fr.m.recordWrite(o, ptr.k, site);
+      return cur;
+    },
+  },
+  // Redirect acceptance checks that need the FIB: the new gateway is a plain unicast neighbour.
+  ip_fib_check_default: { ret: 'int', arity: 2, gen: false, call: () => 0 },
+  inet_addr_type: { ret: 'int', arity: 2, gen: false, call: () => CONSTANTS.RTN_UNICAST! },
   /**
    * The route's MTU: its RTAX_MTU metric, or the device's MTU when the metric is 0 (unset).
    * `mtu` on a route is the raw metric; the model's RouteState.mtu is this effective value.
@@ -299,4 +354,6 @@ export const CONSTANTS: Record<string, number> = {
   RTAX_MTU: 2,
   EAGAIN: 11,
   NETEVENT_NEIGH_UPDATE: 1,
+  NUD_VALID: 0xde,
+  RTN_UNICAST: 1,
 };

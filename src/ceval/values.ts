@@ -164,6 +164,8 @@ export const FIELD_TYPES: Record<string, CType> = {
   redirect_genid: 'int',
   expires: 'u64',
   neighbour: 'ptr',
+  _neighbour: 'ptr',
+  nud_state: 'uint',
   rx_redirects: 'int',
   shared_media: 'int',
 };

@@ -31,6 +31,15 @@ export class SeedTextRenderer {
   private readonly live = new Map<string, { peer?: string; daddr?: string }>();
   private readonly task = '          peerwl-25    [000] ';
 
+  /**
+   * A PMTU/redirect path is open (its entry printed, its return not yet): a marker written now
+   * would land inside the kernel path and close it before its bump. Writers of interleaved
+   * markers (the benchmark) wait until this is false.
+   */
+  get pathOpen(): boolean {
+    return this.open !== undefined;
+  }
+
   private line(body: string): string {
     this.ts += 0.000013;
     return `${this.task}${this.ts.toFixed(6).padStart(12)}: ${body}\n`;
