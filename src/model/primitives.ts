@@ -154,3 +154,30 @@ export function freeRoute(c: Ctx, r: RouteState): void {
 export function refreshExpiry(s: ModelState): void {
   for (const r of s.routes) if (!r.freed) r.expired = r.rtGenid !== undefined ? r.rtGenid !== s.netGenid : r.expired;
 }
+
+/** rt_cache_flush: the namespace generation moves on and every cached route of it is stale. */
+export function flushRouteCache(s: ModelState): void {
+  s.netGenid = (s.netGenid + 1) >>> 0;
+  refreshExpiry(s);
+}
+
+/** The route's peer (rt->peer), or undefined when it has none. */
+export function peerOf(s: ModelState, r: RouteState): PeerState | undefined {
+  return r.peer ? s.peers[r.peer] : undefined;
+}
+
+/** `if (!rt->peer) rt_bind_peer(rt, create);` and the peer the route has afterwards, if any. */
+export function bindIfPeerless(c: Ctx, r: RouteState, create: 0 | 1, by: LookupSite, withStamp: boolean): PeerState | undefined {
+  if (r.peer === null) bindPeer(c, r, create, by, withStamp);
+  return peerOf(c.s, r);
+}
+
+/**
+ * What a route takes from its peer: check_peer_pmtu, then check_peer_redir when the peer learned a
+ * gateway other than the route's. False when the redirect failed (only if `canFail`, see checkPeerRedir).
+ */
+export function takePeerInfo(c: Ctx, r: RouteState, p: PeerState, canFail: boolean): boolean {
+  checkPeerPmtu(c, r, p);
+  if (p.redirectLearned && p.redirectLearned !== r.gateway) return checkPeerRedir(c, r, p, canFail);
+  return true;
+}

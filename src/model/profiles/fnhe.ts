@@ -18,7 +18,8 @@
  */
 import type { ExceptionState, Operation, OpResult, RouteState } from '../types.ts';
 import { configOf, isExpired, liveRoutes, requireRoute } from '../state.ts';
-import { type Ctx, freeRoute, lookup, newRoute, put, refreshExpiry } from '../primitives.ts';
+import { type Ctx, flushRouteCache, lookup, newRoute, put } from '../primitives.ts';
+import { stepShared } from './common.ts';
 
 const FORCE_CHK = -1;
 const KILL = -2;
@@ -143,9 +144,6 @@ export function stepFnhe(c: Ctx, op: Operation): OpResult {
       const r = requireRoute(s, op.rt, 'check');
       return { valid: r.obsolete === FORCE_CHK && !isExpired(s, r), peer: null };
     }
-    case 'peer_new':
-      put(c, lookup(c, op.daddr, 1, 'peer_new'));
-      return {};
     case 'bump':
       return {}; // no global peer genid in this era
     case 'pmtu': {
@@ -181,15 +179,10 @@ export function stepFnhe(c: Ctx, op: Operation): OpResult {
       return {};
     }
     case 'flush':
-      s.netGenid = (s.netGenid + 1) >>> 0;
+      flushRouteCache(s);
       if (op.proc ?? true) s.fnheGenid = (s.fnheGenid + 1) >>> 0;
-      refreshExpiry(s);
       return {};
-    case 'tick':
-      s.now += op.ticks;
-      return {};
-    case 'route_free':
-      freeRoute(c, requireRoute(s, op.rt, 'route_free'));
-      return {};
+    default:
+      return stepShared(c, op);
   }
 }

@@ -18,9 +18,10 @@
 import type { Operation, OpResult, RouteState } from '../types.ts';
 import { isExpired, liveRoutes, requireRoute } from '../state.ts';
 import {
-  type Ctx, bindPeer, bump, checkPeerPmtu, checkPeerRedir, freeRoute, learnPmtu, lookup, newRoute, put, redirectRejected,
-  refreshExpiry, stamp,
+  type Ctx, bindIfPeerless, bump, checkPeerPmtu, checkPeerRedir, flushRouteCache, learnPmtu, lookup, newRoute, put, redirectRejected,
+  stamp, takePeerInfo,
 } from '../primitives.ts';
+import { bindRoute, checkPeerGenid, learnRedirectInPeer, stepShared } from './common.ts';
 
 export function stepPmtuRedirect(c: Ctx, op: Operation): OpResult {
   const s = c.s;
@@ -43,38 +44,18 @@ export function stepPmtuRedirect(c: Ctx, op: Operation): OpResult {
       }
       return { peer: r.peer };
     }
-    case 'bind': {
-      const r = requireRoute(s, op.rt, 'bind');
-      bindPeer(c, r, op.create, 'bind', true);
-      return { peer: r.peer };
-    }
-    case 'check': {
-      const r = requireRoute(s, op.rt, 'check');
-      if (isExpired(s, r)) return { valid: false, peer: r.peer };
-      if (r.peerGenid !== s.genid) {
-        if (r.peer === null) bindPeer(c, r, 0, 'check', true);
-        const p = r.peer ? s.peers[r.peer] : undefined;
-        if (p) {
-          checkPeerPmtu(c, r, p);
-          if (p.redirectLearned && p.redirectLearned !== r.gateway) {
-            if (!checkPeerRedir(c, r, p, !late)) return { valid: false, peer: r.peer };
-          }
-        }
-        stamp(c, r);
-      }
-      return { valid: true, peer: r.peer };
-    }
-    case 'peer_new':
-      put(c, lookup(c, op.daddr, 1, 'peer_new'));
-      return {};
+    case 'bind':
+      return bindRoute(c, op, true);
+    case 'check':
+      // S2/S3: an unresolved new gateway fails the check before the stamp.
+      return checkPeerGenid(c, op.rt, (r, p) => takePeerInfo(c, r, p, !late));
     case 'bump':
       bump(c, op.times ?? 1);
       return {};
     case 'pmtu': {
       if (op.rt !== undefined) {
         const r = requireRoute(s, op.rt, 'pmtu');
-        if (r.peer === null) bindPeer(c, r, 1, 'update_pmtu', true);
-        const p = r.peer ? s.peers[r.peer] : undefined;
+        const p = bindIfPeerless(c, r, 1, 'update_pmtu', true);
         if (!p) return {};
         if (learnPmtu(c, p, op.mtu)) {
           bump(c);
@@ -94,20 +75,14 @@ export function stepPmtuRedirect(c: Ctx, op: Operation): OpResult {
     case 'redirect': {
       if (redirectRejected(op.gateway, op.from)) return {};
       if (!late) {
-        const key = lookup(c, op.daddr, 1, 'redirect');
-        if (key === null) return {};
-        s.peers[key]!.redirectLearned = op.gateway;
-        c.fx.push({ kind: 'learn_redirect', daddr: op.daddr, gateway: op.gateway });
-        put(c, key);
-        bump(c);
+        if (learnRedirectInPeer(c, op.daddr, op.gateway)) bump(c);
         return {};
       }
       const matching = liveRoutes(s).filter(
         (r: RouteState) => r.daddr === op.daddr && r.gateway === op.from && !isExpired(s, r) && (op.rt === undefined || r.id === op.rt),
       );
       for (const r of matching) {
-        if (r.peer === null) bindPeer(c, r, 1, 'redirect', true);
-        const p = r.peer ? s.peers[r.peer] : undefined;
+        const p = bindIfPeerless(c, r, 1, 'redirect', true);
         if (!p) continue;
         if (p.redirectLearned !== op.gateway) {
           p.redirectLearned = op.gateway;
@@ -119,8 +94,7 @@ export function stepPmtuRedirect(c: Ctx, op: Operation): OpResult {
       return {};
     }
     case 'flush': {
-      s.netGenid = (s.netGenid + 1) >>> 0;
-      refreshExpiry(s);
+      flushRouteCache(s);
       if (s.stage === 'S4') for (const k in s.peers) s.peers[k]!.redirectLearned = '';
       if (s.stage === 'S5') {
         // inetpeer_invalidate_tree: lookups no longer find the old peers; routes keep theirs.
@@ -134,11 +108,7 @@ export function stepPmtuRedirect(c: Ctx, op: Operation): OpResult {
       }
       return {};
     }
-    case 'tick':
-      s.now += op.ticks;
-      return {};
-    case 'route_free':
-      freeRoute(c, requireRoute(s, op.rt, 'route_free'));
-      return {};
+    default:
+      return stepShared(c, op);
   }
 }

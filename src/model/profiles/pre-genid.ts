@@ -8,8 +8,9 @@
 import type { Operation, OpResult } from '../types.ts';
 import { isExpired, requireRoute } from '../state.ts';
 import {
-  type Ctx, bindPeer, checkPeerPmtu, checkPeerRedir, freeRoute, learnPmtu, lookup, newRoute, put, redirectRejected, refreshExpiry,
+  type Ctx, bindIfPeerless, bindPeer, checkPeerPmtu, flushRouteCache, learnPmtu, lookup, newRoute, peerOf, put, redirectRejected, takePeerInfo,
 } from '../primitives.ts';
+import { bindRoute, learnRedirectInPeer, stepShared } from './common.ts';
 
 export function stepPreGenid(c: Ctx, op: Operation): OpResult {
   const s = c.s;
@@ -17,32 +18,22 @@ export function stepPreGenid(c: Ctx, op: Operation): OpResult {
     case 'route_new': {
       const r = newRoute(c, op.rt, op.daddr, op.nexthop);
       bindPeer(c, r, 0, 'route_new', false);
-      const p = r.peer ? s.peers[r.peer] : undefined;
-      if (p) {
-        checkPeerPmtu(c, r, p);
-        if (p.redirectLearned && p.redirectLearned !== r.gateway) checkPeerRedir(c, r, p, false);
-      }
+      const p = peerOf(s, r);
+      if (p) takePeerInfo(c, r, p, false);
       return { peer: r.peer };
     }
-    case 'bind': {
-      const r = requireRoute(s, op.rt, 'bind');
-      bindPeer(c, r, op.create, 'bind', false);
-      return { peer: r.peer };
-    }
+    case 'bind':
+      return bindRoute(c, op, false);
     case 'check': {
       const r = requireRoute(s, op.rt, 'check');
       return { valid: !isExpired(s, r), peer: r.peer };
     }
-    case 'peer_new':
-      put(c, lookup(c, op.daddr, 1, 'peer_new'));
-      return {};
     case 'bump':
       return {}; // there is no genid to bump
     case 'pmtu': {
       if (op.rt !== undefined) {
         const r = requireRoute(s, op.rt, 'pmtu');
-        if (r.peer === null) bindPeer(c, r, 1, 'update_pmtu', false);
-        const p = r.peer ? s.peers[r.peer] : undefined;
+        const p = bindIfPeerless(c, r, 1, 'update_pmtu', false);
         if (p) {
           learnPmtu(c, p, op.mtu);
           checkPeerPmtu(c, r, p);
@@ -55,24 +46,13 @@ export function stepPreGenid(c: Ctx, op: Operation): OpResult {
       return {};
     }
     case 'redirect': {
-      if (redirectRejected(op.gateway, op.from)) return {};
-      const key = lookup(c, op.daddr, 1, 'redirect');
-      if (key) {
-        s.peers[key]!.redirectLearned = op.gateway;
-        c.fx.push({ kind: 'learn_redirect', daddr: op.daddr, gateway: op.gateway });
-      }
-      put(c, key);
+      if (!redirectRejected(op.gateway, op.from)) learnRedirectInPeer(c, op.daddr, op.gateway);
       return {};
     }
     case 'flush':
-      s.netGenid = (s.netGenid + 1) >>> 0;
-      refreshExpiry(s);
+      flushRouteCache(s);
       return {};
-    case 'tick':
-      s.now += op.ticks;
-      return {};
-    case 'route_free':
-      freeRoute(c, requireRoute(s, op.rt, 'route_free'));
-      return {};
+    default:
+      return stepShared(c, op);
   }
 }

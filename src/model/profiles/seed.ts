@@ -9,8 +9,8 @@
  * nothing bumps: a cached route never learns of a peer created after it (scenario A').
  */
 import type { Operation, OpResult } from '../types.ts';
-import { isExpired, requireRoute } from '../state.ts';
-import { type Ctx, bindPeer, bump, freeRoute, lookup, newRoute, put, redirectRejected, refreshExpiry, stamp } from '../primitives.ts';
+import { type Ctx, bindPeer, bump, flushRouteCache, lookup, newRoute, put, redirectRejected } from '../primitives.ts';
+import { bindRoute, checkPeerGenid, stepShared } from './common.ts';
 
 export function stepSeed(c: Ctx, op: Operation): OpResult {
   const s = c.s;
@@ -20,23 +20,10 @@ export function stepSeed(c: Ctx, op: Operation): OpResult {
       bindPeer(c, r, 0, 'route_new', true);
       return { peer: r.peer };
     }
-    case 'bind': {
-      const r = requireRoute(s, op.rt, 'bind');
-      bindPeer(c, r, op.create, 'bind', true);
-      return { peer: r.peer };
-    }
-    case 'check': {
-      const r = requireRoute(s, op.rt, 'check');
-      if (isExpired(s, r)) return { valid: false, peer: r.peer };
-      if (r.peerGenid !== s.genid) {
-        if (r.peer === null) bindPeer(c, r, 0, 'check', true);
-        stamp(c, r);
-      }
-      return { valid: true, peer: r.peer };
-    }
-    case 'peer_new':
-      put(c, lookup(c, op.daddr, 1, 'peer_new'));
-      return {};
+    case 'bind':
+      return bindRoute(c, op, true);
+    case 'check':
+      return checkPeerGenid(c, op.rt);
     case 'bump':
       bump(c, op.times ?? 1);
       return {};
@@ -58,14 +45,9 @@ export function stepSeed(c: Ctx, op: Operation): OpResult {
       return {};
     }
     case 'flush':
-      s.netGenid = (s.netGenid + 1) >>> 0;
-      refreshExpiry(s);
+      flushRouteCache(s);
       return {};
-    case 'tick':
-      s.now += op.ticks;
-      return {};
-    case 'route_free':
-      freeRoute(c, requireRoute(s, op.rt, 'route_free'));
-      return {};
+    default:
+      return stepShared(c, op);
   }
 }
