@@ -10,7 +10,7 @@ import { FIELD_TYPES } from './probemap.ts';
 import {
   decodeIpv4, decodeNumber, decodePointer, decodeString, decodeU32, internString, isErrPtr,
 } from './decode.ts';
-import { symbolName, isUnknownCaller, type ParsedLine } from './lineparse.ts';
+import { symbolName, isUnknownCaller, latin1, type ParsedLine } from './lineparse.ts';
 
 /**
  * A canonical event with every field declared, so all events share one object shape (fast for
@@ -221,6 +221,18 @@ export class PlanIndex {
     }
     return undefined;
   }
+  /** The same, for a name held as bytes buf[start..end). */
+  findBytes(buf: Buffer, start: number, end: number): ProbePlan | undefined {
+    const cands = this.byLen[end - start];
+    if (cands === undefined) return undefined;
+    const len = end - start;
+    outer: for (let i = 0; i < cands.length; i++) {
+      const name = cands[i]!.name;
+      for (let k = 0; k < len; k++) if (name.charCodeAt(k) !== buf[start + k]) continue outer;
+      return cands[i];
+    }
+    return undefined;
+  }
 }
 
 export interface CompiledMap {
@@ -389,9 +401,6 @@ export class Emitter {
       learnLayout(s, pl.args, p);
       extractArgs(s, pl.args, p.keys, vals);
     }
-    const taskKey = pl.pid > 0 ? pl.pid : -1 - (pl.cpu < 0 ? 0 : pl.cpu);
-    let lineTs = NaN;
-    let tsDone = false;
     // 2. Caller (return probes).
     let callerText: string | undefined;
     let callerSym: string | undefined;
@@ -415,6 +424,73 @@ export class Emitter {
         p.lastCallerSym = callerSym;
       }
     }
+    return this.apply(lineNo, pl, p, vals, n, callerText, callerSym, unknownCaller, out);
+  }
+
+  /**
+   * handle() for a line parsed from bytes (parseEventBytes: pl.buf set, positions relative to
+   * pl.base): the arguments and the caller are read from the bytes; a line that does not fit the
+   * probe's learned layout is cut out as text and read the general way.
+   */
+  handleBytes(lineNo: number, pl: ParsedLine, p: ProbePlan, out: CanonicalEvent[]): Outcome {
+    p.hits++;
+    if (p.passive) return p.ignored ? Outcome.Ignored : Outcome.Paired;
+    const buf = pl.buf!;
+    const base = pl.base;
+    const n = p.nargs;
+    let vals = this.vals;
+    if (vals.length < n) vals = this.vals = new Array(n);
+    for (let i = 0; i < n; i++) vals[i] = undefined;
+    if (n > 0 && !(p.layoutKey !== undefined && extractByLayoutBytes(buf, base + pl.args, base + pl.len, p, vals))) {
+      const s = pl.s; // cut the line out: from here on it is read as text
+      for (let i = 0; i < n; i++) vals[i] = undefined;
+      learnLayout(s, pl.args, p);
+      extractArgs(s, pl.args, p.keys, vals);
+    }
+    let callerText: string | undefined;
+    let callerSym: string | undefined;
+    let unknownCaller = false;
+    if (pl.arrow !== -1) {
+      const last = p.lastCallerRaw;
+      const len = pl.arrow - pl.symStart;
+      let same = last.length === len;
+      if (same) {
+        const from = base + pl.symStart;
+        for (let k = len - 1; k >= 0; k--) {
+          if (last.charCodeAt(k) !== buf[from + k]) {
+            same = false;
+            break;
+          }
+        }
+      }
+      if (same) {
+        callerText = p.lastCallerText;
+        callerSym = p.lastCallerSym;
+        unknownCaller = callerText === undefined;
+      } else {
+        const raw = pl.buf !== undefined ? latin1(buf, base + pl.symStart, base + pl.arrow) : pl.s.slice(pl.symStart, pl.arrow);
+        if (isUnknownCaller(raw)) unknownCaller = true;
+        else {
+          const slash = raw.lastIndexOf('/');
+          callerText = internString(slash > 0 ? raw.slice(0, slash) : raw);
+          callerSym = symbolName(callerText, this.cm.stripSuffixes);
+        }
+        p.lastCallerRaw = internString(raw);
+        p.lastCallerText = callerText;
+        p.lastCallerSym = callerSym;
+      }
+    }
+    return this.apply(lineNo, pl, p, vals, n, callerText, callerSym, unknownCaller, out);
+  }
+
+  /** Pairing, rules and emission, once the line's args and caller are known. */
+  private apply(
+    lineNo: number, pl: ParsedLine, p: ProbePlan, vals: (string | undefined)[], n: number,
+    callerText: string | undefined, callerSym: string | undefined, unknownCaller: boolean, out: CanonicalEvent[],
+  ): Outcome {
+    const taskKey = pl.pid > 0 ? pl.pid : -1 - (pl.cpu < 0 ? 0 : pl.cpu);
+    let lineTs = NaN;
+    let tsDone = false;
     // 3. Pairing.
     let call: PendingCall | undefined;
     if (p.returnOf !== undefined) {
@@ -460,7 +536,7 @@ export class Emitter {
       }
       let pass = true;
       for (const c of rule.conds) {
-        if (!this.condition(c, vals, call, taskKey, s, pl, callerText)) {
+        if (!this.condition(c, vals, call, taskKey, pl, callerText)) {
           pass = false;
           break;
         }
@@ -488,7 +564,7 @@ export class Emitter {
         const fields = e.fields;
         for (let k = 0; k < fields.length; k++) {
           const f = fields[k]!;
-          const raw = f.src === Src.Self ? vals[f.slot] : this.value(f, vals, call, taskKey, s, pl, callerText);
+          const raw = f.src === Src.Self ? vals[f.slot] : this.value(f, vals, call, taskKey, pl, callerText);
           if (raw === undefined) continue;
           const v = decodeField(raw, f);
           if (v !== undefined) f.setter(ev, v);
@@ -508,13 +584,23 @@ export class Emitter {
   taskOf(pl: ParsedLine): string {
     const len = pl.taskEnd - pl.taskStart;
     const last = this.lastTask;
+    const buf = pl.buf;
+    if (buf !== undefined) {
+      if (last.length === len) {
+        const from = pl.base + pl.taskStart;
+        let k = len - 1;
+        while (k >= 0 && last.charCodeAt(k) === buf[from + k]) k--;
+        if (k < 0) return last;
+      }
+      return (this.lastTask = internString(latin1(buf, pl.base + pl.taskStart, pl.base + pl.taskEnd)));
+    }
     if (last.length === len && pl.s.startsWith(last, pl.taskStart)) return last;
     return (this.lastTask = internString(pl.s.slice(pl.taskStart, pl.taskEnd)));
   }
 
   private value(
     g: FieldGetter, vals: (string | undefined)[], call: PendingCall | undefined, taskKey: number,
-    s: string, pl: ParsedLine, callerText: string | undefined,
+    pl: ParsedLine, callerText: string | undefined,
   ): string | undefined {
     switch (g.src) {
       case Src.Self:
@@ -530,17 +616,17 @@ export class Emitter {
       case Src.Caller:
         return callerText;
       case Src.Func:
-        return pl.symStart === -1 ? undefined : symbolName(s.slice(pl.arrow !== -1 ? pl.arrow + 4 : pl.symStart, pl.symEnd), false);
+        return pl.symStart === -1 ? undefined : symbolName(pl.s.slice(pl.arrow !== -1 ? pl.arrow + 4 : pl.symStart, pl.symEnd), false);
       case Src.Text:
-        return s.slice(pl.body);
+        return pl.s.slice(pl.body);
     }
   }
 
   private condition(
     c: CompiledCond, vals: (string | undefined)[], call: PendingCall | undefined, taskKey: number,
-    s: string, pl: ParsedLine, callerText: string | undefined,
+    pl: ParsedLine, callerText: string | undefined,
   ): boolean {
-    const raw = this.value(c, vals, call, taskKey, s, pl, callerText);
+    const raw = this.value(c, vals, call, taskKey, pl, callerText);
     switch (c.op) {
       case 'present':
         return raw !== undefined;
@@ -688,6 +774,33 @@ function extractByLayout(s: string, from: number, p: ProbePlan, vals: (string | 
     }
     const k = keyIdx[t]!;
     if (k >= 0) vals[k] = s.slice(vs, ve);
+    pos = ve + 1;
+  }
+  return pos >= len;
+}
+
+/** extractByLayout for a line held as ASCII bytes buf[from..len); values are cut out as strings. */
+function extractByLayoutBytes(buf: Buffer, from: number, len: number, p: ProbePlan, vals: (string | undefined)[]): boolean {
+  const keyIdx = p.layoutKey!;
+  const lens = p.layoutLen!;
+  const firsts = p.layoutFirst!;
+  let pos = from;
+  const nt = keyIdx.length;
+  for (let t = 0; t < nt; t++) {
+    if (pos >= len) return false;
+    const nl = lens[t]!;
+    const vs = pos + nl;
+    if (vs > len || buf[pos] !== firsts[t] || buf[vs - 1] !== 61 /* = */) return false;
+    let ve = vs;
+    if (vs < len && buf[vs] === 34 /* " */) {
+      ve = vs + 1;
+      while (ve < len && buf[ve] !== 34) ve++;
+      ve = ve >= len ? len : ve + 1;
+    } else {
+      while (ve < len && buf[ve] !== 32) ve++;
+    }
+    const k = keyIdx[t]!;
+    if (k >= 0) vals[k] = latin1(buf, vs, ve);
     pos = ve + 1;
   }
   return pos >= len;

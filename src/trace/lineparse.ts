@@ -16,7 +16,12 @@
  * need their flags, and only emitted events need task and timestamp).
  */
 export class ParsedLine {
-  s = '';
+  /** The line text; a line parsed from bytes (parseEventBytes) is cut out only when asked for. */
+  private str = '';
+  /** Set while the line is known only as bytes: buf[base .. base + len). Positions below are relative to base. */
+  buf: Buffer | undefined = undefined;
+  base = 0;
+  len = 0;
   taskStart = -1;
   taskEnd = -1;
   pid = -1;
@@ -41,6 +46,19 @@ export class ParsedLine {
   /** Index where `name=value` args start (after `) `), or the body start for other bodies. */
   args = 0;
 
+  get s(): string {
+    const b = this.buf;
+    if (b !== undefined) {
+      this.str = latin1(b, this.base, this.base + this.len);
+      this.buf = undefined;
+    }
+    return this.str;
+  }
+  set s(v: string) {
+    this.str = v;
+    this.buf = undefined;
+  }
+
   get event(): string {
     return this.evOverride ?? this.s.slice(this.evStart, this.evEnd);
   }
@@ -54,6 +72,8 @@ export class ParsedLine {
   get ts(): number {
     const a = this.tsStart;
     if (a < 0) return NaN;
+    const b = this.buf;
+    if (b !== undefined) return tsOfBytes(b, this.base + a, this.base + this.tsEnd);
     // `secs.frac` by hand: faster than Number(slice) and exact to the microsecond digits printed.
     const s = this.s;
     const e = this.tsEnd;
@@ -73,6 +93,30 @@ export class ParsedLine {
     }
     return int + frac / scale;
   }
+}
+
+/** buf[a..b) as a (flat, standalone) string; the bytes are ASCII. */
+export function latin1(buf: Buffer, a: number, b: number): string {
+  return (buf as unknown as { latin1Slice(a: number, b: number): string }).latin1Slice(a, b);
+}
+
+/** `secs.frac` from bytes (as ParsedLine.ts does from text). */
+function tsOfBytes(s: Buffer, a: number, e: number): number {
+  let int = 0;
+  let i = a;
+  for (; i < e; i++) {
+    const c = s[i]!;
+    if (c === 46) break;
+    int = int * 10 + c - 48;
+  }
+  if (i >= e) return int;
+  let frac = 0;
+  let scale = 1;
+  for (i++; i < e && scale < 1e15; i++) {
+    frac = frac * 10 + s[i]! - 48;
+    scale *= 10;
+  }
+  return int + frac / scale;
 }
 
 export function newParsedLine(): ParsedLine {
@@ -283,4 +327,117 @@ export function stripCloneSuffix(name: string): string {
 /** The kretprobe caller text the kernel prints for an unknown caller. */
 export function isUnknownCaller(caller: string): boolean {
   return caller.charCodeAt(0) === 91 /* [ */ && caller.startsWith('[unknown');
+}
+
+/**
+ * The fast path of parseEventLine for a line held as ASCII bytes buf[a..e) (no newline): the
+ * usual layouts only (first `[` is the CPU field, no TGID column, a `name:` event). Fills `out`
+ * exactly as parseEventLine would, with positions relative to `a`, and returns true; returns
+ * false for anything else, which the caller then gives to parseEventLine as text (the general
+ * path decides what it is). Never throws.
+ */
+export function parseEventBytes(buf: Buffer, a: number, e: number, out: ParsedLine): boolean {
+  let p = a;
+  while (p < e && buf[p] === 32) p++;
+  if (p >= e) return false;
+  let lb = p + 1;
+  while (lb < e && buf[lb] !== 91 /* [ */) lb++;
+  if (lb >= e) return false;
+  let i = lb + 1;
+  let cpu = 0;
+  let c = 0;
+  while (i < e && (c = buf[i]!) >= 48 && c <= 57) {
+    cpu = cpu * 10 + c - 48;
+    i++;
+  }
+  if (i === lb + 1 || i >= e || buf[i] !== 93 /* ] */) return false;
+  const rb = i;
+  let te = lb - 1;
+  while (te > p && buf[te] === 32) te--;
+  if (buf[te] === 41 /* ) */) return false; // TGID column: the general path
+  let dash = te;
+  while (dash >= p && buf[dash] !== 45 /* - */) dash--;
+  if (dash < p || dash === te) return false;
+  let pid = 0;
+  for (let k = dash + 1; k <= te; k++) {
+    c = buf[k]!;
+    if (c < 48 || c > 57) return false;
+    pid = pid * 10 + c - 48;
+  }
+  let q = rb + 1;
+  while (q < e && buf[q] === 32) q++;
+  let sp = q;
+  while (sp < e && buf[sp] !== 32) sp++;
+  if (sp >= e) return false;
+  let flagsStart = -1;
+  let flagsEnd = -1;
+  if (buf[sp - 1] !== 58 /* : */) {
+    if (sp - q > 8) return false;
+    flagsStart = q;
+    flagsEnd = sp;
+    q = sp;
+    while (q < e && buf[q] === 32) q++;
+    sp = q;
+    while (sp < e && buf[sp] !== 32) sp++;
+    if (sp >= e || buf[sp - 1] !== 58) return false;
+  }
+  const tsEnd = sp - 1;
+  c = buf[q]!;
+  if (c < 48 || c > 57) return false;
+  for (let k = q + 1; k < tsEnd; k++) {
+    c = buf[k]!;
+    if ((c < 48 || c > 57) && c !== 46) return false;
+  }
+  const tsStart = q;
+  q = sp + 1;
+  while (q < e && buf[q] === 32) q++;
+  // Event name up to ':', no space before it.
+  let colon = q;
+  while (colon < e && (c = buf[colon]!) !== 58 && c !== 32) colon++;
+  if (colon >= e || c !== 58) return false;
+  out.s = '';
+  out.buf = buf;
+  out.base = a;
+  out.len = e - a;
+  out.taskStart = p - a;
+  out.taskEnd = dash - a;
+  out.pid = pid;
+  out.tgid = -1;
+  out.cpu = cpu;
+  out.flagsStart = flagsStart < 0 ? -1 : flagsStart - a;
+  out.flagsEnd = flagsEnd < 0 ? -1 : flagsEnd - a;
+  out.tsStart = tsStart - a;
+  out.tsEnd = tsEnd - a;
+  out.evOverride = undefined;
+  out.evStart = q - a;
+  out.evEnd = colon - a;
+  // Body (as parseBody).
+  let b = colon + 1;
+  while (b < e && buf[b] === 32) b++;
+  out.body = b - a;
+  out.symStart = -1;
+  out.symEnd = -1;
+  out.arrow = -1;
+  out.args = b - a;
+  if (b < e && buf[b] === 40 /* ( */) {
+    let close = b;
+    while (close < e - 1 && !(buf[close] === 41 && buf[close + 1] === 32)) close++;
+    if (close >= e - 1) close = buf[e - 1] === 41 ? e - 1 : -1;
+    if (close !== -1) {
+      out.symStart = b + 1 - a;
+      out.symEnd = close - a;
+      let arrow = -1;
+      for (let k = b + 2; k < close - 2; k++) {
+        if (buf[k] === 60 /* < */ && buf[k + 1] === 45 && buf[k - 1] === 32 && buf[k + 2] === 32) {
+          arrow = k - 1;
+          break;
+        }
+      }
+      out.arrow = arrow === -1 ? -1 : arrow - a;
+      let x = close + 1;
+      while (x < e && buf[x] === 32) x++;
+      out.args = x - a;
+    }
+  }
+  return true;
 }
