@@ -8,7 +8,7 @@ import { EVENT_KINDS } from './events.ts';
 import type { ConditionOp, FieldSourceSpec, Ipv4Order, MappableField, ProbeMap, Radix } from './probemap.ts';
 import { FIELD_TYPES } from './probemap.ts';
 import {
-  decodeIpv4, decodeNumber, decodePointer, decodeString, decodeU32, internString, isErrPtr,
+  decodeIpv4, decodeNumber, decodePointer, decodeString, decodeU32, internString, ipv4OfU32, isErrPtr, numberFromBytes, pointerFromBytes,
 } from './decode.ts';
 import { symbolName, isUnknownCaller, latin1, type ParsedLine } from './lineparse.ts';
 
@@ -195,6 +195,14 @@ export interface ProbePlan {
   lastCallerRaw: string;
   lastCallerText: string | undefined;
   lastCallerSym: string | undefined;
+  /** Slots whose values are needed as text (see compileMap's getter); the byte path decodes the rest from the line. */
+  textSlots: Set<number>;
+  textSlotList: number[];
+  /** Recent callers (raw `sym+off/size`, interned text, symbol) for the byte path: a few callers repeat. */
+  callerRaws: string[];
+  callerTexts: (string | undefined)[];
+  callerSyms: (string | undefined)[];
+  lastCaller: number;
 }
 
 interface PendingCall {
@@ -276,6 +284,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
         returnOf: undefined, withinOf: [], needsCaller: false, hits: 0, passive: false,
         lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
         layoutKey: undefined, layoutLen: undefined, layoutFirst: undefined,
+        textSlots: new Set(), textSlotList: [], callerRaws: [], callerTexts: [], callerSyms: [], lastCaller: 0,
       };
       plans.set(name, p);
     }
@@ -309,17 +318,32 @@ export function compileMap(map: ProbeMap): CompiledMap {
           isEntry: false, returnOf: undefined, withinOf: [], needsCaller: false, hits: 0, passive: false,
           lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
           layoutKey: undefined, layoutLen: undefined, layoutFirst: undefined,
+          textSlots: new Set(), textSlotList: [], callerRaws: [], callerTexts: [], callerSyms: [], lastCaller: 0,
         };
         funcPlans.set(key, fp);
       }
       p = fp;
     }
-    const getter = (spec: FieldSourceSpec): FieldGetter => {
+    // `asText`: the value is read as text (conditions, string fields). Values other plans read
+    // (entry./within./context.) are kept with the open call, as text too. The rest the byte path
+    // decodes straight from the line.
+    const getter = (spec: FieldSourceSpec, asText: boolean): FieldGetter => {
       const s = parseSource(spec);
       let slot = -1;
-      if (s.src === Src.Self) slot = slotOf(p, s.arg);
-      else if (s.src === Src.Entry) slot = p.returnOf ? slotOf(plan(p.returnOf), s.arg) : -1;
-      else if (s.src === Src.Within || s.src === Src.Context) slot = slotOf(plan(s.probe), s.arg);
+      if (s.src === Src.Self) {
+        slot = slotOf(p, s.arg);
+        if (asText) p.textSlots.add(slot);
+      } else if (s.src === Src.Entry) {
+        if (p.returnOf) {
+          const e = plan(p.returnOf);
+          slot = slotOf(e, s.arg);
+          e.textSlots.add(slot);
+        }
+      } else if (s.src === Src.Within || s.src === Src.Context) {
+        const o = plan(s.probe);
+        slot = slotOf(o, s.arg);
+        o.textSlots.add(slot);
+      }
       return { src: s.src, slot, probe: s.probe };
     };
     const callers = rule.caller?.filter((c) => c !== '*' && c !== '?');
@@ -328,7 +352,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
       anyKnownCaller: rule.caller?.includes('*') ?? false,
       unknownCaller: rule.caller?.includes('?') ?? false,
       callerNot: rule.callerNot ? new Set(rule.callerNot) : undefined,
-      conds: (rule.when ?? []).map((c) => ({ ...getter(c.value), op: c.op, to: c.to, radix })),
+      conds: (rule.when ?? []).map((c) => ({ ...getter(c.value, true), op: c.op, to: c.to, radix })),
       emits: rule.emit.map((e) => ({
         kind: e.kind,
         kindId: EVENT_KINDS.indexOf(e.kind),
@@ -338,7 +362,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
           const field = f as MappableField;
           const sp = spec as FieldSourceSpec;
           return {
-            ...getter(sp),
+            ...getter(sp, FIELD_TYPES[field] === 'string'),
             field,
             setter: SETTERS[field],
             type: FIELD_TYPES[field],
@@ -353,6 +377,9 @@ export function compileMap(map: ProbeMap): CompiledMap {
   }
   for (const p of [...plans.values(), ...funcPlans.values()]) {
     p.passive = p.rules.length === 0 && !p.isEntry && p.returnOf === undefined && p.withinOf.length === 0;
+    // An open call or a within record keeps the plan's values, but only the slots other plans
+    // read (marked by the getter) are ever read from it.
+    p.textSlotList = [...p.textSlots].sort((a, b) => a - b);
   }
   const markers = new Set([...BUILTIN_MARKERS, ...(map.markers ?? [])]);
   for (const m of markers) plans.delete(m);
@@ -363,6 +390,8 @@ export function compileMap(map: ProbeMap): CompiledMap {
 export enum Outcome { Emitted, Paired, Ignored, Unmatched, Filtered }
 
 const MAX_STACK = 64;
+/** Distinct callers remembered per return probe (the byte path compares a line's caller with them). */
+const MAX_CALLERS = 16;
 const MAX_TASKS = 1 << 15;
 
 /**
@@ -376,6 +405,10 @@ export class Emitter {
   /** `probe <- caller` of unmatched lines. */
   readonly unmatched = new Map<string, number>();
   private vals: (string | undefined)[] = [];
+  /** Byte path: value ranges (absolute offsets in byteLine; ve -1 = absent) of the slots not cut out as text. */
+  private vs = new Int32Array(0);
+  private ve = new Int32Array(0);
+  private byteLine: Buffer | undefined = undefined;
 
   constructor(readonly cm: CompiledMap, readonly file: string) {}
 
@@ -389,6 +422,7 @@ export class Emitter {
    */
   handle(s: string, lineNo: number, pl: ParsedLine, p: ProbePlan, out: CanonicalEvent[]): Outcome {
     p.hits++;
+    this.byteLine = undefined;
     // A probe the map only ignores (dst_release: a quarter of a modern trace): nothing to read.
     if (p.passive) return p.ignored ? Outcome.Ignored : Outcome.Paired;
     // 1. Args this plan needs.
@@ -440,44 +474,72 @@ export class Emitter {
     const n = p.nargs;
     let vals = this.vals;
     if (vals.length < n) vals = this.vals = new Array(n);
+    if (this.ve.length < n) {
+      this.vs = new Int32Array(n);
+      this.ve = new Int32Array(n);
+    }
     for (let i = 0; i < n; i++) vals[i] = undefined;
-    if (n > 0 && !(p.layoutKey !== undefined && extractByLayoutBytes(buf, base + pl.args, base + pl.len, p, vals))) {
-      const s = pl.s; // cut the line out: from here on it is read as text
-      for (let i = 0; i < n; i++) vals[i] = undefined;
-      learnLayout(s, pl.args, p);
-      extractArgs(s, pl.args, p.keys, vals);
+    this.byteLine = undefined;
+    if (n > 0) {
+      if (p.layoutKey !== undefined && extractRangesByLayout(buf, base + pl.args, base + pl.len, p, this.vs, this.ve)) {
+        // Values as ranges of the line; text only for the slots that need it.
+        this.byteLine = buf;
+        const vs = this.vs;
+        const ve = this.ve;
+        const ts = p.textSlotList;
+        for (let i = 0; i < ts.length; i++) {
+          const k = ts[i]!;
+          if (ve[k]! >= 0) vals[k] = latin1(buf, vs[k]!, ve[k]!);
+        }
+      } else {
+        const s = pl.s; // cut the line out: from here on it is read as text
+        learnLayout(s, pl.args, p);
+        extractArgs(s, pl.args, p.keys, vals);
+      }
     }
     let callerText: string | undefined;
     let callerSym: string | undefined;
     let unknownCaller = false;
     if (pl.arrow !== -1) {
-      const last = p.lastCallerRaw;
+      const raws = p.callerRaws;
       const len = pl.arrow - pl.symStart;
-      let same = last.length === len;
-      if (same) {
-        const from = base + pl.symStart;
-        for (let k = len - 1; k >= 0; k--) {
-          if (last.charCodeAt(k) !== buf[from + k]) {
-            same = false;
-            break;
-          }
-        }
+      const from = base + pl.symStart;
+      let hit = -1;
+      const last = raws[p.lastCaller];
+      if (last !== undefined && last.length === len) {
+        let k = len - 1;
+        while (k >= 0 && last.charCodeAt(k) === buf[from + k]) k--;
+        if (k < 0) hit = p.lastCaller;
       }
-      if (same) {
-        callerText = p.lastCallerText;
-        callerSym = p.lastCallerSym;
+      for (let i = 0; i < raws.length && hit < 0; i++) {
+        const r = raws[i]!;
+        if (r.length !== len) continue;
+        let k = len - 1;
+        while (k >= 0 && r.charCodeAt(k) === buf[from + k]) k--;
+        if (k < 0) hit = i;
+      }
+      if (hit >= 0) {
+        p.lastCaller = hit;
+        callerText = p.callerTexts[hit];
+        callerSym = p.callerSyms[hit];
         unknownCaller = callerText === undefined;
       } else {
-        const raw = pl.buf !== undefined ? latin1(buf, base + pl.symStart, base + pl.arrow) : pl.s.slice(pl.symStart, pl.arrow);
+        const raw = internString(latin1(buf, from, base + pl.arrow));
         if (isUnknownCaller(raw)) unknownCaller = true;
         else {
           const slash = raw.lastIndexOf('/');
           callerText = internString(slash > 0 ? raw.slice(0, slash) : raw);
           callerSym = symbolName(callerText, this.cm.stripSuffixes);
         }
-        p.lastCallerRaw = internString(raw);
-        p.lastCallerText = callerText;
-        p.lastCallerSym = callerSym;
+        if (raws.length >= MAX_CALLERS) {
+          raws.length = 0;
+          p.callerTexts.length = 0;
+          p.callerSyms.length = 0;
+        }
+        p.lastCaller = raws.length;
+        raws.push(raw);
+        p.callerTexts.push(callerText);
+        p.callerSyms.push(callerSym);
       }
     }
     return this.apply(lineNo, pl, p, vals, n, callerText, callerSym, unknownCaller, out);
@@ -565,7 +627,17 @@ export class Emitter {
         for (let k = 0; k < fields.length; k++) {
           const f = fields[k]!;
           const raw = f.src === Src.Self ? vals[f.slot] : this.value(f, vals, call, taskKey, pl, callerText);
-          if (raw === undefined) continue;
+          if (raw === undefined) {
+            const line = this.byteLine;
+            if (line !== undefined && f.src === Src.Self) {
+              const e = this.ve[f.slot]!;
+              if (e >= 0) {
+                const v = decodeFieldBytes(line, this.vs[f.slot]!, e, f);
+                if (v !== undefined) f.setter(ev, v);
+              }
+            }
+            continue;
+          }
           const v = decodeField(raw, f);
           if (v !== undefined) f.setter(ev, v);
         }
@@ -779,8 +851,60 @@ function extractByLayout(s: string, from: number, p: ProbePlan, vals: (string | 
   return pos >= len;
 }
 
+/** Field value from bytes buf[a..b) (ASCII), as decodeField would give from their text. */
+function decodeFieldBytes(buf: Buffer, a: number, b: number, f: CompiledField): string | number | undefined {
+  switch (f.type) {
+    case 'pointer':
+      return pointerFromBytes(buf, a, b, f.radix);
+    case 'ipv4': {
+      for (let i = a + 1; i < b; i++) if (buf[i] === 46 /* . */) return decodeIpv4(latin1(buf, a, b), f.radix, f.ipv4);
+      const n = numberFromBytes(buf, a, b, f.radix);
+      return n === undefined ? undefined : ipv4OfU32(n >>> 0, f.ipv4);
+    }
+    case 'u32': {
+      const n = numberFromBytes(buf, a, b, f.radix);
+      return n === undefined ? undefined : n >>> 0;
+    }
+    case 'number':
+      return numberFromBytes(buf, a, b, f.radix);
+    case 'string':
+      return decodeString(latin1(buf, a, b));
+  }
+}
+
+/** Extract value ranges by the learned layout (vs/ve absolute; ve -1 for a key not on the line); false when the line does not fit it. */
+function extractRangesByLayout(buf: Buffer, from: number, len: number, p: ProbePlan, vsOut: Int32Array, veOut: Int32Array): boolean {
+  const keyIdx = p.layoutKey!;
+  const lens = p.layoutLen!;
+  const firsts = p.layoutFirst!;
+  for (let i = 0; i < p.nargs; i++) veOut[i] = -1;
+  let pos = from;
+  const nt = keyIdx.length;
+  for (let t = 0; t < nt; t++) {
+    if (pos >= len) return false;
+    const nl = lens[t]!;
+    const vs = pos + nl;
+    if (vs > len || buf[pos] !== firsts[t] || buf[vs - 1] !== 61 /* = */) return false;
+    let ve = vs;
+    if (vs < len && buf[vs] === 34 /* " */) {
+      ve = vs + 1;
+      while (ve < len && buf[ve] !== 34) ve++;
+      ve = ve >= len ? len : ve + 1;
+    } else {
+      while (ve < len && buf[ve] !== 32) ve++;
+    }
+    const k = keyIdx[t]!;
+    if (k >= 0) {
+      vsOut[k] = vs;
+      veOut[k] = ve;
+    }
+    pos = ve + 1;
+  }
+  return pos >= len;
+}
+
 /** extractByLayout for a line held as ASCII bytes buf[from..len); values are cut out as strings. */
-function extractByLayoutBytes(buf: Buffer, from: number, len: number, p: ProbePlan, vals: (string | undefined)[]): boolean {
+export function extractByLayoutBytes(buf: Buffer, from: number, len: number, p: ProbePlan, vals: (string | undefined)[]): boolean {
   const keyIdx = p.layoutKey!;
   const lens = p.layoutLen!;
   const firsts = p.layoutFirst!;

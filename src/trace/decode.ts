@@ -105,7 +105,11 @@ export function decodeIpv4(raw: string, radix: Radix, order: Ipv4Order): string 
   }
   const n0 = decodeNumber(raw, radix);
   if (n0 === undefined) return undefined;
-  const n = n0 >>> 0;
+  return ipv4OfU32(n0 >>> 0, order);
+}
+
+/** The dotted quad of a u32 holding an address in the given byte order (cached). */
+export function ipv4OfU32(n: number, order: Ipv4Order): string {
   const cache = order === 'le' ? ipLe : ipBe;
   const hit = cache.get(n);
   if (hit !== undefined) return hit;
@@ -202,4 +206,77 @@ export function decodeString(raw: string): string {
     return ownString(raw.slice(1, -1));
   }
   return ownString(raw);
+}
+
+// ------------------------------------------------------------------ from bytes (the reader's fast path)
+
+type Bytes = Uint8Array;
+
+function bytesValue(buf: Bytes, a: number, b: number, base16: boolean): number | undefined {
+  if (a >= b) return undefined;
+  let v = 0;
+  for (let i = a; i < b; i++) {
+    const c = buf[i]!;
+    if (base16) {
+      const d = hexVal(c);
+      if (d < 0) return undefined;
+      v = v * 16 + d;
+    } else {
+      if (c < 48 || c > 57) return undefined;
+      v = v * 10 + (c - 48);
+    }
+  }
+  return v;
+}
+
+/** decodeNumber of the ASCII text buf[a..b), without making the string. */
+export function numberFromBytes(buf: Bytes, a: number, b: number, radix: Radix): number | undefined {
+  if (a >= b) return undefined;
+  const c0 = buf[a]!;
+  if (c0 === 45 /* - */) {
+    const v = bytesValue(buf, a + 1, b, false);
+    return v === undefined ? undefined : -v;
+  }
+  if (c0 === 48 && b - a > 1 && (buf[a + 1]! | 32) === 120 /* 0x */) return bytesValue(buf, a + 2, b, true);
+  return bytesValue(buf, a, b, radix === 'hex');
+}
+
+/**
+ * decodePointer of the ASCII text buf[a..b). The common case (bare lower-case hex read as hex, as
+ * 3.0 kernels print pointers) is found in the pointer cache by its bytes, without making a string;
+ * anything else goes through decodePointer.
+ */
+export function pointerFromBytes(buf: Uint8Array, a: number, b: number, radix: Radix): string | undefined {
+  const n = b - a;
+  if (n <= 0) return undefined;
+  const c0 = buf[a]!;
+  if (n === 1 && c0 === 48) return '0x0';
+  if (c0 !== 48 && c0 !== 45) {
+    let letter = false;
+    let plain = true;
+    for (let i = a; i < b; i++) {
+      const c = buf[i]!;
+      if (c >= 97 && c <= 102) letter = true;
+      else if (c < 48 || c > 57) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain && (letter || radix === 'hex')) {
+      let h = n;
+      for (let i = b - 1, k = 0; i >= a && k < 10; i--, k++) h = (Math.imul(h, 31) + buf[i]!) | 0;
+      const c = ptrCache[h & (PTR_SLOTS - 1)]!;
+      if (c.length === n + 2) {
+        let j = n - 1;
+        while (j >= 0 && c.charCodeAt(j + 2) === buf[a + j]) j--;
+        if (j < 0) return c;
+      }
+      return pointerFromDigits(latin1Of(buf, a, b), 0);
+    }
+  }
+  return decodePointer(latin1Of(buf, a, b), radix);
+}
+
+function latin1Of(buf: Uint8Array, a: number, b: number): string {
+  return (buf as unknown as { latin1Slice(a: number, b: number): string }).latin1Slice(a, b);
 }

@@ -420,20 +420,23 @@ export function parseEventBytes(buf: Buffer, a: number, e: number, out: ParsedLi
   out.arrow = -1;
   out.args = b - a;
   if (b < e && buf[b] === 40 /* ( */) {
-    let close = b;
-    while (close < e - 1 && !(buf[close] === 41 && buf[close + 1] === 32)) close++;
-    if (close >= e - 1) close = buf[e - 1] === 41 ? e - 1 : -1;
+    // One pass for the closing `) ` and the first ` <- ` before it (as parseBody finds them).
+    let close = b + 1;
+    let lt = -1;
+    for (; close < e - 1; close++) {
+      c = buf[close]!;
+      if (c === 41 /* ) */) {
+        if (buf[close + 1] === 32) break;
+      } else if (c === 60 /* < */ && lt === -1 && close >= b + 2 && buf[close + 1] === 45 && buf[close - 1] === 32 && buf[close + 2] === 32) lt = close;
+    }
+    if (close >= e - 1) {
+      close = buf[e - 1] === 41 ? e - 1 : -1;
+      if (lt !== -1 && lt >= close - 2) lt = -1;
+    }
     if (close !== -1) {
       out.symStart = b + 1 - a;
       out.symEnd = close - a;
-      let arrow = -1;
-      for (let k = b + 2; k < close - 2; k++) {
-        if (buf[k] === 60 /* < */ && buf[k + 1] === 45 && buf[k - 1] === 32 && buf[k + 2] === 32) {
-          arrow = k - 1;
-          break;
-        }
-      }
-      out.arrow = arrow === -1 ? -1 : arrow - a;
+      out.arrow = lt === -1 ? -1 : lt - 1 - a;
       let x = close + 1;
       while (x < e && buf[x] === 32) x++;
       out.args = x - a;

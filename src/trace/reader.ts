@@ -16,7 +16,8 @@ import { SKIP_KINDS } from './types.ts';
 import type { ProbeMap } from './probemap.ts';
 import { builtinProbeMaps, selectProbeMap } from './maps/index.ts';
 import { compileMap, countName, Emitter, Ev, Outcome, type CompiledMap, type PlanIndex, type ProbePlan } from './compile.ts';
-import { LineShape, newParsedLine, parseBareEvent, parseEventLine, type ParsedLine } from './lineparse.ts';
+import { LineShape, latin1, newParsedLine, parseBareEvent, parseEventBytes, parseEventLine, type ParsedLine } from './lineparse.ts';
+import { isAscii } from 'node:buffer';
 import { ownString } from './decode.ts';
 import { openSource, type TextSource } from './source.ts';
 import { detectFormat, probeDefName, sniffProbeNames } from './detect.ts';
@@ -64,6 +65,7 @@ const MAX_GAPS = 100_000;
 /** A "line" longer than this (binary data without newlines) is skipped, not accumulated. */
 const MAX_LINE = 1 << 20;
 const MARKER_KIND = EVENT_KINDS.indexOf('marker');
+const EMPTY_BUF = Buffer.alloc(0);
 
 class Reader implements TraceReader {
   readonly stats: TraceReadStats;
@@ -81,66 +83,45 @@ class Reader implements TraceReader {
   async *batches(): AsyncIterable<CanonicalEvent[]> {
     if (this.used) throw new Error('TraceReader.batches() can be iterated once');
     this.used = true;
-    const it = this.src.chunks[Symbol.asyncIterator]();
-    let head = '';
+    // Bytes, not text: lines are cut at '\n' bytes and the usual event line is read straight from
+    // them (parseEventBytes, Emitter.handleBytes); only other lines become strings.
+    const it = this.src.buffers[Symbol.asyncIterator]();
+    const headBufs: Buffer[] = [];
+    let headLen = 0;
     let done = false;
-    while (head.length < SNIFF_CHARS && !done) {
+    while (headLen < SNIFF_CHARS && !done) {
       const r = await it.next();
       if (r.done) done = true;
-      else head += r.value;
+      else {
+        headBufs.push(r.value);
+        headLen += r.value.length;
+      }
     }
+    const head = Buffer.concat(headBufs, headLen).toString('utf8');
     const format = this.opts.format ?? detectFormat(head);
     const st = this.stats;
     st.format = format;
     const choice = this.chooseMap(format, head);
     st.probeMap = choice.choice;
     const proc = new LineProcessor(this.file, format, compileMap(choice.map), st, this.opts.maxLineNumbers ?? 20);
-    let carry = '';
-    let text = head;
-    let skippingLong = false;
-    for (;;) {
-      let full = carry.length ? carry + text : text;
-      if (skippingLong) {
-        // Inside an overlong line: drop up to its end.
-        const nl = full.indexOf('\n');
-        if (nl === -1) full = '';
-        else {
-          proc.longLine();
-          full = full.slice(nl + 1);
-          skippingLong = false;
-        }
-      }
-      const last = full.lastIndexOf('\n');
-      let batch: CanonicalEvent[] = [];
-      if (last === -1) {
-        carry = full;
-        if (carry.length > MAX_LINE) {
-          carry = '';
-          skippingLong = true;
-        }
+    for (let i = 0; ; i++) {
+      let buf: Buffer;
+      if (i < headBufs.length) {
+        buf = headBufs[i]!;
+        headBufs[i] = EMPTY_BUF; // read once: let it go
       } else {
-        batch = proc.lines(full, 0, last);
-        carry = last + 1 < full.length ? full.slice(last + 1) : '';
+        if (done) break;
+        const r = await it.next();
+        if (r.done) break;
+        buf = r.value;
       }
+      const batch = proc.chunk(buf);
       proc.flushStats(batch);
       if (batch.length) yield batch;
-      if (!done) {
-        const r = await it.next();
-        if (!r.done) {
-          text = r.value;
-          continue;
-        }
-      }
-      if (skippingLong) proc.longLine();
-      if (carry.length) {
-        // The last line has no newline: process it alone.
-        const b2 = proc.lines(carry + '\n', 0, carry.length);
-        carry = '';
-        proc.flushStats(b2);
-        if (b2.length) yield b2;
-      }
-      break;
     }
+    const last = proc.end();
+    proc.flushStats(last);
+    if (last.length) yield last;
     proc.finish();
     st.bytes = this.src.bytes();
     st.warnings.push(...this.src.warnings);
@@ -199,6 +180,100 @@ class LineProcessor {
     this.plans = cm.plans;
     this.index = cm.index;
     this.serialMode = format === 'serial' || format === 'unknown';
+    this.fastFormat = format !== 'jsonl' && format !== 'bpftrace';
+  }
+
+  /** Bytes of a line not finished in the previous chunk. */
+  private carry: Buffer[] = [];
+  private carryLen = 0;
+  /** Inside a line longer than MAX_LINE: dropping bytes up to its end. */
+  private skippingLong = false;
+  /** Lines the byte fast path may take (ftrace-like text; JSON and bpftrace go as text). */
+  private readonly fastFormat: boolean;
+
+  /** Process one chunk of input bytes (any boundaries). Returns the events of its complete lines. */
+  chunk(buf: Buffer): CanonicalEvent[] {
+    this.out = [];
+    const len = buf.length;
+    let pos = 0;
+    if (this.skippingLong || this.carryLen) {
+      const nl = buf.indexOf(10);
+      if (nl === -1) {
+        this.hold(buf);
+        return this.out;
+      }
+      if (this.skippingLong) {
+        this.longLine();
+        this.skippingLong = false;
+      } else {
+        this.carry.push(buf.subarray(0, nl));
+        const line = Buffer.concat(this.carry, this.carryLen + nl);
+        this.carry = [];
+        this.carryLen = 0;
+        this.byteLine(line, 0, line.length, isAscii(line));
+      }
+      pos = nl + 1;
+    }
+    const last = buf.lastIndexOf(10);
+    if (last >= pos) {
+      const ascii = isAscii(buf);
+      while (pos <= last) {
+        const nl = buf.indexOf(10, pos);
+        this.byteLine(buf, pos, nl, ascii);
+        pos = nl + 1;
+      }
+    }
+    if (pos < len) this.hold(buf.subarray(pos));
+    return this.out;
+  }
+
+  /** End of input: the last line if it has no newline. */
+  end(): CanonicalEvent[] {
+    this.out = [];
+    if (this.skippingLong) {
+      this.longLine();
+      this.skippingLong = false;
+    } else if (this.carryLen) {
+      const line = Buffer.concat(this.carry, this.carryLen);
+      this.carry = [];
+      this.carryLen = 0;
+      this.byteLine(line, 0, line.length, isAscii(line));
+    }
+    return this.out;
+  }
+
+  /** Keep the start of an unfinished line (bounded: an overlong line is dropped up to its end). */
+  private hold(part: Buffer): void {
+    if (this.skippingLong) return;
+    this.carry.push(part);
+    this.carryLen += part.length;
+    if (this.carryLen > MAX_LINE) {
+      this.carry = [];
+      this.carryLen = 0;
+      this.skippingLong = true;
+    }
+  }
+
+  /** One line buf[a..e) (without its newline). */
+  private byteLine(buf: Buffer, a: number, e: number, ascii: boolean): void {
+    const lineNo = ++this.lineNo;
+    if (e > a && buf[e - 1] === 13) e--;
+    if (e === a) return this.skip('blank', lineNo);
+    if (ascii && this.fastFormat) {
+      const c0 = buf[a];
+      if (c0 !== 35 /* # */ && c0 !== 64 /* @ */ && this.refusal === undefined && !this.inDynamicEvents && parseEventBytes(buf, a, e, this.pl)) {
+        const plan = this.index.findBytes(buf, a + this.pl.evStart, a + this.pl.evEnd);
+        if (plan !== undefined) {
+          this.outcome(this.emitter.handleBytes(lineNo, this.pl, plan, this.out), lineNo);
+          return;
+        }
+      }
+    }
+    // Everything else as text: the general path.
+    const s = ascii ? latin1(buf, a, e) : buf.toString('utf8', a, e);
+    if (this.format === 'jsonl') this.jsonLine(s, lineNo);
+    else if (this.format === 'bpftrace') this.bpftraceLine(s, lineNo);
+    else this.textLine(s, lineNo);
   }
 
   /** Process lines of `text` from `start` up to the newline at `last` (inclusive). Returns the events. */

@@ -19,6 +19,8 @@ export interface TextSource {
   compression: 'gzip' | undefined;
   /** Decoded text, arbitrary chunk boundaries. Errors of a truncated gzip end the text early (see warnings). */
   chunks: AsyncIterable<string>;
+  /** The same input as bytes (decompressed), arbitrary boundaries: read either this or chunks. */
+  buffers: AsyncIterable<Buffer>;
   /** Filled while reading: problems that did not stop it (truncated gzip ...). */
   warnings: string[];
   bytes(): number;
@@ -75,36 +77,53 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
   let bytes = 0;
   const warnings: string[] = [];
   const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
-  async function* decoded(): AsyncGenerator<string> {
-    const decoder = new StringDecoder('utf8');
+  /** Decompressed bytes in pieces of at most PIECE_BYTES. */
+  async function* pieces(): AsyncGenerator<Buffer> {
     let src: AsyncIterable<Buffer> = raw();
     if (gzip) {
       const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
       src = Readable.from(raw(), { objectMode: false }).pipe(gunzip);
     }
     try {
-      // ASCII chunks (nearly all trace text) decode much faster as latin1, which is the same
-      // for ASCII; anything else, or a chunk after a split UTF-8 sequence, goes through the decoder.
-      let utf8Pending = false;
       for await (const whole of src) {
         bytes += whole.length;
-        for (let off = 0; off < whole.length; off += PIECE_BYTES) {
-          const buf = whole.length <= PIECE_BYTES ? whole : whole.subarray(off, off + PIECE_BYTES);
-          let s: string;
-          if (!utf8Pending && isAscii(buf)) s = buf.toString('latin1');
-          else {
-            s = decoder.write(buf);
-            utf8Pending = (decoder as unknown as { lastNeed: number }).lastNeed > 0;
-          }
-          if (s.length) yield s;
-        }
+        if (whole.length <= PIECE_BYTES) yield whole;
+        else for (let off = 0; off < whole.length; off += PIECE_BYTES) yield whole.subarray(off, off + PIECE_BYTES);
       }
     } catch (e) {
       if (!gzip) throw badInput(`cannot read trace input (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file });
       warnings.push(`gzip data is damaged or truncated after ${bytes} bytes (${(e as Error).message}); read what came before`);
     }
+  }
+  async function* decoded(): AsyncGenerator<string> {
+    const decoder = new StringDecoder('utf8');
+    // ASCII chunks (nearly all trace text) decode much faster as latin1, which is the same
+    // for ASCII; anything else, or a chunk after a split UTF-8 sequence, goes through the decoder.
+    let utf8Pending = false;
+    for await (const buf of pieces()) {
+      let s: string;
+      if (!utf8Pending && isAscii(buf)) s = buf.toString('latin1');
+      else {
+        s = decoder.write(buf);
+        utf8Pending = (decoder as unknown as { lastNeed: number }).lastNeed > 0;
+      }
+      if (s.length) yield s;
+    }
     const rest = decoder.end();
     if (rest.length) yield rest;
   }
-  return { compression: gzip ? 'gzip' : undefined, chunks: decoded(), warnings, bytes: () => bytes };
+  // One of the two is read (they share the input).
+  let chunks: AsyncIterable<string> | undefined;
+  let buffers: AsyncIterable<Buffer> | undefined;
+  return {
+    compression: gzip ? 'gzip' : undefined,
+    get chunks() {
+      return (chunks ??= decoded());
+    },
+    get buffers() {
+      return (buffers ??= pieces());
+    },
+    warnings,
+    bytes: () => bytes,
+  };
 }

@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { PassThrough } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.ts';
 import { readNewc } from '../../src/harness/cpio.ts';
+import { runCli, type CliRun } from '../helpers/cli.ts';
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(argv, { stdout, stderr, stdin: new PassThrough() });
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv);
 
 describe('peerprop conform: refused input (exit 2, one line, nothing on stdout)', () => {
   const cases: [string, string[], RegExp][] = [

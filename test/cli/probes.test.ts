@@ -2,22 +2,12 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../src/cli/main.ts';
 import { parseProbeMap } from '../../src/trace/probemap.ts';
 import { parseProbeLine } from '../../src/probes/grammar.ts';
 import { realKernel } from '../harness/kernel/real-kernels.ts';
+import { runCli, type CliRun } from '../helpers/cli.ts';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(argv, { stdout, stderr, stdin: new PassThrough() });
-  return { code, out, err };
-}
+const run = (...argv: string[]): Promise<CliRun> => runCli(argv);
 
 const definitions = (text: string) => text.split('\n').filter((l) => /^[prf]:/.test(l));
 

@@ -1,30 +1,19 @@
 /** `peerprop replay`: argv -> replay -> formats and exit codes, on the real traces and on stdin. */
 import { describe, expect, it } from 'vitest';
-import { PassThrough, Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/main.ts';
 import { injectFault } from '../helpers/inject.ts';
+import { runCli, type CliRun } from '../helpers/cli.ts';
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const run1 = resolve(repoRoot, 'traces/linux-3.0.1_run1-s1.ftrace.txt');
 const modern = resolve(repoRoot, 'traces/6.1.0-56-cloud-amd64.tcg.ttyS1-trace.txt');
 
-async function cli(argv: string[], stdinText?: string | Buffer): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const stdin = stdinText === undefined ? new PassThrough() : Readable.from([typeof stdinText === 'string' ? Buffer.from(stdinText) : stdinText]);
-  const code = await main(argv, { stdout, stderr, stdin });
-  return { code, out, err };
-}
+const cli = (argv: string[], stdinText?: string | Buffer): Promise<CliRun> => runCli(argv, stdinText);
 
 describe('peerprop replay on real traces', () => {
   it('text: conformant with the coverage (exit 0)', async () => {

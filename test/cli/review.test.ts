@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../src/cli/main.ts';
 import { seedPatch, tree, routeC, copyTree, tmp } from '../review/helpers.ts';
+import { runCli, type CliRun } from '../helpers/cli.ts';
 
-async function run(argv: string[], stdinText?: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  if (stdinText !== undefined) stdin.end(stdinText);
-  const code = await main(argv, { stdout, stderr, stdin });
-  return { code, out, err };
-}
+const run = (argv: string[], stdinText?: string | Buffer): Promise<CliRun> => runCli(argv, stdinText);
 
 function file(name: string, text: string): string {
   const p = join(tmp(), name);

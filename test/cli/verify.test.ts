@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { PassThrough } from 'node:stream';
 import { resolve } from 'node:path';
-import { main } from '../../src/cli/main.ts';
-import type { Io } from '../../src/cli/io.ts';
+import { runCli, type CliRun } from '../helpers/cli.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const tree = resolve(repoRoot, 'kernel-fixtures/trees/pre-seed');
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const io: Io = { stdout, stderr, stdin: new PassThrough() };
-  const code = await main(args, io);
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv);
 
 describe('peerprop verify', () => {
   it('exits 0 on the seed patch applied to the pre-seed tree', async () => {

@@ -6,22 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { bisectHistory, scanHistory } from '../../src/scan/index.ts';
-import { main } from '../../src/cli/main.ts';
 import { buildRepo, type BuiltRepo, type Step } from './helpers.ts';
 import { mutantFiles, mutantPatches, replaceTree, seedFiles, treeFiles, TREES, type Files } from './fixture-trees.ts';
+import { runCli, type CliRun } from '../helpers/cli.ts';
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(argv, { stdout, stderr, stdin: new PassThrough() });
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv);
 
 const mutants = mutantPatches();
 

@@ -5,23 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../src/cli/main.ts';
+import { runCli, type CliRun } from '../helpers/cli.ts';
 
 const DEBIAN = '/usr/src/linux-source-6.1';
 const debianPresent = existsSync(join(DEBIAN, 'net/ipv4/route.c'));
 const userTree = process.env.PEERPROP_TREE;
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(argv, { stdout, stderr, stdin: new PassThrough() });
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv);
 
 const LINE = /^(\S+)  (pre-genid|seed|pmtu-redirect|fnhe|unknown)  (pass|pass\(facts\)|divergence|skipped)  (.+)$/;
 
