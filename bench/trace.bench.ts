@@ -12,7 +12,9 @@
  * and prints MB/s, lines/s, events/s, CPU seconds and peak RSS (the process's own, including
  * Node and the tsx loader: about 90 MB before reading anything).
  *
- * Size: PEERPROP_BENCH_TRACE_MB (default 200). The file is kept in the temp dir between runs.
+ * Sizes: PEERPROP_BENCH_TRACE_MB (default 200) for speed, PEERPROP_BENCH_MEMORY_MB (default 1000,
+ * 0 = skip) for memory. The files are kept in the temp dir between runs (`-v2`: markers are never
+ * written inside an open PMTU/redirect path, so the trace conforms).
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
@@ -70,6 +72,11 @@ async function child(mode: string, file: string): Promise<void> {
   const { openTrace } = await import('../src/trace/index.ts');
   const c0 = process.cpuUsage();
   const t0 = performance.now();
+  if (mode === 'idle') {
+    const res: ChildResult = { mode, wall: 0, cpu: 0, lines: 0, events: 0, bytes: 0, maxRssMB: process.resourceUsage().maxRSS / 1024 };
+    process.stdout.write(JSON.stringify(res));
+    return;
+  }
   const reader = await openTrace(file);
   let events = 0;
   let verdict: string | undefined;
@@ -109,39 +116,66 @@ function wcLines(file: string): { wall: number; lines: number } {
   return { wall: (performance.now() - t0) / 1000, lines: Number(r.stdout.trim().split(/\s+/)[0]) };
 }
 
-export async function run(): Promise<void> {
-  const mb = Number(process.env.PEERPROP_BENCH_TRACE_MB ?? 200);
+async function traceFile(mb: number): Promise<{ file: string; size: number }> {
   const file = join(tmpdir(), `peerprop-bench-trace-3.0-v2-${mb}MB.txt`);
   if (!existsSync(file) || statSync(file).size < mb * 1e6) {
     const t0 = performance.now();
     await generate(file, mb * 1e6);
     process.stdout.write(`generated ${file} (${(statSync(file).size / 1e6).toFixed(0)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   }
-  const size = statSync(file).size / 1e6;
-  wcLines(file); // warm the page cache
-  const wc = wcLines(file);
-  process.stdout.write(`trace: ${file}, ${size.toFixed(0)} MB, ${wc.lines} lines\n`);
-  process.stdout.write(`wc -l            ${wc.wall.toFixed(2)} s  ${(size / wc.wall).toFixed(0)} MB/s  (the floor)\n`);
-  // The last run caps the V8 heap far below the trace size: it completes only if memory is flat.
-  const runs: [string, string, string[]][] = [
-    ['parse', 'parse only', []],
-    ['replay', 'parse+replay', []],
-    ['parse', 'parse, 64MB heap', ['--max-old-space-size=64', '--max-semi-space-size=4']],
-  ];
+  return { file, size: statSync(file).size / 1e6 };
+}
+
+function report(label: string, r: ChildResult, size: number): void {
+  // Rates per wall second and per CPU second (the machine may be shared: CPU time is the fairer figure).
+  process.stdout.write(
+    `${label.padEnd(17)} ${r.wall.toFixed(2)} s wall: ${(size / r.wall).toFixed(1)} MB/s ${(r.events / r.wall / 1e6).toFixed(2)} M events/s | ` +
+      `${r.cpu.toFixed(2)} s cpu: ${(size / r.cpu).toFixed(1)} MB/s ${(r.lines / r.cpu / 1e6).toFixed(2)} M lines/s ${(r.events / r.cpu / 1e6).toFixed(2)} M events/s | ` +
+      `peak RSS ${r.maxRssMB.toFixed(0)} MB (${r.events} events` + (r.verdict ? `, replay ${r.verdict}, ${r.divergences} divergences` : '') + ')\n',
+  );
+}
+
+function runAll(file: string, size: number, runs: [string, string, string[]][]): void {
   for (const [mode, label, flags] of runs) {
-    let r: ChildResult;
     try {
-      r = runChild(mode, file, flags);
+      report(label, runChild(mode, file, flags), size);
     } catch (e) {
       process.stdout.write(`${label}: ${(e as Error).message.split('\n')[0]}\n`);
-      continue;
     }
-    // Rates per wall second and per CPU second (the machine may be shared: CPU time is the fairer figure).
-    process.stdout.write(
-      `${label.padEnd(17)} ${r.wall.toFixed(2)} s wall: ${(size / r.wall).toFixed(1)} MB/s ${(r.events / r.wall / 1e6).toFixed(2)} M events/s | ` +
-        `${r.cpu.toFixed(2)} s cpu: ${(size / r.cpu).toFixed(1)} MB/s ${(r.lines / r.cpu / 1e6).toFixed(2)} M lines/s ${(r.events / r.cpu / 1e6).toFixed(2)} M events/s | ` +
-        `peak RSS ${r.maxRssMB.toFixed(0)} MB (${r.events} events` + (r.verdict ? `, ${r.verdict}, ${r.divergences} divergences` : '') + ')\n',
-    );
+  }
+}
+
+/**
+ * Speed on PEERPROP_BENCH_TRACE_MB (default 200 MB), memory on PEERPROP_BENCH_MEMORY_MB (default
+ * 1000 MB; 0 skips it). Both files are generated once and kept in the temp dir.
+ */
+export async function run(): Promise<void> {
+  const mb = Number(process.env.PEERPROP_BENCH_TRACE_MB ?? 200);
+  const memMb = Number(process.env.PEERPROP_BENCH_MEMORY_MB ?? 1000);
+  const { file, size } = await traceFile(mb);
+  wcLines(file); // warm the page cache
+  const wc = wcLines(file);
+  process.stdout.write(`speed: ${file}, ${size.toFixed(0)} MB, ${wc.lines} lines\n`);
+  process.stdout.write(`wc -l            ${wc.wall.toFixed(2)} s  ${(size / wc.wall).toFixed(0)} MB/s  (the floor)\n`);
+  const idle = runChild('idle', file);
+  process.stdout.write(`node + loader    peak RSS ${idle.maxRssMB.toFixed(0)} MB before reading anything\n`);
+  runAll(file, size, [
+    ['parse', 'parse only', []],
+    ['replay', 'parse+replay', []],
+  ]);
+  if (memMb > 0) {
+    const m = await traceFile(memMb);
+    wcLines(m.file);
+    const mwc = wcLines(m.file);
+    process.stdout.write(`memory: ${m.file}, ${m.size.toFixed(0)} MB, ${mwc.lines} lines\n`);
+    process.stdout.write(`wc -l            ${mwc.wall.toFixed(2)} s  ${(m.size / mwc.wall).toFixed(0)} MB/s  (the floor)\n`);
+    // The last run caps the V8 heap far below the trace size: it completes only if memory is flat.
+    runAll(m.file, m.size, [
+      ['parse', 'parse only', []],
+      ['replay', 'parse+replay', []],
+      ['parse', 'parse, 64MB heap', ['--max-old-space-size=64', '--max-semi-space-size=4']],
+      ['replay', 'replay, 64MB heap', ['--max-old-space-size=64', '--max-semi-space-size=4']],
+    ]);
   }
 }
 

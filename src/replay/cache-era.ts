@@ -22,6 +22,8 @@ import type { CanonicalEvent } from '../trace/events.ts';
 import { Recorder, Ring } from './coverage.ts';
 
 const NULL = '0x0';
+/** Execution contexts remembered for lookups not attributed to a route (bounded: cleared when full). */
+const MAX_CONTEXTS = 1 << 14;
 /** A NULL pointer as readers print it ('0x0', '0', '0x00000000'); cheap for the common non-NULL case. */
 const isNull = (p: string | undefined) => p !== undefined && (p === '0x0' || p === '0' || (p.length > 3 && p.charCodeAt(2) === 48 && /^0x0+$/.test(p)));
 const u32 = (x: number) => x >>> 0;
@@ -448,10 +450,13 @@ export class CacheEraReplayer {
       this.sameRouteState(r, e);
       this.observeG(e, e.genid);
       r.mayStamp = true;
-    } else this.lastBindEntry.set(this.ctx(e), e);
+    } else {
+      if (this.lastBindEntry.size >= MAX_CONTEXTS) this.lastBindEntry.clear();
+      this.lastBindEntry.set(this.ctx(e), e);
+    }
   }
   /** A lookup entry not attributed to a route, per context: its return may lack daddr/create. */
-  private readonly lastBindEntry = new Map<number, CanonicalEvent>();
+  private readonly lastBindEntry = new Map<number, CanonicalEvent | undefined>();
 
   /** The pending check this bind belongs to: same route, or no route but inside the check (inlined). */
   private pendingFor(e: CanonicalEvent): PendingCheck | undefined {
@@ -510,8 +515,11 @@ export class CacheEraReplayer {
       }
       return;
     }
-    const entry = this.lastBindEntry.get(this.ctx(e));
-    this.lastBindEntry.delete(this.ctx(e));
+    const k = this.ctx(e);
+    const entry = this.lastBindEntry.get(k);
+    // Overwritten, not deleted: a delete per return leaves a hole in the Map's table each time
+    // (rehashing and garbage); the slot is reused by the context's next lookup.
+    if (entry !== undefined) this.lastBindEntry.set(k, undefined);
     const c = create ?? (entry?.create as 0 | 1 | undefined);
     const daddr = e.daddr ?? entry?.daddr;
     if (c !== undefined && daddr !== undefined) this.onLookupResult(e, daddr, c, e.peer, e.rt);

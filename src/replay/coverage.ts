@@ -80,7 +80,8 @@ export class Recorder {
   readonly divergences: Divergence[] = [];
   divergenceCount = 0;
   private readonly inv = new Map<string, InvariantCoverage>();
-  readonly eventsByKind: Partial<Record<EventKind, number>> = {};
+  /** Events by kind, in order of first appearance (a Map: a keyed store per event on a growing object is slow). */
+  private readonly kinds = new Map<EventKind, number>();
   readonly ignored: Record<string, number> = {};
   events = 0;
   routes = 0;
@@ -127,6 +128,14 @@ export class Recorder {
     c.checked++;
     c.failed++;
     this.divergenceCount++;
+  }
+
+  countKind(kind: EventKind): void {
+    this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
+  }
+
+  get eventsByKind(): Partial<Record<EventKind, number>> {
+    return Object.fromEntries(this.kinds) as Partial<Record<EventKind, number>>;
   }
 
   ignore(reason: string): void {

@@ -51,7 +51,7 @@ export class Replay {
   push(e: CanonicalEvent): void {
     if (!this.file) this.file = e.file;
     this.rec.events++;
-    this.rec.eventsByKind[e.kind] = (this.rec.eventsByKind[e.kind] ?? 0) + 1;
+    this.rec.countKind(e.kind);
     if (!this.checker) {
       const d = eraSignal(e);
       if (d?.weak) this.weak ??= d;

@@ -1,8 +1,12 @@
 /**
- * openTrace(): the streaming reader. Text arrives in ~1 MB chunks; complete lines are cut with
- * indexOf('\n') and dispatched on their first character, so a normal event line costs one pass
- * of parseEventLine plus the argument extraction its probe plan asks for. Memory is bounded by
- * the chunk size, the sniff window (1 MB), the open-call tables and the intern table.
+ * openTrace(): the streaming reader. Bytes arrive in 64 KB pieces (a regular file is read into
+ * one reused buffer); lines are cut at '\n' bytes. The usual ftrace event line of ASCII input
+ * never becomes a string: parseEventBytes takes its columns apart, the probe plan is found by the
+ * name's bytes and Emitter.handleBytes decodes the values the events need straight from the
+ * bytes. Every other line (headers, markers, serial lines, JSON, bpftrace, non-ASCII text, odd
+ * layouts) is decoded and goes through the general text path, which gives the same results
+ * (test/trace/bytepath.test.ts). Memory is bounded by the read buffer, the sniff window (1 MB),
+ * the open-call tables and the intern table.
  *
  * Format and probe map are decided on the first 1 MB (the sniff window), which is then
  * processed like the rest.
@@ -93,7 +97,7 @@ class Reader implements TraceReader {
       const r = await it.next();
       if (r.done) done = true;
       else {
-        headBufs.push(r.value);
+        headBufs.push(Buffer.from(r.value)); // a copy: the source reuses its buffer
         headLen += r.value.length;
       }
     }
@@ -103,7 +107,7 @@ class Reader implements TraceReader {
     st.format = format;
     const choice = this.chooseMap(format, head);
     st.probeMap = choice.choice;
-    const proc = new LineProcessor(this.file, format, compileMap(choice.map), st, this.opts.maxLineNumbers ?? 20);
+    const proc = new LineProcessor(this.file, format, compileMap(choice.map), st, this.opts.maxLineNumbers ?? 20, this.opts.textPath ?? false);
     for (let i = 0; ; i++) {
       let buf: Buffer;
       if (i < headBufs.length) {
@@ -175,12 +179,13 @@ class LineProcessor {
     private readonly cm: CompiledMap,
     private readonly st: TraceReadStats,
     private readonly maxLines: number,
+    textPath = false,
   ) {
     this.emitter = new Emitter(cm, file);
     this.plans = cm.plans;
     this.index = cm.index;
     this.serialMode = format === 'serial' || format === 'unknown';
-    this.fastFormat = format !== 'jsonl' && format !== 'bpftrace';
+    this.fastFormat = format !== 'jsonl' && format !== 'bpftrace' && !textPath;
   }
 
   /** Bytes of a line not finished in the previous chunk. */
@@ -245,7 +250,7 @@ class LineProcessor {
   /** Keep the start of an unfinished line (bounded: an overlong line is dropped up to its end). */
   private hold(part: Buffer): void {
     if (this.skippingLong) return;
-    this.carry.push(part);
+    this.carry.push(Buffer.from(part)); // a copy: the source reuses its buffer
     this.carryLen += part.length;
     if (this.carryLen > MAX_LINE) {
       this.carry = [];
@@ -274,29 +279,6 @@ class LineProcessor {
     if (this.format === 'jsonl') this.jsonLine(s, lineNo);
     else if (this.format === 'bpftrace') this.bpftraceLine(s, lineNo);
     else this.textLine(s, lineNo);
-  }
-
-  /** Process lines of `text` from `start` up to the newline at `last` (inclusive). Returns the events. */
-  lines(text: string, start: number, last: number): CanonicalEvent[] {
-    this.out = [];
-    let pos = start;
-    const format = this.format;
-    while (pos <= last) {
-      let nl = text.indexOf('\n', pos);
-      if (nl === -1 || nl > last) nl = last;
-      let end = nl;
-      if (end > pos && text.charCodeAt(end - 1) === 13) end--;
-      const lineNo = ++this.lineNo;
-      if (end === pos) this.skip('blank', lineNo);
-      else {
-        const s = text.slice(pos, end);
-        if (format === 'jsonl') this.jsonLine(s, lineNo);
-        else if (format === 'bpftrace') this.bpftraceLine(s, lineNo);
-        else this.textLine(s, lineNo);
-      }
-      pos = nl + 1;
-    }
-    return this.out;
   }
 
   /** An overlong line (no newline within MAX_LINE characters) was dropped. */

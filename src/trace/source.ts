@@ -4,7 +4,7 @@
  * perf.data) are refused with the command that turns them into text.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { StringDecoder } from 'node:string_decoder';
@@ -12,14 +12,17 @@ import { isAscii } from 'node:buffer';
 import { badInput } from '../core/errors.ts';
 
 /** Reads are 1 MB (fewer syscalls); text is handed on in 64 KB pieces, so a batch of events dies young (less GC copying, lower peak RSS). */
-export const CHUNK_BYTES = 1 << 20;
+export const CHUNK_BYTES = 1 << 18;
 const PIECE_BYTES = 1 << 16;
 
 export interface TextSource {
   compression: 'gzip' | undefined;
   /** Decoded text, arbitrary chunk boundaries. Errors of a truncated gzip end the text early (see warnings). */
   chunks: AsyncIterable<string>;
-  /** The same input as bytes (decompressed), arbitrary boundaries: read either this or chunks. */
+  /**
+   * The same input as bytes (decompressed), arbitrary boundaries: read either this or chunks.
+   * A buffer is valid only until the next one is asked for (a consumer copies what it keeps).
+   */
   buffers: AsyncIterable<Buffer>;
   /** Filled while reading: problems that did not stop it (truncated gzip ...). */
   warnings: string[];
@@ -27,7 +30,13 @@ export interface TextSource {
 }
 
 export async function openSource(path: string, file: string, input?: NodeJS.ReadableStream): Promise<TextSource> {
-  let stream: NodeJS.ReadableStream;
+  let stream: NodeJS.ReadableStream | undefined;
+  let fileHandle: FileHandle | undefined;
+  const closeFile = async (): Promise<void> => {
+    const fh = fileHandle;
+    fileHandle = undefined;
+    if (fh) await fh.close().catch(() => undefined);
+  };
   if (input) stream = input;
   else if (path === '-') stream = process.stdin;
   else {
@@ -39,13 +48,44 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
       throw badInput(code === 'ENOENT' ? 'no such trace file' : `cannot read trace file (${code ?? String(e)})`, { file });
     }
     if (st.isDirectory()) throw badInput('is a directory, not a trace file', { file });
-    stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
-    await new Promise<void>((resolve, reject) => {
-      (stream as ReturnType<typeof createReadStream>).once('open', () => resolve());
-      stream.once('error', (err) => reject(badInput(`cannot read trace file (${(err as NodeJS.ErrnoException).code ?? err})`, { file })));
-    });
+    if (st.isFile()) {
+      let fh: FileHandle;
+      try {
+        fh = await open(path, 'r');
+      } catch (e) {
+        throw badInput(`cannot read trace file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file });
+      }
+      fileHandle = fh;
+    } else {
+      // A FIFO or device: a stream.
+      const rs = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+      stream = rs;
+      await new Promise<void>((resolve, reject) => {
+        rs.once('open', () => resolve());
+        rs.once('error', (err) => reject(badInput(`cannot read trace file (${(err as NodeJS.ErrnoException).code ?? err})`, { file })));
+      });
+    }
   }
-  const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  /**
+   * A regular file is read with read(2) into one buffer used over and over once the data is known
+   * not to be gzip (the reader copies what it keeps): no 1 MB buffer per read waiting for the
+   * garbage collector, so memory stays flat however long the trace.
+   */
+  let reuse = false;
+  const shared = fileHandle ? Buffer.allocUnsafe(CHUNK_BYTES) : undefined;
+  const it: AsyncIterator<Buffer | string> = fileHandle
+    ? {
+        next: async () => {
+          const target = reuse ? shared! : Buffer.allocUnsafe(CHUNK_BYTES);
+          const { bytesRead } = await fileHandle!.read(target, 0, CHUNK_BYTES, null);
+          if (bytesRead === 0) {
+            await closeFile();
+            return { done: true, value: undefined };
+          }
+          return { done: false, value: target.subarray(0, bytesRead) };
+        },
+      }
+    : (stream! as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
   // Peek at the first bytes for magic numbers.
   let first: Buffer = Buffer.alloc(0);
   let ended = false;
@@ -59,10 +99,12 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
     if (r.done) ended = true;
     else first = Buffer.concat([first, typeof r.value === 'string' ? Buffer.from(r.value) : r.value]);
   }
+  if (first.length >= 10 && first[0] === 0x17 && first[1] === 0x08) await closeFile();
   if (first.length >= 10 && first[0] === 0x17 && first[1] === 0x08 && first[2] === 0x44 && first.subarray(3, 10).toString('latin1') === 'tracing') {
     throw badInput('this is a trace-cmd binary file (trace.dat): convert it with `trace-cmd report -i FILE > FILE.txt` and pass the text', { file });
   }
   if (first.subarray(0, 8).toString('latin1') === 'PERFILE2') {
+    await closeFile();
     throw badInput('this is a perf.data file: convert it with `perf script -i FILE > FILE.txt` (kprobe events) and pass the text', { file });
   }
   async function* raw(): AsyncGenerator<Buffer> {
@@ -77,6 +119,7 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
   let bytes = 0;
   const warnings: string[] = [];
   const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+  reuse = !gzip;
   /** Decompressed bytes in pieces of at most PIECE_BYTES. */
   async function* pieces(): AsyncGenerator<Buffer> {
     let src: AsyncIterable<Buffer> = raw();
@@ -93,6 +136,8 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
     } catch (e) {
       if (!gzip) throw badInput(`cannot read trace input (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file });
       warnings.push(`gzip data is damaged or truncated after ${bytes} bytes (${(e as Error).message}); read what came before`);
+    } finally {
+      await closeFile();
     }
   }
   async function* decoded(): AsyncGenerator<string> {

@@ -134,6 +134,8 @@ export interface OpenTraceOptions {
   input?: NodeJS.ReadableStream;
   /** How many line numbers to keep per skip kind (default 20). */
   maxLineNumbers?: number;
+  /** Read every line through the general text path (no byte fast path): for differential tests. */
+  textPath?: boolean;
   /** Force a format instead of detecting it. */
   format?: TraceFormat;
 }

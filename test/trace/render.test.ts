@@ -35,3 +35,42 @@ describe('model events → 3.0 ftrace text → reader', () => {
     });
   }
 });
+
+describe('workload markers between the rendered paths (the benchmark trace)', () => {
+  /** Model events as text with a marker about every `every` events, as bench/trace.bench.ts writes them. */
+  function withMarkers(model: CanonicalEvent[], every: number, respectPaths: boolean): string {
+    const r = new SeedTextRenderer();
+    let out = SEED_TEXT_HEADER;
+    let n = 0;
+    let next = every;
+    for (const e of model) {
+      out += r.render(e);
+      if (++n >= next && (!respectPaths || !r.pathOpen)) {
+        out += r.render({ kind: 'marker', file: '', line: 0, text: `=== WL step ${n}` });
+        next = n + every;
+      }
+    }
+    return out;
+  }
+
+  it('markers written only outside open PMTU/redirect paths keep the trace conformant, every bump seen', async () => {
+    const { replaySync } = await import('../../src/replay/index.ts');
+    const model = [...generateEvents('pmtu-redirect', { seed: 7, count: 20000 })];
+    const { events } = await readText(withMarkers(model, 50, true));
+    expect(events.filter((e) => e.kind === 'marker').length).toBeGreaterThan(100);
+    const rep = replaySync(events, { era: 'pmtu-redirect' });
+    expect(rep.divergences).toEqual([]);
+    expect(rep.verdict).toBe('conformant');
+    const bumps = (l: CanonicalEvent[]) => l.filter((e) => e.kind === 'genid_bump' && e.new !== e.old).length;
+    expect(bumps(events)).toBe(bumps(model));
+  });
+
+  it('a marker inside an open path cuts it before its bump: replay sees a redirect/frag_needed that did not bump', async () => {
+    const { replaySync } = await import('../../src/replay/index.ts');
+    const model = [...generateEvents('pmtu-redirect', { seed: 7, count: 20000 })];
+    const { events } = await readText(withMarkers(model, 7, false));
+    const rep = replaySync(events, { era: 'pmtu-redirect' });
+    expect(rep.verdict).toBe('divergent');
+    expect(rep.divergences.every((d) => d.invariant === 'genid-steps-by-one-per-bump')).toBe(true);
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * The reader's byte fast path (parseEventBytes, Emitter.handleBytes, field decoding from bytes)
+ * must give exactly what the general text path gives: the same line parse, the same decoded
+ * values, the same events and statistics for whole real traces.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ourTraces } from './helpers.ts';
+import { readTrace } from '../../src/trace/index.ts';
+import { newParsedLine, parseEventBytes, parseEventLine, LineShape } from '../../src/trace/lineparse.ts';
+import { decodeNumber, decodePointer, numberFromBytes, pointerFromBytes } from '../../src/trace/decode.ts';
+import type { Radix } from '../../src/trace/probemap.ts';
+
+const traceFiles = readdirSync(ourTraces).filter((f) => /(?:ftrace|trace)\.txt$/.test(f));
+const ALL_LINES = traceFiles.flatMap((f) => readFileSync(join(ourTraces, f), 'latin1').split(/\r?\n/).filter((l) => l.length)).slice(0, 20000);
+
+const FIELDS = ['taskStart', 'taskEnd', 'pid', 'tgid', 'cpu', 'flagsStart', 'flagsEnd', 'tsStart', 'tsEnd', 'evStart', 'evEnd', 'body', 'symStart', 'symEnd', 'arrow', 'args'] as const;
+
+/** Real lines, mutated: byte flips, cuts, inserted text (ASCII only: the fast path sees ASCII chunks only). */
+const line = fc.tuple(fc.constantFrom(...ALL_LINES), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 3 }), fc.string({ maxLength: 5, unit: fc.constantFrom(' ', '[', ']', '-', ':', '(', ')', '<', '.', '=', 'a', '0', '9') })), { maxLength: 3 }))
+  .map(([l, muts]) => {
+    let s = l;
+    for (const [pos, op, str] of muts) {
+      const i = s.length ? pos % s.length : 0;
+      if (op === 0) s = s.slice(0, i) + String.fromCharCode(32 + ((s.charCodeAt(i) + pos) % 95)) + s.slice(i + 1);
+      else if (op === 1) s = s.slice(0, i);
+      else if (op === 2) s = s.slice(0, i) + str + s.slice(i);
+      else s = s.slice(0, i) + s.slice(i + 1 + (pos % 4));
+    }
+    return s;
+  });
+
+describe('parseEventBytes', () => {
+  it('parses a line exactly as parseEventLine does, or leaves it to it', () => {
+    fc.assert(
+      fc.property(line, fc.nat(7), (s, pad) => {
+        // The line sits inside a larger buffer (neighbouring lines), as in a chunk.
+        const buf = Buffer.from('x'.repeat(pad) + s + '\nnext: line', 'latin1');
+        const a = newParsedLine();
+        const b = newParsedLine();
+        const fast = parseEventBytes(buf, pad, pad + s.length, a);
+        const shape = parseEventLine(s, b);
+        if (!fast) return;
+        expect(shape).toBe(LineShape.Event);
+        for (const f of FIELDS) expect([f, a[f]]).toEqual([f, b[f]]);
+        expect(a.ts).toBe(b.ts);
+        expect(a.event).toBe(b.event);
+        expect(a.task).toBe(b.task);
+        expect(a.s).toBe(s);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('takes the usual lines of the real traces', () => {
+    const pl = newParsedLine();
+    const events = ALL_LINES.filter((s) => parseEventLine(s, newParsedLine()) === LineShape.Event && !/^\s*\S.*\(\s*[\d-]+\)\s*\[/.test(s));
+    const taken = events.filter((s) => parseEventBytes(Buffer.from(s, 'latin1'), 0, s.length, pl));
+    expect(events.length).toBeGreaterThan(1000);
+    expect(taken.length).toBe(events.length);
+  });
+});
+
+describe('decoding from bytes', () => {
+  const radixes: Radix[] = ['hex', 'dec', 'auto'];
+  const value = fc.oneof(
+    fc.stringMatching(/^[0-9a-f]{1,16}$/),
+    fc.stringMatching(/^0x[0-9a-fA-F]{0,16}$/),
+    fc.stringMatching(/^-?[0-9]{1,19}$/),
+    fc.stringMatching(/^[0-9A-Fa-fxX(). -]{0,12}$/),
+    fc.constantFrom('0', '00', '0x0', 'ffff88001e400040', 'FFFF88001E400040', '(fault)', '', '-1'),
+  );
+  it('numbers and pointers are what the text decoders give', () => {
+    fc.assert(
+      fc.property(value, fc.constantFrom(...radixes), fc.nat(5), (v, radix, pad) => {
+        const buf = Buffer.from('='.repeat(pad) + v + ' z=1', 'latin1');
+        expect(numberFromBytes(buf, pad, pad + v.length, radix)).toBe(decodeNumber(v, radix));
+        expect(pointerFromBytes(buf, pad, pad + v.length, radix)).toBe(decodePointer(v, radix));
+        // Twice: the second answer comes from the pointer cache.
+        expect(pointerFromBytes(buf, pad, pad + v.length, radix)).toBe(decodePointer(v, radix));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('whole traces', () => {
+  it.each(traceFiles)('%s: the byte path gives the events and statistics of the text path', async (f) => {
+    const path = join(ourTraces, f);
+    const fast = await readTrace(path);
+    const text = await readTrace(path, { textPath: true });
+    expect(fast.events.length).toBe(text.events.length);
+    expect(fast.events).toEqual(text.events);
+    expect(fast.stats).toEqual(text.stats);
+  });
+});
