@@ -22,8 +22,14 @@ import type { CanonicalEvent } from '../trace/events.ts';
 import { Recorder, Ring } from './coverage.ts';
 
 const NULL = '0x0';
-/** Execution contexts remembered for lookups not attributed to a route (bounded: cleared when full). */
+/**
+ * Per-context maps keep a context's slot after its call returns (set to undefined: see onBindRet);
+ * past this many contexts the empty slots are dropped.
+ */
 const MAX_CONTEXTS = 1 << 14;
+function prune<V>(m: Map<number, V | undefined>): void {
+  for (const [k, v] of m) if (v === undefined) m.delete(k);
+}
 /** A NULL pointer as readers print it ('0x0', '0', '0x00000000'); cheap for the common non-NULL case. */
 const isNull = (p: string | undefined) => p !== undefined && (p === '0x0' || p === '0' || (p.length > 3 && p.charCodeAt(2) === 48 && /^0x0+$/.test(p)));
 const u32 = (x: number) => x >>> 0;
@@ -66,7 +72,7 @@ interface Cause {
 
 export class CacheEraReplayer {
   private readonly routes = new Map<string, RouteRec>();
-  private readonly pending = new Map<number, PendingCheck>();
+  private readonly pending = new Map<number, PendingCheck | undefined>();
   /** Peer knowledge per destination: a pointer, NULL (a lookup showed none), or absent (unknown). */
   private readonly peerOf = new Map<string, string>();
   private G: number | undefined;
@@ -113,7 +119,7 @@ export class CacheEraReplayer {
       if (!r.incomplete) this.rec.incompleteRoutes++;
       r.incomplete = true;
     }
-    for (const p of this.pending.values()) this.rec.unchecked('slow-path-looks-up-peer', 'check interrupted by lost events');
+    for (const p of this.pending.values()) if (p) this.rec.unchecked('slow-path-looks-up-peer', 'check interrupted by lost events');
     this.pending.clear();
     this.peerOf.clear();
     this.G = undefined;
@@ -430,6 +436,7 @@ export class CacheEraReplayer {
     else path = u32(e.rtGenid) === u32(e.genid) ? 'fast' : 'slow';
     if (path === 'slow' && e.peer === undefined) path = 'unknown';
     const prev = this.pending.get(this.ctx(e));
+    if (!prev && this.pending.size >= MAX_CONTEXTS) prune(this.pending);
     if (prev) this.rec.unchecked('slow-path-looks-up-peer', 'check entry without a return (nested or lost)');
     this.pending.set(this.ctx(e), { ev: e, route: r, path, binds: 0 });
     void wasIncomplete;
@@ -451,7 +458,7 @@ export class CacheEraReplayer {
       this.observeG(e, e.genid);
       r.mayStamp = true;
     } else {
-      if (this.lastBindEntry.size >= MAX_CONTEXTS) this.lastBindEntry.clear();
+      if (this.lastBindEntry.size >= MAX_CONTEXTS) prune(this.lastBindEntry);
       this.lastBindEntry.set(this.ctx(e), e);
     }
   }
@@ -531,7 +538,7 @@ export class CacheEraReplayer {
       this.rec.ignore('check_ret without its check (duplicate return probe or lost entry)');
       return;
     }
-    this.pending.delete(this.ctx(e));
+    this.pending.set(this.ctx(e), undefined); // overwritten, not deleted (see onBindRet)
     const r = p.route;
     r.hist.push(e);
     const ret = e.ret;
@@ -594,7 +601,7 @@ export class CacheEraReplayer {
     }
     this.missingBinds = [];
     for (const p of this.pending.values()) {
-      void p;
+      if (!p) continue;
       this.rec.unchecked('check-returns-its-route', 'check without a return at the end of the trace');
     }
   }
