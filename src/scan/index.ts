@@ -26,7 +26,7 @@ export interface ScanOptions {
   jobs?: number;
   /** The analysis to run (default: era detection + facts + differential check). */
   analyser?: AnalyserRef;
-  /** false: only `jobs` worker threads analyse, the main thread just dispatches (tests). Default true. */
+  /** false: only `jobs` worker threads analyse, the main thread just dispatches. Default: true for jobs = 1, false above. */
   mainThread?: boolean;
 }
 

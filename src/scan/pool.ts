@@ -1,7 +1,10 @@
 /**
- * Runs analyses on N threads: the main thread plus N-1 worker threads (node:worker_threads).
- * The main thread starts working at once while the workers boot (each loads tsx and the
- * analyser), and takes a task only when no ready worker is idle, so it stays free to feed them.
+ * Runs analyses on N threads (node:worker_threads). With --jobs 1 everything runs inline.
+ * With N > 1, N worker threads analyse and the main thread only reads the object store and
+ * dispatches: an analysis is synchronous CPU work (hundreds of ms), and a main thread busy with
+ * one cannot read the next revisions from git, so the workers would starve (measured: --jobs 2
+ * with an analysing main thread kept 1.0 core busy). `mainThread: true` still lets the main
+ * thread take a task when no ready worker is idle.
  * Callers keep their own order: results are matched to requests, so output order never depends
  * on which thread finished first. What one thread memoises (analyser's exportShared) is passed
  * to the others (importShared).
@@ -40,13 +43,13 @@ const PREFETCH = 2;
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
 
 export interface ExecutorOptions {
-  /** false: the main thread only dispatches and `jobs` worker threads do all the analyses. Default true. */
+  /** false: the main thread only dispatches and `jobs` worker threads do all the analyses. Default: true for jobs = 1, false above. */
   mainThread?: boolean;
 }
 
 export async function createExecutor(ref: AnalyserRef, jobs: number, opts: ExecutorOptions = {}): Promise<Executor> {
   if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`jobs must be a positive integer, got ${jobs}`);
-  const mainThread = opts.mainThread ?? true;
+  const mainThread = opts.mainThread ?? jobs === 1;
   const fn = await loadAnalyser(ref);
   if (jobs === 1 && mainThread) return { jobs: 1, analyse: (s) => runSafely(fn, s), close: async () => {} };
   return new ThreadPool(ref, jobs, mainThread ? fn : undefined, await loadSharedHooks(ref));

@@ -203,6 +203,10 @@ export interface ProbePlan {
   callerTexts: (string | undefined)[];
   callerSyms: (string | undefined)[];
   lastCaller: number;
+  /** Entry probes: index of this probe's open-call table in an Emitter (-1 otherwise). */
+  entryId: number;
+  /** Return probes: entryId of the entry probe they close (-1 otherwise). */
+  returnOfId: number;
 }
 
 interface PendingCall {
@@ -284,7 +288,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
         returnOf: undefined, withinOf: [], needsCaller: false, hits: 0, passive: false,
         lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
         layoutKey: undefined, layoutLen: undefined, layoutFirst: undefined,
-        textSlots: new Set(), textSlotList: [], callerRaws: [], callerTexts: [], callerSyms: [], lastCaller: 0,
+        textSlots: new Set(), textSlotList: [], callerRaws: [], callerTexts: [], callerSyms: [], lastCaller: 0, entryId: -1, returnOfId: -1,
       };
       plans.set(name, p);
     }
@@ -318,7 +322,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
           isEntry: false, returnOf: undefined, withinOf: [], needsCaller: false, hits: 0, passive: false,
           lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
           layoutKey: undefined, layoutLen: undefined, layoutFirst: undefined,
-          textSlots: new Set(), textSlotList: [], callerRaws: [], callerTexts: [], callerSyms: [], lastCaller: 0,
+          textSlots: new Set(), textSlotList: [], callerRaws: [], callerTexts: [], callerSyms: [], lastCaller: 0, entryId: -1, returnOfId: -1,
         };
         funcPlans.set(key, fp);
       }
@@ -381,6 +385,13 @@ export function compileMap(map: ProbeMap): CompiledMap {
     // read (marked by the getter) are ever read from it.
     p.textSlotList = [...p.textSlots].sort((a, b) => a - b);
   }
+  // Open-call tables are indexed by entry probe, so pairing needs no lookup by name.
+  const entryIds = new Map<string, number>();
+  for (const p of plans.values()) if (p.isEntry) entryIds.set(p.name, entryIds.size);
+  for (const p of [...plans.values(), ...funcPlans.values()]) {
+    p.entryId = p.isEntry ? entryIds.get(p.name) ?? -1 : -1;
+    p.returnOfId = p.returnOf !== undefined ? entryIds.get(p.returnOf) ?? -1 : -1;
+  }
   const markers = new Set([...BUILTIN_MARKERS, ...(map.markers ?? [])]);
   for (const m of markers) plans.delete(m);
   return { map, plans, index: new PlanIndex(plans.values()), funcPlans, markers, stripSuffixes: map.stripCallerSuffixes ?? true };
@@ -399,6 +410,8 @@ const MAX_TASKS = 1 << 15;
  */
 export class Emitter {
   private readonly pending = new Map<string, Map<number, PendingCall[]>>();
+  /** The same tables by ProbePlan.entryId (pairing reads them for every paired line). */
+  private open: (Map<number, PendingCall[]> | undefined)[] = [];
   unpairedReturns = 0;
   /** Events emitted by kind (index: EVENT_KINDS order). */
   readonly kindCounts: number[] = EVENT_KINDS.map(() => 0);
@@ -415,6 +428,7 @@ export class Emitter {
   /** Forget open calls (after a gap: their returns may be lost). */
   reset(): void {
     this.pending.clear();
+    this.open = [];
   }
 
   /**
@@ -556,7 +570,7 @@ export class Emitter {
     // 3. Pairing.
     let call: PendingCall | undefined;
     if (p.returnOf !== undefined) {
-      const stack = this.pending.get(p.returnOf)?.get(taskKey);
+      const stack = (p.returnOfId >= 0 ? this.open[p.returnOfId] : this.pending.get(p.returnOf))?.get(taskKey);
       if (stack && stack.length) {
         // A return with an unknown caller is a duplicate return probe: it reads the call, the
         // return that names its caller closes it.
@@ -571,8 +585,11 @@ export class Emitter {
       }
     }
     if (p.isEntry) {
-      let byTask = this.pending.get(p.name);
-      if (!byTask) this.pending.set(p.name, (byTask = new Map()));
+      let byTask = p.entryId >= 0 ? this.open[p.entryId] : this.pending.get(p.name);
+      if (!byTask) {
+        this.pending.set(p.name, (byTask = new Map()));
+        if (p.entryId >= 0) this.open[p.entryId] = byTask;
+      }
       let stack = byTask.get(taskKey);
       if (!stack) {
         if (byTask.size >= MAX_TASKS) byTask.clear();
