@@ -81,7 +81,8 @@ export class Recorder {
   divergenceCount = 0;
   private readonly inv = new Map<string, InvariantCoverage>();
   /** Events by kind, in order of first appearance (a Map: a keyed store per event on a growing object is slow). */
-  private readonly kinds = new Map<EventKind, number>();
+  /** Count per kind, in first-seen order (a boxed count: one Map lookup per event, no set). */
+  private readonly kinds = new Map<EventKind, { n: number }>();
   readonly ignored: Record<string, number> = {};
   events = 0;
   routes = 0;
@@ -131,11 +132,15 @@ export class Recorder {
   }
 
   countKind(kind: EventKind): void {
-    this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
+    const c = this.kinds.get(kind);
+    if (c !== undefined) c.n++;
+    else this.kinds.set(kind, { n: 1 });
   }
 
   get eventsByKind(): Partial<Record<EventKind, number>> {
-    return Object.fromEntries(this.kinds) as Partial<Record<EventKind, number>>;
+    const out: Partial<Record<EventKind, number>> = {};
+    for (const [k, c] of this.kinds) out[k] = c.n;
+    return out;
   }
 
   ignore(reason: string): void {
