@@ -3,7 +3,7 @@ import { formatPatch, structuredPatch, FILE_HEADERS_ONLY } from 'diff';
 import { applyFilePatch, PatchApplyError, readPatch, allFilePatches, type FilePatch } from '../../src/patch/index.ts';
 
 /** Kernel-style C written for these tests (not kernel source). */
-const FROB = `// SPDX-License-Identifier: GPL-2.0
+const FROB = `// peerprop test fixture: kernel-style C written for these tests
 /*
  * frob.c: a small kernel-style file for the patch tests.
  */
