@@ -21,10 +21,6 @@ function survivors(before: ModelState, op: Operation, after: ModelState): [Route
   return out;
 }
 
-function opRoute(s: ModelState, op: Operation): RouteState | undefined {
-  return 'rt' in op && op.rt !== undefined ? liveRoute(s, op.rt) : undefined;
-}
-
 function lookups(result: OpResult) {
   return (result.effects ?? []).filter((e) => e.kind === 'lookup');
 }
