@@ -922,30 +922,21 @@ function extractRangesByLayout(buf: Buffer, from: number, len: number, p: ProbeP
 
 /** extractByLayout for a line held as ASCII bytes buf[from..len); values are cut out as strings. */
 export function extractByLayoutBytes(buf: Buffer, from: number, len: number, p: ProbePlan, vals: (string | undefined)[]): boolean {
-  const keyIdx = p.layoutKey!;
-  const lens = p.layoutLen!;
-  const firsts = p.layoutFirst!;
-  let pos = from;
-  const nt = keyIdx.length;
-  for (let t = 0; t < nt; t++) {
-    if (pos >= len) return false;
-    const nl = lens[t]!;
-    const vs = pos + nl;
-    if (vs > len || buf[pos] !== firsts[t] || buf[vs - 1] !== 61 /* = */) return false;
-    let ve = vs;
-    if (vs < len && buf[vs] === 34 /* " */) {
-      ve = vs + 1;
-      while (ve < len && buf[ve] !== 34) ve++;
-      ve = ve >= len ? len : ve + 1;
-    } else {
-      while (ve < len && buf[ve] !== 32) ve++;
-    }
-    const k = keyIdx[t]!;
-    if (k >= 0) vals[k] = latin1(buf, vs, ve);
-    pos = ve + 1;
+  if (scratchStart.length < p.nargs) {
+    scratchStart = new Int32Array(p.nargs * 2);
+    scratchEnd = new Int32Array(p.nargs * 2);
   }
-  return pos >= len;
+  if (!extractRangesByLayout(buf, from, len, p, scratchStart, scratchEnd)) return false;
+  for (let k = 0; k < p.nargs; k++) {
+    const ve = scratchEnd[k]!;
+    if (ve >= 0) vals[k] = latin1(buf, scratchStart[k]!, ve);
+  }
+  return true;
 }
+
+/** Reused range buffers of extractByLayoutBytes (one line at a time, so one pair is enough). */
+let scratchStart = new Int32Array(16);
+let scratchEnd = new Int32Array(16);
 
 /** Per-name counters stay bounded on garbage input: past 1000 names, the rest count as "(other)". */
 export function countName(m: Map<string, number>, name: string): void {
