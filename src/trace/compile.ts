@@ -90,69 +90,56 @@ export class Ev implements CanonicalEvent {
   }
 }
 
-/**
- * One setter per canonical field: direct (monomorphic) property stores instead of `ev[name] = v`,
- * which is a slow generic keyed store on an object with this many properties.
- */
-type Setter = (ev: Ev, v: string | number) => void;
-const SETTERS: Record<MappableField, Setter> = {
-  rt: (e, v) => { e.rt = v as string; },
-  daddr: (e, v) => { e.daddr = v as string; },
-  peer: (e, v) => { e.peer = v as string; },
-  peerBefore: (e, v) => { e.peerBefore = v as string; },
-  create: (e, v) => { e.create = v as number; },
-  rtGenid: (e, v) => { e.rtGenid = v as number; },
-  genid: (e, v) => { e.genid = v as number; },
-  ret: (e, v) => { e.ret = v as string; },
-  old: (e, v) => { e.old = v as number; },
-  new: (e, v) => { e.new = v as number; },
-  mtu: (e, v) => { e.mtu = v as number; },
-  gateway: (e, v) => { e.gateway = v as string; },
-  oldGateway: (e, v) => { e.oldGateway = v as string; },
-  rtGateway: (e, v) => { e.rtGateway = v as string; },
-  rtMtu: (e, v) => { e.rtMtu = v as number; },
-  flags: (e, v) => { e.flags = v as number; },
-  obsolete: (e, v) => { e.obsolete = v as number; },
-  net: (e, v) => { e.net = v as string; },
-  fnheGenid: (e, v) => { e.fnheGenid = v as number; },
-  exceptionGenid: (e, v) => { e.exceptionGenid = v as number; },
-  counter: (e, v) => { e.counter = v as Ev['counter']; },
-  text: (e, v) => { e.text = v as string; },
-  fnhe: (e, v) => { e.fnhe = v as string; },
-  dev: (e, v) => { e.dev = v as string; },
-  oldMtu: (e, v) => { e.oldMtu = v as number; },
-};
-
 const enum Src { Self, Entry, Within, Context, Caller, Func, Text }
+
+/**
+ * A view: one decoding of one argument slot (a pointer, an address in a byte order, a number in a
+ * radix, a string, or mere presence). Every reader of a value (an event field, a condition, a
+ * return reading its entry's value) names a view of the plan that owns the argument; a line's
+ * views are all decoded once, when the line is read, straight from its bytes or text. Open calls
+ * keep decoded views, never text, so a return reads its entry's values without decoding again.
+ */
+type ViewType = (typeof FIELD_TYPES)[MappableField] | 'present';
+interface ViewSpec {
+  slot: number;
+  type: ViewType;
+  radix: Radix;
+  ipv4: Ipv4Order;
+}
+/** A decoded view: the canonical value, or undefined when the argument is absent or does not decode. */
+type ViewValue = string | number | undefined;
 
 interface FieldGetter {
   src: Src;
-  /** Slot in the owning plan's values (self/entry/within/context). */
-  slot: number;
+  /** Index in the owning plan's views (self / entry / within / context), -1 for the others. */
+  view: number;
   /** within/context: the probe whose values are read. */
   probe: string;
 }
 
 interface CompiledField extends FieldGetter {
   field: MappableField;
-  setter: Setter;
   type: (typeof FIELD_TYPES)[MappableField];
   radix: Radix;
   ipv4: Ipv4Order;
 }
 
 interface CompiledCond extends FieldGetter {
+  /** The presence view of the same argument (conditions other than present/absent fail on an absent value). */
+  presence: number;
   op: ConditionOp;
   to: number | string | undefined;
   radix: Radix;
 }
 
+/** Sets an event's fields from the line's views (generated per emit: direct property stores). */
+type Fill = (ev: Ev, sv: ViewValue[], call: PendingCall | undefined, em: Emitter, taskKey: number, callerText: string | undefined, pl: ParsedLine) => void;
+
 interface CompiledEmit {
   kind: EventKind;
   kindId: number;
   atEntry: boolean;
-  set: [Setter, string | number][];
-  fields: CompiledField[];
+  fill: Fill;
 }
 
 interface CompiledRule {
@@ -169,6 +156,11 @@ export interface ProbePlan {
   keys: string[];
   nargs: number;
   argIndex: Map<string, number>;
+  /** What is decoded from each line of this probe (see ViewSpec). */
+  views: ViewSpec[];
+  viewIndex: Map<string, number>;
+  /** Scratch: the current line's decoded views. */
+  vv: ViewValue[];
   rules: CompiledRule[];
   ignored: boolean;
   /** This probe opens a call others pair with (pending entry). */
@@ -195,9 +187,6 @@ export interface ProbePlan {
   lastCallerRaw: string;
   lastCallerText: string | undefined;
   lastCallerSym: string | undefined;
-  /** Slots whose values are needed as text (see compileMap's getter); the byte path decodes the rest from the line. */
-  textSlots: Set<number>;
-  textSlotList: number[];
   /** Recent callers (raw `sym+off/size`, interned text, symbol) for the byte path: a few callers repeat. */
   callerRaws: string[];
   callerTexts: (string | undefined)[];
@@ -210,10 +199,11 @@ export interface ProbePlan {
 }
 
 interface PendingCall {
-  vals: (string | undefined)[];
+  /** The entry line's decoded views. */
+  vv: ViewValue[];
   line: number;
   ts: number;
-  within: Map<string, (string | undefined)[]> | undefined;
+  within: Map<string, ViewValue[]> | undefined;
 }
 
 /** Probe plans by name, looked up by a range of the line without cutting the name out. */
@@ -240,7 +230,7 @@ export class PlanIndex {
     const len = end - start;
     outer: for (let i = 0; i < cands.length; i++) {
       const name = cands[i]!.name;
-      for (let k = 0; k < len; k++) if (name.charCodeAt(k) !== buf[start + k]) continue outer;
+      for (let k = len - 1; k >= 0; k--) if (name.charCodeAt(k) !== buf[start + k]) continue outer;
       return cands[i];
     }
     return undefined;
@@ -274,6 +264,77 @@ function parseSource(spec: FieldSourceSpec): { src: Src; probe: string; arg: str
 
 export const BUILTIN_MARKERS = ['tracing_mark_write', 'print', '0'];
 
+function newPlan(name: string): ProbePlan {
+  return {
+    name, keys: [], nargs: 0, argIndex: new Map(), views: [], viewIndex: new Map(), vv: [], rules: [], ignored: false,
+    isEntry: false, returnOf: undefined, withinOf: [], needsCaller: false, hits: 0, passive: false,
+    lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
+    layoutKey: undefined, layoutLen: undefined, layoutFirst: undefined,
+    callerRaws: [], callerTexts: [], callerSyms: [], lastCaller: 0, entryId: -1, returnOfId: -1,
+  };
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The fill function of one emit: its constant `set` values, then each field from its view
+ * (a defined value overrides the constant). Generated, so every store is a direct property store
+ * on the one Ev shape; only canonical field names (identifiers) and JSON literals enter the code.
+ */
+function compileFill(set: [MappableField, string | number][], fields: CompiledField[]): Fill {
+  const lines: string[] = ['const cv = call === undefined ? undefined : call.vv;', 'let v;'];
+  const within = new Map<string, string>();
+  const context = new Map<string, string>();
+  for (const [f, v] of set) {
+    if (!IDENT.test(f) || !(f in FIELD_TYPES)) throw new Error(`not a canonical field: ${f}`);
+    lines.push(`ev.${f} = ${JSON.stringify(v)};`);
+  }
+  fields.forEach((f, k) => {
+    if (!IDENT.test(f.field) || !(f.field in FIELD_TYPES)) throw new Error(`not a canonical field: ${f.field}`);
+    let get: string;
+    switch (f.src) {
+      case Src.Self:
+        get = f.view < 0 ? 'undefined' : `sv[${f.view}]`;
+        break;
+      case Src.Entry:
+        get = f.view < 0 ? 'undefined' : `(cv === undefined ? undefined : cv[${f.view}])`;
+        break;
+      case Src.Within: {
+        let w = within.get(f.probe);
+        if (w === undefined) {
+          w = `w${within.size}`;
+          within.set(f.probe, w);
+          lines.splice(2, 0, `const ${w} = call === undefined || call.within === undefined ? undefined : call.within.get(${JSON.stringify(f.probe)});`);
+        }
+        get = `(${w} === undefined ? undefined : ${w}[${f.view}])`;
+        break;
+      }
+      case Src.Context: {
+        let c = context.get(f.probe);
+        if (c === undefined) {
+          c = `c${context.size}`;
+          context.set(f.probe, c);
+          lines.splice(2, 0, `const ${c} = em.contextViews(${JSON.stringify(f.probe)}, taskKey);`);
+        }
+        get = `(${c} === undefined ? undefined : ${c}[${f.view}])`;
+        break;
+      }
+      case Src.Caller:
+        get = `em.textField(callerText, F[${k}])`;
+        break;
+      case Src.Func:
+        get = `em.textField(em.funcOf(pl), F[${k}])`;
+        break;
+      case Src.Text:
+        get = `em.textField(em.textOf(pl), F[${k}])`;
+        break;
+    }
+    lines.push(`v = ${get}; if (v !== undefined) ev.${f.field} = v;`);
+  });
+  const body = `return function fill(ev, sv, call, em, taskKey, callerText, pl) {\n${lines.join('\n')}\n};`;
+  return new Function('F', body)(fields) as Fill;
+}
+
 /** Compile a validated map. */
 export function compileMap(map: ProbeMap): CompiledMap {
   const radix = map.radix ?? 'auto';
@@ -282,16 +343,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
   const funcPlans = new Map<string, ProbePlan>();
   const plan = (name: string): ProbePlan => {
     let p = plans.get(name);
-    if (!p) {
-      p = {
-        name, keys: [], nargs: 0, argIndex: new Map(), rules: [], ignored: false, isEntry: false,
-        returnOf: undefined, withinOf: [], needsCaller: false, hits: 0, passive: false,
-        lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
-        layoutKey: undefined, layoutLen: undefined, layoutFirst: undefined,
-        textSlots: new Set(), textSlotList: [], callerRaws: [], callerTexts: [], callerSyms: [], lastCaller: 0, entryId: -1, returnOfId: -1,
-      };
-      plans.set(name, p);
-    }
+    if (!p) plans.set(name, (p = newPlan(name)));
     return p;
   };
   const slotOf = (p: ProbePlan, arg: string): number => {
@@ -302,6 +354,17 @@ export function compileMap(map: ProbeMap): CompiledMap {
       p.keys.push(arg + '=');
     }
     return i;
+  };
+  const viewOf = (p: ProbePlan, arg: string, type: ViewType, r: Radix, order: Ipv4Order): number => {
+    const slot = slotOf(p, arg);
+    const key = `${slot}|${type}|${r}|${order}`;
+    let v = p.viewIndex.get(key);
+    if (v === undefined) {
+      v = p.views.length;
+      p.views.push({ slot, type, radix: r, ipv4: order });
+      p.viewIndex.set(key, v);
+    }
+    return v;
   };
   for (const pair of map.pairs ?? []) {
     plan(pair.entry).isEntry = true;
@@ -316,74 +379,56 @@ export function compileMap(map: ProbeMap): CompiledMap {
     else {
       const key = `${rule.func}|${rule.type}`;
       let fp = funcPlans.get(key);
-      if (!fp) {
-        fp = {
-          name: rule.func!, keys: [], nargs: 0, argIndex: new Map(), rules: [], ignored: false,
-          isEntry: false, returnOf: undefined, withinOf: [], needsCaller: false, hits: 0, passive: false,
-          lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
-          layoutKey: undefined, layoutLen: undefined, layoutFirst: undefined,
-          textSlots: new Set(), textSlotList: [], callerRaws: [], callerTexts: [], callerSyms: [], lastCaller: 0, entryId: -1, returnOfId: -1,
-        };
-        funcPlans.set(key, fp);
-      }
+      if (!fp) funcPlans.set(key, (fp = newPlan(rule.func!)));
       p = fp;
     }
-    // `asText`: the value is read as text (conditions, string fields). Values other plans read
-    // (entry./within./context.) are kept with the open call, as text too. The rest the byte path
-    // decodes straight from the line.
-    const getter = (spec: FieldSourceSpec, asText: boolean): FieldGetter => {
+    // A value is read through a view of the plan that owns the argument: this plan (self), the
+    // entry it returns from, or the probe named by within./context.
+    const getter = (spec: FieldSourceSpec, type: ViewType, r: Radix, order: Ipv4Order): FieldGetter => {
       const s = parseSource(spec);
-      let slot = -1;
-      if (s.src === Src.Self) {
-        slot = slotOf(p, s.arg);
-        if (asText) p.textSlots.add(slot);
-      } else if (s.src === Src.Entry) {
-        if (p.returnOf) {
-          const e = plan(p.returnOf);
-          slot = slotOf(e, s.arg);
-          e.textSlots.add(slot);
-        }
-      } else if (s.src === Src.Within || s.src === Src.Context) {
-        const o = plan(s.probe);
-        slot = slotOf(o, s.arg);
-        o.textSlots.add(slot);
-      }
-      return { src: s.src, slot, probe: s.probe };
+      let owner: ProbePlan | undefined;
+      if (s.src === Src.Self) owner = p;
+      else if (s.src === Src.Entry) owner = p.returnOf ? plan(p.returnOf) : undefined;
+      else if (s.src === Src.Within || s.src === Src.Context) owner = plan(s.probe);
+      return { src: s.src, view: owner ? viewOf(owner, s.arg, type, r, order) : -1, probe: s.probe };
     };
     const callers = rule.caller?.filter((c) => c !== '*' && c !== '?');
+    const conds: CompiledCond[] = (rule.when ?? []).map((c) => {
+      const type: ViewType =
+        c.op === 'present' || c.op === 'absent' ? 'present'
+          : c.op === 'eq' || c.op === 'ne' ? (typeof c.to === 'number' ? 'number' : 'string')
+            : 'pointer';
+      const g = getter(c.value, type, radix, ipv4);
+      return { ...g, presence: getter(c.value, 'present', radix, ipv4).view, op: c.op, to: c.to, radix };
+    });
     const compiled: CompiledRule = {
       callers: callers && callers.length ? new Set(callers) : undefined,
       anyKnownCaller: rule.caller?.includes('*') ?? false,
       unknownCaller: rule.caller?.includes('?') ?? false,
       callerNot: rule.callerNot ? new Set(rule.callerNot) : undefined,
-      conds: (rule.when ?? []).map((c) => ({ ...getter(c.value, true), op: c.op, to: c.to, radix })),
-      emits: rule.emit.map((e) => ({
-        kind: e.kind,
-        kindId: EVENT_KINDS.indexOf(e.kind),
-        atEntry: e.at === 'entry',
-        set: (Object.entries(e.set ?? {}) as [MappableField, string | number][]).map(([f, v]) => [SETTERS[f], v] as [Setter, string | number]),
-        fields: Object.entries(e.fields ?? {}).map(([f, spec]) => {
+      conds,
+      emits: rule.emit.map((e) => {
+        const fields = Object.entries(e.fields ?? {}).map(([f, spec]): CompiledField => {
           const field = f as MappableField;
           const sp = spec as FieldSourceSpec;
-          return {
-            ...getter(sp, FIELD_TYPES[field] === 'string'),
-            field,
-            setter: SETTERS[field],
-            type: FIELD_TYPES[field],
-            radix: (typeof sp === 'object' && sp.radix) || radix,
-            ipv4: (typeof sp === 'object' && sp.ipv4) || ipv4,
-          };
-        }),
-      })),
+          const r = (typeof sp === 'object' && sp.radix) || radix;
+          const order = (typeof sp === 'object' && sp.ipv4) || ipv4;
+          return { ...getter(sp, FIELD_TYPES[field], r, order), field, type: FIELD_TYPES[field], radix: r, ipv4: order };
+        });
+        return {
+          kind: e.kind,
+          kindId: EVENT_KINDS.indexOf(e.kind),
+          atEntry: e.at === 'entry',
+          fill: compileFill(Object.entries(e.set ?? {}) as [MappableField, string | number][], fields),
+        };
+      }),
     };
     if (rule.caller || rule.callerNot) p.needsCaller = true;
     p.rules.push(compiled);
   }
   for (const p of [...plans.values(), ...funcPlans.values()]) {
     p.passive = p.rules.length === 0 && !p.isEntry && p.returnOf === undefined && p.withinOf.length === 0;
-    // An open call or a within record keeps the plan's values, but only the slots other plans
-    // read (marked by the getter) are ever read from it.
-    p.textSlotList = [...p.textSlots].sort((a, b) => a - b);
+    p.vv = new Array<ViewValue>(p.views.length).fill(undefined);
   }
   // Open-call tables are indexed by entry probe, so pairing needs no lookup by name.
   const entryIds = new Map<string, number>();
@@ -418,10 +463,9 @@ export class Emitter {
   /** `probe <- caller` of unmatched lines. */
   readonly unmatched = new Map<string, number>();
   private vals: (string | undefined)[] = [];
-  /** Byte path: value ranges (absolute offsets in byteLine; ve -1 = absent) of the slots not cut out as text. */
-  private vs = new Int32Array(0);
-  private ve = new Int32Array(0);
-  private byteLine: Buffer | undefined = undefined;
+  /** Byte path: value ranges (absolute offsets; ve -1 = absent) of the current line's args. */
+  private vs = new Int32Array(16);
+  private ve = new Int32Array(16);
 
   constructor(readonly cm: CompiledMap, readonly file: string) {}
 
@@ -436,10 +480,9 @@ export class Emitter {
    */
   handle(s: string, lineNo: number, pl: ParsedLine, p: ProbePlan, out: CanonicalEvent[]): Outcome {
     p.hits++;
-    this.byteLine = undefined;
     // A probe the map only ignores (dst_release: a quarter of a modern trace): nothing to read.
     if (p.passive) return p.ignored ? Outcome.Ignored : Outcome.Paired;
-    // 1. Args this plan needs.
+    // 1. Args this plan needs, decoded into its views.
     const n = p.nargs;
     let vals = this.vals;
     if (vals.length < n) vals = this.vals = new Array(n);
@@ -448,6 +491,12 @@ export class Emitter {
       for (let i = 0; i < n; i++) vals[i] = undefined;
       learnLayout(s, pl.args, p);
       extractArgs(s, pl.args, p.keys, vals);
+    }
+    const views = p.views;
+    const vv = p.vv;
+    for (let i = 0; i < views.length; i++) {
+      const raw = vals[views[i]!.slot];
+      vv[i] = raw === undefined ? undefined : decodeView(raw, views[i]!);
     }
     // 2. Caller (return probes).
     let callerText: string | undefined;
@@ -472,45 +521,42 @@ export class Emitter {
         p.lastCallerSym = callerSym;
       }
     }
-    return this.apply(lineNo, pl, p, vals, n, callerText, callerSym, unknownCaller, out);
+    return this.apply(lineNo, pl, p, vv, callerText, callerSym, unknownCaller, out);
   }
 
   /**
    * handle() for a line parsed from bytes (parseEventBytes: pl.buf set, positions relative to
-   * pl.base): the arguments and the caller are read from the bytes; a line that does not fit the
+   * pl.base): the views are decoded straight from the bytes; a line that does not fit the
    * probe's learned layout is cut out as text and read the general way.
    */
   handleBytes(lineNo: number, pl: ParsedLine, p: ProbePlan, out: CanonicalEvent[]): Outcome {
-    p.hits++;
-    if (p.passive) return p.ignored ? Outcome.Ignored : Outcome.Paired;
+    if (p.passive) {
+      p.hits++;
+      return p.ignored ? Outcome.Ignored : Outcome.Paired;
+    }
     const buf = pl.buf!;
     const base = pl.base;
     const n = p.nargs;
-    let vals = this.vals;
-    if (vals.length < n) vals = this.vals = new Array(n);
-    if (this.ve.length < n) {
-      this.vs = new Int32Array(n);
-      this.ve = new Int32Array(n);
-    }
-    for (let i = 0; i < n; i++) vals[i] = undefined;
-    this.byteLine = undefined;
     if (n > 0) {
-      if (p.layoutKey !== undefined && extractRangesByLayout(buf, base + pl.args, base + pl.len, p, this.vs, this.ve)) {
-        // Values as ranges of the line; text only for the slots that need it.
-        this.byteLine = buf;
-        const vs = this.vs;
-        const ve = this.ve;
-        const ts = p.textSlotList;
-        for (let i = 0; i < ts.length; i++) {
-          const k = ts[i]!;
-          if (ve[k]! >= 0) vals[k] = latin1(buf, vs[k]!, ve[k]!);
-        }
-      } else {
-        const s = pl.s; // cut the line out: from here on it is read as text
-        learnLayout(s, pl.args, p);
-        extractArgs(s, pl.args, p.keys, vals);
+      if (this.ve.length < n) {
+        this.vs = new Int32Array(n);
+        this.ve = new Int32Array(n);
+      }
+      const vs = this.vs;
+      const ve = this.ve;
+      if (p.layoutKey === undefined || !extractRangesByLayout(buf, base + pl.args, base + pl.len, p, vs, ve)) {
+        pl.s; // cut the line out: from here on it is read as text
+        return this.handle(pl.s, lineNo, pl, p, out);
+      }
+      const views = p.views;
+      const vv = p.vv;
+      for (let i = 0; i < views.length; i++) {
+        const view = views[i]!;
+        const e = ve[view.slot]!;
+        vv[i] = e < 0 ? undefined : decodeViewBytes(buf, vs[view.slot]!, e, view);
       }
     }
+    p.hits++;
     let callerText: string | undefined;
     let callerSym: string | undefined;
     let unknownCaller = false;
@@ -556,12 +602,12 @@ export class Emitter {
         p.callerSyms.push(callerSym);
       }
     }
-    return this.apply(lineNo, pl, p, vals, n, callerText, callerSym, unknownCaller, out);
+    return this.apply(lineNo, pl, p, p.vv, callerText, callerSym, unknownCaller, out);
   }
 
-  /** Pairing, rules and emission, once the line's args and caller are known. */
+  /** Pairing, rules and emission, once the line's views and caller are known. */
   private apply(
-    lineNo: number, pl: ParsedLine, p: ProbePlan, vals: (string | undefined)[], n: number,
+    lineNo: number, pl: ParsedLine, p: ProbePlan, vv: ViewValue[],
     callerText: string | undefined, callerSym: string | undefined, unknownCaller: boolean, out: CanonicalEvent[],
   ): Outcome {
     const taskKey = pl.pid > 0 ? pl.pid : -1 - (pl.cpu < 0 ? 0 : pl.cpu);
@@ -581,7 +627,7 @@ export class Emitter {
       for (const e of p.withinOf) {
         const stack = this.pending.get(e)?.get(taskKey);
         const top = stack && stack[stack.length - 1];
-        if (top) (top.within ??= new Map()).set(p.name, vals.slice(0, n));
+        if (top) (top.within ??= new Map()).set(p.name, vv.slice());
       }
     }
     if (p.isEntry) {
@@ -598,7 +644,7 @@ export class Emitter {
       if (stack.length >= MAX_STACK) stack.shift();
       lineTs = pl.ts;
       tsDone = true;
-      stack.push({ vals: vals.slice(0, n), line: lineNo, ts: lineTs, within: undefined });
+      stack.push({ vv: vv.slice(), line: lineNo, ts: lineTs, within: undefined });
     }
     // 4. Rules.
     const rules = p.rules;
@@ -614,8 +660,9 @@ export class Emitter {
         if (!ok) continue;
       }
       let pass = true;
-      for (const c of rule.conds) {
-        if (!this.condition(c, vals, call, taskKey, pl, callerText)) {
+      const conds = rule.conds;
+      for (let c = 0; c < conds.length; c++) {
+        if (!this.condition(conds[c]!, vv, call, taskKey, pl, callerText)) {
           pass = false;
           break;
         }
@@ -624,40 +671,25 @@ export class Emitter {
         filtered = true;
         continue;
       }
-      if (rule.emits.length === 0) return Outcome.Ignored;
+      const emits = rule.emits;
+      if (emits.length === 0) return Outcome.Ignored;
       if (!tsDone) lineTs = pl.ts;
       const task = pl.taskStart >= 0 ? this.taskOf(pl) : undefined;
-      for (const e of rule.emits) {
-        const at = e.atEntry && call ? call : undefined;
-        const ev = new Ev(e.kind, this.file, at ? at.line : lineNo);
-        const ts = at ? at.ts : lineTs;
+      const cpu = pl.cpu >= 0 ? pl.cpu : undefined;
+      const pid = pl.pid >= 0 ? pl.pid : undefined;
+      for (let k = 0; k < emits.length; k++) {
+        const e = emits[k]!;
+        const at = e.atEntry && call !== undefined;
+        const ev = new Ev(e.kind, this.file, at ? call!.line : lineNo);
+        const ts = at ? call!.ts : lineTs;
         if (ts === ts) ev.ts = ts;
-        if (pl.cpu >= 0) ev.cpu = pl.cpu;
+        ev.cpu = cpu;
         ev.task = task;
-        if (pl.pid >= 0) ev.pid = pl.pid;
-        this.kindCounts[e.kindId]++;
+        ev.pid = pid;
         ev.probe = p.name;
         ev.caller = callerText;
-        const set = e.set;
-        for (let k = 0; k < set.length; k++) set[k]![0](ev, set[k]![1]);
-        const fields = e.fields;
-        for (let k = 0; k < fields.length; k++) {
-          const f = fields[k]!;
-          const raw = f.src === Src.Self ? vals[f.slot] : this.value(f, vals, call, taskKey, pl, callerText);
-          if (raw === undefined) {
-            const line = this.byteLine;
-            if (line !== undefined && f.src === Src.Self) {
-              const e = this.ve[f.slot]!;
-              if (e >= 0) {
-                const v = decodeFieldBytes(line, this.vs[f.slot]!, e, f);
-                if (v !== undefined) f.setter(ev, v);
-              }
-            }
-            continue;
-          }
-          const v = decodeField(raw, f);
-          if (v !== undefined) f.setter(ev, v);
-        }
+        this.kindCounts[e.kindId]++;
+        e.fill(ev, vv, call, this, taskKey, callerText, pl);
         out.push(ev);
       }
       return Outcome.Emitted;
@@ -687,82 +719,110 @@ export class Emitter {
     return (this.lastTask = internString(pl.s.slice(pl.taskStart, pl.taskEnd)));
   }
 
-  private value(
-    g: FieldGetter, vals: (string | undefined)[], call: PendingCall | undefined, taskKey: number,
-    pl: ParsedLine, callerText: string | undefined,
-  ): string | undefined {
+  /** The decoded views of the innermost open call of `probe` on this task (context.PROBE.arg). */
+  contextViews(probe: string, taskKey: number): ViewValue[] | undefined {
+    const stack = this.pending.get(probe)?.get(taskKey);
+    return stack && stack.length ? stack[stack.length - 1]!.vv : undefined;
+  }
+
+  /** The probed function's name ($func). */
+  funcOf(pl: ParsedLine): string | undefined {
+    return pl.symStart === -1 ? undefined : symbolName(pl.s.slice(pl.arrow !== -1 ? pl.arrow + 4 : pl.symStart, pl.symEnd), false);
+  }
+
+  /** The event body ($text). */
+  textOf(pl: ParsedLine): string {
+    return pl.s.slice(pl.body);
+  }
+
+  /** A field read from text ($caller, $func, $text). */
+  textField(raw: string | undefined, f: CompiledField): ViewValue {
+    return raw === undefined ? undefined : decodeView(raw, f);
+  }
+
+  /** The raw text of a $caller / $func / $text source. */
+  private textSource(src: Src, pl: ParsedLine, callerText: string | undefined): string | undefined {
+    return src === Src.Caller ? callerText : src === Src.Func ? this.funcOf(pl) : this.textOf(pl);
+  }
+
+  /** A view's value and whether the argument was there at all. */
+  private viewValue(view: number, g: FieldGetter, vv: ViewValue[], call: PendingCall | undefined, taskKey: number): ViewValue {
+    if (view < 0) return undefined;
     switch (g.src) {
       case Src.Self:
-        return vals[g.slot];
+        return vv[view];
       case Src.Entry:
-        return call ? call.vals[g.slot] : undefined;
+        return call ? call.vv[view] : undefined;
       case Src.Within:
-        return call?.within?.get(g.probe)?.[g.slot];
-      case Src.Context: {
-        const stack = this.pending.get(g.probe)?.get(taskKey);
-        return stack && stack.length ? stack[stack.length - 1]!.vals[g.slot] : undefined;
-      }
-      case Src.Caller:
-        return callerText;
-      case Src.Func:
-        return pl.symStart === -1 ? undefined : symbolName(pl.s.slice(pl.arrow !== -1 ? pl.arrow + 4 : pl.symStart, pl.symEnd), false);
-      case Src.Text:
-        return pl.s.slice(pl.body);
+        return call?.within?.get(g.probe)?.[view];
+      case Src.Context:
+        return this.contextViews(g.probe, taskKey)?.[view];
+      default:
+        return undefined;
     }
   }
 
   private condition(
-    c: CompiledCond, vals: (string | undefined)[], call: PendingCall | undefined, taskKey: number,
+    c: CompiledCond, vv: ViewValue[], call: PendingCall | undefined, taskKey: number,
     pl: ParsedLine, callerText: string | undefined,
   ): boolean {
-    const raw = this.value(c, vals, call, taskKey, pl, callerText);
+    let present: boolean;
+    let v: ViewValue;
+    if (c.src === Src.Caller || c.src === Src.Func || c.src === Src.Text) {
+      const raw = this.textSource(c.src, pl, callerText);
+      present = raw !== undefined;
+      v = raw === undefined ? undefined : decodeView(raw, conditionView(c));
+    } else {
+      present = this.viewValue(c.presence, c, vv, call, taskKey) !== undefined;
+      v = this.viewValue(c.view, c, vv, call, taskKey);
+    }
     switch (c.op) {
       case 'present':
-        return raw !== undefined;
+        return present;
       case 'absent':
-        return raw === undefined;
-      default:
-        break;
-    }
-    if (raw === undefined) return false;
-    switch (c.op) {
+        return !present;
       case 'zero':
-      case 'nonzero': {
-        const ptr = decodePointer(raw, c.radix);
-        const zero = ptr === '0x0';
-        return c.op === 'zero' ? zero : ptr !== undefined && !zero;
-      }
+        return present && v === '0x0';
+      case 'nonzero':
+        return present && v !== undefined && v !== '0x0';
       case 'errptr':
-      case 'noterrptr': {
-        const ptr = decodePointer(raw, c.radix);
-        const err = ptr !== undefined && isErrPtr(ptr);
-        return c.op === 'errptr' ? err : !err;
-      }
+        return present && v !== undefined && isErrPtr(v as string);
+      case 'noterrptr':
+        return present && !(v !== undefined && isErrPtr(v as string));
       case 'eq':
-      case 'ne': {
-        let eq: boolean;
-        if (typeof c.to === 'number') eq = decodeNumber(raw, c.radix) === c.to;
-        else eq = decodeString(raw) === c.to;
-        return c.op === 'eq' ? eq : !eq;
-      }
+        return present && v === c.to;
+      case 'ne':
+        return present && v !== c.to;
       default:
         return false;
     }
   }
 }
 
-function decodeField(raw: string, f: CompiledField): string | number | undefined {
-  switch (f.type) {
+/** The view a condition decodes its value with. */
+function conditionView(c: CompiledCond): ViewSpec {
+  const type: ViewType =
+    c.op === 'present' || c.op === 'absent' ? 'present'
+      : c.op === 'eq' || c.op === 'ne' ? (typeof c.to === 'number' ? 'number' : 'string')
+        : 'pointer';
+  return { slot: -1, type, radix: c.radix, ipv4: 'le' };
+}
+
+/** A view of a raw text value. */
+function decodeView(raw: string, v: { type: ViewType; radix: Radix; ipv4: Ipv4Order }): ViewValue {
+  switch (v.type) {
     case 'pointer':
-      return decodePointer(raw, f.radix);
+      return decodePointer(raw, v.radix);
     case 'ipv4':
-      return decodeIpv4(raw, f.radix, f.ipv4);
+      return decodeIpv4(raw, v.radix, v.ipv4);
     case 'u32':
-      return decodeU32(raw, f.radix);
+      return decodeU32(raw, v.radix);
     case 'number':
-      return decodeNumber(raw, f.radix);
+      return decodeNumber(raw, v.radix);
     case 'string':
       return decodeString(raw);
+    case 'present':
+      return 1;
   }
 }
 
@@ -868,24 +928,26 @@ function extractByLayout(s: string, from: number, p: ProbePlan, vals: (string | 
   return pos >= len;
 }
 
-/** Field value from bytes buf[a..b) (ASCII), as decodeField would give from their text. */
-function decodeFieldBytes(buf: Buffer, a: number, b: number, f: CompiledField): string | number | undefined {
-  switch (f.type) {
+/** A view of the ASCII bytes buf[a..b), as decodeView would give from their text. */
+function decodeViewBytes(buf: Buffer, a: number, b: number, v: ViewSpec): ViewValue {
+  switch (v.type) {
     case 'pointer':
-      return pointerFromBytes(buf, a, b, f.radix);
+      return pointerFromBytes(buf, a, b, v.radix);
     case 'ipv4': {
-      for (let i = a + 1; i < b; i++) if (buf[i] === 46 /* . */) return decodeIpv4(latin1(buf, a, b), f.radix, f.ipv4);
-      const n = numberFromBytes(buf, a, b, f.radix);
-      return n === undefined ? undefined : ipv4OfU32(n >>> 0, f.ipv4);
+      for (let i = a + 1; i < b; i++) if (buf[i] === 46 /* . */) return decodeIpv4(latin1(buf, a, b), v.radix, v.ipv4);
+      const n = numberFromBytes(buf, a, b, v.radix);
+      return n === undefined ? undefined : ipv4OfU32(n >>> 0, v.ipv4);
     }
     case 'u32': {
-      const n = numberFromBytes(buf, a, b, f.radix);
+      const n = numberFromBytes(buf, a, b, v.radix);
       return n === undefined ? undefined : n >>> 0;
     }
     case 'number':
-      return numberFromBytes(buf, a, b, f.radix);
+      return numberFromBytes(buf, a, b, v.radix);
     case 'string':
       return decodeString(latin1(buf, a, b));
+    case 'present':
+      return 1;
   }
 }
 
@@ -919,24 +981,6 @@ function extractRangesByLayout(buf: Buffer, from: number, len: number, p: ProbeP
   }
   return pos >= len;
 }
-
-/** extractByLayout for a line held as ASCII bytes buf[from..len); values are cut out as strings. */
-export function extractByLayoutBytes(buf: Buffer, from: number, len: number, p: ProbePlan, vals: (string | undefined)[]): boolean {
-  if (scratchStart.length < p.nargs) {
-    scratchStart = new Int32Array(p.nargs * 2);
-    scratchEnd = new Int32Array(p.nargs * 2);
-  }
-  if (!extractRangesByLayout(buf, from, len, p, scratchStart, scratchEnd)) return false;
-  for (let k = 0; k < p.nargs; k++) {
-    const ve = scratchEnd[k]!;
-    if (ve >= 0) vals[k] = latin1(buf, scratchStart[k]!, ve);
-  }
-  return true;
-}
-
-/** Reused range buffers of extractByLayoutBytes (one line at a time, so one pair is enough). */
-let scratchStart = new Int32Array(16);
-let scratchEnd = new Int32Array(16);
 
 /** Per-name counters stay bounded on garbage input: past 1000 names, the rest count as "(other)". */
 export function countName(m: Map<string, number>, name: string): void {

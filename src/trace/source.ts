@@ -12,7 +12,7 @@ import { isAscii } from 'node:buffer';
 import { badInput } from '../core/errors.ts';
 
 /** Reads are 1 MB (fewer syscalls); text is handed on in 64 KB pieces, so a batch of events dies young (less GC copying, lower peak RSS). */
-export const CHUNK_BYTES = 1 << 18;
+export const CHUNK_BYTES = 1 << 20;
 const PIECE_BYTES = 1 << 16;
 
 export interface TextSource {
@@ -67,22 +67,40 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
     }
   }
   /**
-   * A regular file is read with read(2) into one buffer used over and over once the data is known
-   * not to be gzip (the reader copies what it keeps): no 1 MB buffer per read waiting for the
-   * garbage collector, so memory stays flat however long the trace.
+   * A regular file is read with read(2) into two buffers used in turn once the data is known not
+   * to be gzip (the reader copies what it keeps): the next read is already under way while the
+   * reader works on the current buffer, so reading never waits for the disk or the page cache, and
+   * no buffer per read waits for the garbage collector: memory stays flat however long the trace.
    */
   let reuse = false;
-  const shared = fileHandle ? Buffer.allocUnsafe(CHUNK_BYTES) : undefined;
+  const shared = fileHandle ? [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)] : undefined;
+  let turn = 0;
+  let ahead: Promise<Buffer | undefined> | undefined;
+  const readInto = async (target: Buffer): Promise<Buffer | undefined> => {
+    const { bytesRead } = await fileHandle!.read(target, 0, CHUNK_BYTES, null);
+    return bytesRead === 0 ? undefined : target.subarray(0, bytesRead);
+  };
   const it: AsyncIterator<Buffer | string> = fileHandle
     ? {
         next: async () => {
-          const target = reuse ? shared! : Buffer.allocUnsafe(CHUNK_BYTES);
-          const { bytesRead } = await fileHandle!.read(target, 0, CHUNK_BYTES, null);
-          if (bytesRead === 0) {
+          let got: Buffer | undefined;
+          if (ahead) {
+            got = await ahead;
+            ahead = undefined;
+          } else got = await readInto(reuse ? shared![turn]! : Buffer.allocUnsafe(CHUNK_BYTES));
+          if (got === undefined) {
             await closeFile();
             return { done: true, value: undefined };
           }
-          return { done: false, value: target.subarray(0, bytesRead) };
+          if (reuse) {
+            // The buffer just filled goes to the reader; the other one (which the reader has
+            // finished with) receives the next read meanwhile.
+            turn = got.buffer === shared![0]!.buffer && got.byteOffset === shared![0]!.byteOffset ? 1 : 0;
+            const p = readInto(shared![turn]!);
+            p.catch(() => undefined); // awaited by the next call; an error surfaces there
+            ahead = p;
+          }
+          return { done: false, value: got };
         },
       }
     : (stream! as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
