@@ -8,7 +8,10 @@
  *   - `wc -l` on the same file (the floor),
  *   - parse only (openTrace → batches, events counted),
  *   - parse + replay (src/replay, the era given),
- *   - parse only again with the V8 heap capped at 64 MB (it completes only if memory is flat),
+ *   - parse + replay again with V8's default heap policy (the CLI asks V8 to favour memory), and
+ *     with the V8 heap capped at 64 MB (it completes only if memory is flat),
+ *   - a bare loop that only takes this exact line layout apart (floorChild): the ceiling of any
+ *     JavaScript reader here,
  * and prints MB/s, lines/s, events/s, CPU seconds and peak RSS (the process's own, including
  * Node and the tsx loader: about 90 MB before reading anything).
  *
@@ -17,7 +20,7 @@
  * written inside an open PMTU/redirect path, so the trace conforms).
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +72,8 @@ interface ChildResult {
 }
 
 async function child(mode: string, file: string): Promise<void> {
+  if (process.env.PEERPROP_BENCH_FAVOUR_MEMORY === '1') (await import('../src/core/memory.ts')).favourMemory();
+  if (mode === 'floor') return floorChild(file);
   const { openTrace } = await import('../src/trace/index.ts');
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -104,8 +109,77 @@ async function child(mode: string, file: string): Promise<void> {
   process.stdout.write(JSON.stringify(res));
 }
 
-function runChild(mode: string, file: string, v8flags: string[] = []): ChildResult {
-  const r = spawnSync(process.execPath, [...v8flags, '--import', 'tsx/esm', SELF, '--child', mode, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+/**
+ * The ceiling of any JavaScript reader on this machine: a loop that only takes this exact line
+ * layout apart (columns, name hash, `name=value` args as numbers), with no validation, no other
+ * layout, no probe map, no event objects and no replay. It is not a reader (it would accept
+ * garbage); it shows how far from the bare loop the real one is.
+ */
+function floorChild(file: string): void {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const fd = openSync(file, 'r');
+  const CH = 1 << 20;
+  const buf = Buffer.allocUnsafe(CH + (1 << 16));
+  const vals = new Float64Array(32);
+  let lines = 0;
+  let acc = 0;
+  let carry = 0;
+  let bytes = 0;
+  for (;;) {
+    const n = readSync(fd, buf, carry, CH, null);
+    if (n <= 0) break;
+    bytes += n;
+    const end = carry + n;
+    let a = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, a);
+      if (nl < 0 || nl >= end) break;
+      lines++;
+      if (buf[a] !== 35) acc = (acc + floorLine(buf, a, nl, vals)) | 0;
+      a = nl + 1;
+    }
+    carry = end - a;
+    buf.copy(buf, 0, a, end);
+  }
+  closeSync(fd);
+  const cu = process.cpuUsage(c0);
+  const res: ChildResult = {
+    mode: 'floor', wall: (performance.now() - t0) / 1000, cpu: (cu.user + cu.system) / 1e6, lines, events: lines, bytes,
+    maxRssMB: process.resourceUsage().maxRSS / 1024, verdict: acc === 0.5 ? 'x' : undefined,
+  };
+  process.stdout.write(JSON.stringify(res));
+}
+
+function floorLine(u8: Buffer, a: number, e: number, vals: Float64Array): number {
+  let p = a;
+  while (p < e && u8[p] === 32) p++;
+  while (p < e && u8[p] !== 91) p++; // task-pid, up to the CPU field
+  let cpu = 0;
+  for (p++; p < e && u8[p] !== 93; p++) cpu = cpu * 10 + u8[p]! - 48;
+  for (p++; p < e && u8[p] === 32; p++);
+  let ts = 0;
+  for (; p < e && u8[p] !== 58; p++) if (u8[p] !== 46) ts = ts * 10 + u8[p]! - 48;
+  let h = 0;
+  for (p += 2; p < e && u8[p] !== 58; p++) h = (Math.imul(h, 31) + u8[p]!) | 0;
+  for (p += 2; p < e && u8[p] !== 41; p++);
+  let k = 0;
+  for (p += 2; p < e && k < 32; k++) {
+    while (p < e && u8[p] !== 61) p++;
+    let v = 0;
+    for (p++; p < e && u8[p] !== 32; p++) {
+      const c = u8[p]!;
+      v = v * 16 + (c <= 57 ? c - 48 : c - 87);
+    }
+    vals[k] = v;
+    p++;
+  }
+  return (h + cpu + k + (ts | 0)) | 0;
+}
+
+function runChild(mode: string, file: string, v8flags: string[] = [], favourMemory = false): ChildResult {
+  const env = { ...process.env, PEERPROP_BENCH_FAVOUR_MEMORY: favourMemory ? '1' : '0' };
+  const r = spawnSync(process.execPath, [...v8flags, '--import', 'tsx/esm', SELF, '--child', mode, file], { encoding: 'utf8', maxBuffer: 1 << 20, env });
   if (r.status !== 0) throw new Error(`bench child ${mode} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as ChildResult;
 }
@@ -135,10 +209,10 @@ function report(label: string, r: ChildResult, size: number): void {
   );
 }
 
-function runAll(file: string, size: number, runs: [string, string, string[]][]): void {
-  for (const [mode, label, flags] of runs) {
+function runAll(file: string, size: number, runs: [string, string, string[], boolean][]): void {
+  for (const [mode, label, flags, favour] of runs) {
     try {
-      report(label, runChild(mode, file, flags), size);
+      report(label, runChild(mode, file, flags, favour), size);
     } catch (e) {
       process.stdout.write(`${label}: ${(e as Error).message.split('\n')[0]}\n`);
     }
@@ -159,9 +233,11 @@ export async function run(): Promise<void> {
   process.stdout.write(`wc -l            ${wc.wall.toFixed(2)} s  ${(size / wc.wall).toFixed(0)} MB/s  (the floor)\n`);
   const idle = runChild('idle', file);
   process.stdout.write(`node + loader    peak RSS ${idle.maxRssMB.toFixed(0)} MB before reading anything\n`);
+  // As `peerprop replay` runs (V8 told to favour memory: src/core/memory.ts), unless marked.
   runAll(file, size, [
-    ['parse', 'parse only', []],
-    ['replay', 'parse+replay', []],
+    ['floor', 'bare JS loop', [], false],
+    ['parse', 'parse only', [], true],
+    ['replay', 'parse+replay', [], true],
   ]);
   if (memMb > 0) {
     const m = await traceFile(memMb);
@@ -171,10 +247,10 @@ export async function run(): Promise<void> {
     process.stdout.write(`wc -l            ${mwc.wall.toFixed(2)} s  ${(m.size / mwc.wall).toFixed(0)} MB/s  (the floor)\n`);
     // The last run caps the V8 heap far below the trace size: it completes only if memory is flat.
     runAll(m.file, m.size, [
-      ['parse', 'parse only', []],
-      ['replay', 'parse+replay', []],
-      ['parse', 'parse, 64MB heap', ['--max-old-space-size=64', '--max-semi-space-size=4']],
-      ['replay', 'replay, 64MB heap', ['--max-old-space-size=64', '--max-semi-space-size=4']],
+      ['parse', 'parse only', [], true],
+      ['replay', 'parse+replay', [], true],
+      ['replay', 'replay, V8 default', [], false],
+      ['replay', 'replay, 64MB heap', ['--max-old-space-size=64', '--max-semi-space-size=4'], false],
     ]);
   }
 }

@@ -3,5 +3,10 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// Commands that stream traces ask V8 to keep the heap small (src/core/memory.ts).
+if (['replay', 'default'].includes(process.argv[2] ?? 'default')) {
+  const { favourMemory } = await import('../src/core/memory.ts');
+  favourMemory();
+}
 const { main } = await import('../src/cli/main.ts');
 await main(process.argv.slice(2));

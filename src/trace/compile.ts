@@ -189,6 +189,7 @@ export interface ProbePlan {
   lastCallerSym: string | undefined;
   /** Recent callers (raw `sym+off/size`, interned text, symbol) for the byte path: a few callers repeat. */
   callerRaws: string[];
+  callerHashes: number[];
   callerTexts: (string | undefined)[];
   callerSyms: (string | undefined)[];
   lastCaller: number;
@@ -206,11 +207,34 @@ interface PendingCall {
   within: Map<string, ViewValue[]> | undefined;
 }
 
+/** Hash of a name as parseEventBytes computes it from the name's bytes. */
+export function nameHash(name: string): number {
+  let h = 0;
+  for (let i = 0; i < name.length; i++) h = (Math.imul(h, 31) + name.charCodeAt(i)) | 0;
+  return h;
+}
+
 /** Probe plans by name, looked up by a range of the line without cutting the name out. */
 export class PlanIndex {
   private readonly byLen: (ProbePlan[] | undefined)[] = [];
+  /** Open addressing on the name hash: plan slots (+1; 0 = empty) and their hashes. */
+  private readonly slots: Int32Array;
+  private readonly hashes: Int32Array;
+  private readonly list: ProbePlan[];
   constructor(plans: Iterable<ProbePlan>) {
-    for (const p of plans) (this.byLen[p.name.length] ??= []).push(p);
+    this.list = [...plans];
+    for (const p of this.list) (this.byLen[p.name.length] ??= []).push(p);
+    let size = 16;
+    while (size < this.list.length * 4) size *= 2;
+    this.slots = new Int32Array(size);
+    this.hashes = new Int32Array(size);
+    this.list.forEach((p, i) => {
+      const h = nameHash(p.name);
+      let s = h & (size - 1);
+      while (this.slots[s] !== 0) s = (s + 1) & (size - 1);
+      this.slots[s] = i + 1;
+      this.hashes[s] = h;
+    });
   }
   find(s: string, start: number, end: number): ProbePlan | undefined {
     const cands = this.byLen[end - start];
@@ -223,17 +247,22 @@ export class PlanIndex {
     }
     return undefined;
   }
-  /** The same, for a name held as bytes buf[start..end). */
-  findBytes(buf: Buffer, start: number, end: number): ProbePlan | undefined {
-    const cands = this.byLen[end - start];
-    if (cands === undefined) return undefined;
+  /** The same, for a name held as bytes buf[start..end) whose nameHash is `hash`. */
+  findBytes(buf: Buffer, start: number, end: number, hash: number): ProbePlan | undefined {
+    const slots = this.slots;
+    const mask = slots.length - 1;
     const len = end - start;
-    outer: for (let i = 0; i < cands.length; i++) {
-      const name = cands[i]!.name;
-      for (let k = len - 1; k >= 0; k--) if (name.charCodeAt(k) !== buf[start + k]) continue outer;
-      return cands[i];
+    for (let s = hash & mask; ; s = (s + 1) & mask) {
+      const i = slots[s]!;
+      if (i === 0) return undefined;
+      if (this.hashes[s] !== hash) continue;
+      const p = this.list[i - 1]!;
+      const name = p.name;
+      if (name.length !== len) continue;
+      let k = len - 1;
+      while (k >= 0 && name.charCodeAt(k) === buf[start + k]) k--;
+      if (k < 0) return p;
     }
-    return undefined;
   }
 }
 
@@ -270,7 +299,7 @@ function newPlan(name: string): ProbePlan {
     isEntry: false, returnOf: undefined, withinOf: [], needsCaller: false, hits: 0, passive: false,
     lastCallerRaw: '', lastCallerText: undefined, lastCallerSym: undefined,
     layoutKey: undefined, layoutLen: undefined, layoutFirst: undefined,
-    callerRaws: [], callerTexts: [], callerSyms: [], lastCaller: 0, entryId: -1, returnOfId: -1,
+    callerRaws: [], callerHashes: [], callerTexts: [], callerSyms: [], lastCaller: 0, entryId: -1, returnOfId: -1,
   };
 }
 
@@ -562,21 +591,22 @@ export class Emitter {
     let unknownCaller = false;
     if (pl.arrow !== -1) {
       const raws = p.callerRaws;
+      const hashes = p.callerHashes;
       const len = pl.arrow - pl.symStart;
       const from = base + pl.symStart;
+      const hash = pl.callerHash;
       let hit = -1;
-      const last = raws[p.lastCaller];
-      if (last !== undefined && last.length === len) {
-        let k = len - 1;
-        while (k >= 0 && last.charCodeAt(k) === buf[from + k]) k--;
-        if (k < 0) hit = p.lastCaller;
-      }
-      for (let i = 0; i < raws.length && hit < 0; i++) {
+      // Callers repeat: find this one by its hash (computed by parseEventBytes), then its bytes.
+      for (let i = p.lastCaller, n = 0; n < raws.length; n++, i = i + 1 === raws.length ? 0 : i + 1) {
+        if (hashes[i] !== hash) continue;
         const r = raws[i]!;
         if (r.length !== len) continue;
         let k = len - 1;
         while (k >= 0 && r.charCodeAt(k) === buf[from + k]) k--;
-        if (k < 0) hit = i;
+        if (k < 0) {
+          hit = i;
+          break;
+        }
       }
       if (hit >= 0) {
         p.lastCaller = hit;
@@ -593,11 +623,13 @@ export class Emitter {
         }
         if (raws.length >= MAX_CALLERS) {
           raws.length = 0;
+          hashes.length = 0;
           p.callerTexts.length = 0;
           p.callerSyms.length = 0;
         }
         p.lastCaller = raws.length;
         raws.push(raw);
+        hashes.push(hash);
         p.callerTexts.push(callerText);
         p.callerSyms.push(callerSym);
       }

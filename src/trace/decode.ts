@@ -139,8 +139,9 @@ export function pointerIntern(s: string): string {
 function pointerFromDigits(s: string, from: number): string {
   const len = s.length;
   const n = len - from;
+  // The cache slot: a hash of the last (most varying) 10 digits, as pointerFromBytes computes it.
   let h = n;
-  for (let i = len - 1, k = 0; i >= from && k < 10; i--, k++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  for (let i = len - 10 > from ? len - 10 : from; i < len; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
   const slot = h & (PTR_SLOTS - 1);
   const c = ptrCache[slot]!;
   if (c.length === n + 2 && (from === 2 ? c === s : c.endsWith(s))) return c;
@@ -252,19 +253,18 @@ export function pointerFromBytes(buf: Uint8Array, a: number, b: number, radix: R
   const c0 = buf[a]!;
   if (n === 1 && c0 === 48) return '0x0';
   if (c0 !== 48 && c0 !== 45) {
+    // One pass: lower-case hex digits only? any letter? and the cache hash of the last 10.
     let letter = false;
-    let plain = true;
-    for (let i = a; i < b; i++) {
+    let h = n;
+    const tail = b - 10 > a ? b - 10 : a;
+    let i = a;
+    for (; i < b; i++) {
       const c = buf[i]!;
       if (c >= 97 && c <= 102) letter = true;
-      else if (c < 48 || c > 57) {
-        plain = false;
-        break;
-      }
+      else if (c < 48 || c > 57) break;
+      if (i >= tail) h = (Math.imul(h, 31) + c) | 0;
     }
-    if (plain && (letter || radix === 'hex')) {
-      let h = n;
-      for (let i = b - 1, k = 0; i >= a && k < 10; i--, k++) h = (Math.imul(h, 31) + buf[i]!) | 0;
+    if (i === b && (letter || radix === 'hex')) {
       const c = ptrCache[h & (PTR_SLOTS - 1)]!;
       if (c.length === n + 2) {
         let j = n - 1;

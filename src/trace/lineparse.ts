@@ -45,6 +45,12 @@ export class ParsedLine {
   arrow = -1;
   /** Index where `name=value` args start (after `) `), or the body start for other bodies. */
   args = 0;
+  /** parseEventBytes: the timestamp already read (NaN otherwise: read from the text on demand). */
+  tsv = NaN;
+  /** parseEventBytes: hash of the event name's bytes (PlanIndex.findBytes). */
+  evHash = 0;
+  /** parseEventBytes: hash of the kretprobe caller's bytes (`sym+off/size`), 0 without one. */
+  callerHash = 0;
 
   get s(): string {
     const b = this.buf;
@@ -72,8 +78,7 @@ export class ParsedLine {
   get ts(): number {
     const a = this.tsStart;
     if (a < 0) return NaN;
-    const b = this.buf;
-    if (b !== undefined) return tsOfBytes(b, this.base + a, this.base + this.tsEnd);
+    if (this.tsv === this.tsv) return this.tsv;
     // `secs.frac` by hand: faster than Number(slice) and exact to the microsecond digits printed.
     const s = this.s;
     const e = this.tsEnd;
@@ -98,25 +103,6 @@ export class ParsedLine {
 /** buf[a..b) as a (flat, standalone) string; the bytes are ASCII. */
 export function latin1(buf: Buffer, a: number, b: number): string {
   return (buf as unknown as { latin1Slice(a: number, b: number): string }).latin1Slice(a, b);
-}
-
-/** `secs.frac` from bytes (as ParsedLine.ts does from text). */
-function tsOfBytes(s: Buffer, a: number, e: number): number {
-  let int = 0;
-  let i = a;
-  for (; i < e; i++) {
-    const c = s[i]!;
-    if (c === 46) break;
-    int = int * 10 + c - 48;
-  }
-  if (i >= e) return int;
-  let frac = 0;
-  let scale = 1;
-  for (i++; i < e && scale < 1e15; i++) {
-    frac = frac * 10 + s[i]! - 48;
-    scale *= 10;
-  }
-  return int + frac / scale;
 }
 
 export function newParsedLine(): ParsedLine {
@@ -223,6 +209,7 @@ function tryAt(s: string, p: number, lb: number, out: ParsedLine): LineShape {
   q = sp + 1;
   while (q < len && s.charCodeAt(q) === 32) q++;
   out.s = s;
+  out.tsv = NaN;
   out.taskStart = p;
   out.taskEnd = dash;
   out.pid = pid;
@@ -259,6 +246,7 @@ export function parseBareEvent(s: string, out: ParsedLine): LineShape {
   const space = s.indexOf(' ', q);
   if (colon <= q || (space !== -1 && space < colon)) return LineShape.None;
   out.s = s;
+  out.tsv = NaN;
   out.taskStart = -1;
   out.taskEnd = -1;
   out.pid = -1;
@@ -384,16 +372,36 @@ export function parseEventBytes(buf: Buffer, a: number, e: number, out: ParsedLi
   const tsEnd = sp - 1;
   c = buf[q]!;
   if (c < 48 || c > 57) return false;
-  for (let k = q + 1; k < tsEnd; k++) {
+  // The timestamp is read while it is checked (`secs.frac`, as ParsedLine.ts reads it from text:
+  // digits after a second '.' are refused like any other non-digit there).
+  let tsInt = 0;
+  let tsFrac = 0;
+  let tsScale = 1;
+  let k = q;
+  for (; k < tsEnd; k++) {
+    c = buf[k]!;
+    if (c === 46) break;
+    if (c < 48 || c > 57) return false;
+    tsInt = tsInt * 10 + c - 48;
+  }
+  for (k++; k < tsEnd; k++) {
     c = buf[k]!;
     if ((c < 48 || c > 57) && c !== 46) return false;
+    if (tsScale < 1e15) {
+      tsFrac = tsFrac * 10 + c - 48;
+      tsScale *= 10;
+    }
   }
   const tsStart = q;
   q = sp + 1;
   while (q < e && buf[q] === 32) q++;
-  // Event name up to ':', no space before it.
+  // Event name up to ':', no space before it; hashed on the way for the plan lookup.
   let colon = q;
-  while (colon < e && (c = buf[colon]!) !== 58 && c !== 32) colon++;
+  let h = 0;
+  while (colon < e && (c = buf[colon]!) !== 58 && c !== 32) {
+    h = (Math.imul(h, 31) + c) | 0;
+    colon++;
+  }
   if (colon >= e || c !== 58) return false;
   out.s = '';
   out.buf = buf;
@@ -408,9 +416,12 @@ export function parseEventBytes(buf: Buffer, a: number, e: number, out: ParsedLi
   out.flagsEnd = flagsEnd < 0 ? -1 : flagsEnd - a;
   out.tsStart = tsStart - a;
   out.tsEnd = tsEnd - a;
+  out.tsv = tsInt + tsFrac / tsScale;
   out.evOverride = undefined;
   out.evStart = q - a;
   out.evEnd = colon - a;
+  out.evHash = h;
+  out.callerHash = 0;
   // Body (as parseBody).
   let b = colon + 1;
   while (b < e && buf[b] === 32) b++;
@@ -423,11 +434,17 @@ export function parseEventBytes(buf: Buffer, a: number, e: number, out: ParsedLi
     // One pass for the closing `) ` and the first ` <- ` before it (as parseBody finds them).
     let close = b + 1;
     let lt = -1;
+    let ch = 0;
     for (; close < e - 1; close++) {
       c = buf[close]!;
       if (c === 41 /* ) */) {
         if (buf[close + 1] === 32) break;
-      } else if (c === 60 /* < */ && lt === -1 && close >= b + 2 && buf[close + 1] === 45 && buf[close - 1] === 32 && buf[close + 2] === 32) lt = close;
+      } else if (c === 60 /* < */ && lt === -1 && close >= b + 2 && buf[close + 1] === 45 && buf[close - 1] === 32 && buf[close + 2] === 32) {
+        lt = close;
+        out.callerHash = ch;
+      }
+      // The caller's hash: every byte before the arrow (its space included).
+      ch = (Math.imul(ch, 31) + c) | 0;
     }
     if (close >= e - 1) {
       close = buf[e - 1] === 41 ? e - 1 : -1;

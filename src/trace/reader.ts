@@ -267,7 +267,7 @@ class LineProcessor {
     if (ascii && this.fastFormat) {
       const c0 = buf[a];
       if (c0 !== 35 /* # */ && c0 !== 64 /* @ */ && this.refusal === undefined && !this.inDynamicEvents && parseEventBytes(buf, a, e, this.pl)) {
-        const plan = this.index.findBytes(buf, a + this.pl.evStart, a + this.pl.evEnd);
+        const plan = this.index.findBytes(buf, a + this.pl.evStart, a + this.pl.evEnd, this.pl.evHash);
         if (plan !== undefined) {
           this.outcome(this.emitter.handleBytes(lineNo, this.pl, plan, this.out), lineNo);
           return;
