@@ -252,30 +252,43 @@ export function pointerFromBytes(buf: Uint8Array, a: number, b: number, radix: R
   if (n <= 0) return undefined;
   const c0 = buf[a]!;
   if (n === 1 && c0 === 48) return '0x0';
-  if (c0 !== 48 && c0 !== 45) {
-    // One pass: lower-case hex digits only? any letter? and the cache hash of the last 10.
+  if (c0 !== 48 && c0 !== 45 && n <= 16) {
+    // Up to 16 lower-case hex digits without a leading zero: the value (two 32-bit halves) and
+    // the digit count say exactly which string it is, so the cache is checked on integers.
     let letter = false;
-    let h = n;
-    const tail = b - 10 > a ? b - 10 : a;
+    let hi = 0;
+    let lo = 0;
     let i = a;
     for (; i < b; i++) {
       const c = buf[i]!;
-      if (c >= 97 && c <= 102) letter = true;
-      else if (c < 48 || c > 57) break;
-      if (i >= tail) h = (Math.imul(h, 31) + c) | 0;
+      let d: number;
+      if (c >= 48 && c <= 57) d = c - 48;
+      else if (c >= 97 && c <= 102) {
+        d = c - 87;
+        letter = true;
+      } else break;
+      hi = (hi << 4) | (lo >>> 28);
+      lo = (lo << 4) | d;
     }
     if (i === b && (letter || radix === 'hex')) {
-      const c = ptrCache[h & (PTR_SLOTS - 1)]!;
-      if (c.length === n + 2) {
-        let j = n - 1;
-        while (j >= 0 && c.charCodeAt(j + 2) === buf[a + j]) j--;
-        if (j < 0) return c;
-      }
-      return pointerFromDigits(latin1Of(buf, a, b), 0);
+      const slot = (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 0) % PTR_SLOTS;
+      if (hexLen[slot] === n && hexLo[slot] === lo && hexHi[slot] === hi) return hexStr[slot]!;
+      const own = pointerFromDigits(latin1Of(buf, a, b), 0);
+      hexLen[slot] = n;
+      hexLo[slot] = lo;
+      hexHi[slot] = hi;
+      hexStr[slot] = own;
+      return own;
     }
   }
   return decodePointer(latin1Of(buf, a, b), radix);
 }
+
+/** The byte path's pointer cache, keyed on the value and digit count (see pointerFromBytes). */
+const hexLen = new Uint8Array(PTR_SLOTS);
+const hexLo = new Int32Array(PTR_SLOTS);
+const hexHi = new Int32Array(PTR_SLOTS);
+const hexStr: string[] = new Array<string>(PTR_SLOTS).fill('');
 
 function latin1Of(buf: Uint8Array, a: number, b: number): string {
   return (buf as unknown as { latin1Slice(a: number, b: number): string }).latin1Slice(a, b);

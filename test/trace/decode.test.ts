@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeIpv4, decodeNumber, decodePointer, decodeU32, isErrPtr } from '../../src/trace/decode.ts';
+import { decodeIpv4, decodeNumber, decodePointer, decodeU32, isErrPtr, numberFromBytes, pointerFromBytes } from '../../src/trace/decode.ts';
 import { newParsedLine, parseEventLine, LineShape, symbolName } from '../../src/trace/lineparse.ts';
 
 describe('value decoding', () => {
@@ -51,6 +51,23 @@ describe('value decoding', () => {
       expect(decodePointer('0x' + v.toString(16).padStart(16, '0'), 'auto')).toBe(want);
       expect(decodePointer(v.toString(10), 'dec')).toBe(want);
     }));
+  });
+
+  it('reads pointers and numbers from bytes exactly as from text, whatever the cache holds', () => {
+    // The byte path's pointer cache is keyed on the value: values that share digits, differ only
+    // in length or leading zeros, or collide in the cache must never be mixed up.
+    const digits = fc.stringMatching(/^[0-9a-fA-F]{1,20}$/);
+    const raw = fc.oneof(digits, digits.map((d) => '0x' + d), fc.stringMatching(/^-?[0-9]{1,20}$/), fc.string({ maxLength: 6 }));
+    const radix = fc.constantFrom('hex' as const, 'dec' as const, 'auto' as const);
+    fc.assert(fc.property(fc.array(fc.tuple(raw, radix), { minLength: 1, maxLength: 40 }), (vals) => {
+      for (const [r, rad] of vals) {
+        const pad = Buffer.from(` x=${r} `, 'latin1');
+        const a = 3;
+        const b = 3 + Buffer.byteLength(r, 'latin1');
+        expect(pointerFromBytes(pad, a, b, rad)).toBe(decodePointer(r, rad));
+        expect(numberFromBytes(pad, a, b, rad)).toBe(decodeNumber(r, rad));
+      }
+    }), { numRuns: 300 });
   });
 
   it('round-trips any IPv4 address through its network-order u32', () => {
