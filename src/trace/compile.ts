@@ -51,17 +51,20 @@ export class Ev implements CanonicalEvent {
   declare fnhe: string | undefined;
   declare dev: string | undefined;
   declare oldMtu: number | undefined;
-  constructor(kind: EventKind, file: string, line: number) {
+  constructor(
+    kind: EventKind, file: string, line: number, ts?: number, cpu?: number, task?: string, pid?: number,
+    probe?: string, caller?: string,
+  ) {
     // Assignments in the constructor (not class fields): one hidden class, fastest allocation.
     this.kind = kind;
     this.file = file;
     this.line = line;
-    this.ts = undefined;
-    this.cpu = undefined;
-    this.task = undefined;
-    this.pid = undefined;
-    this.probe = undefined;
-    this.caller = undefined;
+    this.ts = ts;
+    this.cpu = cpu;
+    this.task = task;
+    this.pid = pid;
+    this.probe = probe;
+    this.caller = caller;
     this.rt = undefined;
     this.daddr = undefined;
     this.peer = undefined;
@@ -701,14 +704,8 @@ export class Emitter {
       for (let k = 0; k < emits.length; k++) {
         const e = emits[k]!;
         const at = e.atEntry && call !== undefined;
-        const ev = new Ev(e.kind, this.file, at ? call!.line : lineNo);
         const ts = at ? call!.ts : lineTs;
-        if (ts === ts) ev.ts = ts;
-        ev.cpu = cpu;
-        ev.task = task;
-        ev.pid = pid;
-        ev.probe = p.name;
-        ev.caller = callerText;
+        const ev = new Ev(e.kind, this.file, at ? call!.line : lineNo, ts === ts ? ts : undefined, cpu, task, pid, p.name, callerText);
         this.kindCounts[e.kindId]++;
         e.fill(ev, vv, call, this, taskKey, callerText, pl);
         out.push(ev);
