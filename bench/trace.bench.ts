@@ -75,6 +75,7 @@ async function child(mode: string, file: string): Promise<void> {
   if (process.env.PEERPROP_BENCH_FAVOUR_MEMORY === '1') (await import('../src/core/memory.ts')).favourMemory();
   if (mode === 'floor') return floorChild(file);
   const { openTrace } = await import('../src/trace/index.ts');
+  const { replay } = await import('../src/replay/index.ts'); // loaded before the clock starts
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   if (mode === 'idle') {
@@ -87,7 +88,6 @@ async function child(mode: string, file: string): Promise<void> {
   let verdict: string | undefined;
   let divergences: number | undefined;
   if (mode === 'replay') {
-    const { replay } = await import('../src/replay/index.ts');
     const counting = (async function* () {
       for await (const b of reader.batches()) {
         events += b.length;

@@ -1,9 +1,10 @@
 /**
- * openTrace(): the streaming reader. Bytes arrive in 64 KB pieces (a regular file is read into
- * one reused buffer); lines are cut at '\n' bytes. The usual ftrace event line of ASCII input
- * never becomes a string: parseEventBytes takes its columns apart, the probe plan is found by the
- * name's bytes and Emitter.handleBytes decodes the values the events need straight from the
- * bytes. Every other line (headers, markers, serial lines, JSON, bpftrace, non-ASCII text, odd
+ * openTrace(): the streaming reader. Bytes arrive in 64 KB pieces (a regular file is read ahead
+ * into two alternating buffers); lines are cut at '\n' bytes. The usual ftrace event line of
+ * ASCII input never becomes a string: parseEventBytes takes its columns apart (hashing the name
+ * and the caller on the way), the probe plan is found by the name's hash and bytes, and
+ * Emitter.handleBytes runs the plan's generated decoder, which decodes the values the events
+ * need straight from the bytes. Every other line (headers, markers, serial lines, JSON, bpftrace, non-ASCII text, odd
  * layouts) is decoded and goes through the general text path, which gives the same results
  * (test/trace/bytepath.test.ts). Memory is bounded by the read buffer, the sniff window (1 MB),
  * the open-call tables and the intern table.
