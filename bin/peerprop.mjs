@@ -4,7 +4,8 @@ import { register } from 'tsx/esm/api';
 
 register();
 // Commands that stream traces ask V8 to keep the heap small (src/core/memory.ts).
-if (['replay', 'default'].includes(process.argv[2] ?? 'default')) {
+const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
+if (command === 'replay' || command === 'default') {
   const { favourMemory } = await import('../src/core/memory.ts');
   favourMemory();
 }
