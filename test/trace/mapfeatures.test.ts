@@ -6,6 +6,7 @@
  * these, so this trace (kernel-style lines we wrote, modern layout with irq flags) is their test.
  */
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +95,38 @@ describe('probe map features, byte path and text path', () => {
       expect(stats.skipped.unknownEvent.count).toBe(0);
     });
   }
+
+  it('gives the same events and statistics on both paths for damaged lines (layouts that stop fitting, odd values)', async () => {
+    const lines = TRACE.trimEnd().split('\n');
+    const mutation = fc.tuple(fc.nat(), fc.integer({ min: 0, max: 3 }), fc.string({ maxLength: 6, unit: fc.constantFrom(' ', '=', '"', 'x', '0', 'f', '-', '.', ')', '<', 'g') }));
+    const damaged = fc.array(fc.tuple(fc.nat(lines.length - 1), fc.array(mutation, { minLength: 1, maxLength: 3 })), { maxLength: 6 });
+    const dir = mkdtempSync(join(tmpdir(), 'peerprop-features-damaged-'));
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(damaged, fc.nat(3), async (edits, repeat) => {
+        // The trace repeated, so a layout learned from a good line meets damaged ones and back.
+        const out = Array.from({ length: repeat + 1 }, () => lines.slice()).flat();
+        for (const [li, muts] of edits) {
+          let l = out[li]!;
+          for (const [pos, op, str] of muts) {
+            const i = l.length ? pos % l.length : 0;
+            if (op === 0) l = l.slice(0, i) + str + l.slice(i);
+            else if (op === 1) l = l.slice(0, i);
+            else if (op === 2) l = l.slice(0, i) + l.slice(i + 1 + (pos % 5));
+            else l = l.slice(0, i) + String.fromCharCode(32 + ((l.charCodeAt(i) + pos) % 95)) + l.slice(i + 1);
+          }
+          out[li] = l;
+        }
+        const file = join(dir, `t${run++}.txt`);
+        writeFileSync(file, out.join('\n') + '\n');
+        const a = await readTrace(file, { probeMap: MAP });
+        const b = await readTrace(file, { probeMap: MAP, textPath: true });
+        expect(a.events).toEqual(b.events);
+        expect(a.stats).toEqual(b.stats);
+      }),
+      { numRuns: 150 },
+    );
+  });
 
   it('gives the same events and statistics on both paths', async () => {
     const a = await read(false);
