@@ -134,7 +134,8 @@ interface CompiledCond extends FieldGetter {
   presence: number;
   op: ConditionOp;
   to: number | string | undefined;
-  radix: Radix;
+  /** How the value is decoded (for text sources: $caller, $func, $text). */
+  decodeAs: { type: ViewType; radix: Radix; ipv4: Ipv4Order };
 }
 
 /** Sets an event's fields from the line's views (generated per emit: direct property stores). */
@@ -435,7 +436,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
           : c.op === 'eq' || c.op === 'ne' ? (typeof c.to === 'number' ? 'number' : 'string')
             : 'pointer';
       const g = getter(c.value, type, radix, ipv4);
-      return { ...g, presence: getter(c.value, 'present', radix, ipv4).view, op: c.op, to: c.to, radix };
+      return { ...g, presence: getter(c.value, 'present', radix, ipv4).view, op: c.op, to: c.to, decodeAs: { type, radix, ipv4 } };
     });
     const compiled: CompiledRule = {
       callers: callers && callers.length ? new Set(callers) : undefined,
@@ -573,7 +574,7 @@ export class Emitter {
     if (n > 0) {
       const decode = p.decode;
       if (decode === undefined || !decode(buf, base + pl.args, base + pl.len, p.vv)) {
-        pl.s; // cut the line out: from here on it is read as text
+        // Cut the line out: from here on it is read as text (and the layout learned again).
         return this.handle(pl.s, lineNo, pl, p, out);
       }
     }
@@ -789,7 +790,7 @@ export class Emitter {
     if (c.src === Src.Caller || c.src === Src.Func || c.src === Src.Text) {
       const raw = this.textSource(c.src, pl, callerText);
       present = raw !== undefined;
-      v = raw === undefined ? undefined : decodeView(raw, conditionView(c));
+      v = raw === undefined ? undefined : decodeView(raw, c.decodeAs);
     } else {
       present = this.viewValue(c.presence, c, vv, call, taskKey) !== undefined;
       v = this.viewValue(c.view, c, vv, call, taskKey);
@@ -815,15 +816,6 @@ export class Emitter {
         return false;
     }
   }
-}
-
-/** The view a condition decodes its value with. */
-function conditionView(c: CompiledCond): ViewSpec {
-  const type: ViewType =
-    c.op === 'present' || c.op === 'absent' ? 'present'
-      : c.op === 'eq' || c.op === 'ne' ? (typeof c.to === 'number' ? 'number' : 'string')
-        : 'pointer';
-  return { slot: -1, type, radix: c.radix, ipv4: 'le' };
 }
 
 /** A view of a raw text value. */

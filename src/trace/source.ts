@@ -95,7 +95,7 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
           if (reuse) {
             // The buffer just filled goes to the reader; the other one (which the reader has
             // finished with) receives the next read meanwhile.
-            turn = got.buffer === shared![0]!.buffer && got.byteOffset === shared![0]!.byteOffset ? 1 : 0;
+            turn ^= 1;
             const p = readInto(shared![turn]!);
             p.catch(() => undefined); // awaited by the next call; an error surfaces there
             ahead = p;
