@@ -320,8 +320,16 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 function compileFill(set: [MappableField, string | number][], fields: CompiledField[]): Fill {
   const lines: string[] = ['const cv = call === undefined ? undefined : call.vv;', 'let v;'];
-  const within = new Map<string, string>();
-  const context = new Map<string, string>();
+  // One local per within/context probe read, declared once at the top.
+  const locals = new Map<string, string>();
+  const local = (name: string, init: string): string => {
+    let v = locals.get(init);
+    if (v === undefined) {
+      locals.set(init, (v = name));
+      lines.splice(2, 0, `const ${v} = ${init};`);
+    }
+    return v;
+  };
   for (const [f, v] of set) {
     if (!IDENT.test(f) || !(f in FIELD_TYPES)) throw new Error(`not a canonical field: ${f}`);
     lines.push(`ev.${f} = ${JSON.stringify(v)};`);
@@ -337,22 +345,12 @@ function compileFill(set: [MappableField, string | number][], fields: CompiledFi
         get = f.view < 0 ? 'undefined' : `(cv === undefined ? undefined : cv[${f.view}])`;
         break;
       case Src.Within: {
-        let w = within.get(f.probe);
-        if (w === undefined) {
-          w = `w${within.size}`;
-          within.set(f.probe, w);
-          lines.splice(2, 0, `const ${w} = call === undefined || call.within === undefined ? undefined : call.within.get(${JSON.stringify(f.probe)});`);
-        }
+        const w = local(`w${locals.size}`, `call === undefined || call.within === undefined ? undefined : call.within.get(${JSON.stringify(f.probe)})`);
         get = `(${w} === undefined ? undefined : ${w}[${f.view}])`;
         break;
       }
       case Src.Context: {
-        let c = context.get(f.probe);
-        if (c === undefined) {
-          c = `c${context.size}`;
-          context.set(f.probe, c);
-          lines.splice(2, 0, `const ${c} = em.contextViews(${JSON.stringify(f.probe)}, taskKey);`);
-        }
+        const c = local(`c${locals.size}`, `em.contextViews(${JSON.stringify(f.probe)}, taskKey)`);
         get = `(${c} === undefined ? undefined : ${c}[${f.view}])`;
         break;
       }
