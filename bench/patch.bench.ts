@@ -26,7 +26,7 @@ export async function run(): Promise<void> {
 
   const tree = resolve(root, 'kernel-fixtures/trees/pre-seed');
   const set = readPatch(seed, 'seed');
-  let t0 = performance.now();
+  const t0 = performance.now();
   for (let i = 0; i < 50; i++) await applyToTree(set, tree);
   console.log(`${'applyToTree(seed, pre-seed fixture, in memory)'.padEnd(58)} ${((performance.now() - t0) / 50).toFixed(3).padStart(10)} ms/run`);
 

@@ -164,7 +164,10 @@ export async function run(): Promise<void> {
         if (!best || wall < best.wall) best = { wall, cpu, entries, stats };
       }
       const { wall, cpu, entries, stats } = best!;
-      const byStatus = entries.reduce<Record<string, number>>((m, e) => ((m[e.verdict.status] = (m[e.verdict.status] ?? 0) + 1), m), {});
+      const byStatus = entries.reduce<Record<string, number>>((m, e) => {
+        m[e.verdict.status] = (m[e.verdict.status] ?? 0) + 1;
+        return m;
+      }, {});
       process.stdout.write(
         `  ${memo ? 'blob reuse + check memo' : 'blob reuse only        '} --jobs ${jobs}: ${entries.length} revisions in ${(wall / 1000).toFixed(2)} s = ${(entries.length / (wall / 1000)).toFixed(0)} revisions/s ` +
           `(node CPU ${(cpu / 1000).toFixed(1)} s, ${(cpu / wall).toFixed(2)} cores busy); analysed ${stats.analysed} distinct blob sets, reused ${stats.reused}; verdicts ${JSON.stringify(byStatus)}\n`,

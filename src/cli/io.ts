@@ -13,6 +13,7 @@ export interface Io {
 export const processIo: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
 
 /** A command's action: parsed arguments in, exit code out. No process.exit anywhere. */
+// biome-ignore lint/suspicious/noExplicitAny: commander passes each command's own argument tuple
 export type Action = (...args: any[]) => Promise<ExitCode> | ExitCode;
 
 /** The result slot main() reads after commander has run an action. */
@@ -21,8 +22,8 @@ export interface RunState {
 }
 
 /** Wraps an action so that its exit code reaches main(). */
-export function bindAction(state: RunState, fn: Action): (...args: any[]) => Promise<void> {
-  return async (...args: any[]) => {
+export function bindAction(state: RunState, fn: Action): (...args: Parameters<Action>) => Promise<void> {
+  return async (...args: Parameters<Action>) => {
     state.exitCode = await fn(...args);
   };
 }

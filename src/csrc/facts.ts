@@ -118,7 +118,7 @@ class Extractor {
           idNode = d.childForFieldName('declarator');
           init = d.childForFieldName('value');
         } else if (d.type === 'identifier') idNode = d;
-        if (!idNode || idNode.type !== 'identifier') continue;
+        if (idNode?.type !== 'identifier') continue;
         if (!GLOBAL_GENID.test(idNode.text) || !idNode.text.startsWith('__')) continue;
         const typeText = type ? oneLine(type.text) : '';
         out.push({
@@ -161,7 +161,7 @@ class Extractor {
             stars += '*';
             cur = cur.childForFieldName('declarator');
           }
-          if (!cur || cur.type !== 'field_identifier') continue;
+          if (cur?.type !== 'field_identifier') continue;
           if (!FIELD_GENID.test(cur.text) && cur.text !== 'peer') continue;
           out.push({ ...this.loc(decl), struct, name: cur.text, type: stars ? `${type} ${stars}` : type });
         }

@@ -41,7 +41,7 @@ interface Runner {
 function describe(v: unknown): string {
   if (typeof v === 'string') return v;
   const a = v as Access;
-  if (a && a.site) return `${a.kind} ${a.target}${a.site.line ? ` (${a.site.file}:${a.site.line})` : ''}`;
+  if (a?.site) return `${a.kind} ${a.target}${a.site.line ? ` (${a.site.file}:${a.site.line})` : ''}`;
   return 'start';
 }
 
@@ -50,7 +50,7 @@ function describe(v: unknown): string {
  * preemption bounding: ordering bugs need few switches, and the number of schedules stays
  * polynomial); `visit` returns false to stop early.
  */
-export function explore(runner: Runner, visit: (leaf: Leaf) => boolean | void, preemptions = Infinity, maxSchedules = 1_000_000): number {
+export function explore(runner: Runner, visit: (leaf: Leaf) => boolean | undefined | void, preemptions = Infinity, maxSchedules = 1_000_000): number {
   const stack: number[][] = [[]];
   let count = 0;
   while (stack.length) {

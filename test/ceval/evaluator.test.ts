@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadProgram, CStruct, type Access, type Value } from '../../src/ceval/index.ts';
+import { loadProgram, type CStruct, type Access, type Value } from '../../src/ceval/index.ts';
 import { PeerpropError } from '../../src/core/errors.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');

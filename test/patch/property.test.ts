@@ -72,7 +72,7 @@ describe('random corruptions of the seed', () => {
       fc.property(fc.constantFrom(...bases), fc.array(corruption, { minLength: 1, maxLength: 4 }), (base, cs) => {
         const text = cs.reduce(corrupt, base);
         const lines = lineCount(text);
-        let set;
+        let set: ReturnType<typeof readPatch>;
         try {
           set = readPatch(text, 'fuzzed.patch');
         } catch (e) {

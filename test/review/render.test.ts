@@ -29,7 +29,7 @@ describe('text report', async () => {
     expect(t).toMatch(/route-genid\.patch:84: repaired: hunk 3 of net\/ipv4\/route\.c/);
     expect(t).toMatch(/hunk 3 @@ -1767,7 \+1776,15 @@ \(header said -1767,8 \+1776,16\) \(patch line 68\)/);
     expect(t).toMatch(/rt_bind_peer \(modified; pre 1311-1319 -> post 1318-1328\)/);
-    expect(t).toMatch(/stamps: 0 -> 1\n\s+\+ rt->rt_peer_genid = rt_peer_genid\(\)  if !\(peer && cmpxchg\(&rt->peer, NULL, peer\) != NULL\)  \(line 1327\)/);
+    expect(t).toMatch(/stamps: 0 -> 1\n\s+\+ rt->rt_peer_genid = rt_peer_genid\(\) {2}if !\(peer && cmpxchg\(&rt->peer, NULL, peer\) != NULL\) {2}\(line 1327\)/);
     expect(t).toContain('not established (partial review):');
     expect(t).toMatch(/total: 0 error\(s\), 1 warning\(s\), \d+ info\n$/);
   });

@@ -14,7 +14,7 @@ describe('where verify gets its C', () => {
     expect(src.origin).toBe('tree');
     expect(src.file).toBe('net/ipv4/route.c');
     const lines = src.source.split('\n');
-    const stamp = lines.findIndex((l) => l === '\t\trt->rt_peer_genid = rt_peer_genid();') + 1;
+    const stamp = lines.indexOf('\t\trt->rt_peer_genid = rt_peer_genid();') + 1;
     expect(stamp).toBeGreaterThan(0);
     expect(src.addedLines.has(stamp)).toBe(true);
     const patchLine = src.patchLines.get(stamp)!;
