@@ -14,7 +14,11 @@ export interface AnalyserRef {
 }
 
 /** The default analyser: era detection, facts, and the differential check (src/scan/analyse.ts). */
-export const DEFAULT_ANALYSER: AnalyserRef = { module: new URL('./analyse.ts', import.meta.url).href, exportName: 'analyse' };
+export const DEFAULT_ANALYSER: AnalyserRef = {
+  // The compiled build (dist/) holds analyse.js beside this module; the sources, analyse.ts.
+  module: new URL(import.meta.url.endsWith('.js') ? './analyse.js' : './analyse.ts', import.meta.url).href,
+  exportName: 'analyse',
+};
 
 export function moduleUrl(ref: AnalyserRef): string {
   return isAbsolute(ref.module) ? pathToFileURL(ref.module).href : ref.module;
