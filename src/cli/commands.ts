@@ -6,6 +6,7 @@ import { registerReplay } from './replay.ts';
 import { registerProbes } from './probes.ts';
 import { registerConform } from './conform.ts';
 import { registerScan } from './scan.ts';
+import { registerKernel } from './kernel.ts';
 
 /**
  * Every subcommand, in the order `--help` lists them.
@@ -19,4 +20,5 @@ export const commands: RegisterCommand[] = [
   registerScan,
   registerProbes,
   registerConform,
+  registerKernel,
 ];

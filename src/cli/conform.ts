@@ -2,6 +2,7 @@ import { Option } from 'commander';
 import type { RegisterCommand } from './io.ts';
 import { bindAction, formatOption } from './io.ts';
 import { badInput } from '../core/errors.ts';
+import { log } from '../core/log.ts';
 import { ERAS, type Era } from '../model/types.ts';
 import type { ConformFormat } from '../harness/report.ts';
 import { SCENARIO_NAMES } from '../harness/scenarios.ts';
@@ -17,6 +18,12 @@ interface ConformCliOptions {
   keep?: string;
   timeout?: string;
   era?: Era;
+  git?: string;
+  rev?: string;
+  bisect?: string;
+  paths?: string[];
+  firstParent?: boolean;
+  jobs?: string;
 }
 
 /** `peerprop conform`: boot a real kernel under QEMU, run the TUN scenarios, judge contract and mechanism. */
@@ -29,7 +36,13 @@ export const registerConform: RegisterCommand = (program, io, state) => {
         '(exit 0 conformant, 1 divergence or failed run, 2 refused input, 3 environment missing)',
     )
     .option('--kernel <kernel>', 'debian (6.1 cloud), debian-6.12, or a path to a bzImage', 'debian')
-    .option('--tree <dir>', 'build a small test kernel from this source tree (cached) and boot it')
+    .option('--tree <dir>', 'build a test kernel from this source tree (seed era or modern; cached) and boot it')
+    .option('--git <repo>', 'a git repository with kernel history: with --rev, build and boot that revision; with --bisect, bisect it')
+    .option('--rev <rev>', 'with --git: the revision to build and boot')
+    .option('--bisect <good..bad>', 'with --git: build and boot midpoints; print the first commit whose verdict differs from GOOD\'s')
+    .option('--paths <path...>', 'with --bisect: only commits touching these paths (default: net/ipv4 include/net)')
+    .option('--first-parent', "with --bisect: follow BAD's first-parent line only (default: the full DAG, as git bisect)")
+    .option('--jobs <n>', 'make -j for kernel builds (default: the number of CPUs)')
     .option('--scenario <name...>', `scenarios to run (default: all): ${SCENARIO_NAMES.join(', ')}`)
     .addOption(new Option('--accel <accel>', 'accelerator: auto tries KVM with a short probe boot').choices(['auto', 'tcg', 'kvm']).default('tcg'))
     .addOption(formatOption(FORMATS, 'text'))
@@ -40,9 +53,35 @@ export const registerConform: RegisterCommand = (program, io, state) => {
       bindAction(state, async (o: ConformCliOptions) => {
         const timeoutS = Number(o.timeout);
         if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw badInput(`--timeout: not a positive number of seconds: ${o.timeout}`);
-        const { runConform } = await import('../harness/conform.ts');
+        const jobs = o.jobs === undefined ? undefined : Number(o.jobs);
+        if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw badInput(`--jobs: not a positive integer: ${o.jobs}`);
+        if ((o.rev || o.bisect) && !o.git) throw badInput(`${o.rev ? '--rev' : '--bisect'} needs --git REPO`);
+        if (o.git && !!o.rev === !!o.bisect) throw badInput('--git needs either --rev REV or --bisect GOOD..BAD');
+        if (o.git && o.tree) throw badInput('give --tree or --git, not both');
+        if (o.bisect) {
+          if (o.format !== 'text' && o.format !== 'json') throw badInput('--bisect prints text or json');
+          const { liveBisect, renderBisect, bisectExitCode } = await import('../harness/bisect-conform.ts');
+          const r = await liveBisect({
+            repo: o.git!,
+            range: o.bisect,
+            scenarios: o.scenario,
+            paths: o.paths ?? ['net/ipv4', 'include/net'],
+            firstParent: o.firstParent,
+            accel: o.accel,
+            timeoutS,
+            era: o.era,
+            jobs,
+            log: (s) => log.info(s),
+          });
+          io.stdout.write(renderBisect(r, o.format));
+          return bisectExitCode(r);
+        }
+        const { conformFromSource } = await import('../harness/build/index.ts');
         const { renderConform } = await import('../harness/report.ts');
-        const report = await runConform({
+        const report = await conformFromSource({
+          git: o.git,
+          rev: o.rev,
+          jobs,
           kernel: o.kernel,
           tree: o.tree,
           scenarios: o.scenario,

@@ -142,6 +142,8 @@ export interface RenderOptions {
   net?: string;
 }
 
+/** RTCF_REDIRECTED in the route cache eras (include/linux/in_route.h). */
+const RTCF_REDIRECTED = 0x40000;
 const kptr = (low: number) => '0xffff8800' + (low >>> 0).toString(16).padStart(8, '0');
 /** Kernel-looking pointers: route id -> a slab address (the same id gives the same pointer: reuse). */
 export const routePointer = (id: number) => kptr(0x1f881000 + id * 0x100);
@@ -185,6 +187,16 @@ export function renderOp(before: ModelState, op: Operation, after: ModelState, r
       ev({ kind: 'bind_ret', daddr: e.daddr, create: e.create, peer: peerPointer(s, e.peer), caller: LOOKUP_CALLER[e.by], probe: 'getpeer_ret' });
     }
   };
+  /** check_peer_pmtu entries (the 3.0 probe check_pmtu): the peer's state as it was read there. */
+  const peerPmtuEvents = () => {
+    for (const e of fx) {
+      if (e.kind !== 'peer_pmtu') continue;
+      ev({
+        kind: 'peer_pmtu', rt: routePointer(e.rt), peer: peerPointer(after, e.peer), pmtuLearned: e.learned, pmtuOrig: e.orig, pmtuExpires: e.expires,
+        redirectLearned: e.redirect || '0.0.0.0', now: e.now, probe: 'check_pmtu',
+      });
+    }
+  };
   const bumpEvents = () => {
     for (const e of fx) if (e.kind === 'bump') ev({ kind: 'genid_bump', old: e.old, new: e.new, counter: 'peer' });
   };
@@ -202,6 +214,7 @@ export function renderOp(before: ModelState, op: Operation, after: ModelState, r
       }
       lookupEvents(after);
       ev({ kind: 'route', rt: routePointer(r.id), daddr: r.daddr, peer: peerPointer(after, r.peer), rtGenid: r.peerGenid, genid: after.genid, probe: 'route' });
+      peerPmtuEvents();
       break;
     }
     case 'check': {
@@ -213,9 +226,18 @@ export function renderOp(before: ModelState, op: Operation, after: ModelState, r
         ev({ kind: 'check_ret', ret: res.valid ? ptr : '0x0', probe: 'dst_check_ret' });
         break;
       }
-      ev({ kind: 'check', rt: ptr, daddr: b.daddr, peer: peerPointer(before, b.peer), rtGenid: b.peerGenid, genid: before.genid, rtGateway: b.gateway, obsolete: b.expired ? 2 : -1, probe: 'dst_check' });
+      ev({
+        kind: 'check', rt: ptr, daddr: b.daddr, peer: peerPointer(before, b.peer), rtGenid: b.peerGenid, genid: before.genid, rtGateway: b.gateway, obsolete: b.expired ? 2 : -1,
+        rtMtu: b.mtu, flags: b.redirected ? RTCF_REDIRECTED : 0, probe: 'dst_check',
+      });
       lookupEvents(after);
-      if (res.valid) ev({ kind: 'check_ret', ret: ptr, peer: peerPointer(after, a.peer), rtGenid: a.peerGenid, genid: after.genid, rtGateway: a.gateway, probe: 'dst_check_ret' });
+      peerPmtuEvents();
+      if (res.valid) {
+        ev({
+          kind: 'check_ret', ret: ptr, peer: peerPointer(after, a.peer), rtGenid: a.peerGenid, genid: after.genid, rtGateway: a.gateway, rtMtu: a.mtu,
+          flags: a.redirected ? RTCF_REDIRECTED : 0, probe: 'dst_check_ret',
+        });
+      }
       else ev({ kind: 'check_ret', ret: '0x0', probe: 'dst_check_ret' });
       break;
     }
@@ -244,8 +266,14 @@ export function renderOp(before: ModelState, op: Operation, after: ModelState, r
         for (const e of fx) if (e.kind === 'exception') ev({ kind: 'fnhe', daddr: e.daddr, mtu: e.pmtu, gateway: e.gateway || '0.0.0.0', fnheGenid: after.fnheGenid, net: o.net, probe: 'update_or_create_fnhe' });
         break;
       }
-      ev({ kind: 'pmtu', daddr: op.daddr, mtu: op.mtu, rt: r ? routePointer(r.id) : undefined, peer: r ? peerPointer(before, r.peer) : undefined, rtGenid: r?.peerGenid, genid: before.genid, probe: r ? 'update_pmtu' : 'frag_needed' });
+      // ip_rt_frag_needed returns what it learned (est_mtu), else the announced MTU; the quoted
+      // packet is not modelled: a length above any MTU keeps the kernel's plateau rule out of play.
+      const learned = fx.find((e) => e.kind === 'learn_pmtu');
+      const minPmtu = after.config?.minPmtu;
+      if (r) ev({ kind: 'pmtu', daddr: op.daddr, mtu: op.mtu, minPmtu, rt: routePointer(r.id), peer: peerPointer(before, r.peer), rtGenid: r.peerGenid, genid: before.genid, now: before.now, probe: 'update_pmtu' });
+      else ev({ kind: 'pmtu', daddr: op.daddr, mtu: learned?.kind === 'learn_pmtu' ? learned.mtu : op.mtu, icmpMtu: op.mtu, oldMtu: 65535, minPmtu, genid: before.genid, now: before.now, probe: 'frag_needed' });
       lookupEvents(after);
+      peerPmtuEvents();
       bumpEvents();
       break;
     }

@@ -160,8 +160,8 @@ export const INVARIANTS: readonly Invariant[] = [
   {
     name: 'route-mtu-only-lowers',
     description:
-      "A learned PMTU only ever lowers a route's MTU; it rises again only when a learned PMTU expires and the check that notices restores pmtu_orig.",
-    eras: ['pre-genid', 'pmtu-redirect'],
+      "A learned PMTU only ever lowers a route's MTU; it rises again only when a learned PMTU expires and the check that notices restores pmtu_orig (the seed commit alone: never, PMTU lives in the route's metrics).",
+    eras: ['pre-genid', 'seed', 'pmtu-redirect'],
     check(before, op, after, res) {
       for (const [b, a] of survivors(before, op, after)) {
         if (a.mtu <= b.mtu) continue;
@@ -199,6 +199,95 @@ export const INVARIANTS: readonly Invariant[] = [
         if (e.kind !== 'learn_pmtu') continue;
         const p = after.peers[e.daddr];
         if (p && p.pmtuExpires === 0) return `PMTU for ${e.daddr} learned with pmtu_expires 0`;
+      }
+      return undefined;
+    },
+  },
+  {
+    name: 'check-applies-learned-pmtu',
+    description:
+      "A check that runs check_peer_pmtu leaves the route's MTU as its rules say: an unexpired learned PMTU below the route's MTU is applied, an expired one restores pmtu_orig (only for the winner of the expiry), nothing learned leaves the MTU alone.",
+    eras: ['pmtu-redirect'],
+    check(before, op, after, res) {
+      if (op.op !== 'check' || !res.valid) return undefined;
+      const b = liveRoute(before, op.rt);
+      const a = liveRoute(after, op.rt);
+      if (!b || !a || a.peer === null || b.peerGenid === before.genid || isExpired(before, b)) return undefined;
+      const p = before.peers[a.peer];
+      if (!p) return undefined;
+      if (p.pmtuExpires === 0) return a.mtu === b.mtu ? undefined : `route ${op.rt} MTU ${b.mtu} -> ${a.mtu} with nothing learned`;
+      if (before.now < p.pmtuExpires) {
+        const want = p.pmtuLearned < b.mtu ? p.pmtuLearned : b.mtu;
+        return a.mtu === want ? undefined : `route ${op.rt} left at MTU ${a.mtu}, not the learned ${want}`;
+      }
+      const allowed = [b.mtu, ...(p.pmtuOrig !== 0 ? [p.pmtuOrig] : [])];
+      return allowed.includes(a.mtu) ? undefined : `route ${op.rt} set to MTU ${a.mtu} on expiry (pmtu_orig ${p.pmtuOrig})`;
+    },
+  },
+  {
+    name: 'check-saves-pmtu-orig',
+    description: "A check that applies a learned PMTU while the peer's pmtu_orig is 0 saves the route's MTU metric there first (once per peer).",
+    eras: ['pmtu-redirect'],
+    check(before, op, after, res) {
+      if (op.op !== 'check' && !(op.op === 'pmtu' && op.rt !== undefined)) return undefined;
+      for (const e of res.effects ?? []) {
+        if (e.kind !== 'apply_pmtu') continue;
+        const b = liveRoute(before, e.rt);
+        const a = liveRoute(after, e.rt);
+        if (!b || !a || a.peer === null) continue;
+        const pb = before.peers[a.peer];
+        const pa = after.peers[a.peer];
+        if (!pa) continue;
+        if ((!pb || pb.pmtuOrig === 0) && pa.pmtuOrig === 0) return `peer of ${a.daddr} applied its learned PMTU to route ${e.rt} without saving pmtu_orig`;
+        if (pb && pb.pmtuOrig !== 0 && pa.pmtuOrig !== pb.pmtuOrig) return `peer of ${a.daddr} overwrote pmtu_orig ${pb.pmtuOrig} with ${pa.pmtuOrig}`;
+      }
+      return undefined;
+    },
+  },
+  {
+    name: 'check-applies-learned-redirect',
+    description:
+      "A check that finds a learned redirect other than the route's gateway switches the route to it (with RTCF_REDIRECTED once the neighbour is valid), or in 2.6.39-3.1 fails (NULL) while the new neighbour resolves; with no other redirect learned the gateway stays.",
+    eras: ['pmtu-redirect'],
+    check(before, op, after, res) {
+      if (op.op !== 'check') return undefined;
+      const b = liveRoute(before, op.rt);
+      const a = liveRoute(after, op.rt);
+      if (!b || !a || a.peer === null || b.peerGenid === before.genid || isExpired(before, b)) return undefined;
+      const p = before.peers[a.peer];
+      if (!p) return undefined;
+      const pending = p.redirectLearned !== '' && p.redirectLearned !== b.gateway;
+      if (!pending) return res.valid && a.gateway !== b.gateway ? `route ${op.rt} gateway ${b.gateway} -> ${a.gateway} with no redirect learned` : undefined;
+      if (!res.valid) return lateStage(before) ? `route ${op.rt} check failed on a redirect in ${before.stage}` : undefined;
+      if (a.gateway !== p.redirectLearned) return `route ${op.rt} kept gateway ${a.gateway}, learned ${p.redirectLearned}`;
+      if (!lateStage(before) && !a.redirected) return `route ${op.rt} switched gateway without RTCF_REDIRECTED`;
+      return undefined;
+    },
+  },
+  {
+    name: 'peer-holds-learned-pmtu',
+    description: "After a PMTU path for a destination, its peer's learned PMTU, while valid, is no larger than the path's MTU floored at ip_rt_min_pmtu (learning only lowers a valid value).",
+    eras: ['pmtu-redirect'],
+    check(_b, op, after) {
+      if (op.op !== 'pmtu') return undefined;
+      const r = op.rt !== undefined ? liveRoute(after, op.rt) : undefined;
+      const key = r ? r.peer : op.daddr;
+      const p = key ? after.peers[key] : undefined;
+      if (!p || p.pmtuExpires === 0) return undefined;
+      const bound = Math.max(op.mtu, after.config?.minPmtu ?? 552);
+      return p.pmtuLearned <= bound ? undefined : `peer of ${p.daddr} holds learned PMTU ${p.pmtuLearned} above ${bound}`;
+    },
+  },
+  {
+    name: 'new-peer-is-blank',
+    description: 'A peer created by a lookup holds nothing learned: pmtu_expires 0, pmtu_orig 0, redirect_learned 0 (until a PMTU/redirect path or a check writes them).',
+    eras: ['seed', 'pmtu-redirect'],
+    check(before, op, after, res) {
+      if (op.op === 'pmtu' || op.op === 'redirect') return undefined; // they learn right after creating
+      for (const e of res.effects ?? []) {
+        if (e.kind !== 'lookup' || !e.created || before.peers[e.daddr]) continue;
+        const p = after.peers[e.daddr];
+        if (p && (p.pmtuExpires !== 0 || p.pmtuOrig !== 0 || p.redirectLearned !== '')) return `new peer of ${e.daddr} created with state (expires ${p.pmtuExpires}, orig ${p.pmtuOrig}, redirect '${p.redirectLearned}')`;
       }
       return undefined;
     },

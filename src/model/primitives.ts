@@ -72,6 +72,7 @@ const before = (a: number, b: number) => a < b;
  * into ITS OWN route; other routes keep the learned MTU (scenario D: kernel behaviour).
  */
 export function checkPeerPmtu(c: Ctx, r: RouteState, p: PeerState): void {
+  c.fx.push({ kind: 'peer_pmtu', rt: r.id, daddr: p.daddr, peer: r.peer ?? p.daddr, learned: p.pmtuLearned, orig: p.pmtuOrig, expires: p.pmtuExpires, redirect: p.redirectLearned, now: c.s.now });
   const e = p.pmtuExpires;
   if (e === 0) return;
   if (before(c.s.now, e)) {

@@ -151,6 +151,8 @@ export type Effect =
   | { kind: 'bump'; old: number; new: number }
   | { kind: 'learn_pmtu'; daddr: string; mtu: number }
   | { kind: 'learn_redirect'; daddr: string; gateway: string }
+  /** check_peer_pmtu entered: the peer's state as the probe at its entry reads it. */
+  | { kind: 'peer_pmtu'; rt: number; daddr: string; peer: string; learned: number; orig: number; expires: number; redirect: string; now: number }
   | { kind: 'apply_pmtu'; rt: number; mtu: number }
   | { kind: 'restore_pmtu'; rt: number; mtu: number }
   | { kind: 'apply_redirect'; rt: number; gateway: string }

@@ -20,6 +20,7 @@
 import type { Era } from '../model/types.ts';
 import type { CanonicalEvent } from '../trace/events.ts';
 import { Recorder, Ring } from './coverage.ts';
+import { OutcomeJudge } from './outcomes.ts';
 
 const NULL = '0x0';
 /**
@@ -94,7 +95,10 @@ export class CacheEraReplayer {
   ) {
     this.late = stage === 'S4' || stage === 'S5';
     this.gHist = new Ring(historySize);
+    this.outcomes = new OutcomeJudge(era, stage, rec, (rt) => (rt === undefined ? undefined : this.routes.get(rt)?.hist));
   }
+  /** What the PMTU/redirect paths must do (route MTU, gateway, peer state): judged alongside. */
+  private readonly outcomes: OutcomeJudge;
 
   private route(ptr: string, e: CanonicalEvent): RouteRec {
     let r = this.routes.get(ptr);
@@ -124,9 +128,11 @@ export class CacheEraReplayer {
     this.peerOf.clear();
     this.G = undefined;
     this.causes = [];
+    this.outcomes.gap();
   }
 
   handle(e: CanonicalEvent): void {
+    this.outcomes.handle(e, this.ctx(e));
     switch (e.kind) {
       case 'check':
         return this.onCheck(e);
@@ -151,6 +157,7 @@ export class CacheEraReplayer {
       case 'route_free':
         return this.onFree(e);
       case 'marker':
+      case 'peer_pmtu': // outcomes.ts
         return;
       default:
         this.rec.ignore(IGNORED[e.kind] ?? e.kind);
@@ -590,6 +597,7 @@ export class CacheEraReplayer {
 
   /** End of trace: resolve the deferred expectations. */
   finish(): void {
+    this.outcomes.finish();
     for (const m of this.missingBinds) {
       if (this.lookupsObserved) {
         this.rec.fail('slow-path-looks-up-peer', m.ev, 'one create=0 bind before the return (route peerless, genid stale)', 'no bind', `check of peerless route ${m.route.ptr} with a stale genid returned without looking its peer up`, m.hist, m.route.ptr);

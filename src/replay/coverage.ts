@@ -4,6 +4,10 @@
  */
 import type { CanonicalEvent, EventKind } from '../trace/events.ts';
 import type { Coverage, Divergence, HistoryLine, InvariantCoverage } from './types.ts';
+import { INVARIANTS } from '../model/invariants.ts';
+
+/** The model's sentence for an invariant replay checks under the same name. */
+const MODEL_INVARIANT_TEXT = new Map(INVARIANTS.map((i) => [i.name, i.description]));
 
 /** The invariants replay checks, with the sentence shown in coverage. */
 export const REPLAY_INVARIANTS: Record<string, string> = {
@@ -99,7 +103,7 @@ export class Recorder {
   private entry(name: string): InvariantCoverage {
     let c = this.inv.get(name);
     if (!c) {
-      c = { name, description: REPLAY_INVARIANTS[name] ?? name, checked: 0, failed: 0, unchecked: {} };
+      c = { name, description: REPLAY_INVARIANTS[name] ?? MODEL_INVARIANT_TEXT.get(name) ?? name, checked: 0, failed: 0, unchecked: {} };
       this.inv.set(name, c);
     }
     return c;

@@ -51,6 +51,17 @@ export class Ev implements CanonicalEvent {
   declare fnhe: string | undefined;
   declare dev: string | undefined;
   declare oldMtu: number | undefined;
+  declare pmtuLearned: number | undefined;
+  declare pmtuOrig: number | undefined;
+  declare pmtuExpires: number | undefined;
+  declare now: number | undefined;
+  declare redirectLearned: string | undefined;
+  declare devMtu: number | undefined;
+  declare metrics: string | undefined;
+  declare mtuMetric: number | undefined;
+  declare mtuMetricRo: number | undefined;
+  declare icmpMtu: number | undefined;
+  declare minPmtu: number | undefined;
   constructor(
     kind: EventKind, file: string, line: number, ts?: number, cpu?: number, task?: string, pid?: number,
     probe?: string, caller?: string,
@@ -90,6 +101,17 @@ export class Ev implements CanonicalEvent {
     this.fnhe = undefined;
     this.dev = undefined;
     this.oldMtu = undefined;
+    this.pmtuLearned = undefined;
+    this.pmtuOrig = undefined;
+    this.pmtuExpires = undefined;
+    this.now = undefined;
+    this.redirectLearned = undefined;
+    this.devMtu = undefined;
+    this.metrics = undefined;
+    this.mtuMetric = undefined;
+    this.mtuMetricRo = undefined;
+    this.icmpMtu = undefined;
+    this.minPmtu = undefined;
   }
 }
 

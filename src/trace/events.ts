@@ -33,11 +33,13 @@ export type EventKind =
   /** Modern era: a next-hop exception created or updated (update_or_create_fnhe) / found. */
   | 'fnhe'
   /** A workload step marker (trace_marker), kept for context in reports. */
-  | 'marker';
+  | 'marker'
+  /** Cache eras: entry of check_peer_pmtu: the peer's PMTU/redirect state as a check (or route creation, update_pmtu) applies it. */
+  | 'peer_pmtu';
 
 export const EVENT_KINDS: readonly EventKind[] = [
   'route', 'bind', 'bind_ret', 'check', 'check_ret', 'genid_bump', 'peer_new',
-  'pmtu', 'redirect', 'flush', 'route_free', 'fnhe', 'marker',
+  'pmtu', 'redirect', 'flush', 'route_free', 'fnhe', 'marker', 'peer_pmtu',
 ];
 
 export interface CanonicalEvent {
@@ -98,8 +100,34 @@ export interface CanonicalEvent {
   fnhe?: string;
   /** The net_device pointer (device MTU changes, device flushes). */
   dev?: string;
-  /** A device MTU change: the MTU before (mtu is the new one). */
+  /** A device MTU change: the MTU before (mtu is the new one). ip_rt_frag_needed: the quoted packet's length (its `old_mtu`). */
   oldMtu?: number;
+
+  // Cache eras (2.6.39 .. 3.5): what the PMTU and redirect paths must do, where the probes show it.
+  /** The peer's learned PMTU (inet_peer.pmtu_learned; meaningful only while pmtuExpires != 0). */
+  pmtuLearned?: number;
+  /** The MTU metric saved to restore on expiry (inet_peer.pmtu_orig; 0 = not saved, and the raw metric 0 means the device MTU). */
+  pmtuOrig?: number;
+  /** inet_peer.pmtu_expires in jiffies (0 = nothing learned). */
+  pmtuExpires?: number;
+  /** jiffies when the probe fired. */
+  now?: number;
+  /** The peer's learned redirect gateway (inet_peer.redirect_learned; 0.0.0.0 = none). */
+  redirectLearned?: string;
+  /** The route's device MTU (what dst_mtu falls back to when the raw MTU metric is 0). */
+  devMtu?: number;
+  /**
+   * The route's raw metrics word (dst->_metrics, an unsigned long whose low bit is DST_METRICS_READ_ONLY),
+   * and the u32 read at +K and at +(K-1) from it (K = the RTAX_MTU slot's byte offset): the decoder
+   * takes the second when the low bit is set (the pointer is then one byte past the array).
+   */
+  metrics?: string;
+  mtuMetric?: number;
+  mtuMetricRo?: number;
+  /** pmtu (ip_rt_frag_needed): the MTU the ICMP message announced (new_mtu); `mtu` is what the function returned. */
+  icmpMtu?: number;
+  /** ip_rt_min_pmtu when the probe fired (the floor of every learned PMTU). */
+  minPmtu?: number;
 }
 
 /** A gap in the trace: events the kernel dropped ([LOST N EVENTS], EVENTS DROPPED). */

@@ -157,6 +157,8 @@ export const FIELD_TYPES: Readonly<Record<MappableField, 'pointer' | 'ipv4' | 'u
   rtGenid: 'u32', genid: 'u32', old: 'u32', new: 'u32', fnheGenid: 'u32', exceptionGenid: 'u32',
   create: 'number', mtu: 'number', rtMtu: 'number', flags: 'number', obsolete: 'number',
   oldMtu: 'number',
+  pmtuLearned: 'number', pmtuOrig: 'number', pmtuExpires: 'number', now: 'number', devMtu: 'number', mtuMetric: 'number', mtuMetricRo: 'number',
+  icmpMtu: 'number', minPmtu: 'number', metrics: 'pointer', redirectLearned: 'ipv4',
   text: 'string', counter: 'string',
 };
 

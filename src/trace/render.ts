@@ -11,6 +11,10 @@ export const SEED_TEXT_HEADER = '# tracer: nop\n#\n#           TASK-PID    CPU# 
 
 /** 3.0 prints unsigned values in hex without 0x, IPv4 addresses as network-order u32. */
 const hex = (n: number) => (n >>> 0).toString(16);
+/** Wide values (jiffies, pmtu_expires are unsigned long) in hex without 0x. */
+const hex64 = (n: number) => Math.max(0, Math.trunc(n)).toString(16);
+/** Optional fields the generated probes add (route MTU, jiffies, ip_rt_min_pmtu): printed when the event has them. */
+const opt = (name: string, v: number | undefined) => (v === undefined ? '' : ` ${name}=${hex64(v)}`);
 const ptr = (p: string | undefined) => (p === undefined ? '0' : p.replace(/^0x/, ''));
 const ip = (a: string | undefined) => {
   if (!a) return '0';
@@ -56,13 +60,13 @@ export class SeedTextRenderer {
 
   render(e: CanonicalEvent): string {
     let out = '';
-    if (this.open && e.kind !== 'bind' && e.kind !== 'bind_ret' && e.kind !== 'genid_bump') out += this.closePath(this.g);
+    if (this.open && e.kind !== 'bind' && e.kind !== 'bind_ret' && e.kind !== 'genid_bump' && e.kind !== 'peer_pmtu') out += this.closePath(this.g);
     if (e.genid !== undefined && e.kind !== 'genid_bump') this.g = e.genid;
     switch (e.kind) {
       case 'check':
-        return out + this.line(`dst_check: (ipv4_dst_check+0x0/0x1c0) rt=${ptr(e.rt)} peer=${ptr(e.peer)} rt_pgenid=${hex(e.rtGenid ?? 0)} g=${hex(e.genid ?? this.g)} dst=${ip(e.daddr)} gw=${ip(e.rtGateway)} flags=0 obsolete=${e.obsolete ?? -1}`);
+        return out + this.line(`dst_check: (ipv4_dst_check+0x0/0x1c0) rt=${ptr(e.rt)} peer=${ptr(e.peer)} rt_pgenid=${hex(e.rtGenid ?? 0)} g=${hex(e.genid ?? this.g)} dst=${ip(e.daddr)} gw=${ip(e.rtGateway)} flags=${hex(e.flags ?? 0)} obsolete=${e.obsolete ?? -1}${opt('mtu', e.rtMtu)}`);
       case 'check_ret':
-        return out + this.line(`dst_check_ret: (sk_dst_check+0x2c/0x80 <- ipv4_dst_check) ret=${ptr(e.ret)} peer=${ptr(e.ret === '0x0' ? '0x0' : e.peer)} rt_pgenid=${hex(e.ret === '0x0' ? 0 : e.rtGenid ?? 0)} g=${hex(e.genid ?? this.g)} gw=${ip(e.ret === '0x0' ? undefined : e.rtGateway)} flags=0`);
+        return out + this.line(`dst_check_ret: (sk_dst_check+0x2c/0x80 <- ipv4_dst_check) ret=${ptr(e.ret)} peer=${ptr(e.ret === '0x0' ? '0x0' : e.peer)} rt_pgenid=${hex(e.ret === '0x0' ? 0 : e.rtGenid ?? 0)} g=${hex(e.genid ?? this.g)} gw=${ip(e.ret === '0x0' ? undefined : e.rtGateway)} flags=${hex(e.ret === '0x0' ? 0 : e.flags ?? 0)}${opt('mtu', e.ret === '0x0' ? undefined : e.rtMtu)}`);
       case 'bind':
         if (e.probe === 'bind') {
           this.pendingBind = e;
@@ -81,10 +85,10 @@ export class SeedTextRenderer {
       case 'pmtu':
         if (e.rt !== undefined) {
           this.open = { kind: 'update', mtu: e.mtu ?? 0 };
-          return out + this.line(`update_pmtu: (ip_rt_update_pmtu+0x0/0x120) rt=${ptr(e.rt)} mtu=${hex(e.mtu ?? 0)} peer=${ptr(e.peer)} rt_pgenid=${hex(e.rtGenid ?? 0)} g=${hex(this.g)}`);
+          return out + this.line(`update_pmtu: (ip_rt_update_pmtu+0x0/0x120) rt=${ptr(e.rt)} mtu=${hex(e.mtu ?? 0)} peer=${ptr(e.peer)} rt_pgenid=${hex(e.rtGenid ?? 0)} g=${hex(this.g)}${opt('min_pmtu', e.minPmtu)}${opt('jiffies', e.now)}`);
         }
         this.open = { kind: 'frag', mtu: e.mtu ?? 0 };
-        return out + this.line(`frag_needed: (ip_rt_frag_needed+0x0/0x160) daddr=${ip(e.daddr)} tot_len=9405 new_mtu=${hex(e.mtu ?? 0)} g=${hex(this.g)}`);
+        return out + this.line(`frag_needed: (ip_rt_frag_needed+0x0/0x160) daddr=${ip(e.daddr)} tot_len=9405 new_mtu=${hex(e.icmpMtu ?? e.mtu ?? 0)} g=${hex(this.g)}${opt('min_pmtu', e.minPmtu)}${opt('jiffies', e.now)}`);
       case 'redirect':
         this.open = { kind: 'redirect', mtu: 0 };
         return out + this.line(`redirect: (ip_rt_redirect+0x0/0x1d0) old_gw=${ip(e.oldGateway)} daddr=${ip(e.daddr)} new_gw=${ip(e.gateway)} saddr=200000a g=${hex(this.g)}`);
@@ -100,6 +104,10 @@ export class SeedTextRenderer {
         return out + this.line(`dst_destroy: (ipv4_dst_destroy+0x0/0x70) rt=${ptr(e.rt)} peer=${ptr(e.peer)} dst=${ip(e.daddr)}`);
       case 'marker':
         return out + this.line(`0: ${e.text ?? ''}`);
+      case 'peer_pmtu':
+        return out + this.line(
+          `check_pmtu: (check_peer_pmtu+0x0/0x120) dst=${ptr(e.rt)} peer=${ptr(e.peer)} pmtu_learned=${hex(e.pmtuLearned ?? 0)} pmtu_orig=${hex(e.pmtuOrig ?? 0)} pmtu_expires=${hex64(e.pmtuExpires ?? 0)} redirect_learned=${ip(e.redirectLearned)}${opt('jiffies', e.now)}`,
+        );
       case 'route': {
         // Route creation has no probe line of its own in 3.0 (the getpeer return of rt_set_nexthop
         // shows it, without the pointer). The generator may reuse a live route's pointer for a new

@@ -17,6 +17,12 @@
  * - 'bump-without-cause'     the global genid g moves at a line outside frag_needed / redirect /
  *                            update_pmtu (every later g is one higher);
  * - 'valid-after-flush'      a check of a flushed route (obsolete=2) returns the route instead of 0.
+ * - 'redirect-not-applied'   a check whose check_peer_pmtu shows a learned redirect other than the
+ *                            route's gateway returns the route with its old gateway and no
+ *                            RTCF_REDIRECTED (check_peer_redir skipped);
+ * - 'route-mtu-not-applied'  (traces with the generated probes' mtu= and jiffies= fields) a check
+ *                            whose check_peer_pmtu shows an unexpired learned PMTU below the route's
+ *                            MTU returns the route with its old MTU.
  * Modern era (Debian 6.1 rtg probes: dst_check with rt_genid/net_rt_genid/obsolete, dst_check_kret):
  * - 'valid-after-flush'      a check with rt_genid != net_rt_genid returns the dst;
  * - 'dst-after-exception-kill' a check of a route killed by an exception (obsolete=-2) returns it;
@@ -32,12 +38,14 @@ export type FaultKind =
   | 'stale-genid-after-check'
   | 'bump-without-cause'
   | 'valid-after-flush'
+  | 'redirect-not-applied'
+  | 'route-mtu-not-applied'
   | 'dst-after-exception-kill'
   | 'net-genid-backwards';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'genid-not-restamped', 'lookup-created-peer', 'stale-genid-after-check', 'bump-without-cause',
-  'valid-after-flush', 'dst-after-exception-kill', 'net-genid-backwards',
+  'valid-after-flush', 'redirect-not-applied', 'route-mtu-not-applied', 'dst-after-exception-kill', 'net-genid-backwards',
 ];
 
 export interface TextInjection {
@@ -180,6 +188,45 @@ export function injectFaultText(text: string, fault: FaultKind, occurrence = 0):
   let candidates: number;
   const checks = lines.map((l, i) => (l.event === 'dst_check' ? i : -1)).filter((i) => i >= 0);
   switch (fault) {
+    case 'redirect-not-applied':
+    case 'route-mtu-not-applied': {
+      if (!seed) throw new Error(`inject: '${fault}' needs a seed-era trace (check_pmtu)`);
+      const c: number[] = [];
+      for (const i of checks) {
+        const e = lines[i]!;
+        const rets = returnsOf(lines, i, 'dst_check', ['dst_check_ret']);
+        if (rets.length === 0) continue;
+        const j = mainReturn(lines, rets);
+        const r = lines[j]!;
+        if (num(r.args.get('ret') ?? '0', true) === 0) continue;
+        const pp = lines.slice(i + 1, j).find((l) => l.event === 'check_pmtu' && l.task === e.task);
+        if (!pp) continue;
+        if (fault === 'redirect-not-applied') {
+          const learned = pp.args.get('redirect_learned') ?? '0';
+          if (num(learned, true) === 0 || learned === e.args.get('gw') || r.args.get('gw') !== learned) continue;
+        } else {
+          const [mtu0, mtu1, learned, expires, now] = [e.args.get('mtu'), r.args.get('mtu'), pp.args.get('pmtu_learned'), pp.args.get('pmtu_expires'), pp.args.get('jiffies')];
+          if (!mtu0 || !mtu1 || !learned || !expires || !now || num(expires, true) === 0) continue;
+          if (!(num(now, true) + 2 < num(expires, true) && num(learned, true) < num(mtu0, true) && mtu1 === learned)) continue;
+        }
+        c.push(i);
+      }
+      candidates = c.length;
+      const i = pick(c, occurrence, fault);
+      const rets = returnsOf(lines, i, 'dst_check', ['dst_check_ret']);
+      target = lines[mainReturn(lines, rets)]!;
+      const before = target.text;
+      for (const j of rets) {
+        const r = lines[j]!;
+        if (fault === 'redirect-not-applied') {
+          setArg(r, 'gw', lines[i]!.args.get('gw')!);
+          setArg(r, 'flags', '0');
+        } else setArg(r, 'mtu', lines[i]!.args.get('mtu')!);
+        if (r !== target) also.push(r.no);
+      }
+      note = fault === 'redirect-not-applied' ? `the check kept gateway ${lines[i]!.args.get('gw')} although its peer learned another` : `the check kept MTU ${lines[i]!.args.get('mtu')} although its peer learned a lower one`;
+      return done(before);
+    }
     case 'genid-not-restamped': {
       if (!seed) throw new Error(`inject: '${fault}' needs a seed-era trace (rt_pgenid/g)`);
       const c: { ret: number; old: string }[] = [];

@@ -30,7 +30,7 @@ async function eventsOf(path: string): Promise<CanonicalEvent[]> {
 describe('which faults fit which trace', () => {
   it('seed traces take the seed faults, the 6.1 capture the modern ones', () => {
     expect(applicableFaults(readFileSync(RUN1, 'latin1'))).toEqual([
-      'genid-not-restamped', 'lookup-created-peer', 'stale-genid-after-check', 'bump-without-cause', 'valid-after-flush',
+      'genid-not-restamped', 'lookup-created-peer', 'stale-genid-after-check', 'bump-without-cause', 'valid-after-flush', 'redirect-not-applied',
     ]);
     expect(applicableFaults(readFileSync(CAPTURE, 'latin1'))).toEqual(['valid-after-flush', 'dst-after-exception-kill', 'net-genid-backwards']);
   });

@@ -62,7 +62,8 @@ async function seedEvents(run: string): Promise<CanonicalEvent[]> {
 describe('3.0.1: binds derived from inet_getpeer and its caller', () => {
   it('the check lookup-only bind takes the route of the open dst_check (run1 lines 69-73)', async () => {
     const ev = (await seedEvents('run1-s1')).filter((e) => e.line >= 69 && e.line <= 73).map(plain);
-    expect(ev.map((e) => [e.kind, e.line])).toEqual([['check', 69], ['bind', 70], ['bind_ret', 71], ['check_ret', 73]]);
+    expect(ev.map((e) => [e.kind, e.line])).toEqual([['check', 69], ['bind', 70], ['bind_ret', 71], ['peer_pmtu', 72], ['check_ret', 73]]);
+    expect(ev.splice(3, 1)[0]).toMatchObject({ rt: '0xffff88001f881a00', peer: '0xffff88001e400540', pmtuLearned: 1200, pmtuOrig: 0, pmtuExpires: 0x10001265f, redirectLearned: '0.0.0.0' });
     expect(ev[1]).toMatchObject({ rt: '0xffff88001f881a00', daddr: '10.1.0.5', create: 0, peer: '0x0', rtGenid: 0, genid: 1, caller: 'ipv4_dst_check+0x11d' });
     expect(ev[2]).toMatchObject({ rt: '0xffff88001f881a00', daddr: '10.1.0.5', create: 0, peer: '0xffff88001e400540', peerBefore: '0x0' });
     expect(ev[3]).toMatchObject({ rt: '0xffff88001f881a00', ret: '0xffff88001f881a00', peer: '0xffff88001e400540', rtGenid: 1, genid: 1 });
