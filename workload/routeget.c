@@ -23,6 +23,12 @@ static void parse_metrics(struct rtattr *nest, struct route_info *ri)
 
 int route_get(in_addr_t dst, struct route_info *ri)
 {
+	return route_get_from(dst, 0, ri);
+}
+
+/* With a source address: the route-cache entry a connected socket holds (its key has the source). */
+int route_get_from(in_addr_t dst, in_addr_t src, struct route_info *ri)
+{
 	memset(ri, 0, sizeof(*ri));
 	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (s < 0)
@@ -44,6 +50,14 @@ int route_get(in_addr_t dst, struct route_info *ri)
 	a->rta_len = RTA_LENGTH(sizeof(dst));
 	memcpy(RTA_DATA(a), &dst, sizeof(dst));
 	req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(a->rta_len);
+	if (src) {
+		req.rt.rtm_src_len = 32;
+		a = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
+		a->rta_type = RTA_SRC;
+		a->rta_len = RTA_LENGTH(sizeof(src));
+		memcpy(RTA_DATA(a), &src, sizeof(src));
+		req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(a->rta_len);
+	}
 
 	int err = 0;
 	if (send(s, &req, req.nh.nlmsg_len, 0) < 0) {

@@ -73,6 +73,7 @@ struct route_info {
 	int mtu_locked;
 };
 int route_get(in_addr_t dst, struct route_info *ri);
+int route_get_from(in_addr_t dst, in_addr_t src, struct route_info *ri);
 
 /* packet.c */
 #define PKT_MAX 2048
@@ -115,5 +116,9 @@ struct scenario {
 };
 extern const struct scenario SCENARIOS[];
 extern const size_t N_SCENARIOS;
+
+/* seed.c: the seed-era scenarios (routing cache + inetpeer kernels, 2.6.39 .. 3.5). */
+extern const struct scenario SEED_SCENARIOS[];
+extern const size_t N_SEED_SCENARIOS;
 
 #endif

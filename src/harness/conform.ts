@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { harnessCacheDir } from './cache-dir.ts';
 import { badInput, ExitCode } from '../core/errors.ts';
 import { log as coreLog } from '../core/log.ts';
-import type { Era } from '../model/types.ts';
+import type { Era, Stage as HistoryStage } from '../model/types.ts';
 import type { KernelInfo, KernelSpec } from './kernel/types.ts';
 import type { ProbeSet } from '../probes/types.ts';
 import type { ProbeMap } from '../trace/index.ts';
@@ -24,8 +24,8 @@ import { checkMechanism, type MechanismReport } from './mechanism.ts';
 import { parseWorkload } from './observations.ts';
 import { bootQemu, findQemu, type BootResult } from './qemu.ts';
 import { eventOf, exitCodeOf, judge, runProblems, type RunProblem, type ScenarioVerdict } from './verdict.ts';
-import { SCENARIOS, SCENARIO_NAMES, scenarioByName } from './scenarios.ts';
-import { buildWorkload } from './workload-build.ts';
+import { SCENARIOS, SCENARIO_NAMES, scenarioByName, scenariosForEra } from './scenarios.ts';
+import { buildWorkload, workloadLibcFor } from './workload-build.ts';
 
 export interface ConformOptions {
   /** `debian` (default), `debian-6.12`, or a path to a bzImage. Ignored with `tree`. */
@@ -39,7 +39,7 @@ export interface ConformOptions {
   keep?: string;
   /** Hard limit for the boot, seconds (default 120). */
   timeoutS?: number;
-  /** Model era (default: from the kernel version). */
+  /** Model era (default: from the kernel's code: symbols, types). */
   era?: Era;
   cacheDir?: string;
   /** Test hook: the first ICMP injection of this scenario is not written (its subtest must fail). */
@@ -61,6 +61,10 @@ export type Stage =
 export interface ConformReport {
   kernel: { spec: string; release: string; description: string; version: [number, number, number] };
   era: Era;
+  /** pmtu-redirect: the stage of the history the kernel's code shows (the replay model's). */
+  stage?: HistoryStage;
+  /** What decided the era: the kernel's symbols and types, or `--era`. */
+  eraFrom: string[];
   accel: AccelDecision;
   scenarios: ScenarioVerdict[];
   problems: RunProblem[];
@@ -84,7 +88,7 @@ export interface ConformReport {
 export async function runConform(opts: ConformOptions = {}): Promise<ConformReport> {
   const t0 = performance.now();
   const say = opts.log ?? ((s: string) => coreLog.info(s));
-  const scenarios = validateScenarios(opts.scenarios);
+  const asked = validateScenarios(opts.scenarios);
   const timeoutMs = validateTimeout(opts.timeoutS);
   if (opts.dropInjection && !SCENARIO_NAMES.includes(opts.dropInjection)) throw badInput(`unknown scenario for the drop hook: ${opts.dropInjection}`);
   await findQemu(); // exit 3 before any download when QEMU is missing
@@ -99,11 +103,15 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
   };
 
   const kernel = await lap('kernel', () => acquireKernel(opts, say));
-  const { defaultEra, generateProbes } = await import('../probes/index.ts');
-  const era = opts.era ?? defaultEra(kernel.version);
+  const { generateProbes } = await import('../probes/index.ts');
+  // Without --era the generator reads the era from the kernel's code (symbols, types).
+  const set = await lap('probes', () => generateProbes(kernel, { era: opts.era }));
+  const era = set.era;
+  // By default, the scenarios whose contract this era states.
+  const scenarios = asked ?? scenariosForEra(era);
+  if (scenarios.length === 0) throw badInput(`no scenario states a contract for the ${era} era`);
   const desc = describe(kernel);
-  say(`booting ${desc} (era ${era})`);
-  const set = await lap('probes', () => generateProbes(kernel, { era }));
+  say(`booting ${desc} (era ${era}${set.stage ? ` ${set.stage}` : ''}${set.eraFrom ? `: ${set.eraFrom.join('; ')}` : ''})`);
 
   const work = opts.keep ? resolve(opts.keep) : await mkdtemp(join(tmpdir(), 'peerprop-conform-'));
   await mkdir(work, { recursive: true });
@@ -117,7 +125,7 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
     };
     const guestProbes = toGuestProbes(set);
     const workload = await lap('initramfs', async () => {
-      const wl = await buildWorkload({ cacheDir: opts.cacheDir });
+      const wl = await buildWorkload({ cacheDir: opts.cacheDir, libc: workloadLibcFor(era, kernel.version) });
       await buildInitramfs({
         workload: wl.path,
         tunModule: kernel.tunModule,
@@ -173,14 +181,16 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
     if (capture.trace && traceEventCount(capture) > 0) {
       mech = await lap('replay', async () =>
         // Kept: the real path (a bug report points into it); else the name the file would have.
-        checkMechanism(paths.capture, { era, scenarios, probeMap: await probeMapOf(set), name: opts.keep ? paths.capture : 'capture.txt' }),
+        checkMechanism(paths.capture, { era, stage: set.stage, scenarios, probeMap: await probeMapOf(set), name: opts.keep ? paths.capture : 'capture.txt' }),
       );
     }
-    const verdicts = scenarios.map((name) => judge(name, era, records, mech, problems));
+    const verdicts = scenarios.map((name) => judge(name, era, records, mech, problems, set.stage));
     timings.total = performance.now() - t0;
     const report: ConformReport = {
       kernel: { spec: kernel.spec, release: capture.kernel ?? kernel.release, description: desc, version: kernel.version },
       era,
+      ...(set.stage ? { stage: set.stage } : {}),
+      eraFrom: set.eraFrom ?? [],
       accel,
       scenarios: verdicts,
       problems,
@@ -204,8 +214,8 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
   }
 }
 
-function validateScenarios(names: string[] | undefined): string[] {
-  if (!names || names.length === 0) return [...SCENARIO_NAMES];
+function validateScenarios(names: string[] | undefined): string[] | undefined {
+  if (!names || names.length === 0) return undefined;
   const out: string[] = [];
   for (const n of names.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)) {
     if (!scenarioByName(n)) throw badInput(`unknown scenario "${n}" (known: ${SCENARIO_NAMES.join(', ')})`);

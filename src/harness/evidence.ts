@@ -7,6 +7,7 @@
  */
 import type { CanonicalEvent, EventKind } from '../trace/events.ts';
 import type { Era } from '../model/types.ts';
+import { seedEvidence } from './seed-evidence.ts';
 
 export interface EvidenceItem {
   what: string;
@@ -15,6 +16,8 @@ export interface EvidenceItem {
   fields?: Partial<Pick<CanonicalEvent, 'daddr' | 'mtu' | 'gateway' | 'ret'>>;
   /** The probe name must match (e.g. /update_or_create/ for an exception learned, not found). */
   probe?: RegExp;
+  /** Any other condition on the event (e.g. a genid bump that moved the counter by one). */
+  where?: (e: CanonicalEvent) => boolean;
 }
 
 export interface ScenarioEvidence {
@@ -120,7 +123,7 @@ function legacy(scenario: string): ScenarioEvidence | undefined {
 }
 
 export function evidenceFor(scenario: string, era: Era): ScenarioEvidence | undefined {
-  return era === 'fnhe' ? FNHE[scenario] : legacy(scenario);
+  return era === 'fnhe' ? FNHE[scenario] : legacy(scenario) ?? seedEvidence(scenario, era);
 }
 
 export interface EvidenceResult {
@@ -132,6 +135,7 @@ export interface EvidenceResult {
 function matches(e: CanonicalEvent, item: EvidenceItem): boolean {
   if (e.kind !== item.kind) return false;
   if (item.probe && !item.probe.test(e.probe ?? '')) return false;
+  if (item.where && !item.where(e)) return false;
   for (const [k, v] of Object.entries(item.fields ?? {})) {
     if ((e as unknown as Record<string, unknown>)[k] !== v) return false;
   }

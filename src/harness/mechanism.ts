@@ -7,7 +7,7 @@
  * first scenario (set-up) fails every scenario, since their state grew from it.
  */
 import type { CanonicalEvent, EventKind } from '../trace/events.ts';
-import type { Era } from '../model/types.ts';
+import type { Era, Stage } from '../model/types.ts';
 import { openTrace, type ProbeMap, type TraceReadStats } from '../trace/index.ts';
 import { checkEvidence, evidenceFor } from './evidence.ts';
 import { replay } from '../replay/index.ts';
@@ -72,13 +72,13 @@ function countKinds(events: CanonicalEvent[]): Partial<Record<EventKind, number>
 
 export async function checkMechanism(
   captureFile: string,
-  opts: { era: Era; scenarios: string[]; probeMap?: ProbeMap; candidateMaps?: ProbeMap[]; /** File name in reports (default: the path). */ name?: string },
+  opts: { era: Era; /** pmtu-redirect: the stage of the history (replay's model). */ stage?: Stage; scenarios: string[]; probeMap?: ProbeMap; candidateMaps?: ProbeMap[]; /** File name in reports (default: the path). */ name?: string },
 ): Promise<MechanismReport> {
   const reader = await openTrace(captureFile, { probeMap: opts.probeMap, candidateMaps: opts.candidateMaps, name: opts.name });
   const events: CanonicalEvent[] = [];
   for await (const batch of reader.batches()) for (const e of batch) events.push(e);
   const slices = sliceByMarkers(events);
-  const replayed = await replayAll(events, opts.era, reader.stats.gaps, opts.name ?? captureFile);
+  const replayed = await replayAll(events, opts.era, reader.stats.gaps, opts.name ?? captureFile, opts.stage);
 
   // Divergences before the first scenario's marker (set-up, boot) concern every scenario.
   const firstScenario = slices.find((s) => opts.scenarios.includes(s.scenario))?.firstLine ?? Number.MAX_SAFE_INTEGER;
@@ -135,8 +135,8 @@ function nextStart(slices: Slice[], slice: Slice): number {
 }
 
 /** Replays every event through the era's model (src/replay, H3's engine). */
-async function replayAll(events: CanonicalEvent[], era: Era, gaps: TraceReadStats['gaps'], file: string): Promise<{ ran: boolean; note: string; divergences: ReplayDivergence[] }> {
-  const report = await replay(events, { era, gaps, file });
+async function replayAll(events: CanonicalEvent[], era: Era, gaps: TraceReadStats['gaps'], file: string, stage?: Stage): Promise<{ ran: boolean; note: string; divergences: ReplayDivergence[] }> {
+  const report = await replay(events, { era, gaps, file, ...(stage ? { stage } : {}) });
   const checked = report.coverage.invariants.reduce((n, i) => n + i.checked, 0);
   const divergences = report.divergences.map((d) => ({ line: d.line, file: d.file, message: `${d.message} (${d.invariant}: expected ${d.expected}, observed ${d.observed})` }));
   const capped = report.divergenceCount > report.divergences.length ? ` (${report.divergenceCount} in all)` : '';

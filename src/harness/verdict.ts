@@ -4,7 +4,7 @@
  * A failed run never yields ok: each scenario it prevented is an error, and the exit code says why.
  */
 import { ExitCode } from '../core/errors.ts';
-import type { Era } from '../model/types.ts';
+import type { Era, Stage } from '../model/types.ts';
 import type { BootResult } from './qemu.ts';
 import { traceEventCount, type ConsoleAnalysis, type GuestCapture } from './capture.ts';
 import type { MechanismOutcome, MechanismReport } from './mechanism.ts';
@@ -68,7 +68,7 @@ export function eventOf(line: string): string {
   return /^[a-z0-9]+:(?:[^/\s]+\/)?(\S+)/i.exec(line)?.[1] ?? line;
 }
 
-export function judge(name: string, era: Era, w: WorkloadRecords, mech: MechanismReport | undefined, problems: RunProblem[]): ScenarioVerdict {
+export function judge(name: string, era: Era, w: WorkloadRecords, mech: MechanismReport | undefined, problems: RunProblem[], stage?: Stage): ScenarioVerdict {
   const spec = scenarioByName(name)!;
   const rec: ScenarioRecord | undefined = w.scenarios.get(name);
   const fatal = problems.find((p) => p.kind !== 'probe-refused' && p.kind !== 'oops');
@@ -83,7 +83,7 @@ export function judge(name: string, era: Era, w: WorkloadRecords, mech: Mechanis
     const reason = fatal ? `run failed: ${fatal.message}` : 'the workload did not run this scenario';
     return { name, description: spec.description, status: 'error', reason, contract: { status: 'error', checks: [], reason }, mechanism, notes, errors };
   }
-  const checks = spec.contract(rec, era);
+  const checks = spec.contract(rec, era, stage);
   let contractStatus: ScenarioVerdict['contract']['status'] = checks.every((c) => c.ok) ? 'pass' : 'fail';
   let contractReason = checks.find((c) => !c.ok)?.what;
   if (errors.length) {

@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { $, which } from 'zx';
 import { envMissing, PeerpropError, ExitCode } from '../core/errors.ts';
 import { harnessCacheDir } from './cache-dir.ts';
+import { buildMuslWorkload, type WorkloadLibc } from './workload-musl.ts';
+
+export { workloadLibcFor, type WorkloadLibc } from './workload-musl.ts';
 
 /** The repository's workload/ directory (C sources of the in-VM TUN workload). */
 export const WORKLOAD_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../workload');
@@ -22,7 +25,8 @@ export interface WorkloadBinary {
  * Builds workload/*.c with `gcc -static -O2 -s` once per content (sources + compiler version),
  * into <cache>/workload/<hash>/tunwl. A static binary: the guest has no libc.
  */
-export async function buildWorkload(opts: { cacheDir?: string; cc?: string } = {}): Promise<WorkloadBinary> {
+export async function buildWorkload(opts: { cacheDir?: string; cc?: string; libc?: WorkloadLibc } = {}): Promise<WorkloadBinary> {
+  if (opts.libc === 'musl') return buildMuslWorkload(opts.cacheDir);
   const cc = opts.cc ?? process.env.CC ?? 'gcc';
   const files = (await readdir(WORKLOAD_DIR)).filter((f) => f.endsWith('.c') || f.endsWith('.h')).sort();
   if (files.length === 0) throw envMissing(`no workload sources in ${WORKLOAD_DIR}`);

@@ -118,7 +118,7 @@ export function lowerExpr(src: string, as: ValueAs, ctx: LowerContext): LowerRes
       cPath = 'retval';
       baseIndex = 'retval';
       leaf = fn
-        ? { size: fn.returnSize || 8, pointer: fn.returnPointer, pointee: fn.returnPointee, signed: !fn.returnPointer && /^(int|long|short|s\d+|char)\b/.test(fn.returns) }
+        ? { size: fn.returnSize || 8, pointer: fn.returnPointer, pointee: fn.returnPointee, signed: !fn.returnPointer && /^(int|long|short|s\d+|char)\b/.test(fn.returns) && !/\bunsigned\b/.test(fn.returns) }
         : { size: 8, pointer: true };
       break;
     }

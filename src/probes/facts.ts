@@ -287,12 +287,14 @@ export const SEED_FACTS: EraFacts = {
     { name: 'ip_rt_redirect', role: 'bump' },
     { name: 'check_peer_pmtu', role: 'learn' },
     { name: 'rt_cache_flush', role: 'flush' },
+    { name: 'ipv4_sysctl_rtcache_flush', role: 'flush' },
     { name: 'ipv4_dst_destroy', role: 'free' },
   ],
   probes: [
     {
       event: 'bind', fn: 'rt_bind_peer', at: 'entry', why: 'a route binds its inetpeer and is stamped with the genid',
-      fields: [f('rt', 'rt', 'pointer'), f('daddr', 'daddr', 'ipv4'), f('create', 'create'), f('peer', 'rt->peer', 'pointer'), f('rt_pgenid', 'rt->rt_peer_genid'), G],
+      // rt_bind_peer(rt, create) until 2.6.39, (rt, daddr, create) from 3.0: daddr is rt->rt_dst either way.
+      fields: [f('rt', 'rt', 'pointer'), f('daddr', ['daddr', 'rt->rt_dst', 'rt->rt_key_dst'], 'ipv4'), f('create', 'create'), f('peer', 'rt->peer', 'pointer'), f('rt_pgenid', 'rt->rt_peer_genid'), G],
       rules: [{ emit: [{ kind: 'bind', fields: { ...fields({ rt: 'rt', daddr: 'daddr', peer: 'peer', rtGenid: 'rt_pgenid', genid: 'g' }), create: { from: 'create', radix: 'dec' } } }] }],
     },
     {
@@ -394,6 +396,12 @@ export const SEED_FACTS: EraFacts = {
     {
       event: 'cache_flush', fn: 'rt_cache_flush', at: 'entry', why: 'a route cache flush (never moves the peer genid)',
       fields: [f('delay', 'delay'), G], rules: [{ emit: [{ kind: 'flush', fields: fields({ genid: 'g' }) }] }],
+    },
+    {
+      event: 'sysctl_flush', fn: 'ipv4_sysctl_rtcache_flush', at: 'entry',
+      why: 'echo 1 > /proc/sys/net/ipv4/route/flush: gcc inlines rt_cache_flush into this handler (2.6.39 builds do), so cache_flush does not fire',
+      fields: [f('write', 'write'), G],
+      rules: [{ when: [{ value: 'write', op: 'nonzero' }], emit: [{ kind: 'flush', fields: fields({ genid: 'g' }) }] }, { emit: [] }],
     },
     {
       event: 'dst_destroy', fn: 'ipv4_dst_destroy', at: 'entry', why: 'a route freed (its pointer may be reused)',

@@ -5,12 +5,14 @@
 import type { KernelInfo } from '../harness/kernel/types.ts';
 import type { FunctionFact, KernelTypes } from '../harness/btf/types.ts';
 import { loadKernelTypes } from '../harness/btf/facts.ts';
+import { kernelEra } from '../harness/kernel/era.ts';
 import type { Era } from '../model/types.ts';
 import { lowerExpr, type Lowered, type LowerContext } from './expr.ts';
 import { factsForEra, type EraFacts, type PlanProbe } from './facts.ts';
 import { buildKallsymsCheck } from './kallsyms.ts';
 import { buildProbeMap } from './probemap.ts';
 import { formatLine } from './line.ts';
+import { shortFallback } from './fit.ts';
 import type { FunctionCoverage, GenerateOptions, ProbeDef, ProbeField, ProbeSet, ProbeSyntax } from './types.ts';
 
 
@@ -133,6 +135,12 @@ function buildProbe(plan: PlanProbe, fn: FunctionFact | undefined, ctx: Ctx): Pr
   const def: ProbeDef = { event: plan.event, group: ctx.group, type, symbol: plan.fn, function: plan.fn, fields, line: '', why: plan.why, dropped };
   def.line = formatLine(def, 'rich');
   if (hasFallbackDiff) def.fallback = formatLine(def, 'fallback');
+  // Only tracers older than 4.17 can have the 128-byte limit; the full line is still tried first.
+  const short = ctx.noHex ? shortFallback(def) : undefined;
+  if (short) {
+    def.fallback = short.line;
+    def.shortened = short.dropped;
+  }
   return def;
 }
 
@@ -215,7 +223,11 @@ export async function generateProbes(kernel: KernelInfo, opts: GenerateOptions =
   const { readFile } = await import('node:fs/promises');
   const config = kernel.config ? await readFile(kernel.config, 'utf8').catch(() => undefined) : undefined;
   const desc: KernelDescription = { release: kernel.release, banner: kernel.banner, version: kernel.version, config };
-  const era = opts.era ?? defaultEra(kernel.version);
+  // The era from the kernel's code (symbols, types), the version only as the last resort.
+  const decided = opts.era ? undefined : await kernelEra(kernel, defaultEra);
+  const era = opts.era ?? decided!.era;
+  const eraInfo = opts.era ? { eraFrom: ['--era'] } : { eraFrom: decided!.evidence, ...(decided!.stage ? { stage: decided!.stage } : {}) };
+  opts = { ...opts, era };
   const facts = factsForEra(era);
   const functions = [...new Set([...facts.wanted.map((w) => w.name), ...facts.probes.map((p) => p.fn)])];
   let members: string[] = [];
@@ -225,7 +237,7 @@ export async function generateProbes(kernel: KernelInfo, opts: GenerateOptions =
     if (r.unknownMembers.length === 0) {
       const { unknownMembers: _u, ...set } = r;
       void _u;
-      return set;
+      return { ...set, ...eraInfo };
     }
     members = [...new Set([...members, ...r.unknownMembers])];
     types = await loadKernelTypes(kernel, { wanted: { functions, members } });

@@ -3,7 +3,7 @@
  * everything a user needs to read them, and the map that turns their trace lines into
  * canonical events (src/trace/events.ts) without a hand-written map.
  */
-import type { Era } from '../model/types.ts';
+import type { Era, Stage } from '../model/types.ts';
 import type { ProbeMapJson } from '../trace/probemap.ts';
 
 export type ProbeFormat = 'kprobe' | 'bpftrace' | 'json';
@@ -60,6 +60,11 @@ export interface ProbeDef {
    * `line`. Undefined when `line` is already the most conservative form.
    */
   fallback?: string;
+  /**
+   * Fields the fallback leaves out to stay under the 128-byte line limit of old tracers
+   * (fit.ts); the full line is tried first.
+   */
+  shortened?: string[];
   /** Why this probe exists, in one phrase (printed as a comment). */
   why: string;
   /** Fields the plan wanted that this kernel cannot give, with the reason. */
@@ -100,6 +105,10 @@ export interface KallsymsCheck {
 export interface ProbeSet {
   kernel: { release: string; banner: string; btf: string; version: [number, number, number] };
   era: Era;
+  /** What decided the era (the kernel's symbols and types, or `--era`). */
+  eraFrom?: string[];
+  /** pmtu-redirect: the stage of the 2.6.39 .. 3.5 history the code shows. */
+  stage?: Stage;
   syntax: ProbeSyntax;
   /** Trace event group of every probe. */
   group: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { SCENARIOS, SCENARIO_NAMES } from '../../src/harness/scenarios.ts';
+import { SCENARIOS, SCENARIO_NAMES, scenariosForEra } from '../../src/harness/scenarios.ts';
 import { parseWorkload } from '../../src/harness/observations.ts';
 import { evidenceFor } from '../../src/harness/evidence.ts';
 
@@ -9,10 +9,20 @@ const workloadDir = resolve(import.meta.dirname, '../../workload');
 
 describe('scenario catalogue', () => {
   it('names exactly the scenarios the workload implements, in the same order', async () => {
-    const c = await readFile(resolve(workloadDir, 'scenarios.c'), 'utf8');
-    const table = c.slice(c.indexOf('const struct scenario SCENARIOS[]'));
-    const names = [...table.matchAll(/\{\s*"([a-z0-9-]+)",/g)].map((m) => m[1]);
+    const names: string[] = [];
+    for (const [file, table] of [['scenarios.c', 'SCENARIOS'], ['seed.c', 'SEED_SCENARIOS']]) {
+      const c = await readFile(resolve(workloadDir, file!), 'utf8');
+      const t = c.slice(c.indexOf(`const struct scenario ${table}[]`));
+      names.push(...[...t.matchAll(/\{\s*"([a-z0-9-]+)",/g)].map((m) => m[1]!));
+    }
     expect(names).toEqual([...SCENARIO_NAMES]);
+  });
+
+  it('seed-era scenarios use documentation ranges, and a multicast address only as a refused gateway', async () => {
+    const text = await readFile(resolve(workloadDir, 'seed.c'), 'utf8');
+    for (const [addr] of text.matchAll(/\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b/g)) {
+      expect(addr, `seed.c: ${addr}`).toMatch(/^(192\.0\.2|198\.51\.100|203\.0\.113)\.|^224\.0\.0\.9$/);
+    }
   });
 
   it('uses only documentation address ranges (RFC 5737) in the workload', async () => {
@@ -24,8 +34,22 @@ describe('scenario catalogue', () => {
     }
   });
 
-  it('states mechanism evidence for every scenario on modern kernels', () => {
-    for (const s of SCENARIOS) expect(evidenceFor(s.name, 'fnhe'), s.name).toBeDefined();
+  it('states mechanism evidence for every scenario in every era with a kernel to boot', () => {
+    for (const s of SCENARIOS) {
+      for (const era of s.eras.filter((e) => e !== 'pre-genid')) expect(evidenceFor(s.name, era), `${s.name} ${era}`).toBeDefined();
+    }
+  });
+
+  it('gives every era with a kernel to boot its own scenarios', () => {
+    expect(scenariosForEra('fnhe')).toContain('udp-pmtu');
+    for (const era of ['seed', 'pmtu-redirect'] as const) {
+      const names = scenariosForEra(era);
+      expect(names, era).toContain('seed-frag-needed');
+      expect(names, era).not.toContain('udp-pmtu');
+    }
+    // The patch commit has no expiry of its own: not part of the seed era's contract.
+    expect(scenariosForEra('seed')).not.toContain('seed-pmtu-expires');
+    expect(scenariosForEra('pmtu-redirect')).toContain('seed-pmtu-expires');
   });
 });
 

@@ -105,9 +105,13 @@ for fn in want["functions"]:
         out["missingFunctions"].append(fn); continue
     params = []
     try:
+        # The entry pc may sit in a function gcc inlined there (dev_net in ipv4_dst_check): climb
+        # to the block of this very function, not the first block that names a function.
         blk = gdb.block_for_pc(addr)
-        while blk is not None and blk.function is None:
+        while blk is not None and (blk.function is None or blk.function.name != fn):
             blk = blk.superblock
+        if blk is None:
+            raise Exception("no block of its own")
         for s in (blk or []):
             if s.is_argument:
                 d = {"name": s.name, "type": str(s.type), "size": s.type.sizeof}

@@ -9,6 +9,8 @@ import { readDwarfTypes } from './dwarf.ts';
 import type { FunctionFact, KernelTypes, MemberFact, ParamFact } from './types.ts';
 
 import { TYPES_SCHEMA } from './schema.ts';
+import { btfFromDwarf } from './pahole.ts';
+import { harnessCacheDir } from '../cache-dir.ts';
 export { TYPES_SCHEMA };
 
 /**
@@ -262,7 +264,13 @@ async function btfBlobFor(k: KernelInfo, stats: LoadTypesStats): Promise<{ blob:
     if (!r) throw badInput('not an ELF vmlinux', { file: src.path });
     stats.extractMs = performance.now() - t0;
     if (r.data) return { blob: r.data, source: `BTF of ${src.path}` };
-    if (r.sections.some((s) => s.name === '.debug_info')) return { dwarf: src.path };
+    if (r.sections.some((s) => s.name === '.debug_info')) {
+      // No BTF (kernels before 5.2 never have it): pahole encodes the DWARF as BTF, so one
+      // reader serves every era; gdb reads the DWARF directly when pahole is not installed.
+      const made = await btfFromDwarf(src.path, k.cacheRoot ?? harnessCacheDir());
+      stats.extractMs = performance.now() - t0;
+      return made ?? { dwarf: src.path };
+    }
     throw envMissing(`${src.path} has no .BTF section and no DWARF (build with CONFIG_DEBUG_INFO_BTF or CONFIG_DEBUG_INFO)`);
   }
   const blob = elfSection(elf, '.BTF');

@@ -9,3 +9,5 @@ export type { KernelSpec, KernelInfo, BtfSource, DebianPackage, ResolveKernelOpt
 export { resolveKernel, describeKernel, DEBIAN_KERNELS } from './resolve.ts';
 export { readBzImageHeader, type BzImageHeader } from './bzimage.ts';
 export { defaultCacheDir } from './cache.ts';
+export { findCompanions, materializeVmlinux, type KernelCompanions } from './dir.ts';
+export { detectEra, kernelEra, parseSystemMap, readSystemMap, type EraDecision, type SymbolTable } from './era.ts';

@@ -6,6 +6,7 @@ import { defaultCacheDir, pathKernelDir } from './cache.ts';
 import { readBzImageHeader, releaseFromBanner, versionFromBanner } from './bzimage.ts';
 import { downloadAndUnpack, findAnyCachedDebian, findCachedDebian, resolveDebianPackage, type UnpackedDebianKernel } from './debian.ts';
 import { findModulesDir, findTunModule, isFile } from './modules.ts';
+import { findCompanions, materializeVmlinux } from './dir.ts';
 import type { BtfSource, KernelInfo, KernelSpec, ResolveKernelOptions } from './types.ts';
 
 /** The Debian kernels `--kernel` knows by name, and the metapackage each one follows. */
@@ -77,16 +78,13 @@ async function kernelInfoFromUnpacked(spec: string, unpacked: UnpackedDebianKern
 }
 
 async function resolvePath(spec: string, cacheRoot: string, opts: ResolveKernelOptions): Promise<KernelInfo> {
-  const image = path.resolve(spec);
-  let st;
-  try {
-    st = await stat(image);
-  } catch {
-    throw badInput(`no such kernel image (expected debian, debian-6.12 or a bzImage path)`, { file: spec });
-  }
+  // A directory, or an image with its vmlinux / System.map / config beside it (dir.ts).
+  const comp = await findCompanions(spec);
+  const image = comp.image;
+  const st = await stat(image);
   if (!st.isFile()) throw badInput(`not a file: expected a bzImage/vmlinuz`, { file: spec });
   const hdr = await readBzImageHeader(image);
-  if (!hdr) throw badInput(`not a bzImage (no x86 boot setup header); pass the bzImage, not vmlinux`, { file: spec });
+  if (!hdr) throw badInput(`not a bzImage (no x86 boot setup header); pass the bzImage, not vmlinux`, { file: image === path.resolve(spec) ? spec : image });
   const banner = hdr.versionString ?? 'unknown';
   const release = releaseFromBanner(banner);
 
@@ -99,16 +97,20 @@ async function resolvePath(spec: string, cacheRoot: string, opts: ResolveKernelO
   if (!modulesDir && tree) modulesDir = tree;
   if (!modulesDir && (await isFile(path.join('/lib/modules', release, 'modules.dep')))) modulesDir = path.join('/lib/modules', release);
   let config: string | undefined;
-  for (const c of [tree && path.join(tree, '.config'), path.join(bootDir, `config-${release}`)]) {
+  for (const c of [tree && path.join(tree, '.config'), path.join(bootDir, `config-${release}`), comp.config]) {
     if (c && (await isFile(c))) {
       config = c;
       break;
     }
   }
   let btf: BtfSource = { kind: 'bzimage', image };
-  const vmlinux = opts.vmlinux ? path.resolve(opts.vmlinux) : tree && (await isFile(path.join(tree, 'vmlinux'))) ? path.join(tree, 'vmlinux') : undefined;
+  let vmlinux = opts.vmlinux ? path.resolve(opts.vmlinux) : tree && (await isFile(path.join(tree, 'vmlinux'))) ? path.join(tree, 'vmlinux') : undefined;
   if (opts.vmlinux && !(await isFile(vmlinux!))) throw badInput('no such vmlinux', { file: opts.vmlinux });
+  if (!vmlinux && comp.vmlinux) {
+    vmlinux = comp.vmlinuxCompressed ? await materializeVmlinux(comp.vmlinux, comp.vmlinuxCompressed, cacheRoot) : comp.vmlinux;
+  }
   if (vmlinux) btf = (await isRawBtf(vmlinux)) ? { kind: 'raw', path: vmlinux } : { kind: 'vmlinux', path: vmlinux };
+  const systemMap = tree && (await isFile(path.join(tree, 'System.map'))) ? path.join(tree, 'System.map') : comp.systemMap;
   return {
     spec,
     origin: 'path',
@@ -120,6 +122,8 @@ async function resolvePath(spec: string, cacheRoot: string, opts: ResolveKernelO
     tunModule: modulesDir ? await findTunModule(modulesDir) : undefined,
     config,
     btf,
+    ...(systemMap ? { systemMap } : {}),
+    cacheRoot,
     workDir: pathKernelDir(cacheRoot, image, st.size, st.mtimeMs),
   };
 }

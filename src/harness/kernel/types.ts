@@ -53,8 +53,12 @@ export interface KernelInfo {
   config?: string;
   /** Where types come from. */
   btf: BtfSource;
+  /** The build's System.map (self-built kernels): symbols and their sections, for the era and inlining. */
+  systemMap?: string;
   /** Set when this call downloaded and unpacked the package (not from the cache). */
   fetched?: { downloadMs: number; unpackMs: number };
+  /** The cache root this kernel was resolved against (derived files that outlive workDir: BTF by vmlinux hash). */
+  cacheRoot?: string;
   /** A directory (next to the unpacked kernel, or in the cache for a user's path) for derived files: vmlinux, types JSON. */
   workDir: string;
 }
