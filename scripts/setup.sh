@@ -13,10 +13,12 @@ DEBS=(
   gcc libc6-dev                    # the in-VM TUN workload, built with gcc -static
   bpftool lz4 zstd xz-utils        # BTF of the kernels under test (vmlinux extracted from the bzImage)
   dwarves musl-tools               # seed-era kernels: pahole encodes their DWARF as BTF; the workload built with musl (glibc refuses kernels < 3.2)
+  bzip2                            # compressed traces (replay decodes xz, zstd, lz4, bzip2 with Debian's tools)
   bpftrace                         # dry-run compile of the generated bpftrace scripts
   cpio kmod                        # initramfs inspection, modinfo
   linux-source-6.1                 # a real modern tree for `peerprop scan` and `conform --tree`
   make bc bison flex libelf-dev libssl-dev   # building a small test kernel from that tree
+  ccache                           # incremental rebuilds of test kernels (`kernel build`, `conform --git`)
   git ca-certificates
 )
 
