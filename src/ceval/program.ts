@@ -11,6 +11,18 @@ import { Machine, type Gen, type Access } from './machine.ts';
 import { CStruct, normalise, type CType, type Value } from './values.ts';
 import { CONSTANTS } from './stubs.ts';
 
+/**
+ * What the evaluator consulted of a file, so that a cache of results computed on it can be keyed
+ * on exactly that: every name it looked up (found or not), every pattern it tested against the
+ * whole text (with the answer), and whether anything read the whole text. A program is shared by
+ * every run on the same text, so this only grows: always a superset of what one run read.
+ */
+export class ProgramReads {
+  readonly names = new Set<string>();
+  readonly tests = new Map<string, boolean>();
+  wholeText = false;
+}
+
 interface GlobalDecl {
   name: string;
   t: CType;
@@ -32,14 +44,16 @@ export class CProgram implements CompileContext {
   /** Lenient programs: constructs not compiled (raised only if executed), in the order met. */
   readonly deferred: PeerpropError[] = [];
   readonly defer: ((e: PeerpropError) => void) | undefined;
+  /** What the evaluator consulted of the file (see ProgramReads). */
+  readonly reads = new ProgramReads();
 
   constructor(
-    readonly source: string,
+    private readonly text: string,
     readonly file: string,
     opts: { lenient?: boolean } = {},
   ) {
     this.defer = opts.lenient ? (e) => this.deferred.push(e) : undefined;
-    const tree = parseC(blankAttributes(source));
+    const tree = parseC(blankAttributes(text));
     for (const f of listFunctions(tree)) if (!this.functions.has(f.name)) this.functions.set(f.name, f);
     const visit = (n: SyntaxNode): void => {
       for (const c of n.namedChildren) {
@@ -84,12 +98,46 @@ export class CProgram implements CompileContext {
     }
   }
 
+  /** The whole text: a reader of it depends on all of it (recorded, so caches key on the whole file). */
+  get source(): string {
+    this.reads.wholeText = true;
+    return this.text;
+  }
+
+  /** Tests a pattern against the whole text, recording the pattern and its answer. */
+  matches(re: RegExp): boolean {
+    const hit = re.test(this.text);
+    re.lastIndex = 0;
+    this.reads.tests.set(`${re.flags}/${re.source}`, hit);
+    return hit;
+  }
+
+  /**
+   * Everything `name` resolves to in this file, as the lookups below see it (function, file-scope
+   * variable, unreadable declaration, #define, or nothing), with the line spans of those
+   * definitions. Equal texts mean equal answers to every lookup of `name`. Not itself recorded.
+   */
+  resolution(name: string): { text: string; spans: { start: number; end: number }[] } {
+    const nodes: [string, SyntaxNode | undefined][] = [
+      ['f', this.functions.get(name)?.node],
+      ['g', this.globalDecls.get(name)?.node],
+      ['b', this.brokenGlobals.get(name)],
+      ['d', this.defines.get(name)],
+    ];
+    const g = this.globalDecls.get(name);
+    const text = nodes.map(([k, n]) => `${k}:${n ? n.text : '-'}`).join('\0') + (g ? `\0t:${g.typeText}` : '');
+    const spans = nodes.flatMap(([, n]) => (n ? [{ start: n.startPosition.row + 1, end: n.endPosition.row + 1 }] : []));
+    return { text, spans };
+  }
+
   hasFunction(name: string): boolean {
+    this.reads.names.add(name);
     return this.functions.has(name);
   }
 
   /** CompileContext: the compiled function, compiling it (and what it calls) on first use. */
   fn(name: string): CompiledFunction | undefined {
+    this.reads.names.add(name);
     const done = this.compiled.get(name);
     if (done) return done;
     const def = this.functions.get(name);
@@ -110,6 +158,7 @@ export class CProgram implements CompileContext {
   }
 
   global(name: string): CType | undefined {
+    this.reads.names.add(name);
     const broken = this.brokenGlobals.get(name);
     if (broken) throw unsupported(this, broken, `declaration of ${name} that the C parser could not read (an unknown macro in it?)`);
     const g = this.globalDecls.get(name);
@@ -122,6 +171,7 @@ export class CProgram implements CompileContext {
   }
 
   define(name: string): number | undefined {
+    this.reads.names.add(name);
     const v = this.defines.get(name);
     if (!v) return undefined;
     const text = v.text.trim().replace(/^\((.*)\)$/, '$1');
@@ -130,12 +180,14 @@ export class CProgram implements CompileContext {
 
   /** 1-based line of a file-scope variable's declaration. */
   globalLine(name: string): number | undefined {
+    this.reads.names.add(name);
     const g = this.globalDecls.get(name);
     return g ? g.node.startPosition.row + 1 : undefined;
   }
 
   /** The global's type as written, e.g. 'atomic_t' or 'u32'; undefined when the file has no such global. */
   globalType(name: string): string | undefined {
+    this.reads.names.add(name);
     return this.globalDecls.get(name)?.typeText;
   }
 
@@ -254,13 +306,22 @@ export function drive<T>(g: Generator<Access, T, void>): T {
 const cache = new Map<string, CProgram>();
 const CACHE_MAX = 32;
 
+function cacheKey(source: string, file: string, opts: { lenient?: boolean }): string {
+  return `${opts.lenient ? 'L' : 'S'}\0${file}\0${source}`;
+}
+
+/** The cached program of this text, if one is cached (never builds one). */
+export function peekProgram(source: string, file: string, opts: { lenient?: boolean } = {}): CProgram | undefined {
+  return cache.get(cacheKey(source, file, opts));
+}
+
 /**
  * The prepared program for this source text (cached: the same text is parsed once).
  * `lenient`: statements the evaluator cannot compile raise their error only if executed, and
  * are listed in `deferred` (verify reports them); default: the error is thrown at compile time.
  */
 export function loadProgram(source: string, file: string, opts: { lenient?: boolean } = {}): CProgram {
-  const key = `${opts.lenient ? 'L' : 'S'}\0${file}\0${source}`;
+  const key = cacheKey(source, file, opts);
   let p = cache.get(key);
   if (p) return p;
   p = new CProgram(source, file, opts);

@@ -1,19 +1,21 @@
 /**
  * The differential check as scan runs it: src/verify's verifySource on the tree's own route.c
  * (the era already detected from the code), turned into a one-line outcome located at the C line
- * that made the difference. Results are memoised by the check's closure (closure.ts): a revision
- * whose protocol functions did not change reuses the result, with its line numbers moved to
- * where those functions now are.
+ * that made the difference. Results are memoised by everything the check read (depmemo.ts): a
+ * revision on which every definition the evaluator looked up is unchanged reuses the result,
+ * with its line numbers moved to where those definitions now are.
  */
 import { PeerpropError } from '../core/errors.ts';
 import type { Tree } from '../csrc/parse.ts';
 import { verifySource, formatOp, type CheckOptions, type VerifyReport } from '../verify/index.ts';
 import { renderDivergence } from '../verify/format.ts';
-import { checkClosure, lineMapper, type Closure } from './closure.ts';
+import { loadProgram, peekProgram, type CProgram } from '../ceval/index.ts';
+import { DepMemo, type MemoEntry } from './depmemo.ts';
+import { analyserId } from './version.ts';
 import type { CheckOutcome, CheckedEra } from './pipeline.ts';
 
 /**
- * The check scan runs per distinct closure: every strategy of verify (exhaustive, genid wrap,
+ * The check scan runs per distinct set of definitions read: every strategy of verify (exhaustive, genid wrap,
  * random, two-CPU interleavings) at a CI-sized scope: exhaustive up to 4 operations, 200 random
  * sequences. `peerprop verify` runs the full default scope on one patch.
  */
@@ -78,23 +80,12 @@ function moveLines(o: CheckOutcome, file: string, map: (line: number) => number)
   };
 }
 
-interface Memo {
-  closure: Closure;
-  outcome: CheckOutcome;
-}
-
 /** A memo entry as sent between worker threads (plain data). */
-export interface SharedMemo {
-  key: string;
-  closure: Closure;
-  outcome: CheckOutcome;
-}
+export type SharedMemo = MemoEntry<CheckOutcome>;
 
-const MEMO_MAX = 256;
-const memo = new Map<string, Memo>();
-/** Results computed here since the last exportShared() (the pool passes them to the other workers). */
-let unshared: SharedMemo[] = [];
-export const memoStats = { hits: 0, misses: 0 };
+const memo = new DepMemo<CheckOutcome>(256);
+/** hits / misses of the memo; notStored: results naming a line outside what the check read. */
+export const memoStats = memo.stats;
 
 /**
  * Memoisation can be turned off with PEERPROP_SCAN_MEMO=0 (benchmarks use it to measure the
@@ -104,46 +95,60 @@ function memoEnabled(): boolean {
   return process.env.PEERPROP_SCAN_MEMO !== '0';
 }
 
-/** The check, memoised by closure (per thread). */
-export function differentialCheck(tree: Tree, source: string, file: string, era: CheckedEra): CheckOutcome {
-  if (!memoEnabled()) return runCheck(source, file, era);
-  const closure = checkClosure(tree, `${era}\0${file}\0${JSON.stringify(SCAN_CHECK_OPTIONS)}`);
-  const hit = memo.get(closure.key);
-  if (hit) {
-    memoStats.hits++;
-    const map = lineMapper(hit.closure, closure);
-    const moved = moveLines(hit.outcome, file, map);
-    return { ...moved, details: [...(moved.details ?? []), 'result reused: the checked functions are unchanged since an earlier revision'] };
-  }
-  memoStats.misses++;
-  const outcome = runCheck(source, file, era);
-  remember(closure.key, { closure, outcome });
-  unshared.push({ key: closure.key, closure, outcome });
-  if (unshared.length > MEMO_MAX) unshared.shift();
-  return outcome;
+/** Everything besides the file's text that the check's result depends on. */
+function checkContext(era: CheckedEra, file: string): string {
+  return JSON.stringify({ analyser: analyserId(), era, file, options: SCAN_CHECK_OPTIONS });
 }
 
-function remember(key: string, m: Memo): void {
-  if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value!);
-  memo.set(key, m);
+/** The line numbers an outcome names (its location and every file:LINE of its text). */
+function linesNamed(o: CheckOutcome, file: string): number[] {
+  const re = new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:(\\d+)`, 'g');
+  const out: number[] = [];
+  if (o.location && o.location.file === file) out.push(o.location.line);
+  for (const s of [o.reason, ...(o.details ?? [])]) for (const m of s.matchAll(re)) out.push(Number(m[1]));
+  return out;
+}
+
+const LENIENT = { lenient: true } as const;
+
+/**
+ * The check, memoised by what it read (per thread): the evaluator records every name it looked
+ * up and every pattern it tested (src/ceval CProgram.reads); a text on which all of them answer
+ * the same reuses the result, its lines moved to where those definitions now are.
+ */
+export function differentialCheck(_tree: Tree, source: string, file: string, era: CheckedEra): CheckOutcome {
+  if (!memoEnabled()) return runCheck(source, file, era);
+  const context = checkContext(era, file);
+  let program: CProgram;
+  try {
+    // The same program verify will run (cached by text), so the lookup costs no extra parse.
+    program = loadProgram(source, file, LENIENT);
+  } catch {
+    return runCheck(source, file, era); // the check reports why the text cannot be loaded
+  }
+  const hit = memo.lookup(program, source, context);
+  if (hit) {
+    const moved = moveLines(hit.value, file, hit.moveLine);
+    return { ...moved, details: [...(moved.details ?? []), 'result reused: everything the check read is unchanged since an earlier revision'] };
+  }
+  const outcome = runCheck(source, file, era);
+  // What verify ran on: the cached program of this text, its reads now complete.
+  const ran = peekProgram(source, file, LENIENT);
+  if (ran) memo.store(ran, source, context, outcome, linesNamed(outcome, file));
+  return outcome;
 }
 
 /** Check results computed in this thread since the last call (for the other workers). */
 export function exportShared(): SharedMemo[] {
-  const out = unshared;
-  unshared = [];
-  return out;
+  return memo.exportShared();
 }
 
-/** Results another worker computed: later revisions with the same closure reuse them. */
+/** Results another worker computed: later revisions with the same reads reuse them. */
 export function importShared(items: SharedMemo[]): void {
-  for (const it of items) if (!memo.has(it.key)) remember(it.key, { closure: it.closure, outcome: it.outcome });
+  memo.importShared(items);
 }
 
 /** Forgets memoised results (benchmarks measure the check itself with this). */
 export function clearCheckMemo(): void {
   memo.clear();
-  unshared = [];
-  memoStats.hits = 0;
-  memoStats.misses = 0;
 }

@@ -61,7 +61,7 @@ export interface Revision {
  * The commits of a range, oldest first. `A..B` (or any rev-list range syntax) lists the range;
  * a single revision lists just that commit.
  */
-export async function listRevisions(repo: string, range: string, opts: { firstParent?: boolean } = {}): Promise<Revision[]> {
+export async function listRevisions(repo: string, range: string, opts: { firstParent?: boolean; paths?: readonly string[] } = {}): Promise<Revision[]> {
   if (range.trim().split(/\s+/).some((p) => p.startsWith('-'))) throw badInput(`revision range must not start with '-': ${range}`);
   // A..B, A...B, ^A B, A^! and A^@ are ranges; HEAD^ or v3.0~2 name one commit.
   const isRange = range.includes('..') || range.startsWith('^') || /\^[!@-]/.test(range) || /\s/.test(range.trim());
@@ -69,7 +69,8 @@ export async function listRevisions(repo: string, range: string, opts: { firstPa
   if (opts.firstParent) args.push('--first-parent');
   if (isRange) args.push('--reverse', ...range.trim().split(/\s+/));
   else args.push('-1', range);
-  args.push('--');
+  // Path limits as `git log A..B -- PATH...` takes them: only commits that changed those paths.
+  args.push('--', ...(opts.paths ?? []));
   const out = await runGit(repo, args);
   return out
     .split('\n')

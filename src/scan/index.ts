@@ -28,6 +28,8 @@ export interface ScanOptions {
   analyser?: AnalyserRef;
   /** false: only `jobs` worker threads analyse, the main thread just dispatches. Default: true for jobs = 1, false above. */
   mainThread?: boolean;
+  /** History scans: only revisions that changed one of these paths (as `git log -- PATH...`). */
+  paths?: string[];
 }
 
 async function withExecutor<T>(opts: ScanOptions, work: (ex: Executor) => Promise<T>): Promise<T> {
@@ -58,7 +60,7 @@ export interface HistoryScan {
 /** One verdict per revision of `range` (oldest first), reading the object store only. */
 export async function scanHistory(repo: string, range: string, opts: ScanOptions = {}): Promise<HistoryScan> {
   await assertGitRepo(repo);
-  const revs = await listRevisions(repo, range);
+  const revs = await listRevisions(repo, range, opts.paths?.length ? { paths: opts.paths } : {});
   if (revs.length === 0) throw badInput(`scan: ${range} contains no revisions`, { file: repo });
   const reader = await ObjectReader.open(repo);
   const progress = createProgress();
@@ -106,6 +108,7 @@ export async function runScan(req: ScanRequest, out: Writable): Promise<ExitCode
   if (req.dirs.length > 0) throw badInput('scan: give either kernel tree directories or --git REPO, not both');
   if (req.bisect !== undefined) {
     if (req.revs !== undefined) throw badInput('scan: --bisect GOOD..BAD replaces --revs; give one of them');
+    if (req.paths?.length) throw badInput('scan: --bisect searches the first-parent line; path limits (-- PATH) go with --revs');
     const result = await bisectHistory(req.git, req.bisect, req);
     out.write(renderBisect(result, req.format));
     return bisectExitCode(result);

@@ -71,7 +71,7 @@ export const factsPipeline: Omit<ScanPipeline<ProtocolFacts>, 'differential'> = 
   },
 };
 
-/** What `peerprop scan` runs: csrc facts and era, verify's differential check (memoised by closure). */
+/** What `peerprop scan` runs: csrc facts and era, verify's differential check (memoised by what it read). */
 export const defaultPipeline: ScanPipeline<ProtocolFacts> = {
   ...factsPipeline,
   differential: (tree, source, file, era) => differentialCheck(tree, source, file, era),

@@ -84,7 +84,7 @@ export class CSystem {
         this.fns.destroy = undefined;
       }
     }
-    this.flushInvalidatesPeers = /\binetpeer_invalidate_tree\s*\(/.test(program.source);
+    this.flushInvalidatesPeers = program.matches(/\binetpeer_invalidate_tree\s*\(/);
     this.flushBumpsRedirectGenid = program.globalType('redirect_genid') !== undefined;
     if (this.flushBumpsRedirectGenid) program.global('redirect_genid');
     this.m = program.newMachine();

@@ -122,7 +122,7 @@ export function verifyPrepared(src: VerifySource, opts: CheckOptions): VerifyRep
   program.prepare([...REQUIRED_FUNCTIONS]);
   // Constructing a system checks the era's globals (and compiles what the operations call).
   new CSystem(program, era, 0);
-  const stage = era === 'pmtu-redirect' ? detectStage(src.source) : undefined;
+  const stage = era === 'pmtu-redirect' ? detectStage((re) => program.matches(re)) : undefined;
   const base: RunnerOptions = { program, era, ...(stage ? { stage } : {}) };
   const probe = probeLearning(base);
   const o: RunnerOptions = { ...base, ...(probe.ops.size ? { learning: probe.ops } : {}) };

@@ -57,10 +57,12 @@ export function probeLearning(o: RunnerOptions): LearningProbe {
 }
 
 /** The stage of the 2.6.39-3.5 history a route.c is at (mechanism-history.md section 1). */
-export function detectStage(source: string): Stage {
-  if (/\binetpeer_invalidate_tree\s*\(/.test(source)) return 'S5';
-  if (/\bredirect_genid\b/.test(source)) return 'S4';
-  if (/\bipv4_validate_peer\s*\(/.test(source)) return 'S5';
-  if (/\brt_bind_peer\s*\(\s*struct\s+rtable\s*\*\s*\w+\s*,\s*__be32/.test(source)) return 'S3';
+export function detectStage(source: string | ((re: RegExp) => boolean)): Stage {
+  // A tester (CProgram.matches) records what was asked, for caches keyed on what a result read.
+  const has = typeof source === 'string' ? (re: RegExp) => re.test(source) : source;
+  if (has(/\binetpeer_invalidate_tree\s*\(/)) return 'S5';
+  if (has(/\bredirect_genid\b/)) return 'S4';
+  if (has(/\bipv4_validate_peer\s*\(/)) return 'S5';
+  if (has(/\brt_bind_peer\s*\(\s*struct\s+rtable\s*\*\s*\w+\s*,\s*__be32/)) return 'S3';
   return 'S2';
 }

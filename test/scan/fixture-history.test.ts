@@ -157,7 +157,7 @@ describe('bisect finds every mutant of the seed', () => {
 });
 
 describe('route.c commits that do not touch the checked functions', () => {
-  it('are parsed and classified per blob, but the check runs once per closure, also across worker threads', async () => {
+  it('are parsed and classified per blob, but the check runs once per set of definitions it read, also across worker threads', async () => {
     const seed = await seedFiles();
     const steps: Step[] = [{ message: 'base', files: { Makefile: 'all:\n' } }, { message: 'seed', files: seed }];
     for (let i = 1; i <= 8; i++) {
