@@ -316,8 +316,20 @@ export const SEED_FACTS: EraFacts = {
       fields: [
         f('ret', '$retval', 'pointer'), f('peer', '$retval<rtable>->peer', 'pointer'), f('rt_pgenid', '$retval<rtable>->rt_peer_genid'), G,
         f('gw', '$retval<rtable>->rt_gateway', 'ipv4'), f('flags', '$retval<rtable>->rt_flags', 'hex'),
+        // The route's MTU after the check (what check_peer_pmtu left): the raw metrics word, the
+        // MTU slot read from it (metrics.ts derives mtu_k / mtu_k1), and the device MTU a raw 0 means.
+        f('metrics', '$retval->_metrics', 'hex'), f('dev_mtu', '$retval->dev->mtu'),
       ],
-      rules: [{ emit: [{ kind: 'check_ret', fields: { ...fields({ rt: 'entry.rt', daddr: 'entry.dst', peerBefore: 'entry.peer', ret: 'ret', peer: 'peer', rtGenid: 'rt_pgenid', genid: 'g', rtGateway: 'gw', flags: 'flags' }), obsolete: { from: 'entry.obsolete', radix: 'dec' } } }] }],
+      rules: [{
+        emit: [{
+          kind: 'check_ret',
+          fields: {
+            ...fields({ rt: 'entry.rt', daddr: 'entry.dst', peerBefore: 'entry.peer', ret: 'ret', peer: 'peer', rtGenid: 'rt_pgenid', genid: 'g', rtGateway: 'gw', flags: 'flags' }),
+            ...fields({ metrics: 'metrics', mtuMetric: 'mtu_k', mtuMetricRo: 'mtu_k1', devMtu: 'dev_mtu' }),
+            obsolete: { from: 'entry.obsolete', radix: 'dec' },
+          },
+        }],
+      }],
     },
     {
       event: 'getpeer', fn: 'inet_getpeer', at: 'entry', why: 'peer lookups; rt_bind_peer is inlined in route.c, so binds show here with their caller',
@@ -356,7 +368,7 @@ export const SEED_FACTS: EraFacts = {
     },
     {
       event: 'frag_needed', fn: 'ip_rt_frag_needed', at: 'entry', why: 'ICMP frag-needed: learns a PMTU in the peer and bumps the genid',
-      fields: [f('daddr', 'iph->daddr', 'ipv4'), f('tot_len', 'iph->tot_len'), f('new_mtu', 'new_mtu'), G],
+      fields: [f('daddr', 'iph->daddr', 'ipv4'), f('tot_len', 'iph->tot_len'), f('new_mtu', 'new_mtu'), G, f('min_pmtu', '@ip_rt_min_pmtu')],
       rules: [{ emit: [] }],
     },
     {
@@ -364,15 +376,15 @@ export const SEED_FACTS: EraFacts = {
       fields: [f('ret', '$retval'), G],
       rules: [{
         emit: [
-          { kind: 'pmtu', at: 'entry', fields: fields({ daddr: 'entry.daddr', mtu: 'ret', genid: 'entry.g' }) },
+          { kind: 'pmtu', at: 'entry', fields: fields({ daddr: 'entry.daddr', mtu: 'ret', genid: 'entry.g', icmpMtu: 'entry.new_mtu', minPmtu: 'entry.min_pmtu' }) },
           { kind: 'genid_bump', set: { counter: 'peer' }, fields: fields({ daddr: 'entry.daddr', old: 'entry.g', new: 'g', genid: 'g' }) },
         ],
       }],
     },
     {
       event: 'update_pmtu', fn: 'ip_rt_update_pmtu', at: 'entry', why: 'dst_ops->update_pmtu: learns a PMTU (bumps only when new)',
-      fields: [f('rt', 'dst', 'pointer'), f('mtu', 'mtu'), f('peer', 'dst<rtable>->peer', 'pointer'), f('rt_pgenid', 'dst<rtable>->rt_peer_genid'), G],
-      rules: [{ emit: [{ kind: 'pmtu', fields: fields({ rt: 'rt', mtu: 'mtu', peer: 'peer', rtGenid: 'rt_pgenid', genid: 'g' }) }] }],
+      fields: [f('rt', 'dst', 'pointer'), f('mtu', 'mtu'), f('peer', 'dst<rtable>->peer', 'pointer'), f('rt_pgenid', 'dst<rtable>->rt_peer_genid'), G, f('min_pmtu', '@ip_rt_min_pmtu')],
+      rules: [{ emit: [{ kind: 'pmtu', fields: fields({ rt: 'rt', mtu: 'mtu', peer: 'peer', rtGenid: 'rt_pgenid', genid: 'g', minPmtu: 'min_pmtu' }) }] }],
     },
     {
       event: 'update_pmtu_ret', fn: 'ip_rt_update_pmtu', at: 'return', why: 'the genid after', fields: [G],
@@ -390,8 +402,26 @@ export const SEED_FACTS: EraFacts = {
     {
       event: 'check_pmtu', fn: 'check_peer_pmtu', at: 'entry', why: 'a check applying (or expiring) the peer\'s learned PMTU',
       fields: [f('dst', 'dst', 'pointer'), f('peer', 'peer', 'pointer'), f('pmtu_learned', 'peer->pmtu_learned'), f('pmtu_orig', 'peer->pmtu_orig'), f('pmtu_expires', 'peer->pmtu_expires'),
-        f('redirect_learned', ['peer->redirect_learned.a4', 'peer->redirect_learned'], 'ipv4')],
-      rules: [{ emit: [] }],
+        f('redirect_learned', ['peer->redirect_learned.a4', 'peer->redirect_learned'], 'ipv4'),
+        // jiffies: x86_64 2.6.39 .. 3.x keep it in the vsyscall page (`jiffies` is an absolute
+        // alias that a kprobe reads as 0 there; `__jiffies` is the readable copy). The guest's
+        // kallsyms check drops whichever symbol it lacks; the map prefers __jiffies.
+        f('jiffies_vvar', '@__jiffies'), f('jiffies', '@jiffies')],
+      rules: [
+        {
+          when: [{ value: 'jiffies_vvar', op: 'present' }],
+          emit: [{
+            kind: 'peer_pmtu',
+            fields: fields({ rt: 'dst', peer: 'peer', pmtuLearned: 'pmtu_learned', pmtuOrig: 'pmtu_orig', pmtuExpires: 'pmtu_expires', redirectLearned: 'redirect_learned', now: 'jiffies_vvar' }),
+          }],
+        },
+        {
+          emit: [{
+            kind: 'peer_pmtu',
+            fields: fields({ rt: 'dst', peer: 'peer', pmtuLearned: 'pmtu_learned', pmtuOrig: 'pmtu_orig', pmtuExpires: 'pmtu_expires', redirectLearned: 'redirect_learned', now: 'jiffies' }),
+          }],
+        },
+      ],
     },
     {
       event: 'cache_flush', fn: 'rt_cache_flush', at: 'entry', why: 'a route cache flush (never moves the peer genid)',

@@ -13,6 +13,7 @@ import { buildKallsymsCheck } from './kallsyms.ts';
 import { buildProbeMap } from './probemap.ts';
 import { formatLine } from './line.ts';
 import { shortFallback } from './fit.ts';
+import { deriveRouteReads } from './metrics.ts';
 import type { FunctionCoverage, GenerateOptions, ProbeDef, ProbeField, ProbeSet, ProbeSyntax } from './types.ts';
 
 
@@ -132,6 +133,7 @@ function buildProbe(plan: PlanProbe, fn: FunctionFact | undefined, ctx: Ctx): Pr
       c: l.cPath, args: argsOf(l), signed: (l.leaf as { signed?: boolean } | undefined)?.signed, size: l.leaf?.size,
     });
   }
+  deriveRouteReads(fields, ctx.types, dropped, ctx.noHex);
   const def: ProbeDef = { event: plan.event, group: ctx.group, type, symbol: plan.fn, function: plan.fn, fields, line: '', why: plan.why, dropped };
   def.line = formatLine(def, 'rich');
   if (hasFallbackDiff) def.fallback = formatLine(def, 'fallback');

@@ -216,6 +216,13 @@ export class OutcomeJudge {
     const hist = this.historyOf(c.rt);
     const inv = 'check-applies-learned-pmtu';
     switch (act.kind) {
+      case 'atMost':
+        if (mtu1.value <= act.mtu) this.rec.pass(inv);
+        else {
+          this.rec.fail(inv, ret, `route MTU <= ${act.mtu} (the peer's unexpired learned PMTU)`, `route MTU ${mtu1.value}`,
+            `check of route ${c.rt} ran check_peer_pmtu with learned PMTU ${act.mtu} (expires ${pp.pmtuExpires}, jiffies ${pp.now}) but left the route at ${mtu1.value}`, hist, c.rt);
+        }
+        return;
       case 'apply':
         if (mtu1.value === act.mtu) this.rec.pass(inv);
         else {
@@ -234,7 +241,10 @@ export class OutcomeJudge {
       case 'expire': {
         // The cmpxchg winner restores pmtu_orig; a loser (another CPU, an interrupt's negative
         // advice) leaves the route as it was.
-        if ('unknown' in mtu0) return this.rec.unchecked(inv, mtu0.unknown);
+        if ('unknown' in mtu0) {
+          if ('value' in act.restore && mtu1.value === act.restore.value) return this.rec.pass(inv);
+          return this.rec.unchecked(inv, `expired learned PMTU: ${mtu0.unknown}`);
+        }
         if (mtu1.value === mtu0.value) {
           if ('value' in act.restore && act.restore.value === mtu0.value) this.rec.pass(inv);
           else this.rec.unchecked(inv, 'expired learned PMTU not restored: another context may have won the expiry');

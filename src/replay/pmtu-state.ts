@@ -55,6 +55,8 @@ export function timeBefore(a: number, b: number): boolean {
 export type PmtuAction =
   | { kind: 'none'; why: string }
   | { kind: 'apply'; mtu: number; saveOrig: boolean }
+  /** Unexpired, the route's MTU before not observed: afterwards it is at most the learned value (applied, or already lower). */
+  | { kind: 'atMost'; mtu: number }
   | { kind: 'keep'; why: string }
   | { kind: 'expire'; restore: Known<number> }
   | { kind: 'unknown'; why: string };
@@ -70,10 +72,13 @@ export function expectedPmtuAction(pp: CanonicalEvent, mtu0: Known<number>, devM
   if (e === 0) return { kind: 'none', why: 'nothing learned (pmtu_expires 0)' };
   const now = pp.now;
   if (now === undefined) return { kind: 'unknown', why: 'jiffies not observed at check_peer_pmtu' };
+  // A jiffies symbol the kprobe could not really read (an absolute alias) reads 0; the 64-bit
+  // counter starts at 2^32 - 300 s and never comes back to 0.
+  if (now === 0) return { kind: 'unknown', why: 'jiffies read as 0 (the probe\'s jiffies symbol is not readable)' };
   if (Math.abs(now - e) <= JIFFIES_SLACK) return { kind: 'unknown', why: 'the learned PMTU expires within a tick of the probe\'s jiffies' };
   if (timeBefore(now, e)) {
     if (pp.pmtuLearned === undefined) return { kind: 'unknown', why: 'pmtu_learned not observed' };
-    if ('unknown' in mtu0) return { kind: 'unknown', why: mtu0.unknown };
+    if ('unknown' in mtu0) return { kind: 'atMost', mtu: pp.pmtuLearned };
     if (pp.pmtuLearned < mtu0.value) return { kind: 'apply', mtu: pp.pmtuLearned, saveOrig: pp.pmtuOrig === 0 };
     return { kind: 'keep', why: `learned ${pp.pmtuLearned} does not lower ${mtu0.value}` };
   }

@@ -51,7 +51,7 @@ describe.skipIf(!haveTools)('seed-era probes from DWARF (a self-built 3.x kernel
       `p:rtg/bind rt_bind_peer rt=%di:u64 daddr=%si:u32 create=%dx:s32 peer=+${hex('rtable.peer')}(%di):u64 rt_pgenid=+${hex('rtable.rt_peer_genid')}(%di):u32 g=@__rt_peer_genid:u32`,
     );
     expect(set.probes.find((p) => p.event === 'frag_needed')!.line).toBe(
-      `p:rtg/frag_needed ip_rt_frag_needed daddr=+${hex('iphdr.daddr')}(%si):u32 tot_len=+${hex('iphdr.tot_len')}(%si):u16 new_mtu=%dx:u16 g=@__rt_peer_genid:u32`,
+      `p:rtg/frag_needed ip_rt_frag_needed daddr=+${hex('iphdr.daddr')}(%si):u32 tot_len=+${hex('iphdr.tot_len')}(%si):u16 new_mtu=%dx:u16 g=@__rt_peer_genid:u32 min_pmtu=@ip_rt_min_pmtu:u32`,
     );
     expect(set.probes.find((p) => p.event === 'getpeer')!.line).toBe(
       `p:rtg/getpeer inet_getpeer daddr=+0(%di):u32 family=+${hex('inetpeer_addr.family')}(%di):u16 create=%si:s32`,
@@ -73,8 +73,12 @@ describe.skipIf(!haveTools)('seed-era probes from DWARF (a self-built 3.x kernel
       const gp = parseProbeLine(g!.line) as ParsedProbeLine;
       expect(gp.type).toBe(r.type);
       expect(gp.symbol).toBe(r.symbol);
-      expect(gp.args.map((a) => a.name)).toEqual(r.args.map((a) => a.name));
-      expect(gp.args.map((a) => a.type)).toEqual(r.args.map((a) => a.type));
+      // The captures' fields first, in their order; then only the reads the PMTU/redirect outcome
+      // checks add (the route's MTU after the check, jiffies, ip_rt_min_pmtu).
+      const n = r.args.length;
+      expect(gp.args.slice(0, n).map((a) => a.name)).toEqual(r.args.map((a) => a.name));
+      expect(gp.args.slice(0, n).map((a) => a.type)).toEqual(r.args.map((a) => a.type));
+      for (const a of gp.args.slice(n)) expect(['metrics', 'mtu_k', 'mtu_k1', 'dev_mtu', 'jiffies', 'jiffies_vvar', 'min_pmtu'], `${r.event}: ${a.name}`).toContain(a.name);
     }
   });
 

@@ -31,6 +31,9 @@ async function viaText(events: CanonicalEvent[], stage: Stage = 'S3'): Promise<{
   return { report: replaySync(read.events, { era: 'pmtu-redirect', stage }), events: read.events, text };
 }
 
+/** Model time as jiffies: a kernel's never read 0 (replay takes a 0 for an unreadable jiffies symbol). */
+const T0 = { now: 4_295_000_000 };
+
 const inv = (r: ReplayReport, name: string) => r.coverage.invariants.find((i) => i.name === name);
 
 /** The check_ret that closes the check in which a peer_pmtu matching `pick` ran. */
@@ -70,7 +73,7 @@ const REDIRECT_WORKLOAD: Operation[] = [
 
 describe('a correct kernel conforms, with the outcomes checked', () => {
   it('PMTU: learned, applied, expired and restored (through 3.0 ftrace text)', async () => {
-    const model = [...renderEvents('pmtu-redirect', PMTU_WORKLOAD, { file: 'pmtu' })];
+    const model = [...renderEvents('pmtu-redirect', PMTU_WORKLOAD, { file: 'pmtu', init: T0 })];
     const { report } = await viaText(model);
     expect(report.divergences).toEqual([]);
     expect(report.verdict).toBe('conformant');
@@ -98,7 +101,7 @@ describe('a correct kernel conforms, with the outcomes checked', () => {
 
 describe('a kernel whose learned PMTU never reaches the route (the commit before "ipv4: Fix PMTU update")', () => {
   it('diverges at the check that shows it, with the learned value named', async () => {
-    const model = [...renderEvents('pmtu-redirect', PMTU_WORKLOAD, { file: 'pmtu' })];
+    const model = [...renderEvents('pmtu-redirect', PMTU_WORKLOAD, { file: 'pmtu', init: T0 })];
     // check_peer_pmtu with time_before's arguments reversed: an unexpired learned PMTU takes the
     // expiry branch (pmtu_orig 0: the device MTU), so the route keeps 1500.
     const faulty = checkRetsAfter(model, (pp, c) => pp.pmtuExpires !== 0 && pp.now! < pp.pmtuExpires! && pp.pmtuLearned! < c.rtMtu!);
@@ -118,7 +121,7 @@ describe('a kernel whose learned PMTU never reaches the route (the commit before
   });
 
   it('the same trace read without the route MTU fields is not called conformant on the outcome: it is unchecked, with the field named', async () => {
-    const model = [...renderEvents('pmtu-redirect', PMTU_WORKLOAD)].map((e) => ({ ...e, rtMtu: undefined }));
+    const model = [...renderEvents('pmtu-redirect', PMTU_WORKLOAD, { init: T0 })].map((e) => ({ ...e, rtMtu: undefined }));
     const { report } = await viaText(model);
     expect(report.divergences).toEqual([]);
     const c = inv(report, 'check-applies-learned-pmtu')!;
@@ -245,7 +248,7 @@ describe('the shipped real 3.0.1 traces', () => {
 describe('injected outcome faults in rendered text (test/helpers/inject.ts)', () => {
   it('route-mtu-not-applied is caught at the edited dst_check_ret', async () => {
     const { injectFaultText } = await import('../helpers/inject.ts');
-    const text = toText([...renderEvents('pmtu-redirect', PMTU_WORKLOAD)]);
+    const text = toText([...renderEvents('pmtu-redirect', PMTU_WORKLOAD, { init: T0 })]);
     const f = injectFaultText(text, 'route-mtu-not-applied');
     expect(f.candidates).toBeGreaterThan(0);
     const read = await readText(f.text);

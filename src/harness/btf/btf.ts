@@ -147,6 +147,25 @@ export class Btf {
     return kind === undefined ? ids : ids.filter((id) => this.kind[id] === kind);
   }
 
+  /**
+   * The value of an enumerator (`RTAX_MTU`), searched in every enum (the kernel's are often
+   * anonymous); undefined when no enum has it or two enums disagree.
+   */
+  enumerator(name: string): number | undefined {
+    let found: number | undefined;
+    for (let id = 1; id < this.count; id++) {
+      if (this.kind[id] !== Kind.Enum) continue;
+      const base = this.dataOff[id]!;
+      for (let i = 0; i < this.vlen(id); i++) {
+        if (this.str(this.u32(base + 8 * i)) !== name) continue;
+        const v = this.view.getInt32(base + 8 * i + 4, true);
+        if (found !== undefined && found !== v) return undefined;
+        found = v;
+      }
+    }
+    return found;
+  }
+
   /** A complete struct (or union) by name: the one with members, not a forward declaration. */
   findStruct(name: string): number | undefined {
     const ids = [...this.lookup(name, Kind.Struct), ...this.lookup(name, Kind.Union)];

@@ -60,6 +60,9 @@ export const WANTED_FUNCTIONS: readonly string[] = [
   'rt_peer_genid', '__ip_select_ident',
 ];
 
+/** Enumerators the probe generator may need (read from every enum: few, and cheap). */
+export const WANTED_ENUMERATORS: readonly string[] = ['RTAX_MTU'];
+
 /** Lists of what to read out of a kernel's types. */
 export interface TypesWanted {
   members: readonly string[];
@@ -190,6 +193,11 @@ export function readKernelTypes(btfBlob: Buffer, source: string, wanted: TypesWa
     const f = functionFact(btf, fn);
     if (f) out.functions[fn] = f;
     else out.missingFunctions.push(fn);
+  }
+  out.enumerators = {};
+  for (const e of WANTED_ENUMERATORS) {
+    const v = btf.enumerator(e);
+    if (v !== undefined) out.enumerators[e] = v;
   }
   return out;
 }

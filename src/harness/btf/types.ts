@@ -67,4 +67,6 @@ export interface KernelTypes {
   missingFunctions: string[];
   /** Structs asked for and their size (0 if absent). */
   structSizes: Record<string, number>;
+  /** Enumerator values the probes need (RTAX_MTU: the MTU slot of a route's metrics), when the types have them. */
+  enumerators?: Record<string, number>;
 }
