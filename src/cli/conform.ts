@@ -17,6 +17,7 @@ interface ConformCliOptions {
   format: ConformFormat;
   keep?: string;
   timeout?: string;
+  smp: string;
   era?: Era;
   git?: string;
   rev?: string;
@@ -35,7 +36,7 @@ export const registerConform: RegisterCommand = (program, io, state) => {
         "user-visible contract and its mechanism trace against the era's model " +
         '(exit 0 conformant, 1 divergence or failed run, 2 refused input, 3 environment missing)',
     )
-    .option('--kernel <kernel>', 'debian (6.1 cloud), debian-6.12, or a path to a bzImage', 'debian')
+    .option('--kernel <kernel>', 'debian (6.1 cloud), debian-6.12, a bzImage, or a directory with bzImage + vmlinux[.xz] + System.map (seed-era builds)', 'debian')
     .option('--tree <dir>', 'build a test kernel from this source tree (seed era or modern; cached) and boot it')
     .option('--git <repo>', 'a git repository with kernel history: with --rev, build and boot that revision; with --bisect, bisect it')
     .option('--rev <rev>', 'with --git: the revision to build and boot')
@@ -48,11 +49,14 @@ export const registerConform: RegisterCommand = (program, io, state) => {
     .addOption(formatOption(FORMATS, 'text'))
     .option('--keep <dir>', 'keep console.log, capture.txt, trace.txt, probes.txt, initramfs.cpio and report.json in DIR')
     .option('--timeout <seconds>', 'hard limit for the boot', '120')
-    .addOption(new Option('--era <era>', 'model era (default: from the kernel version)').choices(ERAS as unknown as string[]))
+    .option('--smp <n>', 'virtual CPUs of the guest (the two-CPU scenarios pin a thread to each)', '1')
+    .addOption(new Option('--era <era>', "model era (default: from the kernel's code: symbols, types)").choices(ERAS as unknown as string[]))
     .action(
       bindAction(state, async (o: ConformCliOptions) => {
         const timeoutS = Number(o.timeout);
         if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw badInput(`--timeout: not a positive number of seconds: ${o.timeout}`);
+        const cpus = Number(o.smp);
+        if (!Number.isInteger(cpus) || cpus < 1 || cpus > 8) throw badInput(`--smp: not a number of CPUs (1..8): ${o.smp}`);
         const jobs = o.jobs === undefined ? undefined : Number(o.jobs);
         if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw badInput(`--jobs: not a positive integer: ${o.jobs}`);
         if ((o.rev || o.bisect) && !o.git) throw badInput(`${o.rev ? '--rev' : '--bisect'} needs --git REPO`);
@@ -88,6 +92,7 @@ export const registerConform: RegisterCommand = (program, io, state) => {
           accel: o.accel,
           keep: o.keep,
           timeoutS,
+          cpus,
           era: o.era,
         });
         io.stdout.write(renderConform(report, o.format));

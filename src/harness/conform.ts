@@ -39,6 +39,8 @@ export interface ConformOptions {
   keep?: string;
   /** Hard limit for the boot, seconds (default 120). */
   timeoutS?: number;
+  /** Virtual CPUs of the guest (default 1); the two-CPU scenarios pin a thread to each. */
+  cpus?: number;
   /** Model era (default: from the kernel's code: symbols, types). */
   era?: Era;
   cacheDir?: string;
@@ -59,7 +61,7 @@ export type Stage =
   | 'qemu' | 'qemuCpu';
 
 export interface ConformReport {
-  kernel: { spec: string; release: string; description: string; version: [number, number, number] };
+  kernel: { spec: string; release: string; description: string; version: [number, number, number]; cpus: number };
   era: Era;
   /** pmtu-redirect: the stage of the history the kernel's code shows (the replay model's). */
   stage?: HistoryStage;
@@ -90,6 +92,7 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
   const say = opts.log ?? ((s: string) => coreLog.info(s));
   const asked = validateScenarios(opts.scenarios);
   const timeoutMs = validateTimeout(opts.timeoutS);
+  if (opts.cpus !== undefined && !(Number.isInteger(opts.cpus) && opts.cpus >= 1 && opts.cpus <= 8)) throw badInput(`--smp must be 1..8 virtual CPUs, not ${opts.cpus}`);
   if (opts.dropInjection && !SCENARIO_NAMES.includes(opts.dropInjection)) throw badInput(`unknown scenario for the drop hook: ${opts.dropInjection}`);
   await findQemu(); // exit 3 before any download when QEMU is missing
   const timings: ConformReport['timings'] = {};
@@ -156,6 +159,7 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
       initrd: paths.initrd,
       append,
       accel: accel.accel,
+      cpus: opts.cpus,
       timeoutMs,
       captureFile: paths.captureRaw,
       stopOn: /Kernel panic - not syncing/,
@@ -187,7 +191,7 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
     const verdicts = scenarios.map((name) => judge(name, era, records, mech, problems, set.stage));
     timings.total = performance.now() - t0;
     const report: ConformReport = {
-      kernel: { spec: kernel.spec, release: capture.kernel ?? kernel.release, description: desc, version: kernel.version },
+      kernel: { spec: kernel.spec, release: capture.kernel ?? kernel.release, description: desc, version: kernel.version, cpus: opts.cpus ?? 1 },
       era,
       ...(set.stage ? { stage: set.stage } : {}),
       eraFrom: set.eraFrom ?? [],

@@ -26,6 +26,8 @@ export interface BootOptions {
   /** The file the guest's ttyS1 is written to. */
   captureFile: string;
   memoryMb?: number;
+  /** Virtual CPUs (-smp); default 1. */
+  cpus?: number;
   /** QEMU binary; default $PEERPROP_QEMU or qemu-system-x86_64 on PATH. */
   qemu?: string;
   /** Called for each console line (\r removed) with ms since QEMU started. */
@@ -75,7 +77,7 @@ export function qemuArgs(o: Omit<BootOptions, 'timeoutMs' | 'onLine' | 'stopOn' 
   const append = ['console=ttyS0', 'panic=-1', 'quiet', ...(o.append ?? [])].join(' ');
   return [
     '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
-    '-m', String(o.memoryMb ?? 512), '-smp', '1', '-M', 'pc',
+    '-m', String(o.memoryMb ?? 512), '-smp', smpSpec(o.cpus ?? 1), '-M', 'pc',
     '-accel', o.accel, '-cpu', o.accel === 'kvm' ? 'host' : 'max',
     '-kernel', o.kernel, '-initrd', o.initrd, '-append', append,
     '-serial', 'stdio', '-serial', `file:${o.captureFile}`,
@@ -160,4 +162,13 @@ export function splitTimes(stderr: string): { stderr: string; cpuMs?: number } {
   const cpuMs = (Number(last[1]) * 60 + Number(last[2]) + Number(last[3]) * 60 + Number(last[4])) * 1000;
   const rest = lines.slice(0, -2).join('\n');
   return { stderr: rest ? rest + '\n' : '', cpuMs };
+}
+
+/**
+ * One socket per CPU: SeaBIOS's MP table lists one processor per package, and a kernel without
+ * ACPI (the seed-era builds) finds its CPUs only there; with QEMU's default of N cores in one
+ * socket such a kernel brings up a single CPU.
+ */
+export function smpSpec(cpus: number): string {
+  return cpus === 1 ? '1' : `${cpus},sockets=${cpus},cores=1,threads=1`;
 }

@@ -16,7 +16,7 @@ const pmtu = (daddr: string, mtu?: number): EvidenceItem => ({
 });
 const bump = (daddr: string): EvidenceItem => ({ what: `the genid moved by one for ${daddr}`, kind: 'genid_bump', fields: { daddr }, where: byOne });
 const redirect = (daddr: string, gateway: string): EvidenceItem => ({ what: `the redirect path ran for ${daddr} towards ${gateway}`, kind: 'redirect', fields: { daddr, gateway } });
-const NEVER_MOVES: EvidenceItem = { what: 'no genid bump (the patch commit has no bumper)', kind: 'genid_bump', where: moved };
+const NEVER_MOVES: EvidenceItem = { what: 'no increment of the genid (the patch commit has no bumper)', kind: 'genid_bump', where: moved };
 
 /** Per scenario: the sequence on every seed-era kernel, and what the pmtu-redirect era adds. */
 const TABLE: Record<string, { common: EvidenceItem[]; bumps: EvidenceItem[] }> = {

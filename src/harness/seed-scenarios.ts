@@ -78,7 +78,29 @@ function heldVia(r: ScenarioRecord, step: string, id: string, gw: string, what: 
   return out;
 }
 
-function twoCpus(r: ScenarioRecord): ContractCheck[] {
+/**
+ * 2.6.39 .. 3.5 stamp the route's genid inside rt_bind_peer, before check_peer_pmtu writes the
+ * learned MTU into the route: a check on another CPU in that window sees a current stamp and uses
+ * the route with its old MTU (seen on 2.6.39.3 with two vCPUs: one 1400-byte datagram left while
+ * the other CPU was applying 1200). Each socket can lose at most its first send to that window.
+ * On the patch commit frag_needed writes the MTU into the cached routes itself: no window.
+ */
+function pmtuEverySend(r: ScenarioRecord, t: string, rounds: number, dests: number, era: Era): ContractCheck {
+  const v = field(r, 'check', 'thread', t, 'emsgsize');
+  const n = Number(v ?? NaN);
+  const lazy = era === 'pmtu-redirect';
+  const min = lazy ? rounds - dests : rounds;
+  return {
+    what: lazy
+      ? `${t}: after the frag-needed every 1400-byte datagram fails with EMSGSIZE on both CPUs, but for at most one per socket sent while the other CPU was still applying the PMTU (the stamp comes before the MTU)`
+      : `${t}: after the frag-needed every 1400-byte datagram fails with EMSGSIZE on both CPUs`,
+    ok: Number.isFinite(n) && n >= min && n <= rounds,
+    expected: `check:thread=${t}:emsgsize ${lazy ? `>= ${min} of ${rounds}` : `= ${rounds}`}`,
+    observed: v === undefined ? 'not observed' : `emsgsize=${v}`,
+  };
+}
+
+function twoCpus(r: ScenarioRecord, era: Era): ContractCheck[] {
   const cpus = Number(r.observations.find((o) => o.step === 'setup' && o.fields.cpus !== undefined)?.fields.cpus ?? NaN);
   const out: ContractCheck[] = [];
   const rounds = 160; // 40 rounds x 4 destinations (workload/seed.c)
@@ -88,7 +110,7 @@ function twoCpus(r: ScenarioRecord): ContractCheck[] {
       out.push(eqField(r, 'bind', 'thread', t, 'ran_on', t === 'T0' ? 0 : 1, `${t} ran on CPU ${t === 'T0' ? 0 : 1}`, true));
     }
     out.push(eqField(r, 'bind', 'thread', t, 'sent', rounds, `${t}: every 200-byte datagram went out while both CPUs bound the routes`));
-    out.push(eqField(r, 'check', 'thread', t, 'emsgsize', rounds, `${t}: after the frag-needed every 1400-byte datagram fails with EMSGSIZE on both CPUs`));
+    out.push(pmtuEverySend(r, t, rounds, 4, era));
     for (let i = 0; i < 4; i++) out.push(eq(r, 'check', 'sock', `${t}D${i}`, 'ip_mtu', 1200, `${t}'s socket to destination ${i} reports MTU 1200`));
     out.push(eqField(r, 'small', 'thread', t, 'sent', rounds, `${t}: every 1000-byte datagram goes out`));
     out.push(eqField(r, 'small', 'thread', t, 'other', 0, `${t}: no send failed for another reason`));
@@ -180,6 +202,6 @@ export const SEED_SCENARIO_SPECS: readonly ScenarioSpec[] = [
     name: 'seed-two-cpus',
     description: 'two threads pinned to two CPUs bind and check routes to the same destinations at once, across a frag-needed',
     eras: SEED_ERAS,
-    contract: (r) => twoCpus(r),
+    contract: (r, era) => twoCpus(r, era),
   },
 ];

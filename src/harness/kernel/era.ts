@@ -37,10 +37,8 @@ export type SymbolTable = Map<string, string>;
 export function parseSystemMap(text: string): SymbolTable {
   const m: SymbolTable = new Map();
   for (const line of text.split('\n')) {
-    const sp1 = line.indexOf(' ');
-    if (sp1 < 0 || line[sp1 + 2] !== ' ') continue;
-    const name = line.slice(sp1 + 3).trim();
-    if (name && !m.has(name)) m.set(name, line[sp1 + 1]!);
+    const r = /^[0-9a-fA-F]+ ([A-Za-z?]) (\S+)/.exec(line);
+    if (r && !m.has(r[2]!)) m.set(r[2]!, r[1]!);
   }
   return m;
 }
