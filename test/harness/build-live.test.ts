@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildKernel } from '../../src/harness/build/index.ts';
 import { liveBisect, outcomeOfReport } from '../../src/harness/bisect-conform.ts';
-import { SCENARIO_NAMES } from '../../src/harness/scenarios.ts';
+import { SCENARIOS } from '../../src/harness/scenarios.ts';
 
 /**
  * Real builds from the 2.6.39 history and real boots (opt-in: PEERPROP_SEED_GIT names a git
@@ -19,7 +19,8 @@ const PMTU_INTRODUCED = '2c8cec5c10bc';
 const PMTU_FIXED = '46af31800b69';
 const SEED = '6431cbc25fa2';
 const HOUR = 60 * 60 * 1000;
-const PMTU_SCENARIOS = SCENARIO_NAMES.filter((n) => /pmtu/.test(n) && !/clamp/.test(n));
+/** The PMTU scenarios of the 2.6.39 era's contract (ICMP frag-needed, a lower PMTU, expiry). */
+const PMTU_SCENARIOS = SCENARIOS.filter((s) => s.eras.includes('pmtu-redirect') && /frag|pmtu/.test(s.name)).map((s) => s.name);
 
 describe.skipIf(!REPO)(`seed-era kernels built from git${REPO ? '' : ' (skipped: set PEERPROP_SEED_GIT to a repository with the 2.6.39 history)'}`, () => {
   it(`kernel build --git --rev ${REV}: bzImage, vmlinux with DWARF, System.map, config; the fixes reported; cached the second time`, async () => {

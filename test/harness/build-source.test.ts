@@ -185,3 +185,22 @@ describe('cache keys', () => {
     }
   });
 });
+
+describe('the scratch directory', () => {
+  it('is held by one build at a time; a lock left by a dead process is taken over', async () => {
+    const { acquireScratch } = await import('../../src/harness/build/scratch.ts');
+    const cache = mkdtempSync(join(tmpdir(), 'peerprop-scratch-lock-'));
+    tmp.push(cache);
+    mkdirSync(join(cache, 'scratch/lock'), { recursive: true });
+    writeFileSync(join(cache, 'scratch/lock/pid'), '999999999'); // no such process
+    const s = await acquireScratch(cache, () => {});
+    expect(existsSync(s.dir)).toBe(true);
+    const told: string[] = [];
+    await expect(acquireScratch(cache, (l) => told.push(l), 100)).rejects.toThrow(/stayed locked by process/);
+    expect(told[0]).toMatch(/waiting for another kernel build/);
+    await s.release();
+    const again = await acquireScratch(cache, () => {}, 100);
+    await again.release();
+    expect(existsSync(join(cache, 'scratch/lock'))).toBe(false);
+  });
+});
