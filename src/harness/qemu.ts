@@ -5,7 +5,7 @@
  *
  * Command line measured in ../shared/reference/qemu-kernels.md:
  *   qemu-system-x86_64 -nodefaults -no-user-config -nographic -no-reboot -m 512 -smp 1 -M pc
- *     -accel tcg -cpu max -kernel K -initrd I -append "console=ttyS0 panic=-1 quiet ..."
+ *     -accel tcg -cpu max -kernel K -initrd I -append "console=ttyS0 panic=-1 quiet no_timer_check ..."
  *     -serial stdio -serial file:CAPTURE
  */
 import { existsSync } from 'node:fs';
@@ -18,7 +18,7 @@ export type Accel = 'tcg' | 'kvm';
 export interface BootOptions {
   kernel: string;
   initrd: string;
-  /** Extra kernel command-line words (after `console=ttyS0 panic=-1 quiet`). */
+  /** Extra kernel command-line words (after `console=ttyS0 panic=-1 quiet no_timer_check`). */
   append?: string[];
   accel: Accel;
   /** Hard limit; QEMU is killed when it passes. */
@@ -74,7 +74,9 @@ export async function findQemu(explicit?: string): Promise<string> {
 }
 
 export function qemuArgs(o: Omit<BootOptions, 'timeoutMs' | 'onLine' | 'stopOn' | 'qemu'>): string[] {
-  const append = ['console=ttyS0', 'panic=-1', 'quiet', ...(o.append ?? [])].join(' ');
+  // no_timer_check: under TCG on a loaded host a 2.6.3x kernel's IO-APIC timer check can miss its
+  // ticks and panic ("IO-APIC + timer doesn't work!"); the check is for real hardware.
+  const append = ['console=ttyS0', 'panic=-1', 'quiet', 'no_timer_check', ...(o.append ?? [])].join(' ');
   return [
     '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
     '-m', String(o.memoryMb ?? 512), '-smp', smpSpec(o.cpus ?? 1), '-M', 'pc',

@@ -1,7 +1,8 @@
 /**
- * The workload built against musl: a static glibc binary refuses to start on a kernel older than
- * glibc's floor ("FATAL: kernel too old"; Debian 12's glibc 2.36 wants 3.2), and the seed-era
- * kernels are 2.6.38 / 2.6.39. Debian's musl-gcc has no kernel headers on its include path: the
+ * The workload built against musl for old kernels: Debian 12's glibc 2.36 is configured for
+ * kernels 3.2 and later (older glibc static binaries stopped with "FATAL: kernel too old"; this
+ * one assumes the system calls of its floor instead), while musl supports 2.6.39 and runs on the
+ * patch commit's 2.6.38-rc2. Debian's musl-gcc has no kernel headers on its include path: the
  * UAPI headers (linux/, asm/, asm-generic/, libc-independent) are linked into a directory of
  * their own in the cache and passed with -isystem.
  */
