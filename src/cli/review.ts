@@ -1,7 +1,7 @@
 import type { RegisterCommand } from './io.ts';
 import { bindAction, formatOption } from './io.ts';
 import { ExitCode } from '../core/errors.ts';
-import { reviewPatch, renderReview, type ReviewFormat } from '../review/index.ts';
+import { reviewPatch, renderReview, REVIEW_FORMATS, type ReviewFormat } from '../review/index.ts';
 
 interface ReviewCliOptions {
   tree?: string;
@@ -23,7 +23,7 @@ export const registerReview: RegisterCommand = (program, io, state) => {
     .option('--tree <dir>', 'kernel tree to apply the patch to (in memory)')
     .option('--file <path>', 'single C file to apply the patch to (in memory), e.g. net/ipv4/route.c')
     .option('--write', 'write the patched files into --tree / --file (default: never modified)')
-    .addOption(formatOption(['text', 'json', 'sarif'] as const, 'text'))
+    .addOption(formatOption(REVIEW_FORMATS, 'text'))
     .action(
       bindAction(state, async (patch: string, opts: ReviewCliOptions) => {
         const report = await reviewPatch({

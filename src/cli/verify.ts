@@ -4,7 +4,7 @@ import { bindAction, formatOption } from './io.ts';
 import { ExitCode, badInput } from '../core/errors.ts';
 import { ERAS, type Era } from '../model/types.ts';
 import { verify } from '../verify/index.ts';
-import { renderVerify, type VerifyFormat } from '../verify/format.ts';
+import { renderVerify, VERIFY_FORMATS, type VerifyFormat } from '../verify/format.ts';
 
 interface VerifyCliOptions {
   tree?: string;
@@ -35,7 +35,7 @@ export const registerVerify: RegisterCommand = (program, io, state) => {
     .option('--runs <n>', 'random sequences (fast-check runs)', '1000')
     .option('--seed <s>', 'fast-check seed', '42')
     .option('--depth <k>', 'exhaustive scope: longest sequence (default 5; 4 in the pmtu-redirect era)')
-    .addOption(formatOption(['text', 'json'] as const, 'text'))
+    .addOption(formatOption(VERIFY_FORMATS, 'text'))
     .action(
       bindAction(state, async (patch: string, opts: VerifyCliOptions) => {
         const report = await verify({

@@ -10,7 +10,15 @@ import { ExitCode } from '../core/errors.ts';
 import { reviewPatch, renderText as renderReviewText } from '../review/index.ts';
 import { verify } from '../verify/index.ts';
 import { renderVerify } from '../verify/format.ts';
-import { replayFiles, toText as replayText } from '../replay/index.ts';
+import { replayFilesWithTimelines, toText as replayText } from '../replay/index.ts';
+import { formatOp } from '../verify/explain.ts';
+import { renderState } from '../verify/format.ts';
+import { sectionsHtml } from '../report/html/sections.ts';
+import { reviewBody } from '../report/html/review.ts';
+import { verifyBody } from '../report/html/verify.ts';
+import { traceSection } from '../report/html/replay.ts';
+import { patchTextFor } from '../report/html/patch-text.ts';
+import { packageVersion } from '../core/version.ts';
 import { exitCodeFor } from '../replay/index.ts';
 
 /** The repository root, whatever the caller's working directory. */
@@ -24,6 +32,8 @@ export interface DefaultJobResult {
   exitCode: ExitCode;
   /** One section per stage, ready to print. */
   sections: { title: string; body: string; exitCode: ExitCode }[];
+  /** The same job as one self-contained HTML page (review, verify, replay with timelines). */
+  html: string;
 }
 
 /** The shipped traces, as traces/expected.json lists them. */
@@ -51,7 +61,7 @@ export async function runDefaultJob(): Promise<DefaultJobResult> {
   });
 
   const traces = (await shippedTraces()).map(rel);
-  const reports = await replayFiles(traces);
+  const { reports, timelines } = await replayFilesWithTimelines(traces);
   sections.push({
     title: `replay ${traces.length} shipped real traces (traces/)`,
     body: reports.map((r) => replayText(r)).join('\n'),
@@ -59,5 +69,16 @@ export async function runDefaultJob(): Promise<DefaultJobResult> {
   });
 
   const exitCode = sections.reduce<ExitCode>((worst, s) => (s.exitCode > worst ? s.exitCode : worst), ExitCode.Clean);
-  return { exitCode, sections };
+  const [reviewed, verifiedPart, replayed] = sections;
+  const html = sectionsHtml(
+    'peerprop main job',
+    [
+      { id: 'review', title: reviewed!.title, exitCode: reviewed!.exitCode, body: reviewBody(review, patchTextFor(DEFAULT_PATCH), 'review-') },
+      { id: 'verify', title: verifiedPart!.title, exitCode: verifiedPart!.exitCode, body: verifyBody(verified, patchTextFor(DEFAULT_PATCH), { op: formatOp, state: renderState }, 'verify-') },
+      { id: 'replay', title: replayed!.title, exitCode: replayed!.exitCode, body: reports.map((r, i) => traceSection(r, timelines[i], `t${i}`)).join('\n') },
+    ],
+    exitCode,
+    `peerprop ${packageVersion()}`,
+  );
+  return { exitCode, sections, html };
 }

@@ -6,9 +6,11 @@ import type { TestResult, TestStatus } from '../report/results.ts';
 import { rollUp } from '../report/results.ts';
 import { toKtap } from '../report/ktap.ts';
 import { toJunit } from '../report/junit.ts';
+import { conformHtml } from '../report/html/conform.ts';
+import { packageVersion } from '../core/version.ts';
 import { reportToJson, type ConformReport, type ScenarioVerdict, type Stage } from './conform.ts';
 
-export type ConformFormat = 'text' | 'json' | 'ktap' | 'junit';
+export type ConformFormat = 'text' | 'json' | 'ktap' | 'junit' | 'html';
 
 function contractResult(v: ScenarioVerdict): TestResult {
   const diagnostics = v.contract.checks.map(
@@ -85,6 +87,8 @@ export function renderConform(r: ConformReport, format: ConformFormat): string {
       return toKtap(toConformResults(r), header(r));
     case 'junit':
       return toJunit('peerprop conform', toConformResults(r));
+    case 'html':
+      return conformHtml(r, timingLine(r), `peerprop ${packageVersion()}`);
     default:
       return renderText(r);
   }

@@ -3,22 +3,18 @@
  * code-review annotations: code findings on post-image lines of the repository file,
  * damage on patch lines).
  */
-import { readFileSync } from 'node:fs';
 import { toSarif, type SarifFinding } from '../report/sarif.ts';
 import type { FunctionFacts } from '../csrc/facts.ts';
 import { sarifRules } from './rules.ts';
 import type { Finding, FunctionReview, ReviewReport } from './types.ts';
+import { packageVersion } from '../core/version.ts';
+import { reviewHtml } from '../report/html/review.ts';
+import { patchTextFor } from '../report/html/patch-text.ts';
 
-export type ReviewFormat = 'text' | 'json' | 'sarif';
+export type ReviewFormat = 'text' | 'json' | 'sarif' | 'html';
+export const REVIEW_FORMATS: readonly ReviewFormat[] = ['text', 'json', 'sarif', 'html'];
 
-function toolVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
+const toolVersion = packageVersion;
 
 const LEVEL_WORD: Record<Finding['level'], string> = { error: 'ERROR', warning: 'WARNING', info: 'INFO' };
 
@@ -156,5 +152,6 @@ export function renderSarif(r: ReviewReport): string {
 }
 
 export function renderReview(r: ReviewReport, format: ReviewFormat): string {
+  if (format === 'html') return reviewHtml(r, patchTextFor(r.patch), `peerprop ${packageVersion()}`);
   return format === 'json' ? renderJson(r) : format === 'sarif' ? renderSarif(r) : renderText(r);
 }

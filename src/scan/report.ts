@@ -8,12 +8,14 @@ import { toKtap } from '../report/ktap.ts';
 import { toJunit } from '../report/junit.ts';
 import { rollUp, type TestResult } from '../report/results.ts';
 import { toSarif, type SarifFinding, type SarifRule } from '../report/sarif.ts';
+import { packageVersion } from '../core/version.ts';
+import { scanHtml } from '../report/html/scan.ts';
 import { ROUTE_C, type BisectResult, type ScanEntry, type Verdict } from './types.ts';
 
-export const SCAN_FORMATS = ['text', 'json', 'ktap', 'junit', 'sarif'] as const;
+export const SCAN_FORMATS = ['text', 'json', 'ktap', 'junit', 'sarif', 'html'] as const;
 export type ScanFormat = (typeof SCAN_FORMATS)[number];
 
-const TOOL_VERSION = '0.1.0';
+const TOOL_VERSION = packageVersion();
 
 /** 0 all checked and passing, 1 any divergence, 2 nothing could be checked. */
 export function exitCodeFor(entries: readonly ScanEntry[]): ExitCode {
@@ -152,6 +154,8 @@ export function renderEntries(entries: readonly ScanEntry[], format: ScanFormat,
       return toJunitReport(entries);
     case 'sarif':
       return toSarifReport(entries);
+    case 'html':
+      return scanHtml(entries, exitCodeFor(entries), `peerprop ${TOOL_VERSION}`);
   }
 }
 

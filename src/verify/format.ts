@@ -1,13 +1,26 @@
 /** Text and JSON renderings of a VerifyReport (stdout; logs go to stderr elsewhere). */
 import type { Divergence, VerifyReport } from './index.ts';
 import { formatOp } from './explain.ts';
+import { verifyHtml } from '../report/html/verify.ts';
+import { patchTextFor } from '../report/html/patch-text.ts';
+import { packageVersion } from '../core/version.ts';
 
-export type VerifyFormat = 'text' | 'json';
+export type VerifyFormat = 'text' | 'json' | 'html';
+export const VERIFY_FORMATS: readonly VerifyFormat[] = ['text', 'json', 'html'];
 
 export function renderVerify(r: VerifyReport, format: VerifyFormat): string {
   if (format === 'json') return JSON.stringify(r, null, 2) + '\n';
+  if (format === 'html') return verifyHtml(r, patchTextFor(r.patch), r.ok ? 0 : 1, `peerprop ${packageVersion()}`, { op: formatOp, state: renderState });
   return renderText(r);
 }
+
+/** What each stage of the 2.6.39-3.5 history is, in one phrase. */
+const STAGE_WORDS: Record<string, string> = {
+  S2: 'PMTU/redirect bumpers of 2.6.39',
+  S3: 'explicit-destination rt_bind_peer of 3.0-3.1',
+  S4: 'ipv4_validate_peer and redirect_genid of 3.2',
+  S5: 'inetpeer tree invalidation of 3.3-3.5',
+};
 
 function hex(n: number): string {
   return `0x${(n >>> 0).toString(16)}`;
@@ -24,7 +37,7 @@ function renderText(r: VerifyReport): string {
     const ce = s.counterexampleLength !== undefined ? `, counterexample of ${s.counterexampleLength} operations` : '';
     out.push(`  ${status} ${s.strategy.padEnd(13)} ${String(s.checked).padStart(7)} checked in ${(s.ms / 1000).toFixed(1)} s${ce} — ${s.scope}`);
   }
-  if (r.stage) out.push(`model stage: ${r.stage} (mechanism-history.md section 1)`);
+  if (r.stage) out.push(`model stage: ${r.stage} (the ${STAGE_WORDS[r.stage]} of the 2.6.39-3.5 history)`);
   for (const x of r.excludedOperations) out.push(`  operation ${x.op} not checked: ${x.reason}`);
   for (const n of r.notEvaluated) {
     out.push(`  not evaluated (no operation reached it): ${n.file}:${n.line}:${n.column}: ${n.message}`);
