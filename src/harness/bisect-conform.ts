@@ -45,7 +45,7 @@ export function outcomeOfReport(r: Pick<ConformReport, 'scenarios' | 'problems' 
     }
     for (const e of v.errors.slice(0, 3)) evidence.push(`  workload: ${e}`);
   }
-  return { kind: 'verdict', key, summary: key, evidence };
+  return { kind: 'verdict', key, summary: key, evidence, statuses: Object.fromEntries(r.scenarios.map((v) => [v.name, v.status])) };
 }
 
 export function conformEvaluator(opts: LiveBisectOptions): Evaluate {

@@ -31,8 +31,29 @@ export interface BisectGraph {
 
 /** What one revision gave: a verdict (compared by key) or a reason to skip it. */
 export type Outcome =
-  | { kind: 'verdict'; key: string; summary: string; evidence: string[] }
+  | {
+      kind: 'verdict';
+      key: string;
+      summary: string;
+      evidence: string[];
+      /**
+       * Per scenario, when the verdict has parts: only scenarios judged on both sides are
+       * compared ('skip' = not part of that kernel's era contract), so an era change alone
+       * (a scenario that one era states and another does not) is not a turn.
+       */
+      statuses?: Record<string, string>;
+    }
   | { kind: 'skip'; reason: string };
+
+type Verdict = Outcome & { kind: 'verdict' };
+
+/** Same verdict as GOOD's, different, or nothing judged on both sides (undefined). */
+export function sameVerdict(good: Verdict, o: Verdict): boolean | undefined {
+  if (!good.statuses || !o.statuses) return good.key === o.key;
+  const common = Object.keys(good.statuses).filter((k) => o.statuses![k] !== undefined && o.statuses![k] !== 'skip' && good.statuses![k] !== 'skip');
+  if (common.length === 0) return undefined;
+  return common.every((k) => good.statuses![k] === o.statuses![k]);
+}
 
 export interface Step {
   oid: string;
@@ -68,7 +89,9 @@ export async function runBisect(graph: BisectGraph, evaluate: Evaluate, log: (s:
     bad: { oid: graph.bad.oid, subject: graph.bad.subject, outcome: badOut },
     candidates: graph.commits.length,
   };
-  if (badOut.key === goodOut.key) return { ...base, steps: [], note: `GOOD and BAD have the same verdict (${goodOut.summary}): nothing to bisect` };
+  const badSame = sameVerdict(goodOut, badOut);
+  if (badSame === undefined) throw badInput(`--bisect: no scenario is judged on both GOOD (${goodOut.summary}) and BAD (${badOut.summary})`);
+  if (badSame) return { ...base, steps: [], note: `GOOD and BAD have the same verdict (${goodOut.summary}): nothing to bisect` };
 
   // Index the set; ancestors as bitsets over the index (parents outside the set are ignored).
   const nodes = graph.commits.filter((c) => c.oid !== graph.good.oid);
@@ -149,13 +172,15 @@ export async function runBisect(graph: BisectGraph, evaluate: Evaluate, log: (s:
     }
     const c = nodes[best]!;
     log(`bisect: ${set.length} candidates left, testing ${short(c.oid)} "${c.subject}"`);
-    const out = await evaluate(c, 'midpoint');
+    let out = await evaluate(c, 'midpoint');
+    const same = out.kind === 'verdict' ? sameVerdict(goodOut, out) : undefined;
+    if (out.kind === 'verdict' && same === undefined) out = { kind: 'skip', reason: `no scenario judged both here and on GOOD (${out.summary})` };
     let mark: Step['mark'];
     if (out.kind === 'skip') {
       skipped.add(best);
       mark = 'skip';
       log(`bisect: skipping ${short(c.oid)}: ${out.reason}`);
-    } else if (out.key === goodOut.key) {
+    } else if (same) {
       oldTested.push(best);
       mark = 'old';
     } else {

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBisect, type BisectCommit, type Outcome } from '../../src/harness/bisect.ts';
+import { runBisect, sameVerdict, type BisectCommit, type Outcome } from '../../src/harness/bisect.ts';
 import { bisectGraph, parseRange } from '../../src/harness/bisect-git.ts';
 import { outcomeOfReport } from '../../src/harness/bisect-conform.ts';
 import { git } from '../scan/helpers.ts';
@@ -147,6 +147,29 @@ describe('live bisect driver (stand-in build and judge)', () => {
     const h = linear(3, () => 'pass');
     await expect(bisectGraph(h.dir, `${h.ids[3]}..${h.ids[0]}`)).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('not an ancestor') });
     await expect(bisectGraph(h.dir, `nope..${h.ids[0]}`)).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
+
+describe('comparing verdicts across eras', () => {
+  const v = (statuses: Record<string, string>): Outcome & { kind: 'verdict' } => ({ kind: 'verdict', key: JSON.stringify(statuses), summary: '', evidence: [], statuses });
+
+  it('compares only the scenarios judged on both sides', () => {
+    const good = v({ frag: 'pass', lower: 'skip' });
+    expect(sameVerdict(good, v({ frag: 'pass', lower: 'pass' }))).toBe(true); // lower joins the contract: not a turn
+    expect(sameVerdict(good, v({ frag: 'fail', lower: 'pass' }))).toBe(false);
+    expect(sameVerdict(good, v({ frag: 'skip', lower: 'fail' }))).toBeUndefined(); // nothing in common
+  });
+
+  it('treats a revision with nothing in common with GOOD as skipped, and an era change alone as no turn', async () => {
+    const h = linear(8, (i) => String(i));
+    const statusOf = (i: number): Record<string, string> =>
+      i === 3 ? { frag: 'skip', lower: 'pass' } : { frag: i >= 6 ? 'fail' : 'pass', lower: i >= 2 ? 'pass' : 'skip' };
+    const judge = async (c: BisectCommit): Promise<Outcome> => {
+      const st = statusOf(h.ids.indexOf(c.oid));
+      return { kind: 'verdict', key: JSON.stringify(st), summary: JSON.stringify(st), evidence: [], statuses: st };
+    };
+    const r = await runBisect(await bisectGraph(h.dir, `${h.ids[0]}..${h.ids[8]}`), judge);
+    expect(r.first?.oid).toBe(h.ids[6]);
   });
 });
 
