@@ -32,6 +32,8 @@ export interface PlanProbe {
   needsSyntax?: 'btf';
   /** Not generated unless asked for (`extra`): noisy. */
   noisy?: boolean;
+  /** A companion of another entry probe at the same function (its fields would make that line too long): never paired with the function's return. */
+  alongside?: boolean;
   why: string;
   /** Probe-map rules for this probe (field sources are this probe's field names, `entry.X`, `context.P.X`). */
   rules?: { caller?: string[]; when?: ConditionSpec[]; emit: EmitSpec[]; note?: string }[];
@@ -330,6 +332,12 @@ export const SEED_FACTS: EraFacts = {
           },
         }],
       }],
+    },
+    {
+      event: 'dst_check_mtu', fn: 'ipv4_dst_check', at: 'entry', alongside: true,
+      why: 'the route\'s MTU at the check (a short companion of dst_check: the seed commit\'s kernel takes definitions of at most 127 bytes)',
+      fields: [f('rt', 'dst', 'pointer'), f('metrics', 'dst->_metrics', 'hex'), f('dev_mtu', 'dst->dev->mtu')],
+      rules: [{ emit: [{ kind: 'route_mtu', fields: fields({ rt: 'rt', metrics: 'metrics', mtuMetric: 'mtu_k', mtuMetricRo: 'mtu_k1', devMtu: 'dev_mtu' }) }] }],
     },
     {
       event: 'getpeer', fn: 'inet_getpeer', at: 'entry', why: 'peer lookups; rt_bind_peer is inlined in route.c, so binds show here with their caller',

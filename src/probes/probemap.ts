@@ -31,6 +31,8 @@ export function buildProbeMap(input: MapInput): ProbeMapJson {
   const entryOfReturn = new Map<string, string>();
   for (const p of probes) {
     if (p.type !== 'p' && p.type !== 'f') continue;
+    // A probe beside another at the same entry (a short companion) opens no call of its own.
+    if (facts.probes.find((x) => x.event === p.event)?.alongside) continue;
     const rets = probes.filter((r) => (r.type === 'r' || r.type === 'fret') && r.function === p.function).map((r) => r.event);
     if (rets.length === 0) continue;
     const within = facts.within?.[p.event]?.filter((w) => byEvent.has(w));

@@ -158,6 +158,7 @@ export class CacheEraReplayer {
         return this.onFree(e);
       case 'marker':
       case 'peer_pmtu': // outcomes.ts
+      case 'route_mtu':
         return;
       default:
         this.rec.ignore(IGNORED[e.kind] ?? e.kind);

@@ -32,6 +32,10 @@ interface OpenCheck {
   pp?: CanonicalEvent;
   /** Another context touched the route or its peer during the check: the outcome is not this check's alone. */
   contended?: string;
+  /** The route's MTU read by a companion probe at the check's entry. */
+  mtuAtEntry?: CanonicalEvent;
+  /** Seed: some probe showed the route's MTU during this check. */
+  sawMtu?: boolean;
 }
 
 interface PeerKnowledge {
@@ -89,6 +93,7 @@ export class OutcomeJudge {
     this.lookupWaiting.clear();
     this.seedMtu.clear();
     this.freshOf.clear();
+    this.besideNext.clear();
   }
 
   finish(): void {
@@ -98,6 +103,7 @@ export class OutcomeJudge {
   /** Every event of the trace, in order, with its call context (cache-era.ts's key). */
   handle(e: CanonicalEvent, ctx: number): void {
     this.observe(e, ctx);
+    if (this.besideNext.size > 0 && e.kind !== 'route_mtu' && e.kind !== 'check') this.besideNext.delete(ctx);
     switch (e.kind) {
       case 'check':
         return this.onCheck(e, ctx);
@@ -130,12 +136,29 @@ export class OutcomeJudge {
       case 'peer_pmtu':
         this.historyOf(e.rt)?.push(e);
         return this.onPeerPmtu(e, ctx);
+      case 'route_mtu': {
+        // Read beside the check's entry (before or after its line: kprobes at one address fire
+        // in no promised order): the route's MTU before check_peer_pmtu.
+        const known = this.era === 'seed' ? this.seedRouteMtu(e) : false;
+        const c = this.open.get(ctx);
+        if (c && c.rt === e.rt && !c.pp && !c.mtuAtEntry) {
+          c.mtuAtEntry = e;
+          if (known) c.sawMtu = true;
+        } else {
+          if (this.besideNext.size >= MAX_ENTRIES) this.besideNext.clear();
+          this.besideNext.set(ctx, { e, known });
+        }
+        return;
+      }
       case 'route_free':
         return this.onFree(e.rt);
       default:
         return;
     }
   }
+
+  /** A companion route_mtu read just before a check's entry line, per context. */
+  private readonly besideNext = new Map<number, { e: CanonicalEvent; known: boolean }>();
 
   /** Lookup entries without a route, per context: their return may lack daddr/create. */
   private readonly bindEntry = new Map<number, CanonicalEvent | undefined>();
@@ -162,8 +185,17 @@ export class OutcomeJudge {
     if (prev) this.uncheckedOutcome(prev, 'check entry without a return (nested or lost)');
     else this.openCount++;
     if (this.open.size >= MAX_ENTRIES) for (const [k, v] of this.open) if (v === undefined) this.open.delete(k);
-    this.open.set(ctx, { entry: e, rt: e.rt, peer: e.peer && !isNullPtr(e.peer) ? e.peer : undefined });
-    if (this.era === 'seed') this.seedRouteMtu(e);
+    const c: OpenCheck = { entry: e, rt: e.rt, peer: e.peer && !isNullPtr(e.peer) ? e.peer : undefined };
+    this.open.set(ctx, c);
+    const beside = this.besideNext.get(ctx);
+    if (beside) {
+      this.besideNext.delete(ctx);
+      if (beside.e.rt === e.rt) {
+        c.mtuAtEntry = beside.e;
+        c.sawMtu = beside.known;
+      }
+    }
+    if (this.era === 'seed' && hasMtu(e)) c.sawMtu = this.seedRouteMtu(e);
   }
 
   /** A lookup inside the check bound a peer: the check's peer from now on. */
@@ -180,7 +212,9 @@ export class OutcomeJudge {
     if (e.ret === undefined) return;
     const valid = !isNullPtr(e.ret);
     if (this.era === 'seed') {
-      if (valid) this.seedRouteMtu({ ...e, rt: c.rt });
+      if (valid && hasMtu(e) && this.seedRouteMtu({ ...e, rt: c.rt })) c.sawMtu = true;
+      // (A companion read or an entry that showed an undecodable MTU was counted where it came.)
+      if (!c.sawMtu && !c.mtuAtEntry && !hasMtu(c.entry) && !hasMtu(e)) this.rec.unchecked('route-mtu-only-lowers', 'the route\'s MTU not observed at the check (rtMtu / dst->_metrics)');
       return;
     }
     if (this.era !== 'pmtu-redirect') return;
@@ -208,7 +242,8 @@ export class OutcomeJudge {
 
   private judgePmtu(c: OpenCheck, ret: CanonicalEvent): void {
     const pp = c.pp!;
-    const mtu0 = routeMtu(c.entry);
+    let mtu0 = routeMtu(c.entry);
+    if ('unknown' in mtu0 && c.mtuAtEntry) mtu0 = routeMtu(c.mtuAtEntry);
     const act = expectedPmtuAction(pp, mtu0, c.entry.devMtu ?? ret.devMtu);
     if (act.kind === 'unknown') return this.rec.unchecked('check-applies-learned-pmtu', act.why);
     const mtu1 = routeMtu(ret);
@@ -459,12 +494,13 @@ export class OutcomeJudge {
    * Seed commit alone: PMTU lives in the route's metrics (ip_rt_frag_needed / update_pmtu lower
    * the cached routes' MTU metric directly), and nothing in the genid machinery raises it again.
    */
-  private seedRouteMtu(e: CanonicalEvent): void {
+  /** Judges one observation of the route's MTU; false when the event does not show it. */
+  private seedRouteMtu(e: CanonicalEvent): boolean {
     const mtu = routeMtu(e);
-    if (!e.rt) return;
+    if (!e.rt) return false;
     if ('unknown' in mtu) {
-      if (e.kind === 'check') this.rec.unchecked('route-mtu-only-lowers', mtu.unknown);
-      return;
+      if (e.metrics !== undefined) this.rec.unchecked('route-mtu-only-lowers', mtu.unknown);
+      return false;
     }
     const prev = this.seedMtu.get(e.rt);
     const arr = e.metrics?.replace(/[13579bdf]$/, (d) => (parseInt(d, 16) - 1).toString(16));
@@ -483,6 +519,7 @@ export class OutcomeJudge {
     }
     if (this.seedMtu.size >= MAX_ENTRIES) this.seedMtu.clear();
     this.seedMtu.set(e.rt, { mtu: mtu.value, line: e.line, metrics: arr });
+    return true;
   }
 
   /** A route destroyed: its pointer may come back as another route. */
@@ -494,4 +531,9 @@ export class OutcomeJudge {
 /** A lookup made by a PMTU/redirect path itself (its kretprobe's caller). */
 function isPathCaller(caller: string | undefined): boolean {
   return caller !== undefined && /frag_needed|ip_rt_redirect|update_pmtu/.test(caller);
+}
+
+/** The event carries some reading of the route's MTU. */
+function hasMtu(e: CanonicalEvent): boolean {
+  return e.rtMtu !== undefined || e.metrics !== undefined;
 }

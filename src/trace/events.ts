@@ -35,11 +35,13 @@ export type EventKind =
   /** A workload step marker (trace_marker), kept for context in reports. */
   | 'marker'
   /** Cache eras: entry of check_peer_pmtu: the peer's PMTU/redirect state as a check (or route creation, update_pmtu) applies it. */
-  | 'peer_pmtu';
+  | 'peer_pmtu'
+  /** The route's MTU as a probe beside another read it (a second short probe at the same address, for kernels that take short definitions only). */
+  | 'route_mtu';
 
 export const EVENT_KINDS: readonly EventKind[] = [
   'route', 'bind', 'bind_ret', 'check', 'check_ret', 'genid_bump', 'peer_new',
-  'pmtu', 'redirect', 'flush', 'route_free', 'fnhe', 'marker', 'peer_pmtu',
+  'pmtu', 'redirect', 'flush', 'route_free', 'fnhe', 'marker', 'peer_pmtu', 'route_mtu',
 ];
 
 export interface CanonicalEvent {
