@@ -10,7 +10,7 @@
  * The user's tree is only read. Modern trees given as a directory keep the out-of-tree build of
  * build-kernel.ts (no copy, incremental make); their outputs are linked into the same layout.
  */
-import { existsSync } from 'node:fs';
+import { constants as fsConstants, existsSync } from 'node:fs';
 import { copyFile, link, mkdir, readFile, rename, rm, writeFile, chmod } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -155,7 +155,12 @@ async function finish(k: BuiltKernel, out: string | undefined): Promise<BuiltKer
   if (!out) return k;
   const o = resolve(out);
   await mkdir(o, { recursive: true });
-  for (const f of KERNEL_FILES) if (existsSync(join(k.dir, f))) await linkOrCopy(join(k.dir, f), join(o, f));
+  // Copies (a reflink where the filesystem has them): editing the copy must not touch the cache.
+  for (const f of KERNEL_FILES) {
+    if (!existsSync(join(k.dir, f))) continue;
+    await rm(join(o, f), { force: true });
+    await copyFile(join(k.dir, f), join(o, f), fsConstants.COPYFILE_FICLONE);
+  }
   return { ...k, out: o };
 }
 
