@@ -87,6 +87,49 @@ describe('replay --format html in Chromium', () => {
     });
   }
 
+  it('a conform run (Debian 6.1 under QEMU): a section per scenario with its contract and mechanism', { timeout: 300_000 }, async () => {
+    const run = await runCli(['conform', '--kernel', 'debian', '--scenario', 'udp-pmtu', '--scenario', 'flush', '--format', 'html']);
+    expect(run.code).toBe(0);
+    const { page, requests, errors } = await open(run.out, 'conform-debian-6.1');
+    expect(await page.textContent('#verdict')).toBe('CONFORMANT');
+    expect(await page.textContent('#scenario-counts')).toMatch(/^2: 2 passed/);
+    for (const name of ['udp-pmtu', 'flush']) {
+      const s = page.locator(`#scenario-${name}`);
+      expect(await s.getAttribute('data-status')).toBe('pass');
+      expect(await s.locator('table.contract tr').count()).toBeGreaterThan(1);
+      expect(await s.textContent()).toContain('What the mechanism did');
+    }
+    await page.screenshot({ path: join(OUT, 'conform-debian-6.1.png'), fullPage: true });
+    expect(requests).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('review and verify: the patch with its findings / counterexample at their patch lines', async () => {
+    const review = await runCli(['review', 'kernel-fixtures/route-genid.patch', '--tree', 'kernel-fixtures/trees/pre-seed', '--format', 'html']);
+    expect(review.code).toBe(0);
+    const r = await open(review.out, 'review-seed');
+    expect(await r.page.textContent('#verdict')).toBe('CLEAN');
+    // The damage warning sits under patch line 84, where the reader found it.
+    const note = r.page.locator('#patch-L84 + .finding');
+    expect(await note.textContent()).toMatch(/^WARNING: hunk 3 .*\[patch\/missing-trailing-context\]/);
+    await r.page.screenshot({ path: join(OUT, 'review-seed.png'), fullPage: true });
+    expect([r.requests, r.errors]).toEqual([[], []]);
+    await r.page.close();
+
+    const verify = await runCli(['verify', 'kernel-fixtures/mutants/04-compare-less-than.patch', '--tree', 'kernel-fixtures/trees/pre-seed', '--format', 'html']);
+    expect(verify.code).toBe(1);
+    const v = await open(verify.out, 'verify-mutant-04');
+    expect(await v.page.textContent('#verdict')).toBe('DIVERGENT');
+    expect(await v.page.locator('#counterexample table.steps tr.failed').count()).toBe(1);
+    const link = v.page.locator('#counterexample a[href^="#patch-L"]');
+    const target = (await link.getAttribute('href'))!.slice(1);
+    expect(await v.page.textContent(`#${target}`)).toContain('rt->rt_peer_genid < rt_peer_genid()');
+    await v.page.screenshot({ path: join(OUT, 'verify-mutant-04.png'), fullPage: true });
+    expect([v.requests, v.errors]).toEqual([[], []]);
+    await v.page.close();
+  });
+
   it('a trace with an injected fault: the divergence, its line, and the jump to its route and back', async () => {
     const fault = await injectFault('traces/linux-3.0.1_run1-s1.ftrace.txt', 'genid-not-restamped');
     const run = await runCli(['replay', fault.path, '--format', 'html']);
