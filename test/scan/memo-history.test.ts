@@ -36,6 +36,9 @@ const STEPS: Step[] = [
   { message: 'ipv4: fix ip_rt_frag_needed', files: route(neutral1) },
 ];
 
+/** Every distinct route.c is checked (about a second each on a quiet machine, far more on a loaded one). */
+const SLOW = 900_000;
+
 const shape = (v: Verdict) => ({ status: v.status, era: v.era, checked: v.checked, reason: v.reason, location: v.location });
 
 describe('scan --git reuses a verdict only for code it was computed on', () => {
@@ -68,13 +71,13 @@ describe('scan --git reuses a verdict only for code it was computed on', () => {
     } finally {
       rmSync(alone, { recursive: true, force: true });
     }
-  });
+  }, SLOW);
 
   it('--bisect good..bad names the commit that broke the PMTU update', async () => {
     const r = await bisectHistory(repo.dir, `${repo.commits[1]}..${repo.commits[4]}`);
     expect(r.first?.target).toBe(repo.commits[2]);
     expect(r.first?.verdict.status).toBe('divergence');
-  });
+  }, SLOW);
 
   it('--bisect bad..good names the commit that fixed it', async () => {
     const r = await bisectHistory(repo.dir, `${repo.commits[2]}..${repo.commits[5]}`);
@@ -86,7 +89,7 @@ describe('scan --git reuses a verdict only for code it was computed on', () => {
     const c = await runCli(['scan', '--git', repo.dir, '--bisect', `${repo.commits[2]}..${repo.commits[5]}`]);
     expect(c.code).toBe(0);
     expect(c.out).toContain(`${repo.commits[5]} is the first revision whose verdict differs: ipv4: Fix PMTU update`);
-  });
+  }, SLOW);
 
   it('-- PATH limits the revisions to those changing it', async () => {
     const c = await runCli(['scan', '--git', repo.dir, '--revs', `${repo.commits[0]}..HEAD`, '--', ROUTE]);
@@ -94,5 +97,5 @@ describe('scan --git reuses a verdict only for code it was computed on', () => {
     const lines = c.out.trimEnd().split('\n');
     expect(lines).toHaveLength(8); // the drivers commit is left out
     expect(c.out).not.toContain(repo.commits[3]!.slice(0, 12));
-  });
+  }, SLOW);
 });
