@@ -73,7 +73,9 @@ export class OutcomeJudge {
   private blindPaths = 0;
   /** ip_rt_min_pmtu as last seen on a PMTU path. */
   private minPmtu: number | undefined;
-  private readonly seedMtu = new Map<string, { mtu: number; line: number; metrics?: string }>();
+  private readonly seedMtu = new Map<string, { mtu: number; line: number; metrics?: string; paths: number }>();
+  /** PMTU paths seen so far (frag_needed, update_pmtu). */
+  private pmtuPaths = 0;
 
   constructor(
     private readonly era: Era,
@@ -392,6 +394,7 @@ export class OutcomeJudge {
   /** A PMTU/redirect path: its peer is the one its own lookup returned (before or after this event). */
   private onPath(e: CanonicalEvent, kind: 'frag' | 'update' | 'redirect', ctx: number): void {
     if (e.minPmtu !== undefined) this.minPmtu = e.minPmtu;
+    if (kind !== 'redirect') this.pmtuPaths++;
     // What a fresh peer may have learned: by destination (3.2+ redirects apply to routes' peers
     // with no lookup of their own), else by the route's peer; a path naming neither may have
     // written any peer.
@@ -511,14 +514,14 @@ export class OutcomeJudge {
         // same destination may have initialised with its own MTU.
         this.rec.unchecked('route-mtu-only-lowers', arr === undefined ? 'MTU rose; the route\'s metrics pointer not observed (a copy-on-write onto the peer\'s metrics cannot be ruled out)' : 'MTU rose with the metrics array switched (copy-on-write onto the peer\'s metrics)');
       }
-      else if (this.minPmtu === undefined || mtu.value === this.minPmtu) {
+      else if (prev.paths !== this.pmtuPaths && (this.minPmtu === undefined || mtu.value === this.minPmtu)) {
         // Seed: frag_needed / update_pmtu floor a lowered MTU at ip_rt_min_pmtu, which raises a
-        // route that was below it.
+        // route that was below it (only a PMTU path since the last sighting can have done so).
         this.rec.unchecked('route-mtu-only-lowers', this.minPmtu === undefined ? 'MTU rose; ip_rt_min_pmtu (whose floor can raise a small MTU) not observed' : 'MTU rose to ip_rt_min_pmtu (the floor)');
       } else this.rec.fail('route-mtu-only-lowers', e, `route MTU <= ${prev.mtu} (seen at line ${prev.line})`, `route MTU ${mtu.value}`, `route ${e.rt}'s MTU rose from ${prev.mtu} to ${mtu.value}`, this.historyOf(e.rt), e.rt);
     }
     if (this.seedMtu.size >= MAX_ENTRIES) this.seedMtu.clear();
-    this.seedMtu.set(e.rt, { mtu: mtu.value, line: e.line, metrics: arr });
+    this.seedMtu.set(e.rt, { mtu: mtu.value, line: e.line, metrics: arr, paths: this.pmtuPaths });
     return true;
   }
 

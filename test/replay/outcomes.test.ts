@@ -257,3 +257,70 @@ describe('injected outcome faults in rendered text (test/helpers/inject.ts)', ()
     expect(r.divergences[0]?.line).toBe(f.line);
   });
 });
+
+describe('a live 2.6.39.3 capture (conform, five single-CPU seed-era scenarios) with its generated probe map', () => {
+  const dir = `${repoRoot}/test/replay/fixtures`;
+  const name = 'linux-2.6.39.3-seed-scenarios';
+  async function readLive(text?: string) {
+    const { parseProbeMap } = await import('../../src/trace/index.ts');
+    const { readFileSync } = await import('node:fs');
+    const probeMap = parseProbeMap(JSON.parse(readFileSync(`${dir}/${name}.map.json`, 'utf8')), 'generated for 2.6.39.3');
+    const t = text ?? readFileSync(`${dir}/${name}.trace.txt`, 'utf8');
+    return { text: t, ...(await readText(t, { probeMap })) };
+  }
+
+  it('conforms, with the route MTU (dst->_metrics, read-only bit), jiffies and redirects judged', async () => {
+    const { events } = await readLive();
+    expect(events.filter((e) => e.kind === 'route_mtu').length).toBeGreaterThan(0);
+    const r = replaySync(events, { era: 'pmtu-redirect', stage: 'S2' });
+    expect(r.divergences).toEqual([]);
+    expect(inv(r, 'check-applies-learned-pmtu')!.checked).toBeGreaterThanOrEqual(5);
+    expect(inv(r, 'check-applies-learned-pmtu')!.unchecked).toEqual({});
+    expect(inv(r, 'check-applies-learned-redirect')!.checked).toBeGreaterThan(0);
+  });
+
+  it('the same capture with a check that leaves the route above the learned PMTU diverges at that return', async () => {
+    const { text } = await readLive();
+    const lines = text.split('\n');
+    // The check that applies the learned 1000 (0x3e8) to a route at 1200: its return keeps 1200.
+    const pp = lines.findIndex((l) => / check_pmtu: .* pmtu_learned=3e8 /.test(l));
+    const ret = lines.findIndex((l, i) => i > pp && / dst_check_ret: /.test(l));
+    expect(lines[ret]).toMatch(/mtu_k=3e8 mtu_k1=3e800/);
+    lines[ret] = lines[ret]!.replace('mtu_k=3e8 mtu_k1=3e800', 'mtu_k=4b0 mtu_k1=4b000');
+    const { events } = await readLive(lines.join('\n'));
+    const r = replaySync(events, { era: 'pmtu-redirect', stage: 'S2' });
+    expect(r.divergences.map((d) => [d.invariant, d.line])).toEqual([['check-applies-learned-pmtu', ret + 1]]);
+    expect(r.divergences[0]!.expected).toMatch(/route MTU 1000/);
+  });
+});
+
+describe('a live capture of the seed commit (6431cbc) with its generated probe map', () => {
+  const dir = `${repoRoot}/test/replay/fixtures`;
+  const name = 'linux-6431cbc-seed-scenarios';
+  async function readLive(text?: string) {
+    const { parseProbeMap } = await import('../../src/trace/index.ts');
+    const { readFileSync } = await import('node:fs');
+    const probeMap = parseProbeMap(JSON.parse(readFileSync(`${dir}/${name}.map.json`, 'utf8')), 'generated for 6431cbc');
+    const t = text ?? readFileSync(`${dir}/${name}.trace.txt`, 'utf8');
+    return { text: t, ...(await readText(t, { probeMap })) };
+  }
+  it('conforms; the route MTU the old frag_needed path wrote into the metrics is read through the short companion probe', async () => {
+    const { events } = await readLive();
+    const r = replaySync(events, { era: 'seed' });
+    expect(r.divergences).toEqual([]);
+    expect(inv(r, 'route-mtu-only-lowers')!.checked).toBeGreaterThan(0);
+    // Read-only fib metrics hold 0 (the device MTU), and dev_mtu did not fit the 127-byte line.
+    expect(Object.keys(inv(r, 'route-mtu-only-lowers')!.unchecked).join()).toMatch(/device MTU not observed/);
+  });
+  it('a route whose MTU rises back with no PMTU path in between diverges at that check', async () => {
+    const { text } = await readLive();
+    const lines = text.split('\n');
+    const lowered = lines.findIndex((l) => / dst_check_mtu: .* mtu_k=3e8 /.test(l));
+    const again = lines.findIndex((l, i) => i > lowered && / dst_check_mtu: .* mtu_k=3e8 /.test(l));
+    expect(again).toBeGreaterThan(lowered);
+    lines[again] = lines[again]!.replace('mtu_k=3e8 mtu_k1=3e800', 'mtu_k=4b0 mtu_k1=4b000');
+    const { events } = await readLive(lines.join('\n'));
+    const r = replaySync(events, { era: 'seed' });
+    expect(r.divergences.map((d) => [d.invariant, d.line])).toEqual([['route-mtu-only-lowers', again + 1]]);
+  });
+});
