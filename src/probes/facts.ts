@@ -449,7 +449,7 @@ export const SEED_FACTS: EraFacts = {
   ],
   notes: [
     'g is the global __rt_peer_genid read as @symbol: needs CONFIG_KALLSYMS_ALL',
-    'gcc inlines rt_bind_peer into route.c\'s callers: those binds show as getpeer/getpeer_ret with their caller',
+    'where gcc inlines rt_bind_peer into route.c\'s callers (3.0.1 builds did; 2.6.39.3 keeps it out of line), those binds show as getpeer/getpeer_ret with their caller',
     'the stamp inside rt_bind_peer needs an instruction-offset probe (rt_bind_peer+N) that depends on the build: not generated; the next dst_check shows it',
   ],
 };

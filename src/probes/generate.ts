@@ -239,10 +239,41 @@ export async function generateProbes(kernel: KernelInfo, opts: GenerateOptions =
     if (r.unknownMembers.length === 0) {
       const { unknownMembers: _u, ...set } = r;
       void _u;
-      return { ...set, ...eraInfo };
+      return settleInlined({ ...set, ...eraInfo }, kernel, types);
     }
     members = [...new Set([...members, ...r.unknownMembers])];
     types = await loadKernelTypes(kernel, { wanted: { functions, members } });
   }
   throw new Error('probe generation: member discovery did not converge');
+}
+
+/**
+ * With DWARF at hand (a vmlinux whose BTF pahole made, or read through gdb), a wanted function
+ * without code of its own is either inlined everywhere or not in this kernel at all: the DWARF
+ * says which (btf/inlined.ts), so the report never calls a function inlined that the kernel
+ * does not have (ipv4_validate_peer on 2.6.39).
+ */
+async function settleInlined(set: ProbeSet, kernel: KernelInfo, types: KernelTypes): Promise<ProbeSet> {
+  const vmlinux = kernel.btf.kind === 'dwarf' || (kernel.btf.kind === 'vmlinux' && / from the DWARF of /.test(types.source)) ? kernel.btf.path : undefined;
+  if (!vmlinux) return set;
+  const missing = set.coverage.filter((c) => c.status !== 'probed' && !(c.function in types.functions)).map((c) => c.function);
+  if (missing.length === 0) return set;
+  const { inlineVerdicts } = await import('../harness/btf/inlined.ts');
+  const { join } = await import('node:path');
+  const v = await inlineVerdicts(vmlinux, missing, join(kernel.workDir, 'inlined.json'));
+  if (!v) return set;
+  const coverage = set.coverage.map((c): FunctionCoverage => {
+    if (v.absent.includes(c.function)) return { function: c.function, role: c.role, status: 'absent', probes: [], reason: 'not in this kernel: its DWARF has no function of that name' };
+    if (v.inlined.includes(c.function) && c.status === 'via-caller') return { ...c, reason: c.reason.replace(/^(inlined \(no BTF FUNC\)|not probed directly)/, 'inlined everywhere (in the DWARF, no code of its own)') };
+    return c;
+  });
+  const inlined = coverage.filter((c) => c.status === 'via-caller' && v.inlined.includes(c.function)).map((c) => ({ function: c.function, via: c.via ?? [] }));
+  // A probe on a function the kernel does not have would only be skipped by the guest.
+  const gone = set.probes.filter((p) => v.absent.includes(p.function));
+  const probes = set.probes.filter((p) => !gone.includes(p));
+  const notes = [
+    ...set.notes.filter((n) => !gone.some((p) => n.startsWith(`${p.event}: `))),
+    ...gone.map((p) => `${p.event}: not generated: ${p.function} is not in this kernel`),
+  ];
+  return { ...set, coverage, inlined, probes, notes };
 }

@@ -15,6 +15,8 @@ export function headerLines(set: ProbeSet): string[] {
   }
   const unresolved = set.coverage.filter((c) => c.status === 'unresolved');
   if (unresolved.length) out.push(`resolved in the guest's kallsyms: ${unresolved.map((c) => c.function).join(', ')}`);
+  const absent = set.coverage.filter((c) => c.status === 'absent');
+  if (absent.length) out.push(`not in this kernel (its DWARF has no such function): ${absent.map((c) => c.function).join(', ')}`);
   const not = set.coverage.filter((c) => c.status === 'not-observable');
   if (not.length) {
     out.push('not observable:');

@@ -79,8 +79,9 @@ export interface FunctionCoverage {
   /**
    * probed: a probe sits on it. via-caller: inlined/absent, observed through `via`.
    * not-observable: nothing sees it (reason says why). unresolved: depends on the guest's kallsyms.
+   * absent: the kernel does not have it (its DWARF says so): nothing to observe.
    */
-  status: 'probed' | 'via-caller' | 'not-observable' | 'unresolved';
+  status: 'probed' | 'via-caller' | 'not-observable' | 'unresolved' | 'absent';
   /** Events that observe it (its own, or its callers'). */
   probes: string[];
   /**

@@ -88,6 +88,21 @@ describe.skipIf(!haveSeedKernels)('probes for the shared seed-era kernels (DWARF
     expect(stable.probes.find((p) => p.event === 'sysctl_flush')?.line).toBe('p:rtg/sysctl_flush ipv4_sysctl_rtcache_flush write=%si:s32 g=@__rt_peer_genid:u32');
   });
 
+  it('inlined everywhere or not in this kernel: the DWARF decides, not the absence of a symbol', () => {
+    const cov = (s: ProbeSet, fn: string) => s.coverage.find((c) => c.function === fn);
+    for (const s of [patch, stable]) {
+      expect(cov(s, 'ipv4_validate_peer')?.status).toBe('absent'); // 3.2+
+      expect(cov(s, 'rt_peer_genid')).toMatchObject({ status: 'via-caller' });
+      expect(s.inlined.map((i) => i.function)).toEqual(expect.arrayContaining(['rt_peer_genid', 'rt_init_metrics']));
+      expect(s.inlined.map((i) => i.function)).not.toContain('ipv4_validate_peer');
+      expect(cov(s, 'rt_bind_peer')?.status).toBe('probed'); // out of line in both builds (3.0.1 inlined it)
+    }
+    // the patch commit has no check_peer_pmtu yet: no probe for it
+    expect(cov(patch, 'check_peer_pmtu')?.status).toBe('absent');
+    expect(patch.probes.some((p) => p.function === 'check_peer_pmtu')).toBe(false);
+    expect(stable.probes.some((p) => p.function === 'check_peer_pmtu')).toBe(true);
+  });
+
   it('`probes --kernel DIR` prints them', async () => {
     let out = '';
     const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;

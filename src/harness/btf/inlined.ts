@@ -1,0 +1,43 @@
+/**
+ * Functions with no code of their own: inlined everywhere, or not in this kernel at all? BTF (and
+ * the BTF pahole makes from DWARF) lists only functions with an address, so both look alike there.
+ * The DWARF tells them apart: `pfunct -f NAME` (Debian's dwarves) prints the prototype of any
+ * function the DWARF knows, inlined or not, and nothing for one the kernel does not have
+ * (ipv4_validate_peer is 3.2+; 2.6.39.3 has rt_init_metrics only inlined into rt_set_nexthop).
+ * Asked only for the few wanted functions without a BTF FUNC; cached next to the types.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { $ } from 'zx';
+
+export interface InlineVerdicts {
+  /** In the DWARF as a subprogram, but with no out-of-line code. */
+  inlined: string[];
+  /** Not in the DWARF at all: this kernel does not have them. */
+  absent: string[];
+}
+
+/** Undefined when pfunct is missing or the vmlinux has no DWARF to ask. */
+export async function inlineVerdicts(vmlinux: string, names: readonly string[], cacheFile?: string): Promise<InlineVerdicts | undefined> {
+  const key = `${vmlinux}\0${[...names].sort().join(',')}`;
+  if (cacheFile) {
+    const prev = await readFile(cacheFile, 'utf8').then((t) => JSON.parse(t) as { key: string; v: InlineVerdicts }, () => undefined);
+    if (prev?.key === key) return prev.v;
+  }
+  const q = $({ quiet: true, nothrow: true });
+  if ((await q`command -v pfunct`).exitCode !== 0) return undefined;
+  const out: InlineVerdicts = { inlined: [], absent: [] };
+  for (const n of names) {
+    const r = await q`pfunct -f ${n} ${vmlinux}`;
+    if (r.exitCode !== 0) return undefined;
+    // The prototype line names the function: `void rt_init_metrics(struct rtable * rt, ...);`
+    (new RegExp(`\\b${n}\\(`).test(r.stdout) ? out.inlined : out.absent).push(n);
+  }
+  if (cacheFile) {
+    const { mkdir, writeFile, rename } = await import('node:fs/promises');
+    await mkdir(path.dirname(cacheFile), { recursive: true }).catch(() => {});
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ key, v: out }) + '\n').then(() => rename(tmp, cacheFile), () => {});
+  }
+  return out;
+}
