@@ -18,9 +18,10 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
   program
     .command('replay')
     .description(
-      'replay kernel trace logs (ftrace text, trace-cmd report, serial captures, JSON lines; gzip; - for stdin) through the\n' +
+      'replay kernel trace logs (ftrace text, trace-cmd report, serial captures, JSON lines; gzip, xz, zstd, bzip2, lz4;\n' +
+        '- for stdin) through the ' +
         "reference model of the era: divergences with the trace line and the route's history, then what was checked.\n" +
-        'Exit 0 conformant, 1 divergence, 2 bad input or nothing to check.',
+        'Exit 0 conformant, 1 divergence, 2 bad input (a damaged compressed trace too) or nothing to check.',
     )
     .argument('<trace...>', 'trace files (- = standard input)')
     .addOption(new Option('--era <era>', 'protocol era (default: detected from the events)').choices(ERAS as unknown as string[]))

@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { gunzipStrict } from '../trace/decompress-gzip.ts';
 
 /**
  * Reading what a boot left behind: the capture port (ttyS1, the guest init's `@@` protocol, see
@@ -56,15 +56,12 @@ export function expandCapture(raw: Buffer): string {
       const start = end + 1;
       const blob = raw.subarray(start, start + size);
       let text: string | undefined;
-      if (blob.length === size) {
-        try {
-          text = gunzipSync(blob).toString('utf8');
-        } catch {
-          text = undefined;
-        }
-      }
+      // Whole or not at all: a section that arrived complete but fails its CRC, length or
+      // framing is damaged too (the run fails with the reason), never a shorter trace.
+      const got = blob.length === size ? gunzipStrict(blob) : undefined;
+      if (got && 'text' in got) text = got.text.toString('utf8');
       if (text === undefined) {
-        out.push(`@@${m[1]}_GZ_DAMAGED expected ${size} bytes, got ${blob.length}`);
+        out.push(`@@${m[1]}_GZ_DAMAGED expected ${size} bytes, got ${blob.length}${got && 'damage' in got ? `: ${got.damage}` : ''}`);
         break;
       }
       out.push(`@@${m[1]}_BEGIN${m[3] ? ` ${m[3]}` : ''}`);

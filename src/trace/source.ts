@@ -1,30 +1,33 @@
 /**
- * Trace input: a path or '-' (stdin) or a given stream → decoded text chunks, gunzipped when the
- * data starts with the gzip magic. Binary trace formats we do not read (trace-cmd's trace.dat,
- * perf.data) are refused with the command that turns them into text.
+ * Trace input: a path or '-' (stdin) or a given stream → decoded text chunks, decompressed when the
+ * data starts with the magic of gzip, xz, zstd, bzip2 or lz4 (decompress.ts; a damaged container
+ * is bad input, thrown after what decoded). Binary trace formats we do not read (trace-cmd's
+ * trace.dat, perf.data) are refused with the command that turns them into text.
  */
 import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { StringDecoder } from 'node:string_decoder';
 import { isAscii } from 'node:buffer';
-import { badInput } from '../core/errors.ts';
+import { badInput, PeerpropError } from '../core/errors.ts';
+import { compressionOf, decompress, type Compression } from './decompress.ts';
 
 /** Reads are 1 MB (fewer syscalls); text is handed on in 64 KB pieces, so a batch of events dies young (less GC copying, lower peak RSS). */
 export const CHUNK_BYTES = 1 << 20;
 const PIECE_BYTES = 1 << 16;
 
 export interface TextSource {
-  compression: 'gzip' | undefined;
-  /** Decoded text, arbitrary chunk boundaries. Errors of a truncated gzip end the text early (see warnings). */
+  compression: Compression | undefined;
+  /**
+   * Decoded text, arbitrary chunk boundaries. A damaged compressed container throws bad input
+   * (exit 2) once the damage is found, which may be after the last chunk of what decoded.
+   */
   chunks: AsyncIterable<string>;
   /**
    * The same input as bytes (decompressed), arbitrary boundaries: read either this or chunks.
    * A buffer is valid only until the next one is asked for (a consumer copies what it keeps).
    */
   buffers: AsyncIterable<Buffer>;
-  /** Filled while reading: problems that did not stop it (truncated gzip ...). */
+  /** Filled while reading: oddities that do not make the input incomplete (zero padding after gzip data). */
   warnings: string[];
   bytes(): number;
 }
@@ -32,6 +35,8 @@ export interface TextSource {
 export async function openSource(path: string, file: string, input?: NodeJS.ReadableStream): Promise<TextSource> {
   let stream: NodeJS.ReadableStream | undefined;
   let fileHandle: FileHandle | undefined;
+  /** Compressed size for messages, when known (a regular file). */
+  let size: number | undefined;
   const closeFile = async (): Promise<void> => {
     const fh = fileHandle;
     fileHandle = undefined;
@@ -49,6 +54,7 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
     }
     if (st.isDirectory()) throw badInput('is a directory, not a trace file', { file });
     if (st.isFile()) {
+      size = st.size;
       let fh: FileHandle;
       try {
         fh = await open(path, 'r');
@@ -117,13 +123,11 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
     if (r.done) ended = true;
     else first = Buffer.concat([first, typeof r.value === 'string' ? Buffer.from(r.value) : r.value]);
   }
-  if (first.length >= 10 && first[0] === 0x17 && first[1] === 0x08) await closeFile();
-  if (first.length >= 10 && first[0] === 0x17 && first[1] === 0x08 && first[2] === 0x44 && first.subarray(3, 10).toString('latin1') === 'tracing') {
-    throw badInput('this is a trace-cmd binary file (trace.dat): convert it with `trace-cmd report -i FILE > FILE.txt` and pass the text', { file });
-  }
-  if (first.subarray(0, 8).toString('latin1') === 'PERFILE2') {
+  try {
+    refuseBinary(first, file);
+  } catch (e) {
     await closeFile();
-    throw badInput('this is a perf.data file: convert it with `perf script -i FILE > FILE.txt` (kprobe events) and pass the text', { file });
+    throw e;
   }
   async function* raw(): AsyncGenerator<Buffer> {
     if (first.length) yield first;
@@ -136,24 +140,30 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
   }
   let bytes = 0;
   const warnings: string[] = [];
-  const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
-  reuse = !gzip;
+  // Detected from the bytes, never from the file name: `trace.txt` may be gzip, `x.gz` may be text.
+  const compression = compressionOf(first);
+  // The decoders keep references to what they are given: only plain input reuses its read buffers.
+  reuse = !compression;
   /** Decompressed bytes in pieces of at most PIECE_BYTES. */
   async function* pieces(): AsyncGenerator<Buffer> {
-    let src: AsyncIterable<Buffer> = raw();
-    if (gzip) {
-      const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
-      src = Readable.from(raw(), { objectMode: false }).pipe(gunzip);
-    }
+    const src: AsyncIterable<Buffer> = compression
+      ? decompress(compression, raw(), { file, size, read: 0, ended: false }, warnings)
+      : raw();
+    let head = Boolean(compression);
     try {
       for await (const whole of src) {
+        if (head) {
+          // A compressed trace.dat or perf.data is refused like an uncompressed one.
+          head = false;
+          refuseBinary(whole, file);
+        }
         bytes += whole.length;
         if (whole.length <= PIECE_BYTES) yield whole;
         else for (let off = 0; off < whole.length; off += PIECE_BYTES) yield whole.subarray(off, off + PIECE_BYTES);
       }
     } catch (e) {
-      if (!gzip) throw badInput(`cannot read trace input (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file });
-      warnings.push(`gzip data is damaged or truncated after ${bytes} bytes (${(e as Error).message}); read what came before`);
+      if (e instanceof PeerpropError) throw e;
+      throw badInput(`cannot read trace input (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file });
     } finally {
       await closeFile();
     }
@@ -179,7 +189,7 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
   let chunks: AsyncIterable<string> | undefined;
   let buffers: AsyncIterable<Buffer> | undefined;
   return {
-    compression: gzip ? 'gzip' : undefined,
+    compression,
     get chunks() {
       return (chunks ??= decoded());
     },
@@ -189,4 +199,14 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
     warnings,
     bytes: () => bytes,
   };
+}
+
+/** Binary trace formats we do not read, refused with the command that turns them into text. */
+function refuseBinary(first: Buffer, file: string): void {
+  if (first.length >= 10 && first[0] === 0x17 && first[1] === 0x08 && first[2] === 0x44 && first.subarray(3, 10).toString('latin1') === 'tracing') {
+    throw badInput('this is a trace-cmd binary file (trace.dat): convert it with `trace-cmd report -i FILE > FILE.txt` and pass the text', { file });
+  }
+  if (first.subarray(0, 8).toString('latin1') === 'PERFILE2') {
+    throw badInput('this is a perf.data file: convert it with `perf script -i FILE > FILE.txt` (kprobe events) and pass the text', { file });
+  }
 }

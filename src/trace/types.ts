@@ -88,7 +88,7 @@ export interface TraceReadStats {
   /** The file as the user named it (`-` for stdin, or opts.name). */
   file: string;
   format: TraceFormat;
-  compression?: 'gzip';
+  compression?: import('./decompress-types.ts').Compression;
   /** Bytes of decoded text read. */
   bytes: number;
   lines: number;
@@ -117,7 +117,7 @@ export interface TraceReadStats {
   /** Header `entries-in-buffer/entries-written: A/B`. */
   entries?: { inBuffer: number; written: number };
   probeMap: ProbeMapChoice;
-  /** Problems that did not stop reading (a truncated gzip stream ...). */
+  /** Problems that did not stop reading (zero padding after gzip data, ...). */
   warnings: string[];
   /** True once iteration finished (stats are complete). */
   complete: boolean;

@@ -108,4 +108,18 @@ describe('expandCapture', () => {
     expect(text).toBe(`@@TRACE_GZ_DAMAGED expected ${gz.length} bytes, got 10\n`);
     expect(parseCapture(text).trace).toBeUndefined();
   });
+
+  it('marks a complete section whose gzip fails its CRC or carries garbage, with the reason: no trace, not a shorter one', () => {
+    const gz = gzipSync(Buffer.from('  tunwl-90 [000] ..... 4.0: tracing_mark_write: STEP udp-pmtu begin\n'.repeat(200)));
+    const crc = Buffer.from(gz);
+    crc[crc.length - 6]! ^= 0x40;
+    const garbage = Buffer.concat([gz, Buffer.from('xx')]);
+    for (const [blob, why] of [[crc, 'gzip data damaged (incorrect data check)'], [garbage, 'gzip data']] as const) {
+      const text = expandCapture(Buffer.concat([Buffer.from(`@@TRACE_GZ ${blob.length}\n`), blob, Buffer.from('\n@@DONE\n')]));
+      expect(text.startsWith(`@@TRACE_GZ_DAMAGED expected ${blob.length} bytes, got ${blob.length}: ${why}`), text).toBe(true);
+      const c = parseCapture(text);
+      expect(c.trace).toBeUndefined();
+      expect(c.damaged[0]).toContain(why);
+    }
+  });
 });
