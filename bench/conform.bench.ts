@@ -51,6 +51,7 @@ async function seedEra(dir: string): Promise<void> {
           `  bare boot: to /init ${s(median(bare.map((b) => b.toInit)))}, QEMU start to exit ${s(median(bare.map((b) => b.total)))}, QEMU CPU ${s(median(bare.map((b) => b.cpu)))}`,
           `  conform:   probe generation ${s(stage('probes'))} | initramfs ${s(stage('initramfs'))} | boot to /init ${s(stage('bootToInit'))} | guest probes ${s(stage('guestProbes'))} | scenarios ${s(stage('scenarios'))} | capture ${s(stage('capture'))} | replay ${s(stage('replay'))}`,
           `  round trip ${s(stage('total'))} (target < 3 s), QEMU wall ${s(stage('qemu'))}, QEMU CPU ${s(stage('qemuCpu'))}; host load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs`,
+          ...runs.flatMap((r, i) => [...r.problems.map((p) => `  run ${i + 1}: ${p.kind}: ${p.message}`), ...r.scenarios.filter((x) => x.status === 'fail' || x.status === 'error').map((x) => `  run ${i + 1}: ${x.name}: ${x.reason}`)]),
           '',
         ].join('\n'),
       );
