@@ -2,10 +2,13 @@
  * `peerprop scan` figures:
  *  1. one route.c through the pipeline, time per stage (parse, extract, era, check), for each
  *     fixture tree and the Debian linux-source-6.1 tree when it is unpacked;
- *  2. a generated 1,000-revision history (most commits touch other files, some route.c),
- *     scanned from the object store with --jobs 1 and --jobs 2: revisions per second, blob
- *     reuse, and the share of time per stage.
+ *  2. a generated 1,000-revision history (most commits touch other files, some route.c; some of
+ *     those change a helper the PMTU check runs, so the check memo must miss there), scanned
+ *     from the object store with --jobs 1 and --jobs 2: revisions per second, blob reuse,
+ *     differential checks actually run, and the share of time per stage.
  * Target: 1,000 revisions in under a minute on one core with blob reuse; --jobs scales.
+ * PEERPROP_BENCH_SCAN=memo:1,blob:2 runs only those history scenarios (check memo or blob reuse
+ * only, --jobs N) and skips the per-tree figures: for a quick comparison on a busy machine.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -93,7 +96,13 @@ function generateHistory(n: number, routeEvery: number): { dir: string; routeCom
     const files: Record<string, string> = {};
     if (i === 0 || i % routeEvery === 0) {
       const stage = stages[routeCommits % stages.length]!;
-      files['net/ipv4/route.c'] = `${read(stage, 'net/ipv4/route.c')}\n/* revision ${i} */\n`;
+      let text = read(stage, 'net/ipv4/route.c')!;
+      // Every other pmtu-redirect commit edits ip_rt_update_pmtu, a helper only the PMTU
+      // operations run: the memo must check those afresh (the others change a comment only).
+      if (stage === 'pmtu-redirect' && Math.floor(routeCommits / stages.length) % 2 === 1) {
+        text = text.replace('\tdst_confirm(dst);\n', `\tdst_confirm(dst); /* revision ${i} */\n`);
+      }
+      files['net/ipv4/route.c'] = `${text}\n/* revision ${i} */\n`;
       for (const h of ['include/net/route.h', 'include/net/inetpeer.h']) {
         const t = read(stage, h);
         if (t !== undefined) files[h] = t;
@@ -124,11 +133,13 @@ export async function run(): Promise<void> {
   // Wall times mean little on a shared machine: the load average and the CPU time are printed too.
   process.stdout.write(`machine: ${cpus().length} cores, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}\n`);
   process.stdout.write('one route.c through the pipeline (mean of repeated runs):\n');
-  for (const stage of ['pre-seed', 'seed', 'pmtu-redirect', 'fnhe']) {
+  const only = process.env.PEERPROP_BENCH_SCAN?.split(',').map((x) => x.trim());
+  for (const stage of only ? [] : ['pre-seed', 'seed', 'pmtu-redirect', 'fnhe']) {
     const dir = join(FIXTURES, stage);
     if (existsSync(join(dir, 'net/ipv4/route.c'))) await oneTree(`fixture ${stage}`, dir, 20);
   }
-  if (existsSync(join(DEBIAN, 'net/ipv4/route.c'))) await oneTree('linux-6.1 tree', DEBIAN, 10);
+  if (only) process.stdout.write(`  (per-tree figures skipped: PEERPROP_BENCH_SCAN=${only.join(',')})\n`);
+  else if (existsSync(join(DEBIAN, 'net/ipv4/route.c'))) await oneTree('linux-6.1 tree', DEBIAN, 10);
   else process.stdout.write(`  (${DEBIAN} not unpacked: real-tree figure skipped)\n`);
 
   const N = 1000;
@@ -146,7 +157,7 @@ export async function run(): Promise<void> {
       { memo: false, jobs: 2 },
       { memo: true, jobs: 1 },
       { memo: true, jobs: 2 },
-    ];
+    ].filter((x) => !only || only.includes(`${x.memo ? 'memo' : 'blob'}:${x.jobs}`));
     // Best of ROUNDS per scenario: on a shared machine the minimum is the least disturbed run.
     const rounds = Math.max(1, Number(process.env.PEERPROP_BENCH_ROUNDS ?? 1));
     for (const { memo, jobs } of scenarios) {
@@ -164,13 +175,14 @@ export async function run(): Promise<void> {
         if (!best || wall < best.wall) best = { wall, cpu, entries, stats };
       }
       const { wall, cpu, entries, stats } = best!;
+      const checksRun = entries.filter((e) => !e.reusedFrom && e.verdict.checked === 'differential' && !e.verdict.details?.some((d) => d.startsWith('result reused'))).length;
       const byStatus = entries.reduce<Record<string, number>>((m, e) => {
         m[e.verdict.status] = (m[e.verdict.status] ?? 0) + 1;
         return m;
       }, {});
       process.stdout.write(
         `  ${memo ? 'blob reuse + check memo' : 'blob reuse only        '} --jobs ${jobs}: ${entries.length} revisions in ${(wall / 1000).toFixed(2)} s = ${(entries.length / (wall / 1000)).toFixed(0)} revisions/s ` +
-          `(node CPU ${(cpu / 1000).toFixed(1)} s, ${(cpu / wall).toFixed(2)} cores busy); analysed ${stats.analysed} distinct blob sets, reused ${stats.reused}; verdicts ${JSON.stringify(byStatus)}\n`,
+          `(node CPU ${(cpu / 1000).toFixed(1)} s, ${(cpu / wall).toFixed(2)} cores busy); analysed ${stats.analysed} distinct blob sets, reused ${stats.reused}, differential checks run ${checksRun}; verdicts ${JSON.stringify(byStatus)}\n`,
       );
       process.stdout.write(`    share of time: ${stageShares(entries, wall, jobs)}\n`);
     }

@@ -4,7 +4,7 @@
  * runScan(); everything here is importable and testable without a process.
  */
 import type { Writable } from 'node:stream';
-import { badInput, ExitCode } from '../core/errors.ts';
+import { badInput, type ExitCode } from '../core/errors.ts';
 import { createProgress } from '../core/progress.ts';
 import { DEFAULT_ANALYSER, type AnalyserRef } from './analyser-ref.ts';
 import { bisect } from './bisect.ts';

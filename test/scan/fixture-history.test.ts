@@ -101,7 +101,7 @@ describe('scan --git over the fixture history (with a mutant and its revert)', (
     expect(lines).toHaveLength(12);
     expect(lines[0]).toMatch(new RegExp(`^${repo.commits[1]!.slice(0, 12)}  pre-genid  pass  `));
     expect(lines[5]).toMatch(new RegExp(`^${repo.commits[6]!.slice(0, 12)}  seed  divergence  `));
-    expect(lines[11]).toMatch(/  fnhe  pass\(facts\)  genid\/peer functions gone/);
+    expect(lines[11]).toMatch(/ {2}fnhe {2}pass\(facts\) {2}genid\/peer functions gone/);
   });
 
   it.skipIf(!mutant)('CLI: KTAP, JUnit and SARIF of the same scan', async () => {

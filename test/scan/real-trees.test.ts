@@ -13,7 +13,7 @@ const userTree = process.env.PEERPROP_TREE;
 
 const cli = (...argv: string[]): Promise<CliRun> => runCli(argv);
 
-const LINE = /^(\S+)  (pre-genid|seed|pmtu-redirect|fnhe|unknown)  (pass|pass\(facts\)|divergence|skipped)  (.+)$/;
+const LINE = /^(\S+) {2}(pre-genid|seed|pmtu-redirect|fnhe|unknown) {2}(pass|pass\(facts\)|divergence|skipped) {2}(.+)$/;
 
 describe.skipIf(!debianPresent)(`scan ${DEBIAN} (skipped only when linux-source-6.1 is not unpacked; scripts/setup.sh unpacks it)`, () => {
   it('identifies the fnhe era and says in one line that the genid/peer functions are gone', async () => {
