@@ -86,9 +86,9 @@ export async function* gunzipPieces(raw: AsyncIterator<Buffer>, warnings: string
     if (lastNonZero >= end) throw new DamageFound(`followed by ${read - end} bytes of trailing garbage`, end);
     if (read > end) warnings.push(`${read - end} zero bytes of padding after the gzip data ignored`);
   } finally {
+    // Not awaited: after an early stop the pump may wait on an input that never ends (a pipe).
     stop = true;
     if (!g.destroyed) g.destroy();
-    await pump;
   }
 }
 

@@ -85,9 +85,9 @@ export async function* toolPieces(c: Exclude<Compression, 'gzip'>, raw: AsyncIte
     if (/trailing garbage/i.test(why)) throw new DamageFound(`followed by trailing garbage (${why})`, given);
     throw new DamageFound(`damaged (${why || status})`, given);
   } finally {
+    // Not awaited: after an early stop the pump may wait on an input that never ends (a pipe).
     stop = true;
     if (child.exitCode === null && child.signalCode === null) child.kill();
-    await pump;
   }
 }
 

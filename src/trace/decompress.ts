@@ -70,18 +70,23 @@ export async function* decompress(
     },
   };
   const gen = c === 'gzip' ? gunzipPieces(counted, warnings) : toolPieces(c, counted, input.file);
-  for (;;) {
-    let r: IteratorResult<Buffer>;
-    try {
-      r = await gen.next();
-    } catch (e) {
-      if (e instanceof DamageFound) throw damageError(c, input, e, out);
-      throw e;
+  try {
+    for (;;) {
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await gen.next();
+      } catch (e) {
+        if (e instanceof DamageFound) throw damageError(c, input, e, out);
+        throw e;
+      }
+      if (r.done) return;
+      const buf = r.value;
+      out.bytes += buf.length;
+      for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) out.lines++;
+      yield buf;
     }
-    if (r.done) return;
-    const buf = r.value;
-    out.bytes += buf.length;
-    for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) out.lines++;
-    yield buf;
+  } finally {
+    // Stopped early (the consumer broke off): the decoder ends (a child process would keep Node alive).
+    await gen.return(undefined);
   }
 }

@@ -91,6 +91,16 @@ class Reader implements TraceReader {
     // Bytes, not text: lines are cut at '\n' bytes and the usual event line is read straight from
     // them (parseEventBytes, Emitter.handleBytes); only other lines become strings.
     const it = this.src.buffers[Symbol.asyncIterator]();
+    try {
+      yield* this.read(it);
+    } finally {
+      // Stopped early (an error, a consumer that broke off): the source closes its file and ends
+      // its decompressor, whose child process would otherwise keep Node running.
+      await it.return?.(undefined);
+    }
+  }
+
+  private async *read(it: AsyncIterator<Buffer>): AsyncGenerator<CanonicalEvent[]> {
     const headBufs: Buffer[] = [];
     let headLen = 0;
     let done = false;

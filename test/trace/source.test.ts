@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, type CliRun } from '../helpers/cli.ts';
-import { ourTraces } from './helpers.ts';
+import { ourTraces, repoRoot } from './helpers.ts';
 import type { Compression } from '../../src/trace/decompress.ts';
 
 interface Expected {
@@ -221,6 +221,21 @@ describe('what is not damage', () => {
       const r = await runCli(['replay', '--format', 'json', g]);
       expect(r.code).toBe(ref.code);
       expect(normalised(r, g)).toEqual(normalised(ref, f));
+    }
+  });
+
+  it('a reader that stops early ends the decoder: the process exits by itself', () => {
+    const script = join(repoRoot, 'test/trace/fixtures/read-first-batch.mts');
+    // More text than one batch: the decoder is still running when the reader stops.
+    const text = Buffer.concat(Array.from({ length: 40 }, () => plain(BIG)));
+    for (const c of FORMATS) {
+      const f = tmp(`early.${c}`, compress(c, text));
+      const r = spawnSync(process.execPath, ['--import', 'tsx/esm', script, f], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+      expect(r.signal, `${c}: still running after the reader stopped`).toBeNull();
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { events: number; compression: string };
+      expect(out.compression).toBe(c);
+      expect(out.events).toBeGreaterThan(0);
     }
   });
 
