@@ -293,6 +293,17 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
   {
+    name: 'update-pmtu-runs-check-peer-pmtu',
+    description: "update_pmtu runs check_peer_pmtu on its route whenever the route has a peer, whether it learned something or not (46af3180: a PMTU frag_needed had already learned otherwise never reached the route).",
+    eras: ['pmtu-redirect'],
+    check(_b, op, after, res) {
+      if (op.op !== 'pmtu' || op.rt === undefined) return undefined;
+      const a = liveRoute(after, op.rt);
+      if (!a || a.peer === null) return undefined;
+      return (res.effects ?? []).some((e) => e.kind === 'peer_pmtu' && e.rt === op.rt) ? undefined : `update_pmtu on route ${op.rt} did not run check_peer_pmtu`;
+    },
+  },
+  {
     name: 'update-pmtu-prestamps-route',
     description: 'update_pmtu that learns a new PMTU bumps the genid and stamps the calling route with the new value.',
     eras: ['pmtu-redirect'],

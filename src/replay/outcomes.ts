@@ -17,6 +17,8 @@
 import type { Era, Stage } from '../model/types.ts';
 import type { CanonicalEvent } from '../trace/events.ts';
 import type { Recorder, Ring } from './coverage.ts';
+import { SeedMtuJudge } from './seed-mtu.ts';
+import { UpdatePmtuJudge } from './update-pmtu.ts';
 import {
   RTCF_REDIRECTED, expectedPmtuAction, fragNeededBound, isNullPtr, noGateway, rawMtuMetric, routeMtu, updatePmtuBound, type Known,
 } from './pmtu-state.ts';
@@ -72,10 +74,10 @@ export class OutcomeJudge {
   /** PMTU/redirect paths that named neither a destination nor a peer. */
   private blindPaths = 0;
   /** ip_rt_min_pmtu as last seen on a PMTU path. */
-  private minPmtu: number | undefined;
-  private readonly seedMtu = new Map<string, { mtu: number; line: number; metrics?: string; paths: number }>();
-  /** PMTU paths seen so far (frag_needed, update_pmtu). */
-  private pmtuPaths = 0;
+  /** Seed commit alone: the route's MTU across its checks. */
+  private readonly seed: SeedMtuJudge;
+  /** 2.6.39+: update_pmtu runs check_peer_pmtu. */
+  private readonly updates: UpdatePmtuJudge;
 
   constructor(
     private readonly era: Era,
@@ -83,7 +85,10 @@ export class OutcomeJudge {
     private readonly rec: Recorder,
     /** The route's history ring, for divergence reports (cache-era owns it). */
     private readonly historyOf: (rt: string | undefined) => Ring | undefined,
-  ) {}
+  ) {
+    this.seed = new SeedMtuJudge(rec, historyOf);
+    this.updates = new UpdatePmtuJudge(rec, historyOf);
+  }
 
   gap(): void {
     for (const c of this.open.values()) if (c) this.uncheckedOutcome(c, 'check interrupted by lost events');
@@ -93,18 +98,21 @@ export class OutcomeJudge {
     this.none.clear();
     this.pathWaiting.clear();
     this.lookupWaiting.clear();
-    this.seedMtu.clear();
+    this.seed.clear();
+    this.updates.gap();
     this.freshOf.clear();
     this.besideNext.clear();
   }
 
   finish(): void {
+    this.updates.finish();
     for (const c of this.open.values()) if (c) this.uncheckedOutcome(c, 'check without a return at the end of the trace');
   }
 
   /** Every event of the trace, in order, with its call context (cache-era.ts's key). */
   handle(e: CanonicalEvent, ctx: number): void {
     this.observe(e, ctx);
+    if (this.era === 'pmtu-redirect') this.updates.handle(e, ctx);
     if (this.besideNext.size > 0 && e.kind !== 'route_mtu' && e.kind !== 'check') this.besideNext.delete(ctx);
     switch (e.kind) {
       case 'check':
@@ -141,7 +149,7 @@ export class OutcomeJudge {
       case 'route_mtu': {
         // Read beside the check's entry (before or after its line: kprobes at one address fire
         // in no promised order): the route's MTU before check_peer_pmtu.
-        const known = this.era === 'seed' ? this.seedRouteMtu(e) : false;
+        const known = this.era === 'seed' ? this.seed.observe(e) : false;
         const c = this.open.get(ctx);
         if (c && c.rt === e.rt && !c.pp && !c.mtuAtEntry) {
           c.mtuAtEntry = e;
@@ -197,7 +205,7 @@ export class OutcomeJudge {
         c.sawMtu = beside.known;
       }
     }
-    if (this.era === 'seed' && hasMtu(e)) c.sawMtu = this.seedRouteMtu(e);
+    if (this.era === 'seed' && hasMtu(e)) c.sawMtu = this.seed.observe(e);
   }
 
   /** A lookup inside the check bound a peer: the check's peer from now on. */
@@ -214,7 +222,7 @@ export class OutcomeJudge {
     if (e.ret === undefined) return;
     const valid = !isNullPtr(e.ret);
     if (this.era === 'seed') {
-      if (valid && hasMtu(e) && this.seedRouteMtu({ ...e, rt: c.rt })) c.sawMtu = true;
+      if (valid && hasMtu(e) && this.seed.observe({ ...e, rt: c.rt })) c.sawMtu = true;
       // (A companion read or an entry that showed an undecodable MTU was counted where it came.)
       if (!c.sawMtu && !c.mtuAtEntry && !hasMtu(c.entry) && !hasMtu(e)) this.rec.unchecked('route-mtu-only-lowers', 'the route\'s MTU not observed at the check (rtMtu / dst->_metrics)');
       return;
@@ -393,8 +401,7 @@ export class OutcomeJudge {
 
   /** A PMTU/redirect path: its peer is the one its own lookup returned (before or after this event). */
   private onPath(e: CanonicalEvent, kind: 'frag' | 'update' | 'redirect', ctx: number): void {
-    if (e.minPmtu !== undefined) this.minPmtu = e.minPmtu;
-    if (kind !== 'redirect') this.pmtuPaths++;
+    if (kind !== 'redirect') this.seed.pmtuPath(e.minPmtu);
     // What a fresh peer may have learned: by destination (3.2+ redirects apply to routes' peers
     // with no lookup of their own), else by the route's peer; a path naming neither may have
     // written any peer.
@@ -491,43 +498,9 @@ export class OutcomeJudge {
     } else this.rec.pass(inv);
   }
 
-  // ------------------------------------------------------------------ the seed commit alone
-
-  /**
-   * Seed commit alone: PMTU lives in the route's metrics (ip_rt_frag_needed / update_pmtu lower
-   * the cached routes' MTU metric directly), and nothing in the genid machinery raises it again.
-   */
-  /** Judges one observation of the route's MTU; false when the event does not show it. */
-  private seedRouteMtu(e: CanonicalEvent): boolean {
-    const mtu = routeMtu(e);
-    if (!e.rt) return false;
-    if ('unknown' in mtu) {
-      if (e.metrics !== undefined) this.rec.unchecked('route-mtu-only-lowers', mtu.unknown);
-      return false;
-    }
-    const prev = this.seedMtu.get(e.rt);
-    const arr = e.metrics?.replace(/[13579bdf]$/, (d) => (parseInt(d, 16) - 1).toString(16));
-    if (prev) {
-      if (mtu.value <= prev.mtu) this.rec.pass('route-mtu-only-lowers');
-      else if (arr === undefined || prev.metrics === undefined || arr !== prev.metrics) {
-        // Copy-on-write moved the route onto its peer's metrics array, which another route to the
-        // same destination may have initialised with its own MTU.
-        this.rec.unchecked('route-mtu-only-lowers', arr === undefined ? 'MTU rose; the route\'s metrics pointer not observed (a copy-on-write onto the peer\'s metrics cannot be ruled out)' : 'MTU rose with the metrics array switched (copy-on-write onto the peer\'s metrics)');
-      }
-      else if (prev.paths !== this.pmtuPaths && (this.minPmtu === undefined || mtu.value === this.minPmtu)) {
-        // Seed: frag_needed / update_pmtu floor a lowered MTU at ip_rt_min_pmtu, which raises a
-        // route that was below it (only a PMTU path since the last sighting can have done so).
-        this.rec.unchecked('route-mtu-only-lowers', this.minPmtu === undefined ? 'MTU rose; ip_rt_min_pmtu (whose floor can raise a small MTU) not observed' : 'MTU rose to ip_rt_min_pmtu (the floor)');
-      } else this.rec.fail('route-mtu-only-lowers', e, `route MTU <= ${prev.mtu} (seen at line ${prev.line})`, `route MTU ${mtu.value}`, `route ${e.rt}'s MTU rose from ${prev.mtu} to ${mtu.value}`, this.historyOf(e.rt), e.rt);
-    }
-    if (this.seedMtu.size >= MAX_ENTRIES) this.seedMtu.clear();
-    this.seedMtu.set(e.rt, { mtu: mtu.value, line: e.line, metrics: arr, paths: this.pmtuPaths });
-    return true;
-  }
-
   /** A route destroyed: its pointer may come back as another route. */
   private onFree(rt: string | undefined): void {
-    if (rt) this.seedMtu.delete(rt);
+    this.seed.free(rt);
   }
 }
 

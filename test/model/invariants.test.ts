@@ -39,6 +39,7 @@ describe('invariants', () => {
     ['check-applies-learned-redirect', with_('pmtu-redirect', [{ op: 'route_new', rt: 0, daddr: D }, { op: 'redirect', daddr: D, gateway: '10.0.0.3', from: '10.0.0.1' }]), { op: 'check', rt: 0 }, (a) => void (liveRoute(a, 0)!.gateway = '10.0.0.1')],
     ['peer-holds-learned-pmtu', initialState('pmtu-redirect'), { op: 'pmtu', daddr: D, mtu: 1400 }, (a) => void (a.peers[D]!.pmtuLearned = 1500)],
     ['new-peer-is-blank', initialState('pmtu-redirect'), { op: 'peer_new', daddr: D }, (a) => void (a.peers[D]!.pmtuOrig = 1500)],
+    ['update-pmtu-runs-check-peer-pmtu', with_('pmtu-redirect', [{ op: 'route_new', rt: 0, daddr: D }, { op: 'pmtu', daddr: D, mtu: 1200 }]), { op: 'pmtu', rt: 0, daddr: D, mtu: 1200 }, (_a, r) => void (r.effects = (r.effects ?? []).filter((e) => e.kind !== 'peer_pmtu'))],
     ['learned-pmtu-marked-valid', initialState('pmtu-redirect'), { op: 'pmtu', daddr: D, mtu: 1400 }, (a) => void (a.peers[D]!.pmtuExpires = 0)],
     ['check-fails-iff-stale', with_('fnhe', [{ op: 'route_new', rt: 0, daddr: D }, { op: 'pmtu', daddr: D, mtu: 1200 }]), { op: 'check', rt: 0 }, (_a, r) => void (r.valid = true)],
     ['new-exception-kills-nexthop-routes', with_('fnhe', [{ op: 'route_new', rt: 0, daddr: D }]), { op: 'pmtu', daddr: D, mtu: 1200 }, (a) => void (liveRoute(a, 0)!.obsolete = -1)],

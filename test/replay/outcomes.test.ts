@@ -324,3 +324,32 @@ describe('a live capture of the seed commit (6431cbc) with its generated probe m
     expect(r.divergences.map((d) => [d.invariant, d.line])).toEqual([['route-mtu-only-lowers', again + 1]]);
   });
 });
+
+describe('update_pmtu skipping check_peer_pmtu when frag_needed had already learned (before 46af3180)', () => {
+  // A TCP route learns 1400 through update_pmtu; frag_needed learns 1200 for its destination; the
+  // next update_pmtu announces 1200 again: nothing new to learn, yet the route must take 1200.
+  const ops: Operation[] = [
+    { op: 'route_new', rt: 0, daddr: D },
+    { op: 'pmtu', rt: 0, daddr: D, mtu: 1400 },
+    { op: 'pmtu', daddr: D, mtu: 1200 },
+    { op: 'pmtu', rt: 0, daddr: D, mtu: 1200 },
+    { op: 'check', rt: 0 },
+  ];
+  it('the correct kernel conforms, with the call judged (through 3.0 ftrace text)', async () => {
+    const { report } = await viaText([...renderEvents('pmtu-redirect', ops, { init: T0 })]);
+    expect(report.divergences).toEqual([]);
+    expect(inv(report, 'update-pmtu-runs-check-peer-pmtu')!.checked).toBe(2);
+  });
+  it('the faulty kernel diverges at that update_pmtu', async () => {
+    const model = [...renderEvents('pmtu-redirect', ops, { init: T0 })];
+    const updates = model.filter((e) => e.kind === 'pmtu' && e.rt !== undefined);
+    // The second update_pmtu learned nothing: the buggy kernel skipped check_peer_pmtu there.
+    const skipped = model.findIndex((e, i) => e.kind === 'peer_pmtu' && i > model.indexOf(updates[1]!));
+    model.splice(skipped, 1);
+    const { report, events } = await viaText(model);
+    const d = report.divergences.find((x) => x.invariant === 'update-pmtu-runs-check-peer-pmtu')!;
+    expect(d).toBeDefined();
+    expect(report.divergences[0]).toBe(d);
+    expect(events.find((e) => e.line === d.line)).toMatchObject({ kind: 'pmtu', probe: 'update_pmtu', mtu: 1200 });
+  });
+});
