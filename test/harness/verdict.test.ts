@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf, runProblems, type ScenarioVerdict } from '../../src/harness/verdict.ts';
-import { analyseConsole, parseCapture } from '../../src/harness/capture.ts';
+import { analyseConsole, expandCapture, parseCapture } from '../../src/harness/capture.ts';
+import { gzipSync } from 'node:zlib';
 import { parseWorkload } from '../../src/harness/observations.ts';
 import type { BootResult } from '../../src/harness/qemu.ts';
 import { ExitCode } from '../../src/core/errors.ts';
@@ -31,6 +32,16 @@ describe('runProblems', () => {
     const p = runProblems(boot(), c, analyseConsole('@@INIT_START uptime=1\n'), parseWorkload([]), 60_000);
     expect(p.map((x) => [x.kind, x.exitCode])).toEqual([['no-tracefs', 3], ['tun', 3]]);
     expect(exitCodeOf(p, [])).toBe(ExitCode.EnvMissing);
+  });
+
+  it('a trace section that crossed the capture port damaged fails the run with the reason, never a pass on part of it', () => {
+    const gz = gzipSync(Buffer.from(' tunwl-90 [000] ..... 4.0: tracing_mark_write: STEP udp-pmtu begin\n'.repeat(50)));
+    gz[gz.length - 7]! ^= 0x10; // the CRC-32 in the member's trailer
+    const raw = Buffer.concat([Buffer.from(`@@KERNEL 6.1.0\n@@TRACE_GZ ${gz.length}\n`), gz, Buffer.from('\n@@DONE\n')]);
+    const p = runProblems(boot(), parseCapture(expandCapture(raw)), analyseConsole(okConsole), workload, 60_000);
+    expect(p.map((x) => x.kind)).toEqual(['no-capture']);
+    expect(p[0]!.message).toMatch(/^no trace on the capture port \(TRACE_GZ_DAMAGED expected \d+ bytes, got \d+: gzip data damaged \(incorrect data check\)\)$/);
+    expect(exitCodeOf(p, [])).toBe(ExitCode.Findings);
   });
 
   it('a guest that never reached /init, and QEMU failing to start, are told apart', () => {
