@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, PeerpropError } from '../core/errors.ts';
-import { setVerbose } from '../core/log.ts';
+import { setVerbose, useLogSink, type LogSink } from '../core/log.ts';
 import { processIo, type Io, type RunState } from './io.ts';
 import { commands } from './commands.ts';
 
@@ -34,12 +34,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const state: RunState = { exitCode: ExitCode.Clean };
   const program = buildProgram(io, state);
   const debug = argv.includes('--debug');
+  // Logs and progress of this command go to its own stderr (captured in in-process tests).
+  const restoreLog = useLogSink(io.stderr as LogSink);
   let code: number;
   try {
     await program.parseAsync(argv, { from: 'user' });
     code = state.exitCode;
   } catch (err) {
     code = reportError(err, io, debug);
+  } finally {
+    restoreLog();
   }
   if (io === processIo) process.exitCode = code;
   return code;

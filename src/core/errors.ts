@@ -1,5 +1,5 @@
 /**
- * Exit codes shared by every command (DESIGN.md "Conventions").
+ * Exit codes shared by every command (README.md, the exit-code table).
  * A CI acts on these, so they never change meaning.
  */
 export const ExitCode = {

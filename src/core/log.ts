@@ -1,10 +1,33 @@
 /**
- * Logging goes to stderr so stdout stays machine-readable (JSON, KTAP, SARIF).
+ * Logging goes to the error stream of the command's I/O (process.stderr, or the stream main()
+ * was given: in-process tests capture it), so stdout stays machine-readable (JSON, KTAP, SARIF).
  * Quiet in CI (CI=true) or without a TTY, except for warnings and errors.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-export function isInteractive(stream: NodeJS.WriteStream = process.stderr): boolean {
+/** Where logs go; main() points it at its injected stderr for the duration of a command. */
+export interface LogSink {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+let sink: LogSink = process.stderr;
+
+/** Sends logs to `to` until the returned function is called (which restores the previous sink). */
+export function useLogSink(to: LogSink): () => void {
+  const previous = sink;
+  sink = to;
+  return () => {
+    sink = previous;
+  };
+}
+
+/** The stream logs go to now (a progress display draws there when it is a terminal). */
+export function logSink(): LogSink {
+  return sink;
+}
+
+export function isInteractive(stream: { isTTY?: boolean } = sink): boolean {
   const ci = process.env.CI;
   return Boolean(stream.isTTY) && !(ci && ci !== 'false' && ci !== '0');
 }
@@ -21,15 +44,15 @@ export function isVerbose(): boolean {
 
 export const log = {
   debug(msg: string): void {
-    if (verbose) process.stderr.write(`peerprop: debug: ${msg}\n`);
+    if (verbose) sink.write(`peerprop: debug: ${msg}\n`);
   },
   info(msg: string): void {
-    if (verbose || isInteractive()) process.stderr.write(`peerprop: ${msg}\n`);
+    if (verbose || isInteractive()) sink.write(`peerprop: ${msg}\n`);
   },
   warn(msg: string): void {
-    process.stderr.write(`peerprop: warning: ${msg}\n`);
+    sink.write(`peerprop: warning: ${msg}\n`);
   },
   error(msg: string): void {
-    process.stderr.write(`peerprop: error: ${msg}\n`);
+    sink.write(`peerprop: error: ${msg}\n`);
   },
 };

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { isInteractive } from './log.ts';
+import { isInteractive, logSink } from './log.ts';
 
 /**
  * A progress display for long work (kernel builds, boots, large traces):
@@ -24,7 +24,8 @@ export function createProgress(): Progress {
   if (!isInteractive()) return silent;
   const bar = new cliProgress.SingleBar(
     {
-      stream: process.stderr,
+      // Interactive means the sink is a terminal: the command's own stderr.
+      stream: logSink() as NodeJS.WriteStream,
       format: '{label} [{bar}] {percentage}% {value}/{total} {eta_formatted}',
       hideCursor: true,
       clearOnComplete: true,
