@@ -1,7 +1,7 @@
 /**
  * The conform round trip per kernel, split by stage, next to a bare boot to /init measured in
  * the same run (same kernel, same QEMU command line, an init that only prints and resets).
- * Targets (issue 6): whole conform on the 6.1 cloud kernel under TCG < 5 s, and < 1.5 s above
+ * Targets: whole conform on the 6.1 cloud kernel under TCG < 5 s, and < 1.5 s above
  * the bare boot. Caches are warm (one untimed run first): kernel package, workload, base initramfs.
  */
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -192,7 +192,7 @@ const EQUIVALENT: Record<string, Variant> = {
   'stamp-with-compared-value': {
     what:
       'ipv4_dst_check() reads the genid once and stamps the value it compared (not a re-read). NOT a bug: it closes the lost-update window ' +
-      'of mechanism-history.md section 3.2; every state it reaches is one the seed may reach',
+      'of the kernel's real races; every state it reaches is one the seed may reach',
     edits: [
       {
         hunk: CHECK,

@@ -1,6 +1,6 @@
 /**
  * Which stage of the route <-> inetpeer genid mechanism a route.c is at, decided from
- * the code itself (mechanism-history.md §1), never from a version string:
+ * the code itself (src/model/README.md, stages), never from a version string:
  *   pre-genid      rt_bind_peer / rt->peer, no genid            (<= 2.6.38)
  *   seed           genid declared/read/stamped, nothing bumps it (commit 6431cbc only)
  *   pmtu-redirect  genid bumped by the PMTU / redirect paths      (2.6.39 .. 3.5)

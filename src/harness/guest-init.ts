@@ -5,7 +5,7 @@
  *   @@INIT_START uptime=..   @@STAGE <name> uptime=..   @@NO_TRACEFS   @@TUN_FAIL ...
  *   the workload's @@SCENARIO_BEGIN/END, @@ERROR and @@WL_END lines
  *   @@INIT_DONE
- * capture (ttyS1, read after the run; ../shared/traces/README.md shows a real one):
+ * capture (ttyS1, read after the run; traces/README.md shows a real one):
  *   @@KERNEL <uname -r>
  *   @@TRACEFS <path> | @@NO_TRACEFS
  *   @@SYM <wanted> <kallsyms name> ... @@SYM_END            (one pass over /proc/kallsyms)

@@ -1,5 +1,5 @@
 /**
- * The QEMU conformance harness (issue 6): boot a kernel with generated probes and the TUN
+ * The QEMU conformance harness: boot a kernel with generated probes and the TUN
  * workload, capture, and judge each scenario's user-visible contract and mechanism.
  *
  *   const report = await runConform({ kernel: 'debian', scenarios: ['udp-pmtu'] });

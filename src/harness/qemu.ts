@@ -3,7 +3,7 @@
  * port (ttyS1) written to a file, a hard timeout, and the host time at which each guest stage
  * marker appeared (for the bench's stage split).
  *
- * Command line measured in ../shared/reference/qemu-kernels.md:
+ * Command line (measured on the Debian and seed-era kernels):
  *   qemu-system-x86_64 -nodefaults -no-user-config -nographic -no-reboot -m 512 -smp 1 -M pc
  *     -accel tcg -cpu max -kernel K -initrd I -append "console=ttyS0 panic=-1 quiet no_timer_check ..."
  *     -serial stdio -serial file:CAPTURE

@@ -1,7 +1,7 @@
 /**
  * The kernel primitives the era profiles are built from, acting on a mutable draft of the state
  * and recording what a probe would see (Effect) in order. Each function names the kernel function
- * it stands for; mechanism-history.md section 2.2 is the spec.
+ * it stands for; the stages in src/model/README.md say which kernel does what.
  */
 import type { Effect, LookupSite, ModelState, PeerState, RouteState } from './types.ts';
 import { configOf, u32 } from './state.ts';

@@ -6,7 +6,7 @@
  * quads). All genids are u32: arithmetic is modulo 2^32 (`(x + 1) >>> 0`).
  */
 
-/** Era profiles (../shared/reference/mechanism-history.md). */
+/** Era profiles (src/model/README.md: the eras and the stages of the kernel's history). */
 export type Era = 'pre-genid' | 'seed' | 'pmtu-redirect' | 'fnhe';
 export const ERAS: readonly Era[] = ['pre-genid', 'seed', 'pmtu-redirect', 'fnhe'];
 
@@ -86,7 +86,7 @@ export interface ModelState {
   peers: Record<string, PeerState>;
   /** Modern: exceptions by destination. */
   exceptions: Record<string, ExceptionState>;
-  /** pmtu-redirect: which stage of the 2.6.39-3.5 history (mechanism-history.md section 1); default 'S3'. */
+  /** pmtu-redirect: which stage of the 2.6.39-3.5 history (src/model/README.md, stages); default 'S3'. */
   stage?: Stage;
   /** Tunables the operations read (expiry, minimum PMTU, device MTU, ...). */
   config?: ModelConfig;

@@ -1,5 +1,5 @@
 /**
- * The patch reader's public API (DESIGN.md "patch/"): read a patch as it really arrives,
+ * The patch reader's public API: read a patch as it really arrives,
  * diagnose and repair its damage, and apply it safely in memory or to a tree.
  */
 export type {

@@ -1,5 +1,5 @@
 /**
- * What the patch reader yields (DESIGN.md: "the patch reader yields files and hunks").
+ * What the patch reader yields (files and hunks).
  * Line numbers are 1-based lines of the patch file itself unless named otherwise.
  */
 

@@ -135,7 +135,7 @@ export function parseProbeLine(line: string): ParsedProbeLine | { error: string 
   return { type, maxactive: hm[2] ? Number(hm[2]) : undefined, group: hm[3], event: hm[4], symbol, offset, isReturn, args, features: feats };
 }
 
-/** Features a Debian 6.1 kernel takes (measured: ../shared/reference/qemu-kernels.md). */
+/** Features a Debian 6.1 kernel takes (measured by booting it). */
 export const FEATURES_6_1: ReadonlySet<LineFeature> = new Set<LineFeature>([
   'kprobe', 'kretprobe', 'offset-symbol', 'register', 'deref', 'nested-deref', 'bitfield', 'retval', 'retval-deref',
   'argN', 'symbol-fetch', 'hex-type', 'no-type',

@@ -9,7 +9,7 @@ import type { ProbeMapJson } from '../trace/probemap.ts';
 export type ProbeFormat = 'kprobe' | 'bpftrace' | 'json';
 
 /**
- * What a kernel's kprobe_events accepts (../shared/reference/qemu-kernels.md, "Probe syntax by kernel").
+ * What a kernel's kprobe_events accepts (measured by booting each kernel).
  * 'regs': registers, $argN on p:, +off(%reg) derefs, bitfields, r: with $retval (6.1 and older; 3.x lacks x32/`0x`).
  * 'btf':  additionally BTF argument names, a->b.c fields, $argN on r:, f: fprobes (6.10+ with BTF; 6.12).
  */

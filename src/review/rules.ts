@@ -1,6 +1,6 @@
 /**
  * Review rules: stable ids, levels, and the checks that find them in the post-image
- * facts of the changed functions (mechanism-history.md §2.3 and §3 say why each matters).
+ * facts of the changed functions (src/model/README.md says which stage does what).
  */
 import type { FunctionFacts, ProtocolFacts, PathTerm } from '../csrc/facts.ts';
 import { allOf } from '../csrc/facts.ts';

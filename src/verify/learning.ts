@@ -56,7 +56,7 @@ export function probeLearning(o: RunnerOptions): LearningProbe {
   return out;
 }
 
-/** The stage of the 2.6.39-3.5 history a route.c is at (mechanism-history.md section 1). */
+/** The stage of the 2.6.39-3.5 history a route.c is at (src/model/README.md, stages). */
 export function detectStage(source: string | ((re: RegExp) => boolean)): Stage {
   // A tester (CProgram.matches) records what was asked, for caches keyed on what a result read.
   const has = typeof source === 'string' ? (re: RegExp) => re.test(source) : source;

@@ -2,7 +2,7 @@
  * The model's operations split at the kernel's own atomic actions, for judging concurrent
  * runs. The sequential model (src/model) says what one operation does; this says which
  * final states two operations running at once may leave. It is the model made loose exactly
- * where the kernel is racy (mechanism-history.md section 3):
+ * where the kernel is racy (the races the kernel really has):
  *  - every read of the global genid, of rt->rt_peer_genid and of rt->peer is its own step,
  *    and the stamp is a read of G followed by a separate store, so a bump between the
  *    comparison, the lookup and the stamp is absorbed (the lost-update window, 3.2);

@@ -1,6 +1,6 @@
 /**
  * Profile `fnhe`: kernels 3.6+ (no routing cache, no rt->peer, no global peer genid);
- * mechanism-history.md S6/S7, checked against the Debian 6.1 traces.
+ * stages S6/S7 in src/model/README.md, checked against the Debian 6.1 traces.
  * - a route is created with rt_genid = the namespace's and obsolete = FORCE_CHK (-1). Without an
  *   exception for its destination it is the next hop's cached route (shared per next hop); with a
  *   current exception it is that exception's route and takes its PMTU / gateway;

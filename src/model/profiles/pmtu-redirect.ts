@@ -1,6 +1,6 @@
 /**
  * Profile `pmtu-redirect`: the seed plus its follow-ups, kernels 2.6.39 .. 3.5
- * (mechanism-history.md S2-S5; the stage is an option, default S3 = the 3.0.1 kernel of the real traces).
+ * (stages S2-S5 in src/model/README.md; the stage is an option, default S3 = the 3.0.1 kernel of the real traces).
  * - route creation (3c0afdca): lookup-only; takes an existing peer and stamps G, applies its
  *   learned PMTU and redirect; with no peer the route keeps rt_peer_genid 0;
  * - PMTU (frag_needed, no route): peer created (create=1), PMTU learned if new or lower;

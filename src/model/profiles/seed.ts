@@ -1,5 +1,5 @@
 /**
- * Profile `seed`: exactly the seed patch (commit 6431cbc25fa2), mechanism-history.md S1.
+ * Profile `seed`: exactly the seed patch (commit 6431cbc25fa2), stage S1 in src/model/README.md.
  * - one global genid G (u32, wraps), nothing bumps it except an explicit `bump` operation
  *   (what the follow-ups will do);
  * - route creation binds with create=0 through rt_bind_peer and therefore stamps G even when no
