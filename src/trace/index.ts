@@ -1,6 +1,7 @@
 /**
  * Trace reading: trace files (ftrace text, trace-cmd report, raw serial captures, JSON lines,
- * bpftrace NDJSON; gzip or plain; a path or '-' for stdin) → canonical events, streaming.
+ * bpftrace NDJSON; plain or gzip, xz, zstd, bzip2, lz4 (a damaged container is bad input); a path or '-'
+ * for stdin) → canonical events, streaming.
  *
  *   const reader = await openTrace('traces/linux-3.0.1_run1-s1.ftrace.txt');
  *   for await (const batch of reader.batches()) for (const ev of batch) ...;
