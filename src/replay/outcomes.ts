@@ -6,21 +6,20 @@
  *   the cmpxchg winner; nothing learned -> unchanged);
  * - a check that finds a learned redirect other than the route's gateway switches the gateway and
  *   sets RTCF_REDIRECTED (S2/S3: or fails with -EAGAIN: NULL);
- * - after a PMTU path learned for a destination, its peer holds a learned value no larger than
- *   the path's (floor and plateau rules applied) and a non-zero expiry;
- * - a peer created in the trace starts blank (pmtu_expires 0, pmtu_orig 0, redirect_learned 0);
- * - seed commit alone: PMTU still lives in the route's metrics; a route's MTU never rises while
- *   the genid machinery runs (nothing restores it there).
+ * - the peers' state (learned PMTU bounds, saved pmtu_orig, fresh peers): peer-state.ts;
+ * - update_pmtu runs check_peer_pmtu: update-pmtu.ts;
+ * - seed commit alone, the route's MTU across its checks: seed-mtu.ts.
  * A judgement the trace cannot support is counted as unchecked with the missing field named.
  * O(1) per event; the maps are bounded.
  */
 import type { Era, Stage } from '../model/types.ts';
 import type { CanonicalEvent } from '../trace/events.ts';
 import type { Recorder, Ring } from './coverage.ts';
+import { PeerJudge } from './peer-state.ts';
 import { SeedMtuJudge } from './seed-mtu.ts';
 import { UpdatePmtuJudge } from './update-pmtu.ts';
 import {
-  RTCF_REDIRECTED, expectedPmtuAction, fragNeededBound, isNullPtr, noGateway, rawMtuMetric, routeMtu, updatePmtuBound, type Known,
+  RTCF_REDIRECTED, expectedPmtuAction, isNullPtr, noGateway, rawMtuMetric, routeMtu,
 } from './pmtu-state.ts';
 
 /** Past this many entries a knowledge map is cleared (knowledge lost = judgements not made, never wrong ones). */
@@ -40,40 +39,12 @@ interface OpenCheck {
   sawMtu?: boolean;
 }
 
-interface PeerKnowledge {
-  daddr?: string;
-  /** Created in the trace (a create=1 lookup gave a pointer never seen, after a lookup showed none for its destination). */
-  fresh: boolean;
-  /** Since creation: a PMTU path / a redirect path for its destination, a check_peer_pmtu that may have saved pmtu_orig. */
-  pmtuPath: boolean;
-  redirectPath: boolean;
-  applied: boolean;
-  /** The last PMTU path's bound on pmtu_learned, and where it came from. */
-  bound?: { value: number; line: number; file: string };
-  /** A learning path whose learning is certain (est_mtu returned): pmtu_expires must be non-zero at the next sight. */
-  mustBeValid?: { line: number; file: string };
-  /** The raw metric a check saved into pmtu_orig (the peer's orig was 0 and the learned PMTU applied). */
-  origWant?: { value: number; line: number; file: string };
-  /** The count of blind paths (no destination, no peer) when the peer was created. */
-  blindAt?: number;
-}
 
 export class OutcomeJudge {
   private readonly open = new Map<number, OpenCheck | undefined>();
   private openCount = 0;
-  private readonly peers = new Map<string, PeerKnowledge>();
-  /** Destinations a lookup showed without a peer. */
-  private readonly none = new Set<string>();
-  /** PMTU/redirect paths in progress per context, waiting for their own lookup (the model renders it after the path event). */
-  private readonly pathWaiting = new Map<number, { e: CanonicalEvent; kind: 'frag' | 'update' | 'redirect' } | undefined>();
-  /** The last path lookup per context, waiting for its path event (ftrace maps emit the path at its return). */
-  private readonly lookupWaiting = new Map<number, { daddr: string; peer: string } | undefined>();
-  /** Seed commit alone: the MTU last seen per route. */
-  /** Fresh peers by destination (for the paths that name only a destination). */
-  private readonly freshOf = new Map<string, PeerKnowledge>();
-  /** PMTU/redirect paths that named neither a destination nor a peer. */
-  private blindPaths = 0;
-  /** ip_rt_min_pmtu as last seen on a PMTU path. */
+  /** What the peers hold (learned PMTU bounds, fresh peers). */
+  private readonly peers: PeerJudge;
   /** Seed commit alone: the route's MTU across its checks. */
   private readonly seed: SeedMtuJudge;
   /** 2.6.39+: update_pmtu runs check_peer_pmtu. */
@@ -87,6 +58,7 @@ export class OutcomeJudge {
     private readonly historyOf: (rt: string | undefined) => Ring | undefined,
   ) {
     this.seed = new SeedMtuJudge(rec, historyOf);
+    this.peers = new PeerJudge(era, rec, historyOf);
     this.updates = new UpdatePmtuJudge(rec, historyOf);
   }
 
@@ -95,12 +67,8 @@ export class OutcomeJudge {
     this.open.clear();
     this.openCount = 0;
     this.peers.clear();
-    this.none.clear();
-    this.pathWaiting.clear();
-    this.lookupWaiting.clear();
     this.seed.clear();
     this.updates.gap();
-    this.freshOf.clear();
     this.besideNext.clear();
   }
 
@@ -135,14 +103,15 @@ export class OutcomeJudge {
         // rt_bind_peer reports the route's peer after, which may be an older one (a lost cmpxchg).
         if (e.rt !== undefined && e.peerBefore !== undefined && !isNullPtr(e.peerBefore)) return;
         const create = (e.create ?? entry?.create) as 0 | 1 | undefined;
-        return this.onLookup(e.daddr ?? entry?.daddr, create, e.peer, ctx, isPathCaller(e.caller), e.rt === undefined);
+        return this.peers.onLookup(e.daddr ?? entry?.daddr, create, e.peer, ctx, isPathCaller(e.caller), e.rt === undefined);
       }
       case 'peer_new':
-        return this.onLookup(e.daddr, e.create === 0 ? 0 : 1, e.peer, ctx, true, true);
+        return this.peers.onLookup(e.daddr, e.create === 0 ? 0 : 1, e.peer, ctx, true, true);
       case 'pmtu':
-        return this.onPath(e, e.rt !== undefined ? 'update' : 'frag', ctx);
+        this.seed.pmtuPath(e.minPmtu);
+        return this.peers.onPath(e, e.rt !== undefined ? 'update' : 'frag', ctx);
       case 'redirect':
-        return this.onPath(e, 'redirect', ctx);
+        return this.peers.onPath(e, 'redirect', ctx);
       case 'peer_pmtu':
         this.historyOf(e.rt)?.push(e);
         return this.onPeerPmtu(e, ctx);
@@ -306,11 +275,17 @@ export class OutcomeJudge {
 
   /** pmtu_orig 0 and the learned PMTU applied: the peer must hold the route's raw metric from now on. */
   private expectOrigSaved(pp: CanonicalEvent, entry: CanonicalEvent): void {
-    const raw = rawMtuMetric(entry);
-    const k = pp.peer && this.peerRec(pp.peer);
-    if (!k) return;
-    k.applied = true;
-    if ('value' in raw) k.origWant = { value: raw.value, line: pp.line, file: pp.file };
+    if (pp.peer) this.peers.origSaved(pp, rawMtuMetric(entry));
+  }
+
+  /** check_peer_pmtu entry: inside an open check of that route, the check ran it. */
+  private onPeerPmtu(e: CanonicalEvent, ctx: number): void {
+    const c = this.open.get(ctx);
+    if (c && (e.rt === undefined || e.rt === c.rt)) {
+      c.pp = e;
+      if (e.peer && !isNullPtr(e.peer)) c.peer = e.peer;
+    }
+    this.peers.onPeerPmtu(e);
   }
 
   private judgeRedirect(c: OpenCheck, ret: CanonicalEvent, valid: boolean): void {
@@ -348,154 +323,6 @@ export class OutcomeJudge {
       return;
     }
     this.rec.pass(inv);
-  }
-
-  // ------------------------------------------------------------------ peers
-
-  private peerRec(peer: string): PeerKnowledge {
-    let k = this.peers.get(peer);
-    if (!k) {
-      if (this.peers.size >= MAX_ENTRIES) this.peers.clear();
-      k = { fresh: false, pmtuPath: false, redirectPath: false, applied: false };
-      this.peers.set(peer, k);
-    }
-    return k;
-  }
-
-  /** A peer lookup returned: learn which peers are new, and attach a path's own lookup to its path. */
-  private onLookup(daddr: string | undefined, create: 0 | 1 | undefined, peer: string | undefined, ctx: number, pathLookup: boolean, pure: boolean): void {
-    if (daddr === undefined || peer === undefined) return;
-    if (isNullPtr(peer)) {
-      if (create === 0) {
-        if (this.none.size >= MAX_ENTRIES) this.none.clear();
-        this.none.add(daddr);
-      }
-    } else {
-      const known = this.peers.get(peer);
-      if (!known) {
-        const k = this.peerRec(peer);
-        k.daddr = daddr;
-        // Fresh only if a lookup showed none for this destination and nothing since showed this pointer.
-        k.fresh = pure && create === 1 && this.none.has(daddr);
-        if (k.fresh) {
-          k.blindAt = this.blindPaths;
-          if (this.freshOf.size >= MAX_ENTRIES) this.freshOf.clear();
-          this.freshOf.set(daddr, k);
-        }
-      } else if (known.daddr !== undefined && known.daddr !== daddr) {
-        // The pointer was freed and reused for another destination: a new peer we know nothing of.
-        this.peers.set(peer, { daddr, fresh: false, pmtuPath: false, redirectPath: false, applied: false });
-      } else known.daddr = daddr;
-      this.none.delete(daddr);
-    }
-    if (!pathLookup || isNullPtr(peer)) return;
-    const w = this.pathWaiting.get(ctx);
-    if (w && (w.e.daddr === undefined || w.e.daddr === daddr)) {
-      this.pathWaiting.set(ctx, undefined);
-      this.pathLearned(w.e, w.kind, peer);
-    } else {
-      if (this.lookupWaiting.size >= MAX_ENTRIES) this.lookupWaiting.clear();
-      this.lookupWaiting.set(ctx, { daddr, peer });
-    }
-  }
-
-  /** A PMTU/redirect path: its peer is the one its own lookup returned (before or after this event). */
-  private onPath(e: CanonicalEvent, kind: 'frag' | 'update' | 'redirect', ctx: number): void {
-    if (kind !== 'redirect') this.seed.pmtuPath(e.minPmtu);
-    // What a fresh peer may have learned: by destination (3.2+ redirects apply to routes' peers
-    // with no lookup of their own), else by the route's peer; a path naming neither may have
-    // written any peer.
-    const f = e.daddr !== undefined ? this.freshOf.get(e.daddr) : e.peer !== undefined && !isNullPtr(e.peer) ? this.peers.get(e.peer) : undefined;
-    if (f) {
-      if (kind === 'redirect') f.redirectPath = true;
-      else f.pmtuPath = true;
-    } else if (e.daddr === undefined && (e.peer === undefined || isNullPtr(e.peer))) this.blindPaths++;
-    if (kind === 'update') {
-      // update_pmtu: the route's peer (bound create=1 inside if it had none).
-      if (e.peer && !isNullPtr(e.peer)) return this.pathLearned(e, kind, e.peer);
-    }
-    const l = this.lookupWaiting.get(ctx);
-    if (l && (e.daddr === undefined || l.daddr === e.daddr)) {
-      this.lookupWaiting.set(ctx, undefined);
-      return this.pathLearned(e, kind, l.peer);
-    }
-    if (this.pathWaiting.size >= MAX_ENTRIES) this.pathWaiting.clear();
-    this.pathWaiting.set(ctx, { e, kind });
-  }
-
-  private pathLearned(e: CanonicalEvent, kind: 'frag' | 'update' | 'redirect', peer: string): void {
-    const k = this.peerRec(peer);
-    if (kind === 'redirect') {
-      k.redirectPath = true;
-      return;
-    }
-    k.pmtuPath = true;
-    if (this.era !== 'pmtu-redirect') return;
-    const b: Known<number> = kind === 'frag' ? fragNeededBound(e) : updatePmtuBound(e);
-    if ('value' in b) k.bound = { value: b.value, line: e.line, file: e.file };
-    else {
-      k.bound = undefined;
-      this.rec.unchecked('peer-holds-learned-pmtu', b.unknown);
-    }
-    // ip_rt_frag_needed returning something else than the announced MTU learned for sure.
-    if (kind === 'frag' && e.mtu !== undefined && e.icmpMtu !== undefined && e.mtu !== e.icmpMtu) k.mustBeValid = { line: e.line, file: e.file };
-    else k.mustBeValid = undefined;
-  }
-
-  /** check_peer_pmtu entry: the peer's state as a check, route creation or update_pmtu applies it. */
-  private onPeerPmtu(e: CanonicalEvent, ctx: number): void {
-    const c = this.open.get(ctx);
-    if (c && (e.rt === undefined || e.rt === c.rt)) {
-      c.pp = e;
-      if (e.peer && !isNullPtr(e.peer)) c.peer = e.peer;
-    }
-    if (!e.peer || isNullPtr(e.peer)) return;
-    const k = this.peerRec(e.peer);
-    if (k.fresh) this.judgeFresh(e, k);
-    if (e.pmtuExpires !== undefined && e.pmtuExpires !== 0) {
-      if (k.mustBeValid) this.rec.pass('learned-pmtu-marked-valid');
-      if (k.bound && e.pmtuLearned !== undefined) {
-        if (e.pmtuLearned <= k.bound.value) this.rec.pass('peer-holds-learned-pmtu');
-        else {
-          this.rec.fail('peer-holds-learned-pmtu', e, `pmtu_learned <= ${k.bound.value} (learned at ${k.bound.file}:${k.bound.line})`, `pmtu_learned ${e.pmtuLearned}`,
-            `peer ${e.peer} holds a learned PMTU above what the PMTU path at line ${k.bound.line} left`, this.historyOf(e.rt), e.rt);
-        }
-        k.bound = undefined;
-      }
-      if (k.origWant && e.pmtuOrig !== undefined) {
-        // Saved once per peer: from then on pmtu_orig holds that route's raw metric (0 stays a "not saved" 0).
-        if (e.pmtuOrig === k.origWant.value) this.rec.pass('check-saves-pmtu-orig');
-        else this.rec.fail('check-saves-pmtu-orig', e, `pmtu_orig ${k.origWant.value} (saved by the check at ${k.origWant.file}:${k.origWant.line})`, `pmtu_orig ${e.pmtuOrig}`,
-          `peer ${e.peer} lost the pmtu_orig the check at line ${k.origWant.line} saved`, this.historyOf(e.rt), e.rt);
-        k.origWant = undefined;
-      }
-    } else if (e.pmtuExpires === 0) {
-      if (k.mustBeValid) this.rec.unchecked('learned-pmtu-marked-valid', 'pmtu_expires 0 after learning: expired, or cleared by a link failure / negative advice the probes do not show');
-      // The learned value is no longer valid: the bound and the saved original no longer bind.
-      k.bound = undefined;
-      k.origWant = undefined;
-    }
-    k.mustBeValid = undefined;
-    if (e.pmtuExpires !== 0) k.applied = true; // pmtu_orig may be saved from now on
-  }
-
-  private judgeFresh(e: CanonicalEvent, k: PeerKnowledge): void {
-    const inv = 'new-peer-is-blank';
-    k.fresh = false;
-    if (k.daddr !== undefined && this.freshOf.get(k.daddr) === k) this.freshOf.delete(k.daddr);
-    if (k.blindAt !== this.blindPaths) return this.rec.unchecked(inv, 'a PMTU/redirect path naming no destination ran since the peer was created');
-    const bad: string[] = [];
-    if (!k.pmtuPath) {
-      if (e.pmtuExpires !== undefined && e.pmtuExpires !== 0) bad.push(`pmtu_expires ${e.pmtuExpires}`);
-    }
-    if (!k.applied && e.pmtuOrig !== undefined && e.pmtuOrig !== 0) bad.push(`pmtu_orig ${e.pmtuOrig}`);
-    if (!k.redirectPath && e.redirectLearned !== undefined && !noGateway(e.redirectLearned)) bad.push(`redirect_learned ${e.redirectLearned}`);
-    if (e.pmtuExpires === undefined && e.pmtuOrig === undefined && e.redirectLearned === undefined) {
-      this.rec.unchecked(inv, 'the peer\'s fields not observed');
-    } else if (bad.length) {
-      this.rec.fail(inv, e, 'pmtu_expires 0, pmtu_orig 0, redirect_learned 0 (nothing learned since the peer was created)', bad.join(', '),
-        `peer ${e.peer} for ${k.daddr ?? '?'} was created in the trace yet holds ${bad.join(', ')}`, this.historyOf(e.rt), e.rt);
-    } else this.rec.pass(inv);
   }
 
   /** A route destroyed: its pointer may come back as another route. */
