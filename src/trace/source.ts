@@ -4,7 +4,7 @@
  * is bad input, thrown after what decoded). Binary trace formats we do not read (trace-cmd's
  * trace.dat, perf.data) are refused with the command that turns them into text.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { isAscii } from 'node:buffer';
@@ -45,7 +45,7 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
   if (input) stream = input;
   else if (path === '-') stream = process.stdin;
   else {
-    let st;
+    let st: Stats;
     try {
       st = await stat(path);
     } catch (e) {
