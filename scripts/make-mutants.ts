@@ -192,7 +192,7 @@ const EQUIVALENT: Record<string, Variant> = {
   'stamp-with-compared-value': {
     what:
       'ipv4_dst_check() reads the genid once and stamps the value it compared (not a re-read). NOT a bug: it closes the lost-update window ' +
-      'of the kernel's real races; every state it reaches is one the seed may reach',
+      'of the seed (a bump between the lookup and the stamp is no longer absorbed); every state it reaches is one the seed may reach',
     edits: [
       {
         hunk: CHECK,

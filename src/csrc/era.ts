@@ -10,7 +10,10 @@
 import type { ProtocolFacts } from './facts.ts';
 import { allOf } from './facts.ts';
 
-export type Era = 'pre-genid' | 'seed' | 'pmtu-redirect' | 'fnhe' | 'unknown';
+import type { DetectedEra } from '../core/eras.ts';
+
+/** @deprecated the name of DetectedEra in this module's callers; one type, src/core/eras.ts. */
+export type Era = DetectedEra;
 
 export interface EraVerdict {
   era: Era;

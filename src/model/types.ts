@@ -6,9 +6,9 @@
  * quads). All genids are u32: arithmetic is modulo 2^32 (`(x + 1) >>> 0`).
  */
 
-/** Era profiles (src/model/README.md: the eras and the stages of the kernel's history). */
-export type Era = 'pre-genid' | 'seed' | 'pmtu-redirect' | 'fnhe';
-export const ERAS: readonly Era[] = ['pre-genid', 'seed', 'pmtu-redirect', 'fnhe'];
+/** Era profiles and stages: one vocabulary for every folder (src/core/eras.ts). */
+export { ERAS, STAGES, type Era, type Stage } from '../core/eras.ts';
+import type { Era, Stage } from '../core/eras.ts';
 
 /** struct inet_peer, as far as the protocol is concerned. */
 export interface PeerState {
@@ -95,8 +95,6 @@ export interface ModelState {
   lastBumpSeq?: number;
 }
 
-/** Stages of the pmtu-redirect era: S2 2.6.39, S3 3.0-3.1, S4 3.2, S5 3.3-3.5. */
-export type Stage = 'S2' | 'S3' | 'S4' | 'S5';
 
 export interface ModelConfig {
   /** ip_rt_mtu_expires in model ticks (default 600). */

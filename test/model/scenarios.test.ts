@@ -1,4 +1,4 @@
-/** The reference scenarios A-H of ../shared/reference/mechanism-history.md section 6, per profile. */
+/** The reference scenarios A-H of the mechanism (the kernel behaviours src/model/README.md lists), per profile. */
 import { describe, expect, it } from 'vitest';
 import { apply, checkInvariants, initialState, liveRoute, ModelUsageError, run, type Era, type ModelState, type Operation } from '../../src/model/index.ts';
 

@@ -43,7 +43,7 @@ describe('schedule enumeration', () => {
 describe('the seed under concurrency', () => {
   const program = loadProgram(seedSource, 'net/ipv4/route.c');
 
-  it('reaches the lost-update state of mechanism-history 3.2, and the spec allows it', () => {
+  it('reaches the lost-update state of the seed (a bump between lookup and stamp), and the spec allows it', () => {
     // check on a stale peerless route while another CPU creates the peer and bumps:
     // the check's lookup misses, the bump lands, the stamp reads the new genid -> the route
     // stays peerless with a current genid (kernel behaviour, not a divergence).

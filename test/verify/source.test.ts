@@ -103,7 +103,7 @@ describe('later and earlier eras', () => {
 });
 
 describe('stage of a pmtu-redirect-era file', () => {
-  it('is decided from the code (mechanism-history.md section 1)', async () => {
+  it('is decided from the code (the stages in src/model/README.md)', async () => {
     const { detectStage } = await import('../../src/verify/learning.ts');
     expect(detectStage('void rt_bind_peer(struct rtable *rt, int create) {}')).toBe('S2');
     expect(detectStage('void rt_bind_peer(struct rtable *rt, __be32 daddr, int create) {}')).toBe('S3');
