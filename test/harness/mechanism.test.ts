@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
-import { checkMechanism, sliceByMarkers } from '../../src/harness/mechanism.ts';
+import { checkMechanism, coarseClock, sliceByMarkers } from '../../src/harness/mechanism.ts';
 import { checkEvidence } from '../../src/harness/evidence.ts';
 import type { CanonicalEvent } from '../../src/trace/events.ts';
 import { injectFault } from '../helpers/inject.ts';
@@ -69,3 +69,14 @@ async function sliceNames(file: string): Promise<Map<number, string>> {
   for await (const b of r.batches()) events.push(...b);
   return new Map(sliceByMarkers(events).map((s) => [s.firstLine, s.scenario]));
 }
+
+describe('coarseClock', () => {
+  const at = (ts: number[]) => ts.map((t, i) => ev(i + 1, 'check', { ts: t, cpu: i % 2 }));
+  it('a jiffies trace clock (no TSC: every stamp a whole millisecond) is coarse', () => {
+    expect(coarseClock(at(Array.from({ length: 30 }, (_, i) => 3.468 + 0.004 * Math.floor(i / 5))))).toBe(true);
+  });
+  it('one stamp below the millisecond, or too few events to tell, is not', () => {
+    expect(coarseClock(at([...Array.from({ length: 30 }, () => 1.748), 1.748123]))).toBe(false);
+    expect(coarseClock(at([1.0, 1.004]))).toBe(false);
+  });
+});
