@@ -5,7 +5,10 @@
  * (no tracefs, refused probes), is skipped: it says nothing about the mechanism. A kernel that
  * crashes or misbehaves while the scenarios run has a verdict: that may be the regression.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ExitCode, PeerpropError } from '../core/errors.ts';
+import { harnessCacheDir } from './cache-dir.ts';
 import type { Era } from '../model/types.ts';
 import type { AccelChoice } from './accel.ts';
 import { runBisect, type BisectCommit, type BisectResult, type Evaluate, type Outcome } from './bisect.ts';
@@ -29,7 +32,29 @@ export interface LiveBisectOptions {
 /** Kinds of run problem that mean "the kernel could not be observed", not "it misbehaved". */
 const UNOBSERVABLE = new Set(['qemu', 'no-init', 'no-tracefs', 'tun', 'probe-refused']);
 
-export function outcomeOfReport(r: Pick<ConformReport, 'scenarios' | 'problems' | 'timings' | 'era'>): Outcome {
+/**
+ * The trace lines of one step of a scenario: from the workload's `STEP <scenario> <step>` marker
+ * to the next marker (the whole scenario when the step is unknown), at most `max` lines,
+ * each with its line number in the kept trace file.
+ */
+export function stepTraceLines(trace: string, scenario: string, step: string | undefined, max = 10): string[] {
+  const lines = trace.split('\n');
+  const marker = (l: string) => / STEP (\S+) (\S+)\s*$/.exec(l);
+  const start = lines.findIndex((l) => {
+    const m = marker(l);
+    return !!m && m[1] === scenario && (step === undefined ? m[2] === 'begin' : m[2] === step);
+  });
+  if (start < 0) return [];
+  const out: string[] = [];
+  for (let i = start; i < lines.length && out.length < max; i++) {
+    const m = marker(lines[i]!);
+    if (i > start && m && (step !== undefined || m[1] !== scenario || m[2] === 'end')) break;
+    out.push(`${i + 1}: ${lines[i]!.trim()}`);
+  }
+  return out;
+}
+
+export function outcomeOfReport(r: Pick<ConformReport, 'scenarios' | 'problems' | 'timings' | 'era'>, trace?: { text: string; file: string }): Outcome {
   const blind = r.problems.filter((p) => UNOBSERVABLE.has(p.kind));
   const neverBooted = r.timings.bootToInit === undefined && r.problems.some((p) => p.kind === 'panic' || p.kind === 'timeout');
   if (blind.length || neverBooted) return { kind: 'skip', reason: `did not boot or cannot be observed: ${(blind[0] ?? r.problems[0])!.message}` };
@@ -44,6 +69,12 @@ export function outcomeOfReport(r: Pick<ConformReport, 'scenarios' | 'problems' 
       for (const d of v.mechanism.diagnostics.slice(0, 8)) evidence.push(`    ${d}`);
     }
     for (const e of v.errors.slice(0, 3)) evidence.push(`  workload: ${e}`);
+    if (trace) {
+      // The step the first failing check names ("next-use:sock=A:ret=-90"): what the kernel did there.
+      const step = /^([\w-]+):/.exec(v.contract.checks.find((c) => !c.ok)?.expected ?? '')?.[1];
+      const lines = stepTraceLines(trace.text, v.name, step);
+      if (lines.length) evidence.push(`  trace (${trace.file}):`, ...lines.map((l) => `    ${l}`));
+    }
   }
   return { kind: 'verdict', key, summary: key, evidence, statuses: Object.fromEntries(r.scenarios.map((v) => [v.name, v.status])) };
 }
@@ -60,14 +91,18 @@ export function conformEvaluator(opts: LiveBisectOptions): Evaluate {
       throw e;
     }
     const { runConform } = await import('./conform.ts');
+    // Each revision's console, capture and trace stay, for the evidence and for a second look.
+    const keep = join(harnessCacheDir(opts.cacheDir), 'bisect', c.oid.slice(0, 12));
     let report: ConformReport;
     try {
-      report = await runConform({ kernel: dir, scenarios: opts.scenarios, accel: opts.accel, timeoutS: opts.timeoutS, era: opts.era, cacheDir: opts.cacheDir, log: opts.log });
+      report = await runConform({ kernel: dir, scenarios: opts.scenarios, accel: opts.accel, timeoutS: opts.timeoutS, era: opts.era, cacheDir: opts.cacheDir, log: opts.log, keep });
     } catch (e) {
       if (e instanceof PeerpropError && e.exitCode !== ExitCode.EnvMissing) return { kind: 'skip', reason: `cannot be judged: ${e.message}` };
       throw e;
     }
-    return outcomeOfReport(report);
+    const traceFile = join(keep, 'trace.txt');
+    const text = await readFile(traceFile, 'utf8').catch(() => undefined);
+    return outcomeOfReport(report, text === undefined ? undefined : { text, file: traceFile });
   };
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBisect, sameVerdict, type BisectCommit, type Outcome } from '../../src/harness/bisect.ts';
 import { bisectGraph, parseRange } from '../../src/harness/bisect-git.ts';
-import { outcomeOfReport } from '../../src/harness/bisect-conform.ts';
+import { outcomeOfReport, stepTraceLines } from '../../src/harness/bisect-conform.ts';
 import { git } from '../scan/helpers.ts';
 
 /**
@@ -199,5 +199,31 @@ describe('a conform report as a bisect outcome', () => {
     const crashed = outcomeOfReport({ era: 'seed', scenarios: [scenario('pmtu-frag', 'fail')], problems: [problem('panic')], timings: { bootToInit: 400 } });
     expect(crashed).toMatchObject({ kind: 'verdict' });
     expect(crashed.kind === 'verdict' && crashed.evidence[0]).toBe('run: panic: panic');
+  });
+
+  it('adds the trace lines of the step the failing check names', () => {
+    const trace = [
+      '# tracer: nop',
+      '  tunwl-28 [000] 1.46: 0: STEP pmtu-frag begin',
+      '  tunwl-28 [000] 1.47: getpeer: (inet_getpeer+0x0/0x300) daddr=647100cb create=0',
+      '  tunwl-28 [000] 1.48: 0: STEP pmtu-frag next-use',
+      '  tunwl-28 [000] 1.49: dst_check: (ipv4_dst_check+0x0/0x190) rt=ffff88001e88a900 peer=0 g=1',
+      '  tunwl-28 [000] 1.50: 0: STEP pmtu-frag end',
+      '  tunwl-28 [000] 1.51: 0: STEP redirect begin',
+    ].join('\n');
+    expect(stepTraceLines(trace, 'pmtu-frag', 'next-use')).toEqual([
+      '4: tunwl-28 [000] 1.48: 0: STEP pmtu-frag next-use',
+      '5: tunwl-28 [000] 1.49: dst_check: (ipv4_dst_check+0x0/0x190) rt=ffff88001e88a900 peer=0 g=1',
+    ]);
+    expect(stepTraceLines(trace, 'pmtu-frag', undefined).map((l) => l.split(':')[0])).toEqual(['2', '3', '4', '5']);
+    expect(stepTraceLines(trace, 'no-such', 'x')).toEqual([]);
+    const sc = { ...scenario('pmtu-frag', 'fail') };
+    sc.contract = { ...sc.contract, checks: [{ what: 'EMSGSIZE', ok: false, expected: 'next-use:sock=A:ret=-90', observed: 'ret=1400' }] };
+    const o = outcomeOfReport({ era: 'pmtu-redirect', scenarios: [sc], problems: [], timings: { bootToInit: 1 } }, { text: trace, file: '/k/trace.txt' });
+    expect(o.kind === 'verdict' && o.evidence.slice(-3)).toEqual([
+      '  trace (/k/trace.txt):',
+      '    4: tunwl-28 [000] 1.48: 0: STEP pmtu-frag next-use',
+      '    5: tunwl-28 [000] 1.49: dst_check: (ipv4_dst_check+0x0/0x190) rt=ffff88001e88a900 peer=0 g=1',
+    ]);
   });
 });
