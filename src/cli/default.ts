@@ -1,6 +1,5 @@
 import type { RegisterCommand } from './io.ts';
 import { bindAction } from './io.ts';
-import { runDefaultJob } from '../default/index.ts';
 import { writeFileAtomic } from '../core/files.ts';
 
 /** `peerprop default`: the main job on built-in defaults (what `npm start` runs). */
@@ -15,6 +14,7 @@ export const registerDefault: RegisterCommand = (program, io, state) => {
     .option('--no-html', 'do not write the HTML page')
     .action(
       bindAction(state, async (opts: { html: string | false }) => {
+        const { runDefaultJob } = await import('../default/index.ts');
         const result = await runDefaultJob();
         if (opts.html) {
           await writeFileAtomic(opts.html, result.html);

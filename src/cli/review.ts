@@ -1,7 +1,7 @@
 import type { RegisterCommand } from './io.ts';
 import { bindAction, formatOption } from './io.ts';
 import { ExitCode } from '../core/errors.ts';
-import { reviewPatch, renderReview, REVIEW_FORMATS, type ReviewFormat } from '../review/index.ts';
+import { REVIEW_FORMATS, type ReviewFormat } from '../review/formats.ts';
 
 interface ReviewCliOptions {
   tree?: string;
@@ -26,6 +26,8 @@ export const registerReview: RegisterCommand = (program, io, state) => {
     .addOption(formatOption(REVIEW_FORMATS, 'text'))
     .action(
       bindAction(state, async (patch: string, opts: ReviewCliOptions) => {
+        // The reviewer (tree-sitter, the patch reader) is loaded only when this command runs.
+        const { reviewPatch, renderReview } = await import('../review/index.ts');
         const report = await reviewPatch({
           patch,
           ...(opts.tree ? { tree: opts.tree } : {}),

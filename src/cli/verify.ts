@@ -3,8 +3,7 @@ import type { RegisterCommand } from './io.ts';
 import { bindAction, formatOption } from './io.ts';
 import { ExitCode, badInput } from '../core/errors.ts';
 import { ERAS, type Era } from '../model/types.ts';
-import { verify } from '../verify/index.ts';
-import { renderVerify, VERIFY_FORMATS, type VerifyFormat } from '../verify/format.ts';
+import { VERIFY_FORMATS, type VerifyFormat } from '../verify/formats.ts';
 
 interface VerifyCliOptions {
   tree?: string;
@@ -38,6 +37,9 @@ export const registerVerify: RegisterCommand = (program, io, state) => {
     .addOption(formatOption(VERIFY_FORMATS, 'text'))
     .action(
       bindAction(state, async (patch: string, opts: VerifyCliOptions) => {
+        // The verifier (tree-sitter, the C evaluator) is loaded only when this command runs.
+        const { verify } = await import('../verify/index.ts');
+        const { renderVerify } = await import('../verify/format.ts');
         const report = await verify({
           patch,
           ...(opts.tree ? { tree: opts.tree } : {}),

@@ -11,8 +11,8 @@ import { packageVersion } from '../core/version.ts';
 import { reviewHtml } from '../report/html/review.ts';
 import { patchTextFor } from '../report/html/patch-text.ts';
 
-export type ReviewFormat = 'text' | 'json' | 'sarif' | 'html';
-export const REVIEW_FORMATS: readonly ReviewFormat[] = ['text', 'json', 'sarif', 'html'];
+export { REVIEW_FORMATS, type ReviewFormat } from './formats.ts';
+import type { ReviewFormat } from './formats.ts';
 
 const toolVersion = packageVersion;
 

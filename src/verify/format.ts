@@ -5,8 +5,8 @@ import { verifyHtml } from '../report/html/verify.ts';
 import { patchTextFor } from '../report/html/patch-text.ts';
 import { packageVersion } from '../core/version.ts';
 
-export type VerifyFormat = 'text' | 'json' | 'html';
-export const VERIFY_FORMATS: readonly VerifyFormat[] = ['text', 'json', 'html'];
+export { VERIFY_FORMATS, type VerifyFormat } from './formats.ts';
+import type { VerifyFormat } from './formats.ts';
 
 export function renderVerify(r: VerifyReport, format: VerifyFormat): string {
   if (format === 'json') return JSON.stringify(r, null, 2) + '\n';
