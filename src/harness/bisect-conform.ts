@@ -123,7 +123,8 @@ export function renderBisect(r: BisectResult, format: 'text' | 'json'): string {
   ];
   if (r.first) {
     lines.push(`first commit whose verdict turns: ${r.first.oid} "${r.first.subject}"`, `  verdict: ${r.first.outcome.summary}`, '  evidence:');
-    lines.push(...(r.first.outcome.evidence.length ? r.first.outcome.evidence.map((e) => `    ${e}`) : ['    (every scenario passes here; GOOD had failures)']));
+    if (r.first.outcome.evidence.length) lines.push(...r.first.outcome.evidence.map((e) => `    ${e}`));
+    else if (r.good.outcome.kind === 'verdict') lines.push('    every scenario passes here; what GOOD showed, now gone:', ...r.good.outcome.evidence.map((e) => `    ${e}`));
   }
   return lines.join('\n') + '\n';
 }

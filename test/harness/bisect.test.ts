@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBisect, sameVerdict, type BisectCommit, type Outcome } from '../../src/harness/bisect.ts';
 import { bisectGraph, parseRange } from '../../src/harness/bisect-git.ts';
-import { outcomeOfReport, stepTraceLines } from '../../src/harness/bisect-conform.ts';
+import { bisectExitCode, outcomeOfReport, renderBisect, stepTraceLines } from '../../src/harness/bisect-conform.ts';
 import { git } from '../scan/helpers.ts';
 
 /**
@@ -225,5 +225,23 @@ describe('a conform report as a bisect outcome', () => {
       '    4: tunwl-28 [000] 1.48: 0: STEP pmtu-frag next-use',
       '    5: tunwl-28 [000] 1.49: dst_check: (ipv4_dst_check+0x0/0x190) rt=ffff88001e88a900 peer=0 g=1',
     ]);
+  });
+
+  it('prints the first commit with its evidence, or for a fix what GOOD showed', () => {
+    const fail: Outcome = { kind: 'verdict', key: 'pmtu:fail', summary: 'pmtu:fail', evidence: ['pmtu: fail — contract: EMSGSIZE'] };
+    const pass: Outcome & { kind: 'verdict' } = { kind: 'verdict', key: 'pmtu:pass', summary: 'pmtu:pass', evidence: [] };
+    const r = {
+      good: { oid: 'a'.repeat(40), subject: 'before', outcome: fail },
+      bad: { oid: 'b'.repeat(40), subject: 'the fix', outcome: pass },
+      candidates: 1,
+      steps: [],
+      first: { oid: 'b'.repeat(40), subject: 'the fix', outcome: pass },
+      note: 'first commit with a different verdict',
+    };
+    const text = renderBisect(r, 'text');
+    expect(text).toContain(`first commit whose verdict turns: ${'b'.repeat(40)} "the fix"`);
+    expect(text).toContain('what GOOD showed, now gone:\n    pmtu: fail — contract: EMSGSIZE');
+    expect(bisectExitCode(r)).toBe(0);
+    expect(bisectExitCode({ ...r, first: undefined, ambiguous: [{ oid: 'c', subject: '' }] })).toBe(1);
   });
 });
