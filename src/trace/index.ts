@@ -31,7 +31,8 @@ export type {
   ProbeMap, ProbeMapJson, ProbeRule, EmitSpec, PairSpec, FieldSourceSpec, ConditionSpec, Radix,
   Ipv4Order, MappableField,
 } from './probemap.ts';
-export { parseProbeMap, loadProbeMap, knownProbeNames, PROBE_MAP_SCHEMA, FIELD_TYPES } from './probemap.ts';
+export { parseProbeMap, knownProbeNames, PROBE_MAP_SCHEMA, FIELD_TYPES } from './probemap.ts';
+export { loadProbeMap } from './probemap-load.ts';
 export { builtinProbeMaps, builtinProbeMap, selectProbeMap } from './maps/index.ts';
 export { openTrace, readTrace } from './reader.ts';
 export { formatReadStats } from './summary.ts';

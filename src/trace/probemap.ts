@@ -20,7 +20,7 @@
  *                                         //   0x500010a -> 10.1.0.5; default) | "be"
  *   "stripCallerSuffixes": true,          // caller `rt_set_nexthop.constprop.0` matches `rt_set_nexthop`
  *                                         //   (.constprop.N .isra.N .part.N .cold); default true
- *   "pairs": [                            // entry/return pairing, per task (pid, else CPU)
+ *   "pairs": [                            // entry/return pairing, per call context (callctx.ts)
  *     { "entry": "getpeer", "return": ["getpeer_ret"], "within": [] }
  *   ],
  *   "ignore": ["dst_release"],            // known probes that produce no canonical event (counted as ignored)
@@ -46,8 +46,9 @@
  *   ] }
  * ```
  *
- * Pairing: an entry probe of `pairs` opens a call on its task (pid; CPU for pid 0); a return probe
- * closes the innermost open call of its entry on that task. A return whose caller prints as
+ * Pairing: an entry probe of `pairs` opens a call in its call context (callctx.ts: pid; CPU for
+ * pid 0; CPU and level in an interrupt the flags show); a return probe closes the innermost open
+ * call of its entry in that context. A return whose caller prints as
  * `[unknown/kretprobe'd]` (a second kretprobe on the same function) reads the call without closing
  * it: the return that names its caller closes it. A gap (lost events) forgets every open call.
  * A return probe belongs to the first pair that lists it.
@@ -72,7 +73,6 @@
  * "filtered" (e.g. find_exception returning NULL, an ERR_PTR route). `emit: []` means a known
  * probe that produces nothing itself (e.g. an entry only used through pairing).
  */
-import { readFile } from 'node:fs/promises';
 import { Ajv } from 'ajv';
 import type { CanonicalEvent, EventKind } from './events.ts';
 import { EVENT_KINDS } from './events.ts';
@@ -92,7 +92,7 @@ export interface ConditionSpec {
 }
 
 /** Canonical fields a map may fill (everything but kind/file/line and the line's own context). */
-export type MappableField = Exclude<keyof CanonicalEvent, 'kind' | 'file' | 'line' | 'ts' | 'cpu' | 'task' | 'pid' | 'probe' | 'caller'>;
+export type MappableField = Exclude<keyof CanonicalEvent, 'kind' | 'file' | 'line' | 'ts' | 'cpu' | 'task' | 'pid' | 'irq' | 'probe' | 'caller'>;
 
 export interface EmitSpec {
   kind: EventKind;
@@ -336,57 +336,6 @@ export function parseProbeMap(json: unknown, source: string, builtins?: readonly
     // The extending map's rules come first: it refines the base.
     rules: [...m.rules, ...base.rules],
   };
-}
-
-/** Read and validate a probe map file (JSON). Missing file or bad JSON: PeerpropError exit 2. */
-export async function loadProbeMap(path: string): Promise<ProbeMap> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw badInput(`cannot read probe map: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    const m = /position (\d+)/.exec(String((e as Error).message));
-    let loc: { line?: number; column?: number } = {};
-    const pos = m ? Number(m[1]) : jsonErrorOffset(text);
-    if (pos !== undefined) {
-      const before = text.slice(0, pos);
-      const line = before.split('\n').length;
-      loc = { line, column: pos - before.lastIndexOf('\n') };
-    }
-    throw badInput(`probe map is not valid JSON: ${(e as Error).message}`, { file: path, ...loc });
-  }
-  const { builtinProbeMaps } = await import('./maps/index.ts');
-  return parseProbeMap(json, path, builtinProbeMaps());
-}
-
-/**
- * Where JSON.parse fails, when its message does not say (Node 20): the shortest prefix that
- * fails for another reason than ending early ends at the bad character.
- */
-function jsonErrorOffset(text: string): number | undefined {
-  const early = (n: number): boolean => {
-    try {
-      JSON.parse(text.slice(0, n));
-      return true;
-    } catch (e) {
-      const msg = (e as Error).message;
-      return /end of JSON input|Unterminated/.test(msg) || msg.includes(`at position ${n}`);
-    }
-  };
-  let lo = 0;
-  let hi = text.length;
-  if (early(hi)) return undefined;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (early(mid)) lo = mid + 1;
-    else hi = mid;
-  }
-  return Math.max(0, lo - 1);
 }
 
 /** Every probe name a map knows (rules, pairs, ignore list, markers). */
