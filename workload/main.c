@@ -71,6 +71,9 @@ static const struct scenario *find(const char *name)
 	for (size_t i = 0; i < N_SEED_SCENARIOS; i++)
 		if (strcmp(SEED_SCENARIOS[i].name, name) == 0)
 			return &SEED_SCENARIOS[i];
+	for (size_t i = 0; i < N_SMP_SCENARIOS; i++)
+		if (strcmp(SMP_SCENARIOS[i].name, name) == 0)
+			return &SMP_SCENARIOS[i];
 	return NULL;
 }
 

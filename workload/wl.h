@@ -121,4 +121,8 @@ extern const size_t N_SCENARIOS;
 extern const struct scenario SEED_SCENARIOS[];
 extern const size_t N_SEED_SCENARIOS;
 
+/* smp.c: several CPUs on the same routes at once (modern kernels, conform --smp N). */
+extern const struct scenario SMP_SCENARIOS[];
+extern const size_t N_SMP_SCENARIOS;
+
 #endif

@@ -111,7 +111,7 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
   const set = await lap('probes', () => generateProbes(kernel, { era: opts.era }));
   const era = set.era;
   // By default, the scenarios whose contract this era states.
-  const scenarios = asked ?? scenariosForEra(era);
+  const scenarios = asked ?? scenariosForEra(era, opts.cpus ?? 1);
   if (scenarios.length === 0) throw badInput(`no scenario states a contract for the ${era} era`);
   const desc = describe(kernel);
   say(`booting ${desc} (era ${era}${set.stage ? ` ${set.stage}` : ''}${set.eraFrom ? `: ${set.eraFrom.join('; ')}` : ''})`);

@@ -9,6 +9,7 @@
 import type { Era, Stage } from '../model/types.ts';
 import { observed, type ScenarioRecord } from './observations.ts';
 import { SEED_SCENARIO_SPECS } from './seed-scenarios.ts';
+import { SMP_SCENARIO_SPECS } from './smp-scenarios.ts';
 
 export const GATEWAY = '192.0.2.2';
 export const GATEWAY2 = '192.0.2.3';
@@ -35,6 +36,8 @@ export interface ScenarioSpec {
   eras: readonly Era[];
   /** `stage`: pmtu-redirect kernels, the stage of the 2.6.39 .. 3.5 history their code shows. */
   contract(r: ScenarioRecord, era: Era, stage?: Stage): ContractCheck[];
+  /** Run by default only on a guest with at least this many CPUs (default 1). */
+  minCpus?: number;
 }
 
 type Subject = ['sock' | 'route' | 'none', string];
@@ -223,6 +226,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     contract: (r) => manyRoutes(r),
   },
   ...SEED_SCENARIO_SPECS,
+  ...SMP_SCENARIO_SPECS,
 ];
 
 function manyRoutes(r: ScenarioRecord): ContractCheck[] {
@@ -253,8 +257,8 @@ function manyRoutes(r: ScenarioRecord): ContractCheck[] {
 export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((s) => s.name);
 
 /** The scenarios whose contract an era states, in catalogue order (the default of a run). */
-export function scenariosForEra(era: Era): string[] {
-  return SCENARIOS.filter((s) => s.eras.includes(era)).map((s) => s.name);
+export function scenariosForEra(era: Era, cpus = 1): string[] {
+  return SCENARIOS.filter((s) => s.eras.includes(era) && (s.minCpus ?? 1) <= cpus).map((s) => s.name);
 }
 
 export function scenarioByName(name: string): ScenarioSpec | undefined {

@@ -12,7 +12,7 @@
  *   or the one its bind found;
  * - a create=0 lookup never produces a peer where the trace showed there was none;
  * - a route keeps its peer until destroyed; its rt_peer_genid changes only through a stamp.
- * Kernel facts the checks follow (../shared/traces/README.md, the 3.0.1 traces): new routes start
+ * Kernel facts the checks follow (traces/README.md, the 3.0.1 traces): new routes start
  * at 0 (rt_init_metrics stamps only with a peer); several bumps are absorbed by one check; a
  * peerless route with no peer found still re-stamps; fields read through a NULL return are 0 and
  * meaningless; the getpeer return with caller ipv4_dst_check is the check's lookup-only bind.
@@ -21,6 +21,8 @@ import type { Era } from '../model/types.ts';
 import type { CanonicalEvent } from '../trace/events.ts';
 import { Recorder, Ring } from './coverage.ts';
 import { OutcomeJudge } from './outcomes.ts';
+import { eventKey } from '../trace/callctx.ts';
+import { Overlaps, type Window } from './overlap.ts';
 
 const NULL = '0x0';
 /**
@@ -31,6 +33,11 @@ const MAX_CONTEXTS = 1 << 14;
 function prune<V>(m: Map<number, V | undefined>): void {
   for (const [k, v] of m) if (v === undefined) m.delete(k);
 }
+function pruneEmpty<V>(m: Map<number, V[]>): void {
+  for (const [k, v] of m) if (v.length === 0) m.delete(k);
+}
+/** Calls of one kind open at once in one context: an interrupt's call nested in its task's, rarely more. */
+const MAX_NESTED = 8;
 /** A NULL pointer as readers print it ('0x0', '0', '0x00000000'); cheap for the common non-NULL case. */
 const isNull = (p: string | undefined) => p !== undefined && (p === '0x0' || p === '0' || (p.length > 3 && p.charCodeAt(2) === 48 && /^0x0+$/.test(p)));
 const u32 = (x: number) => x >>> 0;
@@ -56,7 +63,10 @@ interface PendingCheck {
   path: 'expired' | 'fast' | 'slow' | 'unknown';
   binds: number;
   bindPeer?: string;
-  /** The bind found a peer although the route was peerless: expected on the return. */
+  /** This call's window on its route (calls of other CPUs/tasks that overlap it: overlap.ts). */
+  w: Window;
+  /** A bind on a path the entry read as current: a divergence unless the genid moved meanwhile. */
+  fastBind?: CanonicalEvent;
 }
 
 interface Cause {
@@ -73,7 +83,13 @@ interface Cause {
 
 export class CacheEraReplayer {
   private readonly routes = new Map<string, RouteRec>();
-  private readonly pending = new Map<number, PendingCheck | undefined>();
+  /** Open checks per call context, innermost last (an interrupt's check nests in its task's). */
+  private readonly pending = new Map<number, PendingCheck[]>();
+  private readonly overlaps = new Overlaps();
+  /** Binds naming their route, open per context (their window on the route). */
+  private readonly bindWindows = new Map<number, Window[]>();
+  /** A create=0 lookup that returned a peer where a lookup had shown none: decided when its creator shows. */
+  private suspects: { e: CanonicalEvent; daddr: string; peer: string; known: string; ctx: number; rt?: string; hist?: Ring }[] = [];
   /** Peer knowledge per destination: a pointer, NULL (a lookup showed none), or absent (unknown). */
   private readonly peerOf = new Map<string, string>();
   private G: number | undefined;
@@ -111,9 +127,9 @@ export class CacheEraReplayer {
     return r;
   }
 
-  /** The execution context (cpu, pid) an entry and its return share: a number, no allocation. */
+  /** The call context an entry and its return share (src/trace/callctx.ts): a number, no allocation. */
   private ctx(e: CanonicalEvent): number {
-    return (e.cpu ?? 0) * 4194304 + (e.pid ?? 0);
+    return eventKey(e);
   }
 
   gap(): void {
@@ -123,8 +139,15 @@ export class CacheEraReplayer {
       if (!r.incomplete) this.rec.incompleteRoutes++;
       r.incomplete = true;
     }
-    for (const p of this.pending.values()) if (p) this.rec.unchecked('slow-path-looks-up-peer', 'check interrupted by lost events');
+    for (const st of this.pending.values()) for (let i = 0; i < st.length; i++) this.rec.unchecked('slow-path-looks-up-peer', 'check interrupted by lost events');
     this.pending.clear();
+    this.bindWindows.clear();
+    this.overlaps.reset();
+    this.preLookups.clear();
+    this.resolveSuspects(true);
+    for (let i = 0; i < this.owed.length; i++) this.rec.unchecked('genid-steps-by-one-per-bump', 'the bump path that explains a move may be in lost events');
+    this.owed = [];
+    this.recentG = [];
     this.peerOf.clear();
     this.G = undefined;
     this.causes = [];
@@ -132,6 +155,8 @@ export class CacheEraReplayer {
   }
 
   handle(e: CanonicalEvent): void {
+    // Only whether there are two CPUs matters (concurrent reads and bumps).
+    if (e.cpu !== undefined && this.cpus.size < 2) this.cpus.add(e.cpu);
     this.outcomes.handle(e, this.ctx(e));
     switch (e.kind) {
       case 'check':
@@ -181,18 +206,27 @@ export class CacheEraReplayer {
       this.gHist.push(e);
       return;
     }
-    if (value === this.prevG && e.cpu !== undefined && this.lastMoveCpu !== undefined && e.cpu !== this.lastMoveCpu) {
-      // SMP: this CPU read the genid just before another CPU's bump; the trace merged them the
-      // other way round. A stale read by one step from another CPU is not a move.
+    if (this.isBehind(value)) {
+      // Several CPUs: this one read the genid before another CPU's bump that the trace shows
+      // first (buffers merged by timestamp; a probe reads after taking its timestamp). A value
+      // the genid recently had is a late print, not a move back.
       this.rec.unchecked('genid-steps-by-one-per-bump', 'a read on another CPU raced with a bump');
       return;
     }
     const delta = u32(value - this.G);
     const allowed = this.era === 'seed' ? 0 : this.causes.length;
     if (delta <= allowed) {
-      this.causes.splice(0, delta);
+      for (const c of this.causes.splice(0, delta)) this.overlaps.genidMoved(c.ctx);
       this.rec.genidBumps += delta;
       this.rec.pass('genid-steps-by-one-per-bump');
+    } else if (this.cpus.size >= 2 && delta < 0x10000) {
+      // Several CPUs: a bump path on another CPU shows itself at its return (the 3.0 probes print
+      // frag_needed there), after this read of the moved genid. Owed until that return explains
+      // it (finish() reports what nothing explained).
+      for (const c of this.causes.splice(0, allowed)) this.overlaps.genidMoved(c.ctx);
+      if (this.owed.length < 64) this.owed.push({ e, from: u32(this.G + allowed), to: value, count: delta - allowed, hist: snapshotRing(this.gHist, this.historySize) });
+      this.rec.genidBumps += delta;
+      this.overlaps.genidMoved(undefined);
     } else {
       const inv = e.kind === 'flush' ? 'flush-keeps-peer-genid' : 'genid-steps-by-one-per-bump';
       this.rec.fail(
@@ -205,15 +239,52 @@ export class CacheEraReplayer {
           : `the global genid moved from ${this.G} to ${value} with no PMTU/redirect path to explain it`,
         this.gHist,
       );
+      this.overlaps.genidMoved(undefined);
     }
     this.gHist.push(e);
-    this.prevG = this.G;
-    this.lastMoveCpu = e.cpu;
-    this.G = value;
+    this.setG(value);
     this.dropDone();
   }
-  private prevG: number | undefined;
-  private lastMoveCpu: number | undefined;
+  /** CPUs the trace has shown (concurrent reads and bumps are possible from two on). */
+  private readonly cpus = new Set<number>();
+  /** Recent values of the genid, newest last (late prints of reads made before a bump). */
+  private recentG: number[] = [];
+  /** Moves seen before the bump path that made them showed (several CPUs). */
+  private owed: { e: CanonicalEvent; from: number; to: number; count: number; hist: Ring }[] = [];
+
+  private setG(v: number): void {
+    if (this.G !== undefined && this.G !== v) {
+      this.recentG.push(this.G);
+      if (this.recentG.length > 16) this.recentG.shift();
+    }
+    this.G = v;
+  }
+
+  /**
+   * A value the genid had a few moves ago, read on a trace with several CPUs: one of its recent
+   * values, or one just before the first value this replay saw (a path's entry read printed at
+   * its return).
+   */
+  private isBehind(v: number): boolean {
+    if (this.G === undefined || v === this.G || this.cpus.size < 2) return false;
+    if (u32(this.G - v) >= 0x10000) return false;
+    if (this.recentG.includes(v)) return true;
+    const first = this.recentG.length ? this.recentG[0]! : this.G;
+    return u32(first - v) <= 16;
+  }
+
+  /** A bump path that read `from` at entry and `to` at return explains one owed move between. */
+  private payOwed(from: number, to: number): boolean {
+    const len = (to - from) | 0;
+    for (let i = 0; i < this.owed.length; i++) {
+      const o = this.owed[i]!;
+      if (((o.from - from) | 0) < len && ((o.to - from) | 0) > 0) {
+        if (--o.count <= 0) this.owed.splice(i, 1);
+        return true;
+      }
+    }
+    return false;
+  }
 
   /** Causes whose call is over had their chance to show at this observation. */
   private dropDone(): void {
@@ -233,12 +304,14 @@ export class CacheEraReplayer {
       r.hist.push(e);
       if (e.peer !== undefined || e.rtGenid !== undefined) this.sameRouteState(r, e);
       r.mayStamp = true; // update_pmtu may bind and pre-stamp this route
+      this.overlaps.touch(e.rt, this.ctx(e));
     }
     this.contextMoved(e);
     if (this.era !== 'pmtu-redirect') return; // only the follow-ups' paths bump
     const cause: Cause = { kind, line: e.line, ctx: this.ctx(e), daddr: e.daddr, done: false, rt: e.rt };
-    if (this.preLookup && this.preLookup.daddr === e.daddr) cause.lookup = this.preLookup.result;
-    this.preLookup = undefined;
+    const pre = this.preLookups.get(cause.ctx);
+    if (pre && pre.daddr === e.daddr) cause.lookup = pre.result;
+    if (pre) this.preLookups.delete(cause.ctx);
     this.causes.push(cause);
     if (this.causes.length > 64) this.causes.shift();
   }
@@ -249,11 +322,19 @@ export class CacheEraReplayer {
       this.observeG(e, e.new ?? e.genid);
       return;
     }
-    this.observeG(e, e.old);
+    // `old` is the path's entry read: on several CPUs others may have bumped since (overlap.ts).
+    const oldBehind = this.isBehind(u32(e.old));
+    if (!oldBehind) this.observeG(e, e.old);
     const nv = e.new ?? e.genid;
     if (nv === undefined) return;
     const delta = u32(nv - e.old);
-    const cause = this.causes.shift();
+    // The bump is the path's in this context (its return probe); FIFO only when none is.
+    const k = this.ctx(e);
+    let ci = this.causes.findIndex((c) => c.ctx === k);
+    if (ci < 0) ci = 0;
+    const cause = this.causes.length ? this.causes.splice(ci, 1)[0] : undefined;
+    if (delta > 0) this.overlaps.genidMoved(cause?.ctx ?? k);
+    if (oldBehind) return this.concurrentBump(e, u32(e.old), u32(nv), cause);
     let ok: boolean;
     let expected: string;
     if (this.era === 'pre-genid') {
@@ -280,7 +361,13 @@ export class CacheEraReplayer {
       ok = delta <= 1;
       expected = '+0 or +1';
     }
-    if (ok) {
+    if (!ok && this.cpus.size >= 2 && delta > 1 && delta <= 16 && this.era !== 'pre-genid' && this.era !== 'seed') {
+      // Several CPUs: bump paths on other CPUs ran inside this one (their entries print nothing
+      // to replay before their returns). Owed: their returns must account for the extra moves.
+      if (this.owed.length < 64) this.owed.push({ e, from: u32(e.old), to: u32(nv), count: delta - 1, hist: snapshotRing(this.gHist, this.historySize) });
+      this.rec.unchecked('genid-steps-by-one-per-bump', 'other CPUs bumped during this path');
+      this.rec.genidBumps += delta;
+    } else if (ok) {
       this.rec.pass('genid-steps-by-one-per-bump');
       this.rec.genidBumps += delta;
       if (cause?.kind === 'update' && cause.rt && delta === 1) {
@@ -292,11 +379,27 @@ export class CacheEraReplayer {
       this.rec.fail('genid-steps-by-one-per-bump', e, `genid ${e.old} -> ${expected}`, `${e.old} -> ${nv} (+${delta})`, `genid moved by ${delta} in ${e.probe ?? 'a bump path'}`, this.gHist);
     }
     this.gHist.push(e);
-    if (u32(nv) !== this.G) {
-      this.prevG = this.G;
-      this.lastMoveCpu = e.cpu;
+    this.setG(u32(nv));
+  }
+
+  /**
+   * A bump path's return on a trace where other CPUs bumped during the path (its entry read is
+   * behind the genid): the path's own move is at most one of `old..new`; the others were seen.
+   */
+  private concurrentBump(e: CanonicalEvent, old: number, nv: number, cause: Cause | undefined): void {
+    const delta = u32(nv - old);
+    const ahead = u32(nv - this.G!) < 0x80000000 && nv !== this.G;
+    // The own move (0 or 1) among moves of others inside the window: those seen already, and
+    // those not seen yet, which become owed by the other paths' returns (checked at the end).
+    this.rec.unchecked('genid-steps-by-one-per-bump', 'other CPUs bumped during this path');
+    // Its own move is an owed one (seen before this return), else one not seen yet; the rest of
+    // what is not seen yet is owed by other paths' returns.
+    const paid = delta > 0 && this.payOwed(old, nv);
+    if (ahead) {
+      if (cause && !paid) this.causes.unshift(cause);
+      this.observeG(e, nv);
     }
-    this.G = u32(nv);
+    this.gHist.push(e);
   }
 
   private onFlush(e: CanonicalEvent): void {
@@ -313,22 +416,35 @@ export class CacheEraReplayer {
   private sameRouteState(r: RouteRec, e: CanonicalEvent): boolean {
     let ok = true;
     const peer = e.kind === 'check_ret' || e.kind === 'bind_ret' ? undefined : e.kind === 'bind' ? e.peer : e.peer;
+    // Another CPU/task has a call on this route open: this entry probe may have read the route
+    // before that call's bind or stamp which the trace printed first (overlap.ts).
+    const racing = this.overlaps.othersOpen(r.ptr, this.ctx(e));
     if (peer !== undefined) {
       if (r.incomplete) this.rec.unchecked('bind-never-replaces-peer', 'route history crosses lost events');
-      else if (r.peer !== undefined && !isNull(r.peer)) {
+      else if (racing && isNull(peer) && r.peer !== undefined && !isNull(r.peer)) {
+        // Read before another CPU/task's bind that the trace printed first: the route keeps the
+        // peer that call installed.
+        this.rec.unchecked('bind-never-replaces-peer', 'read before a bind on another CPU/task');
+      } else if (r.peer !== undefined && !isNull(r.peer)) {
         if (peer !== r.peer) {
           ok = false;
           this.rec.fail('bind-never-replaces-peer', e, `peer ${r.peer}`, `peer ${peer}`, `route ${r.ptr} changed its peer from ${r.peer} to ${peer}`, r.hist, r.ptr);
         } else this.rec.pass('bind-never-replaces-peer');
-      }
-      r.peer = peer;
+        r.peer = peer;
+      } else r.peer = peer;
     }
     if (e.rtGenid !== undefined && e.kind !== 'route') {
       const g = u32(e.rtGenid);
       if (r.rtGenid !== undefined && g !== r.rtGenid) {
         if (r.incomplete) this.rec.unchecked('route-genid-changes-only-by-stamp', 'route history crosses lost events');
         else if (r.mayStamp) this.rec.unchecked('route-genid-changes-only-by-stamp', 'an unattributed bind or update_pmtu may have stamped it');
-        else {
+        else if (racing) {
+          // Stamped meanwhile, or read before a stamp printed first: which value is newer is not
+          // known until the next stamp this replay sees.
+          this.rec.unchecked('route-genid-changes-only-by-stamp', 'a call on another CPU/task may stamp it meanwhile');
+          r.rtGenid = undefined;
+          return ok;
+        } else {
           ok = false;
           this.rec.fail('route-genid-changes-only-by-stamp', e, `rt_peer_genid ${r.rtGenid}`, `rt_peer_genid ${g}`, `route ${r.ptr} rt_peer_genid changed from ${r.rtGenid} to ${g} with no stamp in between`, r.hist, r.ptr);
         }
@@ -376,39 +492,52 @@ export class CacheEraReplayer {
 
   /** A lookup for daddr returned `peer` (create flag known). */
   /** `daddr` and `rt` are passed apart from the event: a return may lack them (no copy of the event). */
-  private onLookupResult(e: CanonicalEvent, daddr: string | undefined, create: 0 | 1, peer: string | undefined, rt: string | undefined): void {
+  private onLookupResult(e: CanonicalEvent, daddr: string | undefined, create: 0 | 1, peer: string | undefined, rt: string | undefined, entryLine?: number): void {
     if (daddr === undefined || peer === undefined) return;
     this.lookupsObserved = true;
     const known = this.peerOf.get(daddr);
+    const k = this.ctx(e);
     if (create === 0 && !isNull(peer) && known !== undefined) {
-      if (known !== peer) {
-        this.rec.fail(
-          'lookup-only-never-creates-peer',
-          e,
-          isNull(known) ? `no peer for ${daddr} (a lookup showed none and no create=1 lookup followed)` : `peer ${known} (the existing peer of ${daddr})`,
-          `peer ${peer}`,
-          `a lookup-only (create=0) bind produced peer ${peer} for ${daddr}`,
-          rt ? this.routes.get(rt)?.hist : undefined,
-          rt,
-        );
-      } else this.rec.pass('lookup-only-never-creates-peer');
+      if (known === peer) this.rec.pass('lookup-only-never-creates-peer');
+      else if (isNull(known) && this.gone.get(daddr) === peer) {
+        // This peer was seen before a lookup on another CPU/task printed "none": that lookup ran
+        // before the peer was linked and returned after it (its return printed late).
+        this.rec.unchecked('lookup-only-never-creates-peer', 'a concurrent lookup printed "none" after the peer existed');
+      } else if (this.suspects.length < 200) {
+        // The creator (a create=1 lookup on another CPU/task) may link the peer before its own
+        // return prints: decided when that return shows, or at the end of the trace.
+        const h = rt ? this.routes.get(rt)?.hist : undefined;
+        this.suspects.push({ e, daddr, peer, known, ctx: k, rt, hist: h && snapshotRing(h, this.historySize) });
+      } else this.failCreated(e, daddr, known, peer, rt);
     } else if (create === 0) this.rec.pass('lookup-only-never-creates-peer');
+    if (create === 1 && !isNull(peer) && this.suspects.length && entryLine !== undefined) {
+      // A create=1 lookup in another context that was already running when the suspect returned.
+      const before = this.suspects.length;
+      this.suspects = this.suspects.filter((x) => !(x.daddr === daddr && x.peer === peer && x.ctx !== k && entryLine < x.e.line));
+      for (let i = this.suspects.length; i < before; i++) this.rec.unchecked('lookup-only-never-creates-peer', 'the peer was being created on another CPU/task at the same time');
+    }
+    if (isNull(peer) && known !== undefined && !isNull(known)) this.gone.set(daddr, known);
+    else if (!isNull(peer)) this.gone.delete(daddr);
     const site = callerSite(e.caller);
     if (e.kind === 'peer_new' || site === 'path') {
       // A path's own lookup (frag_needed / redirect / update_pmtu): remember what it got, on the
       // path in progress for that destination, or for the path event that follows (a reader may
       // emit the path event at its return, after the lookup).
+      // The path is the one in progress in this lookup's own context (several CPUs may be in one).
       const result = isNull(peer) ? 'null' : 'peer';
       let attached = false;
       for (let i = this.causes.length - 1; i >= 0; i--) {
         const c = this.causes[i]!;
-        if (!c.done && c.lookup === undefined && (c.daddr === undefined || c.daddr === daddr)) {
+        if (c.ctx === k && !c.done && c.lookup === undefined && (c.daddr === undefined || c.daddr === daddr)) {
           c.lookup = result;
           attached = true;
           break;
         }
       }
-      if (!attached) this.preLookup = { daddr: daddr, result };
+      if (!attached) {
+        if (this.preLookups.size >= MAX_CONTEXTS) this.preLookups.clear();
+        this.preLookups.set(k, { daddr: daddr, result });
+      }
     }
     if (isNull(peer)) {
       if (create === 0) this.peerOf.set(daddr, NULL);
@@ -417,10 +546,39 @@ export class CacheEraReplayer {
       // A bind whose route is not known (an inlined rt_bind_peer, e.g. __ip_select_ident) may
       // bind and stamp any live route to this destination. (The PMTU/redirect paths' own lookups
       // and route creation bind no existing route.)
-      for (const r of this.routes.values()) if (r.daddr === daddr) r.mayStamp = true;
+      for (const r of this.routes.values()) {
+        if (r.daddr !== daddr) continue;
+        r.mayStamp = true;
+        this.overlaps.touch(r.ptr, k);
+      }
     }
   }
-  private preLookup: { daddr: string; result: 'peer' | 'null' } | undefined;
+  /** The last peer seen for a destination before a lookup printed "none" for it. */
+  private readonly gone = new Map<string, string>();
+
+  private failCreated(e: CanonicalEvent, daddr: string, known: string | undefined, peer: string, rt: string | undefined, hist?: Ring): void {
+    this.rec.fail(
+      'lookup-only-never-creates-peer',
+      e,
+      known === undefined || isNull(known) ? `no peer for ${daddr} (a lookup showed none and no create=1 lookup followed)` : `peer ${known} (the existing peer of ${daddr})`,
+      `peer ${peer}`,
+      `a lookup-only (create=0) bind produced peer ${peer} for ${daddr}`,
+      hist ?? (rt ? this.routes.get(rt)?.hist : undefined),
+      rt,
+    );
+  }
+
+  /** Suspects left: no creator on another CPU/task showed up for them. */
+  private resolveSuspects(lost = false): void {
+    for (const x of this.suspects) {
+      if (lost) this.rec.unchecked('lookup-only-never-creates-peer', 'its creator may be in lost events');
+      else this.failCreated(x.e, x.daddr, x.known, x.peer, x.rt, x.hist);
+    }
+    this.suspects = [];
+  }
+
+  /** A path's own lookup seen before its path event (frag_needed is emitted at its return), per context. */
+  private readonly preLookups = new Map<number, { daddr: string; result: 'peer' | 'null' }>();
 
   // ---------------------------------------------------------------- checks and binds
 
@@ -443,10 +601,19 @@ export class CacheEraReplayer {
     else if (e.rtGenid === undefined || e.genid === undefined) path = 'unknown';
     else path = u32(e.rtGenid) === u32(e.genid) ? 'fast' : 'slow';
     if (path === 'slow' && e.peer === undefined) path = 'unknown';
-    const prev = this.pending.get(this.ctx(e));
-    if (!prev && this.pending.size >= MAX_CONTEXTS) prune(this.pending);
-    if (prev) this.rec.unchecked('slow-path-looks-up-peer', 'check entry without a return (nested or lost)');
-    this.pending.set(this.ctx(e), { ev: e, route: r, path, binds: 0 });
+    const k = this.ctx(e);
+    let stack = this.pending.get(k);
+    if (!stack) {
+      if (this.pending.size >= MAX_CONTEXTS) pruneEmpty(this.pending);
+      this.pending.set(k, (stack = []));
+    }
+    if (stack.length >= MAX_NESTED) {
+      // Returns lost (or not probed): the oldest open check can no longer be told apart.
+      const lost = stack.shift()!;
+      this.overlaps.close(lost.w);
+      this.rec.unchecked('slow-path-looks-up-peer', 'check entry without a return (nested or lost)');
+    }
+    stack.push({ ev: e, route: r, path, binds: 0, w: this.overlaps.open(r.ptr, k) });
     void wasIncomplete;
   }
 
@@ -456,6 +623,7 @@ export class CacheEraReplayer {
     if (p) {
       p.binds++;
       p.route.hist.push(e);
+      this.overlaps.touch(p.route.ptr, p.w.ctx);
       this.bindInCheck(p, e);
       return;
     }
@@ -465,6 +633,15 @@ export class CacheEraReplayer {
       this.sameRouteState(r, e);
       this.observeG(e, e.genid);
       r.mayStamp = true;
+      // A bind naming its route is a call on it, open until its return (overlap.ts).
+      const k = this.ctx(e);
+      let ws = this.bindWindows.get(k);
+      if (!ws) {
+        if (this.bindWindows.size >= MAX_CONTEXTS) pruneEmpty(this.bindWindows);
+        this.bindWindows.set(k, (ws = []));
+      }
+      if (ws.length >= MAX_NESTED) this.overlaps.close(ws.shift()!);
+      ws.push(this.overlaps.open(e.rt, k));
     } else {
       if (this.lastBindEntry.size >= MAX_CONTEXTS) prune(this.lastBindEntry);
       this.lastBindEntry.set(this.ctx(e), e);
@@ -475,7 +652,8 @@ export class CacheEraReplayer {
 
   /** The pending check this bind belongs to: same route, or no route but inside the check (inlined). */
   private pendingFor(e: CanonicalEvent): PendingCheck | undefined {
-    const p = this.pending.get(this.ctx(e));
+    const stack = this.pending.get(this.ctx(e));
+    const p = stack && stack.length ? stack[stack.length - 1] : undefined;
     if (!p) return undefined;
     if (e.rt) return e.rt === p.route.ptr ? p : undefined;
     if (e.caller && !e.caller.startsWith('ipv4_dst_check')) return undefined;
@@ -489,7 +667,9 @@ export class CacheEraReplayer {
     if (p.path === 'expired') {
       this.rec.fail('expired-route-fails', e, 'no lookup (an expired route fails before the genid test)', describeBind(e), `expired route ${r.ptr} looked its peer up`, r.hist, r.ptr);
     } else if (p.path === 'fast') {
-      this.rec.fail('current-check-is-noop', e, 'no lookup (genid current)', describeBind(e), `check of route ${r.ptr} with a current genid looked its peer up`, r.hist, r.ptr);
+      // Decided at the return: another CPU may have moved the genid between the entry probe and
+      // the compare (overlap.ts).
+      p.fastBind = e;
     } else if (p.path === 'slow' && !isNull(p.ev.peer)) {
       this.rec.fail('check-binds-only-peerless', e, 'no bind (the route already has a peer)', describeBind(e), `check bound route ${r.ptr} which already had peer ${p.ev.peer}`, r.hist, r.ptr);
     }
@@ -504,6 +684,7 @@ export class CacheEraReplayer {
     const create = (e.create ?? (p ? 0 : undefined)) as 0 | 1 | undefined;
     if (p) {
       p.route.hist.push(e);
+      this.overlaps.touch(p.route.ptr, p.w.ctx);
       if (p.binds === 0) {
         // The entry was not seen (or the reader emits only the return): count the bind here.
         p.binds++;
@@ -517,13 +698,24 @@ export class CacheEraReplayer {
     if (e.rt) {
       const r = this.route(e.rt, e);
       r.hist.push(e);
-      if (e.peer !== undefined) {
+      const k = this.ctx(e);
+      const ws = this.bindWindows.get(k);
+      const wi = ws ? ws.findLastIndex((w) => w.route === e.rt) : -1;
+      const w = wi >= 0 ? ws!.splice(wi, 1)[0]! : undefined;
+      if (w) this.overlaps.close(w);
+      this.overlaps.touch(e.rt, k);
+      // Another CPU/task acted on the route during this bind: what the return shows was read
+      // inside the call (rt_bind_peer's stamp), before acts the trace prints earlier.
+      const raced = w !== undefined && w.overlapped;
+      if (raced && e.peer !== undefined && isNull(e.peer) && r.peer !== undefined && !isNull(r.peer)) {
+        this.rec.unchecked('bind-never-replaces-peer', 'read before a bind on another CPU/task');
+      } else if (e.peer !== undefined) {
         if (r.peer !== undefined && !isNull(r.peer) && !r.incomplete && e.peer !== r.peer) {
           this.rec.fail('bind-never-replaces-peer', e, `peer ${r.peer}`, `peer ${e.peer}`, `bind replaced the peer of route ${r.ptr}`, r.hist, r.ptr);
         } else if (r.peer !== undefined && !isNull(r.peer)) this.rec.pass('bind-never-replaces-peer');
         r.peer = e.peer;
       }
-      if (e.rtGenid !== undefined) r.rtGenid = u32(e.rtGenid);
+      if (e.rtGenid !== undefined) r.rtGenid = raced && r.rtGenid !== u32(e.rtGenid) ? undefined : u32(e.rtGenid);
       this.observeG(e, e.genid);
       if (e.daddr !== undefined && e.peer !== undefined && create !== undefined && (isNull(e.peerBefore) || e.peerBefore === undefined)) {
         this.onLookupResult(e, e.daddr, create, e.peer, e.rt);
@@ -537,29 +729,36 @@ export class CacheEraReplayer {
     if (entry !== undefined) this.lastBindEntry.set(k, undefined);
     const c = create ?? (entry?.create as 0 | 1 | undefined);
     const daddr = e.daddr ?? entry?.daddr;
-    if (c !== undefined && daddr !== undefined) this.onLookupResult(e, daddr, c, e.peer, e.rt);
+    if (c !== undefined && daddr !== undefined) this.onLookupResult(e, daddr, c, e.peer, e.rt, entry?.line);
   }
 
   private onCheckRet(e: CanonicalEvent): void {
-    const p = this.pending.get(this.ctx(e));
+    const stack = this.pending.get(this.ctx(e));
+    const p = stack && stack.length ? stack[stack.length - 1] : undefined;
     if (!p || (e.rt && e.rt !== p.route.ptr)) {
       this.rec.ignore('check_ret without its check (duplicate return probe or lost entry)');
       return;
     }
-    this.pending.set(this.ctx(e), undefined); // overwritten, not deleted (see onBindRet)
+    stack!.pop(); // the context's array stays (no Map delete per return: see onBindRet)
     const r = p.route;
+    const w = p.w;
     r.hist.push(e);
     const ret = e.ret;
-    if (ret === undefined) return this.rec.ignore('check_ret without a return value');
+    if (ret === undefined) {
+      this.overlaps.close(w);
+      return this.rec.ignore('check_ret without a return value');
+    }
     const valid = !isNull(ret);
     // --- the verdict
     if (p.path === 'expired') {
+      this.overlaps.close(w);
       if (valid) this.rec.fail('expired-route-fails', e, 'NULL (the route was flushed)', `dst ${ret}`, `flushed route ${r.ptr} reported valid`, r.hist, r.ptr);
       else this.rec.pass('expired-route-fails');
       if (p.binds === 0) this.rec.pass('current-check-is-noop');
       return;
     }
     if (!valid) {
+      this.overlaps.close(w);
       // rt_is_expired is not observable here (a flush the probes missed), nor the neighbour state
       // of a redirect (S2/S3 -EAGAIN): a NULL from a live-looking route is not a divergence.
       this.rec.unchecked('check-returns-its-route', 'NULL without observed expiry (unobserved flush or redirect -EAGAIN)');
@@ -569,17 +768,32 @@ export class CacheEraReplayer {
     if (ret === r.ptr) this.rec.pass('check-returns-its-route');
     else this.rec.fail('check-returns-its-route', e, `dst ${r.ptr}`, `dst ${ret}`, `check of ${r.ptr} returned another dst`, r.hist, r.ptr);
     this.observeG(e, e.genid);
+    // The window closes after the genid this return read: a bump it shows happened inside it.
+    this.overlaps.close(w);
+    const gMoved = w.gMovedByOther || w.gMovedBySelf;
     // --- the lookup expectation
     if (p.path === 'slow' && isNull(p.ev.peer)) {
       if (p.binds > 0) this.rec.pass('slow-path-looks-up-peer');
-      else if (this.missingBinds.length < 200) this.missingBinds.push({ ev: e, route: r, hist: snapshotRing(r.hist, this.historySize) });
+      else if (w.overlapped) {
+        // Another CPU/task stamped the route after this entry probe read it, or installed its
+        // peer first: the C found it current or bound, and looked nothing up.
+        this.rec.unchecked('slow-path-looks-up-peer', 'another CPU/task checked or bound the route during this check');
+      } else if (this.missingBinds.length < 200) this.missingBinds.push({ ev: e, route: r, hist: snapshotRing(r.hist, this.historySize) });
       else this.missingBindsOverflow++; // constant memory: details kept for the first 200 only
-    } else if (p.path === 'fast' && p.binds === 0) this.rec.pass('current-check-is-noop');
+    } else if (p.path === 'fast' && p.fastBind) {
+      if (gMoved) this.rec.unchecked('current-check-is-noop', 'the genid moved between the entry probe and the compare');
+      else this.rec.fail('current-check-is-noop', p.fastBind, 'no lookup (genid current)', describeBind(p.fastBind), `check of route ${r.ptr} with a current genid looked its peer up`, r.hist, r.ptr);
+    } else if (p.path === 'fast' && p.binds === 0 && !gMoved) this.rec.pass('current-check-is-noop');
     // --- the state after
     if (this.era !== 'pre-genid') {
       if (e.rtGenid !== undefined && e.genid !== undefined) {
+        const gEntry = p.ev.genid;
         if (u32(e.rtGenid) === u32(e.genid)) this.rec.pass('check-restamps');
-        else this.rec.fail('check-restamps', e, `rt_peer_genid ${u32(e.genid)} (= genid)`, `rt_peer_genid ${u32(e.rtGenid)}`, `route ${r.ptr} left the check with a stale genid`, r.hist, r.ptr);
+        else if (gMoved && gEntry !== undefined && u32(e.rtGenid - gEntry) < u32(e.genid - gEntry)) {
+          // Stamped with a value the genid had during the call; a bump (already accounted to its
+          // path) came between the stamp and this return probe's read.
+          this.rec.unchecked('check-restamps', 'the genid moved on after the stamp (a bump on another CPU/task)');
+        } else this.rec.fail('check-restamps', e, `rt_peer_genid ${u32(e.genid)} (= genid)`, `rt_peer_genid ${u32(e.rtGenid)}`, `route ${r.ptr} left the check with a stale genid`, r.hist, r.ptr);
       } else this.rec.unchecked('check-restamps', 'genids at the return not observed');
     }
     if (e.peer !== undefined && p.ev.peer !== undefined) {
@@ -587,13 +801,20 @@ export class CacheEraReplayer {
       if (want === undefined) this.rec.unchecked('slow-path-attaches-existing-peer', "the check's bind result was not observed");
       else if (want === e.peer) this.rec.pass(isNull(p.ev.peer) ? 'slow-path-attaches-existing-peer' : 'bind-never-replaces-peer');
       else if (!isNull(p.ev.peer)) this.rec.fail('bind-never-replaces-peer', e, `peer ${want}`, `peer ${e.peer}`, `route ${r.ptr} left the check with another peer`, r.hist, r.ptr);
-      else this.rec.fail('slow-path-attaches-existing-peer', e, `peer ${want}`, `peer ${e.peer}`, `route ${r.ptr} does not hold what its bind found`, r.hist, r.ptr);
+      else if (isNull(want) && !isNull(e.peer) && w.overlapped) {
+        // The lost cmpxchg: this check found no peer (or lost), another CPU/task's bind installed
+        // one on the route; the route keeps the winner's.
+        this.rec.unchecked('slow-path-attaches-existing-peer', "another CPU/task's bind installed its peer first");
+      } else this.rec.fail('slow-path-attaches-existing-peer', e, `peer ${want}`, `peer ${e.peer}`, `route ${r.ptr} does not hold what its bind found`, r.hist, r.ptr);
     }
     if (p.path === 'fast' && e.rtGenid !== undefined && p.ev.rtGenid !== undefined && u32(e.rtGenid) !== u32(p.ev.rtGenid)) {
-      this.rec.fail('current-check-is-noop', e, `rt_peer_genid ${p.ev.rtGenid}`, `rt_peer_genid ${e.rtGenid}`, `check of a current route changed its genid`, r.hist, r.ptr);
+      if (gMoved) this.rec.unchecked('current-check-is-noop', 'the genid moved between the entry probe and the compare');
+      else this.rec.fail('current-check-is-noop', e, `rt_peer_genid ${p.ev.rtGenid}`, `rt_peer_genid ${e.rtGenid}`, `check of a current route changed its genid`, r.hist, r.ptr);
     }
     if (e.peer !== undefined) r.peer = e.peer;
     if (e.rtGenid !== undefined) r.rtGenid = u32(e.rtGenid);
+    // This return's stamp is an act on the route for the other contexts' open calls.
+    this.overlaps.touch(r.ptr, w.ctx);
   }
 
   /** End of trace: resolve the deferred expectations. */
@@ -609,10 +830,15 @@ export class CacheEraReplayer {
       else this.rec.unchecked('slow-path-looks-up-peer', 'the trace has no peer lookup events');
     }
     this.missingBinds = [];
-    for (const p of this.pending.values()) {
-      if (!p) continue;
-      this.rec.unchecked('check-returns-its-route', 'check without a return at the end of the trace');
+    for (const o of this.owed) {
+      const inv = o.e.kind === 'flush' ? 'flush-keeps-peer-genid' : 'genid-steps-by-one-per-bump';
+      this.rec.fail(inv, o.e, `genid ${o.from} (no bump path in progress)`, `genid ${u32(o.from + o.count)}`, `the global genid moved from ${o.from} by ${o.count} with no PMTU/redirect path to explain it`, o.hist);
     }
+    this.owed = [];
+    for (const st of this.pending.values()) {
+      for (let i = 0; i < st.length; i++) this.rec.unchecked('check-returns-its-route', 'check without a return at the end of the trace');
+    }
+    this.resolveSuspects();
   }
 }
 

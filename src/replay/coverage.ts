@@ -77,7 +77,13 @@ export function historyOf(ring: Ring | undefined, exclude?: CanonicalEvent): His
   return ring
     .items()
     .filter((e) => e !== exclude && !(exclude && e.line === exclude.line && e.kind === exclude.kind && e.file === exclude.file))
-    .map((e) => ({ file: e.file, line: e.line, text: describeEvent(e) }));
+    .map((e) => {
+      const h: HistoryLine = { file: e.file, line: e.line, text: describeEvent(e) };
+      if (e.cpu !== undefined) h.cpu = e.cpu;
+      if (e.pid !== undefined) h.pid = e.pid;
+      if (e.irq !== undefined && e.irq > 0) h.irq = e.irq;
+      return h;
+    });
 }
 
 export class Recorder {

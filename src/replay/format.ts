@@ -8,6 +8,7 @@ import { toKtap } from '../report/ktap.ts';
 import type { TestResult } from '../report/results.ts';
 import { formatReadStats, type TraceReadStats } from '../trace/index.ts';
 import { describeEvent } from './coverage.ts';
+import { describeWhere } from '../trace/callctx.ts';
 import type { Coverage, ReplayReport } from './types.ts';
 
 export type ReplayFormat = 'text' | 'json' | 'ktap' | 'junit';
@@ -39,12 +40,18 @@ export function toText(r: Report): string {
       out.push(`  [${i + 1}] ${d.file}:${d.line}: ${d.invariant}: ${d.message}`);
       out.push(`      expected: ${d.expected}`);
       out.push(`      observed: ${d.observed}`);
-      out.push(`      event:    ${describeEvent(d.event)}`);
+      out.push(`      event:    ${whereTag(d.event)}${describeEvent(d.event)}`);
       if (d.history.length) {
         out.push(d.rt ? `      history of route ${d.rt}:` : '      previous events showing the genid:');
-        for (const h of d.history) out.push(`        ${h.file === d.file ? `line ${h.line}` : `${h.file}:${h.line}`}  ${h.text}`);
+        for (const h of d.history) out.push(`        ${h.file === d.file ? `line ${h.line}` : `${h.file}:${h.line}`}  ${whereTag(h)}${h.text}`);
       }
     });
+/** `[cpu 1 pid 412] ` before an event, when the trace says where it ran ('' otherwise). */
+function whereTag(e: { cpu?: number; pid?: number; irq?: number }): string {
+  const w = describeWhere(e);
+  return w ? `[${w}] ` : '';
+}
+
   }
   out.push(...coverageText(r.coverage).map((l) => '  ' + l));
   if (r.read && typeof r.read === 'object' && 'probeMap' in (r.read as object)) {
@@ -86,7 +93,11 @@ export function toTestResult(r: Report): TestResult {
         status: 'fail',
         reason: `${i.failed} of ${i.checked} failed`,
         diagnostics: [
-          ...divs.flatMap((d) => [`${d.file}:${d.line}: ${d.message}`, `  expected ${d.expected}; observed ${d.observed}`]),
+          ...divs.flatMap((d) => [
+            `${d.file}:${d.line}: ${whereTag(d.event)}${d.message}`,
+            `  expected ${d.expected}; observed ${d.observed}`,
+            ...d.history.map((h) => `  line ${h.line} ${whereTag(h)}${h.text}`),
+          ]),
           ...(divs.length < i.failed ? [`(${i.failed - divs.length} more not shown)`] : []),
         ],
       };

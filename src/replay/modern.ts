@@ -17,6 +17,8 @@
  */
 import type { CanonicalEvent } from '../trace/events.ts';
 import { Recorder, Ring } from './coverage.ts';
+import { eventKey } from '../trace/callctx.ts';
+import { Overlaps, type Window } from './overlap.ts';
 
 const u32 = (x: number) => x >>> 0;
 /** A NULL pointer as readers print it ('0x0', '0', '0x00000000'); cheap for the common non-NULL case. */
@@ -33,6 +35,8 @@ interface RouteRec {
   nexthopRoute?: boolean;
   /** A new exception was created through this route: its next check must fail. */
   mustFail?: number;
+  /** The act counter when it was killed: a check that entered before may have read it alive. */
+  mustFailSeq?: number;
   checkedOnce: boolean;
   hist: Ring;
 }
@@ -55,7 +59,14 @@ export class ModernReplayer {
   private readonly routes = new Map<string, RouteRec>();
   private readonly nets = new Map<string, NetRec>();
   /** The check entry waiting for its return, per context. */
-  private readonly pending = new Map<number, { ev: CanonicalEvent; route: RouteRec; wentBack?: number }>();
+  private readonly pending = new Map<number, { ev: CanonicalEvent; route: RouteRec; wentBack?: number; w: Window; seq: number }>();
+  /**
+   * Open checks, marked when a flush or a new exception (which can make a route stale) happens
+   * in another context during them: the entry probe read the route before the C did (overlap.ts).
+   */
+  private readonly overlaps = new Overlaps();
+  /** Counts flushes and exception kills, to order them against check entries. */
+  private actSeq = 0;
   /** The last exception found in a lookup, per context (consumed by the route that lookup creates). */
   private readonly lastFound = new Map<number, CanonicalEvent>();
   /** The last PMTU/redirect path entered, per context, with the route it came through. */
@@ -68,9 +79,15 @@ export class ModernReplayer {
     private readonly historySize: number,
   ) {}
 
-  /** The execution context (cpu, pid) an entry and its return share: a number, no allocation. */
+  /** The call context an entry and its return share (src/trace/callctx.ts): a number, no allocation. */
   private ctx(e: CanonicalEvent): number {
-    return (e.cpu ?? 0) * 4194304 + (e.pid ?? 0);
+    return eventKey(e);
+  }
+
+  /** Something that can make routes stale happened in the context of `e`. */
+  private acted(e: CanonicalEvent): void {
+    this.actSeq++;
+    this.overlaps.genidMoved(this.ctx(e));
   }
 
   private net(ptr: string | undefined): NetRec | undefined {
@@ -91,6 +108,7 @@ export class ModernReplayer {
     }
     this.rec.incompleteRoutes += this.routes.size;
     this.pending.clear();
+    this.overlaps.reset();
     this.lastFound.clear();
     this.lastPath.clear();
     for (const n of this.nets.values()) n.flushedFrom = undefined;
@@ -207,23 +225,33 @@ export class ModernReplayer {
       }
     }
     r.checkedOnce = true;
-    this.pending.set(this.ctx(e), { ev: e, route: r, wentBack });
+    const k = this.ctx(e);
+    const old = this.pending.get(k);
+    if (old) this.overlaps.close(old.w);
+    this.pending.set(k, { ev: e, route: r, wentBack, w: this.overlaps.open(r.ptr, k), seq: this.actSeq });
   }
 
   private onCheckRet(e: CanonicalEvent): void {
     const p = this.pending.get(this.ctx(e));
     if (!p || (e.rt && e.rt !== p.route.ptr)) return this.rec.ignore('check_ret without its check (duplicate return probe or lost entry)');
     this.pending.delete(this.ctx(e));
+    this.overlaps.close(p.w);
     const r = p.route;
     r.hist.push(e);
     if (e.ret === undefined) return this.rec.ignore('check_ret without a return value');
     const valid = !isNull(e.ret);
+    /** A flush or a new exception in another context while this check ran. */
+    const raced = p.w.gMovedByOther;
     const { obsolete, rtGenid, genid } = p.ev;
     if (obsolete === undefined || rtGenid === undefined || genid === undefined) {
       this.rec.unchecked('check-fails-iff-stale', 'obsolete or genids not observed at the check');
     } else {
       const stale = obsolete !== -1 || u32(rtGenid) !== u32(genid);
       if (valid === !stale && (!valid || e.ret === r.ptr)) this.rec.pass('check-fails-iff-stale');
+      else if (!valid && !stale && raced) {
+        // Read alive by the entry probe, made stale on another CPU/task before the C's test.
+        this.rec.unchecked('check-fails-iff-stale', 'a flush or a new exception on another CPU/task during the check');
+      }
       else if (valid && obsolete === -1 && p.wentBack !== undefined && u32(rtGenid) === p.wentBack) {
         // The kernel still found the route current: the namespace genid read at the entry is the
         // inconsistent observation (it went back, and the route's own genid shows it had not).
@@ -233,7 +261,10 @@ export class ModernReplayer {
         this.rec.fail('check-fails-iff-stale', e, stale ? 'NULL' : `dst ${r.ptr}`, valid ? `dst ${e.ret}` : 'NULL', `${valid ? 'stale' : 'valid'} route ${r.ptr} (${why}) reported ${valid ? 'valid' : 'invalid'}`, r.hist, r.ptr);
       }
     }
-    if (r.mustFail !== undefined) {
+    if (r.mustFail !== undefined && valid && r.mustFailSeq !== undefined && r.mustFailSeq > p.seq) {
+      // Killed after this check's entry: the check may have tested it before; the next one must fail.
+      this.rec.unchecked('new-exception-kills-nexthop-routes', 'killed on another CPU/task while this check ran');
+    } else if (r.mustFail !== undefined) {
       if (!valid) this.rec.pass('new-exception-kills-nexthop-routes');
       else this.rec.fail('new-exception-kills-nexthop-routes', e, 'NULL (killed by the new exception)', `dst ${e.ret}`, `route ${r.ptr} survived the exception created through it`, r.hist, r.ptr);
       r.mustFail = undefined;
@@ -242,6 +273,7 @@ export class ModernReplayer {
 
   private onFlush(e: CanonicalEvent): void {
     this.rec.flushes++;
+    this.acted(e);
     const n = this.net(e.net);
     if (e.fnheGenid !== undefined) {
       if (n) n.fnheGenid = u32(e.fnheGenid);
@@ -274,6 +306,7 @@ export class ModernReplayer {
     }
     this.observeNet(e, e.net, e.old);
     this.observeNet(e, e.net, e.new);
+    if (e.old !== undefined && e.new !== undefined && u32(e.new) !== u32(e.old)) this.acted(e);
   }
 
   private onPath(e: CanonicalEvent): void {
@@ -296,6 +329,7 @@ export class ModernReplayer {
       this.lastFound.set(this.ctx(e), e);
       return;
     }
+    this.acted(e);
     if (e.fnheGenid !== undefined) this.fnheGenid = u32(e.fnheGenid);
     // An existing exception updated in place refreshes its routes: what they started with no longer shows.
     for (const x of this.routes.values()) {
@@ -315,6 +349,7 @@ export class ModernReplayer {
       // The lookup gave a next-hop route: there was no exception for this destination, so this
       // update creates one and KILLs the next hop's cached routes, this one included.
       r.mustFail = e.line;
+      r.mustFailSeq = this.actSeq;
     } else if (r.nexthopRoute === undefined) {
       this.rec.unchecked('new-exception-kills-nexthop-routes', "the route's creation was not seen (next-hop or exception route unknown)");
     }

@@ -22,6 +22,11 @@ export interface HistoryLine {
   file: string;
   line: number;
   text: string;
+  /** Where the event ran (several CPUs/tasks may act on one route at once), when the trace says. */
+  cpu?: number;
+  pid?: number;
+  /** Interrupt level the trace's flags showed (1 softirq, 2 hardirq, 3 NMI). */
+  irq?: number;
 }
 
 export interface Divergence {

@@ -11,6 +11,7 @@ import {
   decodeIpv4, decodeNumber, decodePointer, decodeString, decodeU32, internString, ipv4OfU32, isErrPtr, numberFromBytes, pointerFromBytes,
 } from './decode.ts';
 import { symbolName, isUnknownCaller, latin1, type ParsedLine } from './lineparse.ts';
+import { callKey, irqLevelOfLine } from './callctx.ts';
 
 /**
  * A canonical event with every field declared, so all events share one object shape (fast for
@@ -24,6 +25,8 @@ export class Ev implements CanonicalEvent {
   declare cpu: number | undefined;
   declare task: string | undefined;
   declare pid: number | undefined;
+  /** Interrupt level when the line's flags show one (callctx.ts); set only then. */
+  declare irq: number | undefined;
   declare probe: string | undefined;
   declare caller: string | undefined;
   declare rt: string | undefined;
@@ -655,7 +658,9 @@ export class Emitter {
     lineNo: number, pl: ParsedLine, p: ProbePlan, vv: ViewValue[],
     callerText: string | undefined, callerSym: string | undefined, unknownCaller: boolean, out: CanonicalEvent[],
   ): Outcome {
-    const taskKey = pl.pid > 0 ? pl.pid : -1 - (pl.cpu < 0 ? 0 : pl.cpu);
+    // Entries and returns pair per call context (callctx.ts: pid; CPU for pid 0; CPU and level in an interrupt).
+    const irq = pl.flagsStart < 0 ? 0 : irqLevelOfLine(pl);
+    const taskKey = callKey(pl.pid, pl.cpu, irq);
     let lineTs = NaN;
     let tsDone = false;
     // 3. Pairing.
@@ -727,6 +732,7 @@ export class Emitter {
         const at = e.atEntry && call !== undefined;
         const ts = at ? call!.ts : lineTs;
         const ev = new Ev(e.kind, this.file, at ? call!.line : lineNo, ts === ts ? ts : undefined, cpu, task, pid, p.name, callerText);
+        if (irq > 0) ev.irq = irq;
         this.kindCounts[e.kindId]++;
         e.fill(ev, vv, call, this, taskKey, callerText, pl);
         out.push(ev);

@@ -54,6 +54,11 @@ export interface CanonicalEvent {
   cpu?: number;
   task?: string;
   pid?: number;
+  /**
+   * Interrupt context the trace's flags showed: 1 softirq, 2 hardirq, 3 NMI (src/trace/callctx.ts).
+   * Absent in task context and when the layout has no flags.
+   */
+  irq?: number;
   /** The raw trace event name (probe name) this was derived from. */
   probe?: string;
   /** For return probes: the caller symbol (`ipv4_dst_check+0x11d`). */

@@ -1,0 +1,344 @@
+/**
+ * Several CPUs running the routing-cache calls at once, step by step, against shared state, and
+ * the Linux 3.0 probe lines they print (the layout of the linux-3.0-seed probe map).
+ *
+ * Each task runs a list of calls (`SmpCall`); each call is a sequence of atomic steps: a probe
+ * firing (one trace line, reading the state at that instant) or one memory access of the C
+ * (ipv4_dst_check's compare, its `!rt->peer` test, the lookup, rt_bind_peer's cmpxchg, a stamp,
+ * frag_needed's bump). A schedule (a list of task indices) picks which task steps next, so the
+ * kernel's real race outcomes come out of executing the interleaving, not out of a rule written
+ * for them: a stale entry read, a lost cmpxchg whose loser puts its peer and does not stamp, a
+ * stamp read before a bump on another CPU, a create=0 lookup that misses a peer linked an
+ * instant later. Code followed: 3.0.1 route.c (stage S3), where rt_bind_peer is inlined into
+ * ipv4_dst_check and ip_rt_frag_needed bumps once per call that got a peer.
+ *
+ * Tasks may run on any CPU (a task preempted and migrated mid-call prints its return on another
+ * CPU): `cpuOf` picks the CPU of each step. Faults (`SmpFault`) change one call's behaviour the
+ * way a broken kernel would; the generator reports the line where replay must catch it.
+ */
+import fc from 'fast-check';
+import { routePointer } from './generate.ts';
+
+export type SmpCall =
+  /** ipv4_dst_check(rt) by a socket of this task. */
+  | { kind: 'check'; rt: number }
+  /** rt_bind_peer(rt, create) called out of line (e.g. from icmp_send / ip_select_ident). */
+  | { kind: 'bind'; rt: number; create: 0 | 1 }
+  /** ip_rt_frag_needed for a destination: learns in the peer (create=1) and bumps the genid. */
+  | { kind: 'frag'; daddr: number; mtu: number };
+
+export type SmpFault =
+  /** A check that took the slow path returns without re-stamping the route. */
+  | 'not-restamped'
+  /** The check's lookup-only bind creates a peer that did not exist. */
+  | 'lookup-created-peer'
+  /** A check whose route is current looks its peer up anyway. */
+  | 'fast-path-binds';
+
+export const SMP_FAULTS: readonly SmpFault[] = ['not-restamped', 'lookup-created-peer', 'fast-path-binds'];
+
+export interface SmpScenario {
+  /** Destinations 10.1.0.(5+i); route i goes to daddr routeDaddr[i]. */
+  routeDaddr: number[];
+  /** One call list per task (task t has pid 200 + t). */
+  tasks: SmpCall[][];
+  /** Which task runs the next step (indices modulo the tasks with work left). */
+  schedule: number[];
+  /** The CPU each step runs on (modulo cpus); absent: task t on CPU t % cpus. */
+  cpuOf?: number[];
+  cpus: number;
+  /** Initial global genid. */
+  genid?: number;
+}
+
+export interface SmpFaultSpec {
+  fault: SmpFault;
+  /** The task and the index of its call that misbehaves. That call runs with no other call in flight. */
+  task: number;
+  call: number;
+}
+
+export interface SmpTrace {
+  text: string;
+  /** Line (1-based, in `text`) where the injected fault shows; undefined without a fault or when it did not apply. */
+  faultLine?: number;
+  /** Whether the fault could be applied (e.g. `not-restamped` needs a slow path). */
+  faultApplied: boolean;
+  lines: number;
+}
+
+interface Route {
+  ptr: string;
+  daddr: string;
+  peer: string | null;
+  rtg: number;
+}
+
+const u32 = (x: number) => x >>> 0;
+const hex = (n: number) => u32(n).toString(16);
+const bare = (p: string | null) => (p === null ? '0' : p.replace(/^0x/, ''));
+/** 3.0 prints an IPv4 address as its network-order u32 read little-endian. */
+function ipHex(a: string): string {
+  const b = a.split('.').map(Number);
+  return hex((b[3]! << 24) | (b[2]! << 16) | (b[1]! << 8) | b[0]!);
+}
+const daddrOf = (i: number) => `10.1.0.${5 + i}`;
+
+export const SMP_TEXT_HEADER = '# tracer: nop\n#\n#           TASK-PID    CPU#    TIMESTAMP  FUNCTION\n#              | |       |          |         |\n';
+
+/** Shared kernel state and the printer. */
+class Machine {
+  G: number;
+  readonly routes: Route[];
+  readonly peers = new Map<string, string>();
+  /** Destinations a lookup has returned "none" for (what replay knows about them). */
+  readonly sawNone = new Set<string>();
+  private nextPeer = 0;
+  readonly out: string[] = [SMP_TEXT_HEADER.trimEnd()];
+  private ts = 100;
+  /** The CPU and pid of the step being run. */
+  cpu = 0;
+  pid = 0;
+  /** Lines are 1-based; the header takes the first lines. */
+  get nextLine(): number {
+    return SMP_TEXT_HEADER.split('\n').length - 1 + (this.out.length - 1) + 1;
+  }
+
+  constructor(routeDaddr: number[], genid: number) {
+    this.G = u32(genid);
+    // Routes start peerless at rt_peer_genid 0 (2.6.39+: only a route created with a peer is stamped).
+    this.routes = routeDaddr.map((d, i) => ({ ptr: routePointer(i), daddr: daddrOf(d), peer: null, rtg: 0 }));
+  }
+
+  print(body: string): number {
+    const line = this.nextLine;
+    this.ts += 0.000011;
+    this.out.push(`${`smpwl-${this.pid}`.padStart(16)} [${String(this.cpu).padStart(3, '0')}] ${this.ts.toFixed(6).padStart(12)}: ${body}`);
+    return line;
+  }
+
+  /** inet_getpeer: an existing peer, or a new one when create (linked before the call returns). */
+  getpeer(daddr: string, create: boolean, forceNew = false): string | null {
+    const p = this.peers.get(daddr);
+    if (p && !forceNew) return p;
+    if (!create) {
+      this.sawNone.add(daddr);
+      return null;
+    }
+    const np = '0xffff88001e4' + (0x10000 + this.nextPeer++ * 0x40).toString(16).padStart(5, '0');
+    this.peers.set(daddr, np);
+    return np;
+  }
+}
+
+type Step = () => void;
+
+/** The steps of one call, closed over the machine; `fault` changes this call only. */
+function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (line: number) => void, applied: () => void): Step[] {
+  if (call.kind === 'check') {
+    const r = m.routes[call.rt]!;
+    let slow = false;
+    let found: string | null = null;
+    let noPeer = false;
+    let forcedSlow = false;
+    const steps: Step[] = [];
+    steps.push(() => {
+      m.print(`dst_check: (ipv4_dst_check+0x0/0x1c0) rt=${bare(r.ptr)} peer=${bare(r.peer)} rt_pgenid=${hex(r.rtg)} g=${hex(m.G)} dst=${ipHex(r.daddr)} gw=${ipHex('10.0.0.1')} flags=0 obsolete=-1`);
+    });
+    steps.push(() => {
+      // if (rt->rt_peer_genid != rt_peer_genid())
+      slow = r.rtg !== m.G;
+      if (fault === 'fast-path-binds' && !slow && r.peer === null) {
+        slow = true; // the broken compare: looks up although current
+        forcedSlow = true;
+        applied();
+      }
+    });
+    steps.push(() => {
+      // if (!rt->peer) rt_bind_peer(rt, 0)  (inlined)
+      noPeer = slow && r.peer === null;
+    });
+    steps.push(() => {
+      if (!noPeer) return;
+      const line = m.print(`getpeer: (inet_getpeer+0x0/0x300) daddr=${ipHex(r.daddr)} family=2 create=0`);
+      if (forcedSlow) mark(line);
+    });
+    steps.push(() => {
+      if (!noPeer) return;
+      // (A fault replay can see: a lookup has shown there was no peer.)
+      const creates = fault === 'lookup-created-peer' && !m.peers.has(r.daddr) && m.sawNone.has(r.daddr);
+      found = m.getpeer(r.daddr, creates, creates);
+      const line = m.print(`getpeer_ret: (ipv4_dst_check+0x11d/0x1c0 <- inet_getpeer) peer=${bare(found)}`);
+      if (creates) {
+        applied();
+        mark(line);
+      }
+    });
+    steps.push(() => {
+      if (!noPeer) return;
+      // if (peer && cmpxchg(&rt->peer, NULL, peer) != NULL) inet_putpeer(peer); else stamp
+      if (found !== null && r.peer !== null) return; // lost: the loser puts its peer, no stamp
+      if (found !== null) r.peer = found;
+      r.rtg = m.G;
+    });
+    steps.push(() => {
+      if (!slow) return;
+      // rt->rt_peer_genid = rt_peer_genid();
+      if (fault === 'not-restamped' && r.rtg !== m.G) {
+        applied();
+        return;
+      }
+      r.rtg = m.G;
+    });
+    steps.push(() => {
+      const line = m.print(`dst_check_ret: (sk_dst_check+0x2c/0x80 <- ipv4_dst_check) ret=${bare(r.ptr)} peer=${bare(r.peer)} rt_pgenid=${hex(r.rtg)} g=${hex(m.G)} gw=${ipHex('10.0.0.1')} flags=0`);
+      if (fault === 'not-restamped') mark(line);
+    });
+    return steps;
+  }
+  if (call.kind === 'bind') {
+    const r = m.routes[call.rt]!;
+    let found: string | null = null;
+    let stamped = false;
+    return [
+      () => {
+        m.print(`bind: (rt_bind_peer+0x0/0x60) rt=${bare(r.ptr)} daddr=${ipHex(r.daddr)} create=${call.create} peer=${bare(r.peer)} rt_pgenid=${hex(r.rtg)} g=${hex(m.G)}`);
+      },
+      () => {
+        m.print(`getpeer: (inet_getpeer+0x0/0x300) daddr=${ipHex(r.daddr)} family=2 create=${call.create}`);
+      },
+      () => {
+        found = m.getpeer(r.daddr, call.create === 1);
+        m.print(`getpeer_ret: (rt_bind_peer+0x21/0x60 <- inet_getpeer) peer=${bare(found)}`);
+      },
+      () => {
+        if (found !== null && r.peer !== null) return; // lost cmpxchg: put, no stamp
+        if (found !== null) r.peer = found;
+        r.rtg = m.G;
+        stamped = true;
+      },
+      () => {
+        // rt_bind_peer+0x54: the else branch's stamp, as the probe reads it afterwards.
+        if (stamped) m.print(`bind_set: (rt_bind_peer+0x54/0x60) rt=${bare(r.ptr)} peer=${bare(r.peer)} rt_pgenid=${hex(r.rtg)} g=${hex(m.G)}`);
+      },
+      () => {
+        m.print(`bind_ret: (icmp_send+0x5e3/0x620 <- rt_bind_peer) g=${hex(m.G)}`);
+      },
+    ];
+  }
+  const daddr = daddrOf(call.daddr);
+  let got: string | null = null;
+  let entryG = 0;
+  return [
+    () => {
+      entryG = m.G;
+      m.print(`frag_needed: (ip_rt_frag_needed+0x0/0x160) daddr=${ipHex(daddr)} tot_len=9405 new_mtu=${hex(call.mtu)} g=${hex(m.G)}`);
+    },
+    () => {
+      m.print(`getpeer: (inet_getpeer+0x0/0x300) daddr=${ipHex(daddr)} family=2 create=1`);
+    },
+    () => {
+      got = m.getpeer(daddr, true);
+      m.print(`getpeer_ret: (ip_rt_frag_needed+0x2f/0x160 <- inet_getpeer) peer=${bare(got)}`);
+    },
+    () => {
+      // S3: every call that got a peer learns and bumps (atomic_inc).
+      if (got !== null) m.G = u32(m.G + 1);
+    },
+    () => {
+      void entryG;
+      m.print(`frag_needed_ret: (icmp_unreach+0x262/0x280 <- ip_rt_frag_needed) ret=${hex(call.mtu)} g=${hex(m.G)}`);
+    },
+  ];
+}
+
+/**
+ * Runs the scenario: the interleaving chosen by `schedule`, each step against the shared state,
+ * and returns the trace text. With a fault, the faulty call runs with no other call in flight
+ * (the calls around it stay interleaved), so that nothing another CPU does can explain it.
+ */
+export function runSmp(sc: SmpScenario, fault?: SmpFaultSpec): SmpTrace {
+  const m = new Machine(sc.routeDaddr, sc.genid ?? 1);
+  const nTasks = sc.tasks.length;
+  let faultLine: number | undefined;
+  let faultApplied = false;
+  // Per task: its calls, the index of the current call, the current call's remaining steps.
+  // A frag_needed runs in softirq: it keeps its CPU and nothing else prints there until it returns.
+  const cur = sc.tasks.map(() => ({ call: -1, steps: [] as Step[], irqCpu: -1 }));
+  const hasWork = (t: number) => cur[t]!.steps.length > 0 || cur[t]!.call + 1 < sc.tasks[t]!.length;
+  const inFlight = (t: number) => cur[t]!.steps.length > 0;
+  let step = 0;
+  const busy = (cpu: number, t: number) => cur.some((o, i) => i !== t && o.irqCpu === cpu && o.steps.length > 0);
+  const runStep = (t: number) => {
+    const c = cur[t]!;
+    if (c.steps.length === 0) {
+      c.call++;
+      const isFaulty = fault !== undefined && fault.task === t && fault.call === c.call;
+      c.steps = stepsOf(m, sc.tasks[t]![c.call]!, isFaulty ? fault!.fault : undefined, (l) => (faultLine ??= l), () => (faultApplied = true));
+      c.irqCpu = -1;
+    }
+    m.pid = 200 + t;
+    let cpu = c.irqCpu >= 0 ? c.irqCpu : sc.cpuOf ? sc.cpuOf[step % sc.cpuOf.length]! % sc.cpus : t % sc.cpus;
+    for (let i = 0; i < sc.cpus && c.irqCpu < 0 && busy(cpu, t); i++) cpu = (cpu + 1) % sc.cpus;
+    if (sc.tasks[t]![c.call]!.kind === 'frag') c.irqCpu = cpu;
+    m.cpu = cpu;
+    step++;
+    c.steps.shift()!();
+  };
+  /** Can task t step now (not pushed off every CPU by softirqs in progress)? */
+  const canRun = (t: number) => cur[t]!.irqCpu >= 0 && cur[t]!.steps.length > 0 ? true : Array.from({ length: sc.cpus }, (_, cpu) => cpu).some((cpu) => !busy(cpu, t));
+  let k = 0;
+  for (;;) {
+    const ready = [];
+    for (let t = 0; t < nTasks; t++) if (hasWork(t) && canRun(t)) ready.push(t);
+    if (ready.length === 0) break;
+    let t = ready[(sc.schedule.length ? sc.schedule[k++ % sc.schedule.length]! : k++) % ready.length]!;
+    if (fault && t === fault.task && !inFlight(t) && cur[t]!.call + 1 === fault.call) {
+      // The faulty call starts: let every call in flight finish first, then run it alone.
+      for (let o = 0; o < nTasks; o++) while (o !== t && inFlight(o)) runStep(o);
+      cur[t]!.irqCpu = -1;
+      runStep(t);
+      while (inFlight(t)) runStep(t);
+      continue;
+    }
+    if (fault && inFlight(fault.task) && t !== fault.task) t = fault.task;
+    runStep(t);
+  }
+  return { text: m.out.join('\n') + '\n', faultLine: faultApplied ? faultLine : undefined, faultApplied, lines: m.nextLine - 1 };
+}
+
+/** Sequential warm-up: each route checked once alone (its lookup shows whether a peer exists). */
+function warmup(routes: number): SmpCall[] {
+  return Array.from({ length: routes }, (_, rt) => ({ kind: 'check' as const, rt }));
+}
+
+/**
+ * fast-check arbitrary of SMP scenarios: 2-4 CPUs, 2-4 tasks, 1-3 routes over 1-2 destinations,
+ * calls mixed (checks dominate, route binds, frag_needed), a random schedule and CPU placement.
+ */
+export function smpArbitrary(opts: { maxCalls?: number; frag?: boolean } = {}): fc.Arbitrary<SmpScenario> {
+  const maxCalls = opts.maxCalls ?? 6;
+  return fc
+    .record({
+      cpus: fc.integer({ min: 2, max: 4 }),
+      nTasks: fc.integer({ min: 2, max: 4 }),
+      routeDaddr: fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 1, maxLength: 3 }),
+      raw: fc.array(fc.array(fc.tuple(fc.nat(9), fc.nat(7), fc.nat(1)), { minLength: 1, maxLength: maxCalls }), { minLength: 4, maxLength: 4 }),
+      schedule: fc.array(fc.nat(11), { minLength: 1, maxLength: 80 }),
+      cpuOf: fc.option(fc.array(fc.nat(3), { minLength: 1, maxLength: 40 }), { nil: undefined }),
+      genid: fc.oneof(fc.constant(1), fc.constant(0xffffffff), fc.nat()),
+    })
+    .map(({ cpus, nTasks, routeDaddr, raw, schedule, cpuOf, genid }) => {
+      const nRoutes = routeDaddr.length;
+      const tasks: SmpCall[][] = raw.slice(0, nTasks).map((calls) =>
+        calls.map(([k, a, b]): SmpCall => {
+          if (k <= 5 || (!opts.frag && k >= 8)) return { kind: 'check', rt: a % nRoutes };
+          if (k <= 7) return { kind: 'bind', rt: a % nRoutes, create: b as 0 | 1 };
+          return { kind: 'frag', daddr: routeDaddr[a % nRoutes]!, mtu: [1400, 1200, 1000][a % 3]! };
+        }),
+      );
+      // Task 0 starts with the warm-up, run before anything else is scheduled (schedule 0s).
+      tasks[0] = [...warmup(nRoutes), ...tasks[0]!];
+      return { cpus, routeDaddr, tasks, schedule: [...Array<number>(nRoutes * 8).fill(0), ...schedule], cpuOf, genid };
+    });
+}
