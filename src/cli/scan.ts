@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import type { RegisterCommand } from './io.ts';
 import { bindAction, formatOption } from './io.ts';
 import { badInput } from '../core/errors.ts';
-import { runScan, SCAN_FORMATS, type ScanFormat } from '../scan/index.ts';
+import { SCAN_FORMATS, type ScanFormat } from '../scan/formats.ts';
 
 function parseJobs(value: string): number {
   const n = Number(value);
@@ -34,6 +34,8 @@ export const registerScan: RegisterCommand = (program, io, state) => {
         const dash = raw.indexOf('--');
         const paths = opts.git !== undefined && dash >= 0 ? raw.slice(dash + 1) : [];
         const dirs = args.slice(0, args.length - paths.length);
+        // The analyser (tree-sitter, the C evaluator, git reading) is loaded only when this command runs.
+        const { runScan } = await import('../scan/index.ts');
         return runScan(
           {
             dirs,

@@ -8,6 +8,7 @@ import { extractFactsFromTree, functionFacts, allOf, type ProtocolFacts } from '
 import { detectEra } from '../csrc/era.ts';
 import { differentialCheck } from './differential.ts';
 import { PROTOCOL_FUNCTIONS, type ScanEra, type TreeLocation } from './types.ts';
+import type { CacheEra } from '../core/eras.ts';
 
 export interface EraDetection {
   era: ScanEra;
@@ -25,7 +26,8 @@ export interface CheckOutcome {
   details?: string[];
 }
 
-export type CheckedEra = 'pre-genid' | 'seed' | 'pmtu-redirect';
+/** The eras a differential check runs on (those with a routing cache). */
+export type CheckedEra = CacheEra;
 
 export interface ScanPipeline<F = unknown> {
   /** Facts from the parsed file (parsed once by the analyser, timed separately). */

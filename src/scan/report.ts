@@ -12,8 +12,8 @@ import { packageVersion } from '../core/version.ts';
 import { scanHtml } from '../report/html/scan.ts';
 import { ROUTE_C, type BisectResult, type ScanEntry, type Verdict } from './types.ts';
 
-export const SCAN_FORMATS = ['text', 'json', 'ktap', 'junit', 'sarif', 'html'] as const;
-export type ScanFormat = (typeof SCAN_FORMATS)[number];
+export { SCAN_FORMATS, type ScanFormat } from './formats.ts';
+import type { ScanFormat } from './formats.ts';
 
 const TOOL_VERSION = packageVersion();
 

@@ -4,8 +4,9 @@
  * ever sees these types, so it is tested independently of the C evaluator.
  */
 
-/** Era names as detected from the code (src/csrc/era.ts), plus 'unknown' when detection failed. */
-export type ScanEra = 'pre-genid' | 'seed' | 'pmtu-redirect' | 'fnhe' | 'unknown';
+/** The era as detected from the code (src/csrc/era.ts): one of the eras, or 'unknown'. */
+export type ScanEra = DetectedEra;
+import type { DetectedEra } from '../core/eras.ts';
 
 /**
  * - pass: what could be checked in this era was checked and agrees with the model profile;
