@@ -1,6 +1,6 @@
 /**
  * The scenario catalogue and each scenario's user-visible contract: what a socket user must
- * observe, per era (../shared/DESIGN.md: "after an ICMP fragmentation needed or a redirect for a
+ * observe, per era (the user-visible contract: "after an ICMP fragmentation needed or a redirect for a
  * destination, a socket's cached route picks up the new MTU or gateway on its next use").
  *
  * The workload (workload/scenarios.c) does the actions and reports observations; the verdict is

@@ -1,11 +1,11 @@
 /**
  * The protocol facts per era that the probe generator turns into probes: which functions read,
- * stamp, compare or bump the genids (../shared/reference/mechanism-history.md,
- * ../shared/reference/qemu-kernels.md), what to fetch at each, and what each probe hit means as
+ * stamp, compare or bump the genids (the stages in src/model/README.md), what to fetch at each,
+ * and what each probe hit means as
  * a canonical event (the probe-map rules). Nothing here names an offset or a register: those
  * come from the kernel's BTF/DWARF at generation time.
  *
- * Event and field names follow the captures in ../shared/traces (rtg/ probes on 6.1, the 3.0.1
+ * Event and field names follow the real captures in traces/ (rtg/ probes on 6.1, the 3.0.1
  * kprobes), so traces captured with generated probes and the existing captures read alike.
  */
 import type { Era } from '../model/types.ts';

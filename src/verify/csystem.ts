@@ -4,7 +4,7 @@
  * evaluator's memory. Each operation is a generator that yields at shared-memory accesses,
  * so that two of them can be interleaved as two CPUs.
  */
-import { CProgram, Machine, CStruct, CONSTANTS, addrToNumber, effectiveMtu, type Access, type Gen, type Value, type Site } from '../ceval/index.ts';
+import { type CProgram, type Machine, CStruct, CONSTANTS, addrToNumber, effectiveMtu, type Access, type Gen, type Value, type Site } from '../ceval/index.ts';
 import type { Era, Operation } from '../model/types.ts';
 import { PeerpropError, ExitCode } from '../core/errors.ts';
 import { normalise, scalarType } from '../ceval/values.ts';
