@@ -21,6 +21,8 @@ DEBS=(
   make bc bison flex libelf-dev libssl-dev   # building a small test kernel from that tree
   ccache                           # incremental rebuilds of test kernels (`kernel build`, `conform --git`)
   git ca-certificates
+  trace-cmd                        # replay reads trace.dat files through `trace-cmd report` (and the printer tests)
+  linux-perf                       # replay reads perf.data files through `perf script` (and the printer tests)
 )
 
 missing=()

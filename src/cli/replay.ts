@@ -9,6 +9,7 @@ import { exitCodeFor, formatReports, replayFiles, REPLAY_FORMATS, type ReplayFor
 interface ReplayCliOptions {
   era?: Era;
   probes?: string;
+  symbols?: string;
   format: ReplayFormat;
   maxDivergences: string;
 }
@@ -26,6 +27,8 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
     .argument('<trace...>', 'trace files (- = standard input)')
     .addOption(new Option('--era <era>', 'protocol era (default: detected from the events)').choices(ERAS as unknown as string[]))
     .option('--probes <file>', 'probe map (JSON) saying which trace events mean which canonical events')
+    .option('--symbols <file>', 'System.map or kallsyms of the traced boot, for trace-cmd report / perf script text that prints\n' +
+      'callers as addresses (a trace.dat or perf.data is read through trace-cmd / perf; a trace.dat brings its own symbols)')
     .addOption(formatOption(REPLAY_FORMATS, 'text'))
     .option('--max-divergences <n>', 'divergences reported per trace (all are counted)', '100')
     .action(
@@ -40,7 +43,12 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
           ...(probeMap ? { probeMap } : {}),
           maxDivergences: Number(opts.maxDivergences),
           stdin: io.stdin,
+          ...(opts.symbols ? { symbols: opts.symbols } : {}),
         });
+        for (const r of reports) {
+          const p = r.read.printer;
+          if (p) io.stderr.write(`peerprop: ${r.read.file}: printed by ${p.name}${p.command ? ` (read through \`${p.command}\`)` : ''}\n`);
+        }
         io.stdout.write(formatReports(reports, opts.format));
         return exitCodeFor(reports);
       }),

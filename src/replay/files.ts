@@ -12,6 +12,8 @@ export interface FileReplayOptions extends Omit<ReplayOptions, 'file' | 'gaps' |
   probeMap?: ProbeMap;
   /** Standard input, for '-'. */
   stdin?: NodeJS.ReadableStream;
+  /** Kernel symbols (System.map / kallsyms path) for printers that print callers as addresses. */
+  symbols?: string;
 }
 
 export interface FileReplayReport extends ReplayReport {
@@ -19,7 +21,7 @@ export interface FileReplayReport extends ReplayReport {
 }
 
 export async function replayFile(path: string, opts: FileReplayOptions = {}): Promise<FileReplayReport> {
-  const reader = await openTrace(path, { probeMap: opts.probeMap, input: path === '-' ? opts.stdin : undefined });
+  const reader = await openTrace(path, { probeMap: opts.probeMap, input: path === '-' ? opts.stdin : undefined, symbols: opts.symbols });
   let replay: Replay | undefined;
   let gapsSeen = 0;
   for await (const batch of reader.batches()) {

@@ -700,8 +700,12 @@ export class Emitter {
     const rules = p.rules;
     if (rules.length === 0) return p.ignored ? Outcome.Ignored : Outcome.Paired;
     let filtered = false;
+    // A caller printed as a bare address (no symbols for it, printers.ts) cannot be told apart:
+    // the first rule that depends on the caller ends the match (a later rule would be a guess).
+    const unresolved = callerSym !== undefined && callerSym.charCodeAt(0) === 48 && callerSym.charCodeAt(1) === 120;
     for (let r = 0; r < rules.length; r++) {
       const rule = rules[r]!;
+      if (unresolved && (rule.callers || rule.callerNot || rule.unknownCaller)) break;
       if (rule.callerNot && callerSym !== undefined && rule.callerNot.has(callerSym)) continue;
       if (rule.callers || rule.anyKnownCaller || rule.unknownCaller) {
         const ok = unknownCaller
@@ -731,7 +735,7 @@ export class Emitter {
         const e = emits[k]!;
         const at = e.atEntry && call !== undefined;
         const ts = at ? call!.ts : lineTs;
-        const ev = new Ev(e.kind, this.file, at ? call!.line : lineNo, ts === ts ? ts : undefined, cpu, task, pid, p.name, callerText);
+        const ev = new Ev(e.kind, this.file, at ? call!.line : lineNo, ts === ts ? ts : undefined, cpu, task, pid, p.name, unresolved ? undefined : callerText);
         if (irq > 0) ev.irq = irq;
         this.kindCounts[e.kindId]++;
         e.fill(ev, vv, call, this, taskKey, callerText, pl);

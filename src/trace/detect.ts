@@ -3,6 +3,7 @@
  */
 import type { TraceFormat } from './types.ts';
 import { LineShape, newParsedLine, parseBareEvent, parseEventLine } from './lineparse.ts';
+import { parsePerfCols, parseTraceCmdCols } from './printers.ts';
 
 const SNIFF_LINES = 20000;
 
@@ -49,6 +50,7 @@ export function detectFormat(head: string): TraceFormat {
     else if (/^(version = \d|cpus=\d|CPU \d+ is empty)/.test(s)) traceCmd = true;
     else if (s.startsWith('# tracer:')) ftraceHeader = true;
     else if (parseEventLine(s, pl) === LineShape.Event) events++;
+    else if (parseTraceCmdCols(s) !== undefined || isPerfEventLine(s)) events++;
   }
   if (serial) return 'serial';
   if (traceCmd) return 'trace-cmd';
@@ -56,6 +58,12 @@ export function detectFormat(head: string): TraceFormat {
   if (nonText > 8 || firstNonBlank === undefined) return 'unknown';
   // Text with no trace line in the first MB: read it as a console capture (lines are noise).
   return 'serial';
+}
+
+/** A `perf script` event line with at least one column before the event (comm, pid, cpu or time). */
+function isPerfEventLine(s: string): boolean {
+  const c = parsePerfCols(s);
+  return c !== undefined && (c.pid >= 0 || c.cpu >= 0 || c.ts !== '');
 }
 
 /** Probe names (event line names) and registered probes in the sniff window, for map selection. */
@@ -95,6 +103,13 @@ export function sniffProbeNames(head: string, bare: boolean, samples: Map<string
       if (ev === 'tracing_mark_write' || ev === 'print' || /^[0-9a-f]+$/.test(ev)) continue;
       hits.set(ev, (hits.get(ev) ?? 0) + 1);
       if (!samples.has(ev)) samples.set(ev, ' ' + text.slice(pl.args));
+    } else if (!bare) {
+      // trace-cmd report -l / --ts-diff columns, perf script's `comm pid [cpu] ts: group:event: body`.
+      const c = parseTraceCmdCols(text) ?? parsePerfCols(text);
+      if (c && c.event !== 'print' && !c.event.startsWith('PERF_RECORD')) {
+        hits.set(c.event, (hits.get(c.event) ?? 0) + 1);
+        if (!samples.has(c.event)) samples.set(c.event, ' ' + c.body.replace(/^\([^)]*\)\s*/, ''));
+      }
     }
   }
   return hits;

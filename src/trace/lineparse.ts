@@ -461,3 +461,36 @@ export function parseEventBytes(buf: Buffer, a: number, e: number, out: ParsedLi
   }
   return true;
 }
+
+/**
+ * Fill `out` for an event whose columns another printer laid out (printers.ts): the line text
+ * becomes `TASK FLAGS TS EVENT: BODY` (what the positions point into); pid/cpu -1 and ts '' when
+ * the printer did not show them. Always LineShape.Event.
+ */
+export function parseNormalisedEvent(
+  task: string, pid: number, cpu: number, flags: string, ts: string, event: string, body: string, out: ParsedLine,
+): LineShape {
+  const taskEnd = task.length;
+  const flagsStart = taskEnd + 1;
+  const tsStart = flagsStart + flags.length + 1;
+  const evStart = tsStart + ts.length + 1;
+  const s = `${task} ${flags} ${ts} ${event}: ${body}`;
+  out.s = s;
+  out.tsv = NaN;
+  out.taskStart = task ? 0 : -1;
+  out.taskEnd = task ? taskEnd : -1;
+  out.pid = pid;
+  out.tgid = -1;
+  out.cpu = cpu;
+  out.flagsStart = flags ? flagsStart : -1;
+  out.flagsEnd = flags ? flagsStart + flags.length : -1;
+  out.tsStart = ts ? tsStart : -1;
+  out.tsEnd = ts ? tsStart + ts.length : -1;
+  out.evOverride = undefined;
+  out.evStart = evStart;
+  out.evEnd = evStart + event.length;
+  out.evHash = 0;
+  out.callerHash = 0;
+  parseBody(s, out.evEnd + 1, out);
+  return LineShape.Event;
+}

@@ -18,6 +18,7 @@ import type {
   OpenTraceOptions, ProbeMapChoice, SkipKind, TraceFormat, TraceReadStats, TraceReader, ProbeRefusal,
 } from './types.ts';
 import { SKIP_KINDS } from './types.ts';
+import { badInput } from '../core/errors.ts';
 import type { ProbeMap } from './probemap.ts';
 import { builtinProbeMaps, selectProbeMap } from './maps/index.ts';
 import { compileMap, countName, Emitter, Ev, Outcome, type CompiledMap, type PlanIndex, type ProbePlan } from './compile.ts';
@@ -27,6 +28,10 @@ import { ownString } from './decode.ts';
 import { openSource, type TextSource } from './source.ts';
 import { detectFormat, probeDefName, sniffProbeNames } from './detect.ts';
 import { parseBpftraceLine, parseJsonEvent } from './jsonl.ts';
+import { openExternal, sniffBinaryTrace, type ExternalTrace } from './external.ts';
+import { setupPrinter } from './printer-setup.ts';
+import type { PrinterAdapter } from './printers.ts';
+import { Symbols } from './symbols.ts';
 
 const SNIFF_CHARS = 1 << 20;
 
@@ -35,8 +40,12 @@ const EMPTY_MAP: ProbeMap = { name: 'none', source: 'none', rules: [] };
 /** Open a trace for reading. Throws PeerpropError (exit 2) only when the input cannot be read. */
 export async function openTrace(path: string, opts: OpenTraceOptions = {}): Promise<TraceReader> {
   const file = opts.name ?? path;
-  const src = await openSource(path, file, opts.input);
-  return new Reader(file, src, opts);
+  // trace.dat / perf.data: printed by their own tool (external.ts), then read as its text.
+  const binary = opts.input ? undefined : await sniffBinaryTrace(path);
+  const symbols = typeof opts.symbols === 'string' ? await Symbols.load(opts.symbols) : opts.symbols;
+  const ext = binary ? await openExternal(path, binary, file) : undefined;
+  const src = await openSource(path, file, ext ? ext.stream : opts.input);
+  return new Reader(file, src, opts, ext, symbols);
 }
 
 /** Read a whole trace into memory (tests, small traces). */
@@ -76,7 +85,10 @@ class Reader implements TraceReader {
   readonly stats: TraceReadStats;
   private used = false;
 
-  constructor(readonly file: string, private readonly src: TextSource, private readonly opts: OpenTraceOptions) {
+  constructor(
+    readonly file: string, private readonly src: TextSource, private readonly opts: OpenTraceOptions,
+    private readonly ext?: ExternalTrace, private readonly symbols?: Symbols,
+  ) {
     this.stats = emptyStats(file);
     this.stats.compression = src.compression;
   }
@@ -118,7 +130,10 @@ class Reader implements TraceReader {
     st.format = format;
     const choice = this.chooseMap(format, head);
     st.probeMap = choice.choice;
-    const proc = new LineProcessor(this.file, format, compileMap(choice.map), st, this.opts.maxLineNumbers ?? 20, this.opts.textPath ?? false);
+    // Which printer wrote the text: other printers' lines are read as the kernel's (printers.ts).
+    const printer = setupPrinter(head, format, choice.map, this.ext?.declarations ?? [], this.symbols ?? this.ext?.symbols, this.ext?.command, (m) => st.warnings.push(m));
+    st.printer = printer.report;
+    const proc = new LineProcessor(this.file, format, compileMap(choice.map), st, this.opts.maxLineNumbers ?? 20, this.opts.textPath ?? false, printer.adapter);
     for (let i = 0; ; i++) {
       let buf: Buffer;
       if (i < headBufs.length) {
@@ -191,12 +206,13 @@ class LineProcessor {
     private readonly st: TraceReadStats,
     private readonly maxLines: number,
     textPath = false,
+    private readonly adapter?: PrinterAdapter,
   ) {
     this.emitter = new Emitter(cm, file);
     this.plans = cm.plans;
     this.index = cm.index;
     this.serialMode = format === 'serial' || format === 'unknown';
-    this.fastFormat = format !== 'jsonl' && format !== 'bpftrace' && !textPath;
+    this.fastFormat = format !== 'jsonl' && format !== 'bpftrace' && !textPath && adapter === undefined;
   }
 
   /** Bytes of a line not finished in the previous chunk. */
@@ -324,8 +340,11 @@ class LineProcessor {
       this.skip('serial', lineNo);
       return;
     }
-    const shape = parseEventLine(s, this.pl);
-    if (shape === LineShape.Event) return this.eventLine(s, lineNo);
+    const shape = this.adapter ? this.adapter.parse(s, this.pl) : parseEventLine(s, this.pl);
+    if (shape === LineShape.Event) {
+      if (this.adapter?.lastCallerUnresolved) return this.unresolvedCallerLine(lineNo);
+      return this.eventLine(this.pl.s, lineNo);
+    }
     if (shape === LineShape.StackTrace) return this.skip('stacktrace', lineNo);
     if (shape === LineShape.OtherTracer) return this.skip('otherTracer', lineNo);
     this.otherLine(s, lineNo);
@@ -339,6 +358,25 @@ class LineProcessor {
       return;
     }
     this.unplannedEvent(s, lineNo);
+  }
+
+  /**
+   * A return whose caller is an address no symbol names. When no rule needed the caller, the line
+   * is read as usual. When the map needed it, the line's events cannot be derived, and leaving
+   * them out is not safe: replay would judge the calls around them as if nothing had happened
+   * there (a check "without its lookup"), and a lost-events gap in the middle of a PMTU/redirect
+   * path is not yet judged safely either. So the input is refused, with the line and the remedy.
+   */
+  private unresolvedCallerLine(lineNo: number): void {
+    const before = this.st.skipped.unmatched.count;
+    this.eventLine(this.pl.s, lineNo);
+    if (this.st.skipped.unmatched.count > before) {
+      throw badInput(
+        `the caller of this ${this.pl.event} return is printed as an address and the probe map needs it to tell what the call was: ` +
+          'give the kernel symbols of the traced boot (replay --symbols System.map or a copy of /proc/kallsyms)',
+        { file: this.file, line: lineNo },
+      );
+    }
   }
 
   private outcome(o: Outcome, lineNo: number): void {
@@ -495,6 +533,13 @@ class LineProcessor {
     while (p < s.length && s.charCodeAt(p) === 32) p++;
     if (p === s.length) return this.skip('blank', lineNo);
     if (s.startsWith('=>', p)) return this.skip('stacktrace', lineNo);
+    const lost = /\bPERF_RECORD_LOST(?:_SAMPLES)?\b.*?\blost\s+(\d+)/.exec(s);
+    if (lost) {
+      // perf script --show-lost-events: records the kernel could not write.
+      const cpu = /\[(\d+)\]/.exec(s);
+      this.gap({ file: this.file, line: lineNo, ...(cpu ? { cpu: Number(cpu[1]) } : {}), count: Number(lost[1]), reason: 'lost' });
+      return this.skip('lost', lineNo);
+    }
     if (s.startsWith('CPU:', p)) {
       // `CPU:3 [LOST 12 EVENTS]`, `CPU:3 [12 EVENTS DROPPED]`, `CPU:3 [EVENTS DROPPED]`
       const m = /^CPU:(\d+)\s*\[(?:LOST (\d+) EVENTS|(\d+)? ?EVENTS DROPPED)\]/.exec(s.slice(p));

@@ -117,6 +117,8 @@ export interface TraceReadStats {
   /** Header `entries-in-buffer/entries-written: A/B`. */
   entries?: { inBuffer: number; written: number };
   probeMap: ProbeMapChoice;
+  /** The printer that wrote the text (ftrace, trace-cmd report, perf script ...) and its options. */
+  printer?: import('./printer-setup.ts').PrinterReport;
   /** Problems that did not stop reading (zero padding after gzip data, ...). */
   warnings: string[];
   /** True once iteration finished (stats are complete). */
@@ -136,6 +138,11 @@ export interface OpenTraceOptions {
   maxLineNumbers?: number;
   /** Read every line through the general text path (no byte fast path): for differential tests. */
   textPath?: boolean;
+  /**
+   * Kernel symbols (System.map or kallsyms text of the traced boot; a path or loaded) for
+   * printers that print code addresses as hex (trace-cmd report, perf script).
+   */
+  symbols?: string | import('./symbols.ts').Symbols;
   /** Force a format instead of detecting it. */
   format?: TraceFormat;
 }
