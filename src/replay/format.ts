@@ -31,6 +31,12 @@ export function formatReports(reports: readonly Report[], format: ReplayFormat):
 
 const VERDICT_TEXT = { conformant: 'CONFORMANT', divergent: 'DIVERGENT', 'nothing-to-check': 'NOTHING TO CHECK' } as const;
 
+/** `[cpu 1 pid 412] ` before an event, when the trace says where it ran ('' otherwise). */
+function whereTag(e: { cpu?: number; pid?: number; irq?: number }): string {
+  const w = describeWhere(e);
+  return w ? `[${w}] ` : '';
+}
+
 export function toText(r: Report): string {
   const out: string[] = [];
   out.push(`${r.file}: ${VERDICT_TEXT[r.verdict]} under era ${r.era} (${r.eraReason})`);
@@ -46,12 +52,6 @@ export function toText(r: Report): string {
         for (const h of d.history) out.push(`        ${h.file === d.file ? `line ${h.line}` : `${h.file}:${h.line}`}  ${whereTag(h)}${h.text}`);
       }
     });
-/** `[cpu 1 pid 412] ` before an event, when the trace says where it ran ('' otherwise). */
-function whereTag(e: { cpu?: number; pid?: number; irq?: number }): string {
-  const w = describeWhere(e);
-  return w ? `[${w}] ` : '';
-}
-
   }
   out.push(...coverageText(r.coverage).map((l) => '  ' + l));
   if (r.read && typeof r.read === 'object' && 'probeMap' in (r.read as object)) {
