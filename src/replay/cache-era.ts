@@ -23,6 +23,7 @@ import { Recorder, Ring } from './coverage.ts';
 import { OutcomeJudge } from './outcomes.ts';
 import { eventKey } from '../trace/callctx.ts';
 import { Overlaps, type Window } from './overlap.ts';
+import { GenidRaces } from './genid-races.ts';
 
 const NULL = '0x0';
 /**
@@ -145,9 +146,7 @@ export class CacheEraReplayer {
     this.overlaps.reset();
     this.preLookups.clear();
     this.resolveSuspects(true);
-    for (let i = 0; i < this.owed.length; i++) this.rec.unchecked('genid-steps-by-one-per-bump', 'the bump path that explains a move may be in lost events');
-    this.owed = [];
-    this.recentG = [];
+    for (let i = this.races.gap(); i > 0; i--) this.rec.unchecked('genid-steps-by-one-per-bump', 'the bump path that explains a move may be in lost events');
     this.peerOf.clear();
     this.G = undefined;
     this.causes = [];
@@ -156,7 +155,7 @@ export class CacheEraReplayer {
 
   handle(e: CanonicalEvent): void {
     // Only whether there are two CPUs matters (concurrent reads and bumps).
-    if (e.cpu !== undefined && this.cpus.size < 2) this.cpus.add(e.cpu);
+    this.races.noteCpu(e.cpu);
     this.outcomes.handle(e, this.ctx(e));
     switch (e.kind) {
       case 'check':
@@ -206,7 +205,7 @@ export class CacheEraReplayer {
       this.gHist.push(e);
       return;
     }
-    if (this.isBehind(value)) {
+    if (this.races.isBehind(this.G, value)) {
       // Several CPUs: this one read the genid before another CPU's bump that the trace shows
       // first (buffers merged by timestamp; a probe reads after taking its timestamp). A value
       // the genid recently had is a late print, not a move back.
@@ -219,12 +218,12 @@ export class CacheEraReplayer {
       for (const c of this.causes.splice(0, delta)) this.overlaps.genidMoved(c.ctx);
       this.rec.genidBumps += delta;
       this.rec.pass('genid-steps-by-one-per-bump');
-    } else if (this.cpus.size >= 2 && delta < 0x10000) {
+    } else if (this.races.severalCpus && delta < 0x10000) {
       // Several CPUs: a bump path on another CPU shows itself at its return (the 3.0 probes print
       // frag_needed there), after this read of the moved genid. Owed until that return explains
       // it (finish() reports what nothing explained).
       for (const c of this.causes.splice(0, allowed)) this.overlaps.genidMoved(c.ctx);
-      if (this.owed.length < 64) this.owed.push({ e, from: u32(this.G + allowed), to: value, count: delta - allowed, hist: snapshotRing(this.gHist, this.historySize) });
+      this.races.owe({ e, from: u32(this.G + allowed), to: value, count: delta - allowed, hist: snapshotRing(this.gHist, this.historySize) });
       this.rec.genidBumps += delta;
       this.overlaps.genidMoved(undefined);
     } else {
@@ -245,45 +244,12 @@ export class CacheEraReplayer {
     this.setG(value);
     this.dropDone();
   }
-  /** CPUs the trace has shown (concurrent reads and bumps are possible from two on). */
-  private readonly cpus = new Set<number>();
-  /** Recent values of the genid, newest last (late prints of reads made before a bump). */
-  private recentG: number[] = [];
-  /** Moves seen before the bump path that made them showed (several CPUs). */
-  private owed: { e: CanonicalEvent; from: number; to: number; count: number; hist: Ring }[] = [];
+  /** Genid reads and bumps seen from several CPUs (genid-races.ts). */
+  private readonly races = new GenidRaces();
 
   private setG(v: number): void {
-    if (this.G !== undefined && this.G !== v) {
-      this.recentG.push(this.G);
-      if (this.recentG.length > 16) this.recentG.shift();
-    }
+    this.races.moved(this.G, v);
     this.G = v;
-  }
-
-  /**
-   * A value the genid had a few moves ago, read on a trace with several CPUs: one of its recent
-   * values, or one just before the first value this replay saw (a path's entry read printed at
-   * its return).
-   */
-  private isBehind(v: number): boolean {
-    if (this.G === undefined || v === this.G || this.cpus.size < 2) return false;
-    if (u32(this.G - v) >= 0x10000) return false;
-    if (this.recentG.includes(v)) return true;
-    const first = this.recentG.length ? this.recentG[0]! : this.G;
-    return u32(first - v) <= 16;
-  }
-
-  /** A bump path that read `from` at entry and `to` at return explains one owed move between. */
-  private payOwed(from: number, to: number): boolean {
-    const len = (to - from) | 0;
-    for (let i = 0; i < this.owed.length; i++) {
-      const o = this.owed[i]!;
-      if (((o.from - from) | 0) < len && ((o.to - from) | 0) > 0) {
-        if (--o.count <= 0) this.owed.splice(i, 1);
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Causes whose call is over had their chance to show at this observation. */
@@ -323,7 +289,7 @@ export class CacheEraReplayer {
       return;
     }
     // `old` is the path's entry read: on several CPUs others may have bumped since (overlap.ts).
-    const oldBehind = this.isBehind(u32(e.old));
+    const oldBehind = this.races.isBehind(this.G, u32(e.old));
     if (!oldBehind) this.observeG(e, e.old);
     const nv = e.new ?? e.genid;
     if (nv === undefined) return;
@@ -361,10 +327,10 @@ export class CacheEraReplayer {
       ok = delta <= 1;
       expected = '+0 or +1';
     }
-    if (!ok && this.cpus.size >= 2 && delta > 1 && delta <= 16 && this.era !== 'pre-genid' && this.era !== 'seed') {
+    if (!ok && this.races.severalCpus && delta > 1 && delta <= 16 && this.era !== 'pre-genid' && this.era !== 'seed') {
       // Several CPUs: bump paths on other CPUs ran inside this one (their entries print nothing
       // to replay before their returns). Owed: their returns must account for the extra moves.
-      if (this.owed.length < 64) this.owed.push({ e, from: u32(e.old), to: u32(nv), count: delta - 1, hist: snapshotRing(this.gHist, this.historySize) });
+      this.races.owe({ e, from: u32(e.old), to: u32(nv), count: delta - 1, hist: snapshotRing(this.gHist, this.historySize) });
       this.rec.unchecked('genid-steps-by-one-per-bump', 'other CPUs bumped during this path');
       this.rec.genidBumps += delta;
     } else if (ok) {
@@ -389,16 +355,12 @@ export class CacheEraReplayer {
   private concurrentBump(e: CanonicalEvent, old: number, nv: number, cause: Cause | undefined): void {
     const delta = u32(nv - old);
     const ahead = u32(nv - this.G!) < 0x80000000 && nv !== this.G;
-    // The own move (0 or 1) among moves of others inside the window: those seen already, and
-    // those not seen yet, which become owed by the other paths' returns (checked at the end).
+    // Its own move is one of old..new, among other CPUs' moves: the path gives one credit for a
+    // move in its window; the moves not seen yet are owed like any other (matched at the end).
     this.rec.unchecked('genid-steps-by-one-per-bump', 'other CPUs bumped during this path');
-    // Its own move is an owed one (seen before this return), else one not seen yet; the rest of
-    // what is not seen yet is owed by other paths' returns.
-    const paid = delta > 0 && this.payOwed(old, nv);
-    if (ahead) {
-      if (cause && !paid) this.causes.unshift(cause);
-      this.observeG(e, nv);
-    }
+    void cause; // its cause was taken off the list: the credit replaces it
+    if (delta > 0) this.races.credit(old, nv);
+    if (ahead) this.observeG(e, nv);
     this.gHist.push(e);
   }
 
@@ -830,11 +792,10 @@ export class CacheEraReplayer {
       else this.rec.unchecked('slow-path-looks-up-peer', 'the trace has no peer lookup events');
     }
     this.missingBinds = [];
-    for (const o of this.owed) {
+    for (const o of this.races.unpaid()) {
       const inv = o.e.kind === 'flush' ? 'flush-keeps-peer-genid' : 'genid-steps-by-one-per-bump';
       this.rec.fail(inv, o.e, `genid ${o.from} (no bump path in progress)`, `genid ${u32(o.from + o.count)}`, `the global genid moved from ${o.from} by ${o.count} with no PMTU/redirect path to explain it`, o.hist);
     }
-    this.owed = [];
     for (const st of this.pending.values()) {
       for (let i = 0; i < st.length; i++) this.rec.unchecked('check-returns-its-route', 'check without a return at the end of the trace');
     }
