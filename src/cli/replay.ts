@@ -48,6 +48,7 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
         for (const r of reports) {
           const p = r.read.printer;
           if (p) io.stderr.write(`peerprop: ${r.read.file}: printed by ${p.name}${p.command ? ` (read through \`${p.command}\`)` : ''}\n`);
+          for (const w of r.read.warnings) io.stderr.write(`peerprop: ${r.read.file}: warning: ${w}\n`);
         }
         io.stdout.write(formatReports(reports, opts.format));
         return exitCodeFor(reports);
