@@ -15,7 +15,7 @@
 import type { Era, Stage } from '../model/types.ts';
 import type { CanonicalEvent } from '../trace/events.ts';
 import type { Recorder, Ring } from './coverage.ts';
-import { PeerJudge } from './peer-state.ts';
+import { PeerJudge, type PathKind } from './peer-state.ts';
 import { SeedMtuJudge } from './seed-mtu.ts';
 import { UpdatePmtuJudge } from './update-pmtu.ts';
 import {
@@ -103,7 +103,7 @@ export class OutcomeJudge {
         // rt_bind_peer reports the route's peer after, which may be an older one (a lost cmpxchg).
         if (e.rt !== undefined && e.peerBefore !== undefined && !isNullPtr(e.peerBefore)) return;
         const create = (e.create ?? entry?.create) as 0 | 1 | undefined;
-        return this.peers.onLookup(e.daddr ?? entry?.daddr, create, e.peer, ctx, isPathCaller(e.caller), e.rt === undefined);
+        return this.peers.onLookup(e.daddr ?? entry?.daddr, create, e.peer, ctx, isPathCaller(e.caller), e.rt === undefined, pathKindOf(e.caller));
       }
       case 'peer_new':
         return this.peers.onLookup(e.daddr, e.create === 0 ? 0 : 1, e.peer, ctx, true, true);
@@ -334,6 +334,12 @@ export class OutcomeJudge {
 /** A lookup made by a PMTU/redirect path itself (its kretprobe's caller). */
 function isPathCaller(caller: string | undefined): boolean {
   return caller !== undefined && /frag_needed|ip_rt_redirect|update_pmtu/.test(caller);
+}
+
+/** The path a lookup's caller belongs to (undefined: no caller, or not a path). */
+function pathKindOf(caller: string | undefined): PathKind | undefined {
+  if (caller === undefined) return undefined;
+  return /frag_needed/.test(caller) ? 'frag' : /update_pmtu/.test(caller) ? 'update' : /ip_rt_redirect/.test(caller) ? 'redirect' : undefined;
 }
 
 /** The event carries some reading of the route's MTU. */

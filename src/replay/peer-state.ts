@@ -34,6 +34,9 @@ interface PeerKnowledge {
   blindAt?: number;
 }
 
+/** The PMTU/redirect paths: ip_rt_frag_needed, ip_rt_update_pmtu, ip_rt_redirect. */
+export type PathKind = 'frag' | 'update' | 'redirect';
+
 export class PeerJudge {
   private readonly peers = new Map<string, PeerKnowledge>();
   /** Destinations a lookup showed without a peer. */
@@ -41,7 +44,7 @@ export class PeerJudge {
   /** PMTU/redirect paths in progress per context, waiting for their own lookup (the model renders it after the path event). */
   private readonly pathWaiting = new Map<number, { e: CanonicalEvent; kind: 'frag' | 'update' | 'redirect' } | undefined>();
   /** The last path lookup per context, waiting for its path event (ftrace maps emit the path at its return). */
-  private readonly lookupWaiting = new Map<number, { daddr: string; peer: string } | undefined>();
+  private readonly lookupWaiting = new Map<number, { daddr: string; peer: string; kind?: PathKind } | undefined>();
   /** Fresh peers by destination (for the paths that name only a destination). */
   private readonly freshOf = new Map<string, PeerKnowledge>();
   /** PMTU/redirect paths that named neither a destination nor a peer. */
@@ -78,8 +81,13 @@ export class PeerJudge {
     return k;
   }
 
-  /** A peer lookup returned: learn which peers are new, and attach a path's own lookup to its path. */
-  onLookup(daddr: string | undefined, create: 0 | 1 | undefined, peer: string | undefined, ctx: number, pathLookup: boolean, pure: boolean): void {
+  /**
+   * A peer lookup returned: learn which peers are new, and attach a path's own lookup to its path.
+   * `callerKind` is the path the lookup's caller belongs to, when the trace names the caller: a
+   * lookup made by ip_rt_frag_needed never belongs to a redirect still waiting for its own lookup
+   * (a refused redirect makes none), and such a stale wait is over once another path's lookup runs.
+   */
+  onLookup(daddr: string | undefined, create: 0 | 1 | undefined, peer: string | undefined, ctx: number, pathLookup: boolean, pure: boolean, callerKind?: PathKind): void {
     if (daddr === undefined || peer === undefined) return;
     if (isNullPtr(peer)) {
       if (create === 0) {
@@ -106,13 +114,14 @@ export class PeerJudge {
     }
     if (!pathLookup || isNullPtr(peer)) return;
     const w = this.pathWaiting.get(ctx);
-    if (w && (w.e.daddr === undefined || w.e.daddr === daddr)) {
+    if (w && callerKind !== undefined && callerKind !== w.kind) this.pathWaiting.set(ctx, undefined); // that path made no lookup
+    else if (w && (w.e.daddr === undefined || w.e.daddr === daddr)) {
       this.pathWaiting.set(ctx, undefined);
       this.pathLearned(w.e, w.kind, peer);
-    } else {
-      if (this.lookupWaiting.size >= MAX_ENTRIES) this.lookupWaiting.clear();
-      this.lookupWaiting.set(ctx, { daddr, peer });
+      return;
     }
+    if (this.lookupWaiting.size >= MAX_ENTRIES) this.lookupWaiting.clear();
+    this.lookupWaiting.set(ctx, { daddr, peer, ...(callerKind !== undefined ? { kind: callerKind } : {}) });
   }
 
   /** A PMTU/redirect path: its peer is the one its own lookup returned (before or after this event). */
@@ -130,7 +139,7 @@ export class PeerJudge {
       if (e.peer && !isNullPtr(e.peer)) return this.pathLearned(e, kind, e.peer);
     }
     const l = this.lookupWaiting.get(ctx);
-    if (l && (e.daddr === undefined || l.daddr === e.daddr)) {
+    if (l && (l.kind === undefined || l.kind === kind) && (e.daddr === undefined || l.daddr === e.daddr)) {
       this.lookupWaiting.set(ctx, undefined);
       return this.pathLearned(e, kind, l.peer);
     }

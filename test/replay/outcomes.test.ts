@@ -4,6 +4,8 @@
  * kernel's outcome written into the events it changes (what its probes would have shown),
  * rendered as 3.0 ftrace text with the generated probes' extra fields and read back.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { materialize, renderEvents, type RawCommand } from '../../src/model/generate.ts';
@@ -322,6 +324,20 @@ describe('a live capture of the seed commit (6431cbc) with its generated probe m
     const { events } = await readLive(lines.join('\n'));
     const r = replaySync(events, { era: 'seed' });
     expect(r.divergences.map((d) => [d.invariant, d.line])).toEqual([['route-mtu-only-lowers', again + 1]]);
+  });
+});
+
+describe('a refused redirect makes no lookup: the next path keeps its own', () => {
+  // 105 lines of the bench's model-generated 3.0 trace (a correct kernel): a redirect the kernel
+  // refuses (new gateway = old one, line 27) ends before inet_getpeer; the frag-needed that follows
+  // for the same destination must not lend its lookup to it, and after the learned PMTU expires (the
+  // check that wins it resets pmtu_expires) a larger PMTU may be learned again.
+  it('conforms, with the learned values judged against their own paths', async () => {
+    const file = join(repoRoot, 'test/replay/fixtures/refused-redirect-then-frag.ftrace.txt');
+    const read = await readText(readFileSync(file, 'latin1'));
+    const report = replaySync(read.events, { era: 'pmtu-redirect' });
+    expect(report.divergences).toEqual([]);
+    expect(inv(report, 'peer-holds-learned-pmtu')!.checked).toBeGreaterThanOrEqual(3);
   });
 });
 
