@@ -12,7 +12,6 @@ DEBS=(
   qemu-system-x86 busybox-static   # the conformance harness: QEMU (TCG) and the guest's userland
   gcc libc6-dev                    # the in-VM TUN workload, built with gcc -static
   bpftool lz4 zstd xz-utils        # BTF of the kernels under test (vmlinux extracted from the bzImage)
-  bzip2                            # compressed traces (replay decodes xz, zstd, lz4, bzip2 with Debian's tools)
   dwarves musl-tools               # seed-era kernels: pahole encodes their DWARF as BTF; the workload built with musl for them (glibc 2.36 is built for kernels >= 3.2)
   bzip2                            # compressed traces (replay decodes xz, zstd, lz4, bzip2 with Debian's tools)
   bpftrace                         # dry-run compile of the generated bpftrace scripts
@@ -21,6 +20,7 @@ DEBS=(
   make bc bison flex libelf-dev libssl-dev   # building a small test kernel from that tree
   ccache                           # incremental rebuilds of test kernels (`kernel build`, `conform --git`)
   git ca-certificates
+  chromium                         # the HTML report's tests open it in a real browser (playwright-core drives it)
   trace-cmd                        # replay reads trace.dat files through `trace-cmd report` (and the printer tests)
   linux-perf                       # replay reads perf.data files through `perf script` (and the printer tests)
 )

@@ -4,7 +4,8 @@ import { bindAction, formatOption } from './io.ts';
 import { badInput } from '../core/errors.ts';
 import { ERAS, type Era } from '../model/types.ts';
 import { loadProbeMap } from '../trace/index.ts';
-import { exitCodeFor, formatReports, replayFiles, REPLAY_FORMATS, type ReplayFormat } from '../replay/index.ts';
+import { exitCodeFor, formatReports, PICTURE_FORMATS, replayFiles, replayFilesWithTimelines, REPLAY_FORMATS, type FileReplayOptions, type ReplayFormat } from '../replay/index.ts';
+import { packageVersion } from '../core/version.ts';
 
 interface ReplayCliOptions {
   era?: Era;
@@ -38,7 +39,9 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
         }
         if (traces.filter((t) => t === '-').length > 1) throw badInput('standard input (-) can be replayed only once');
         const probeMap = opts.probes ? await loadProbeMap(opts.probes) : undefined;
-        const reports = await replayFiles(traces, {
+        const pictures = PICTURE_FORMATS.includes(opts.format);
+        const run = pictures ? replayFilesWithTimelines : async (t: string[], o: FileReplayOptions) => ({ reports: await replayFiles(t, o), timelines: [] });
+        const { reports, timelines } = await run(traces, {
           ...(opts.era ? { era: opts.era } : {}),
           ...(probeMap ? { probeMap } : {}),
           maxDivergences: Number(opts.maxDivergences),
@@ -50,8 +53,9 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
           if (p) io.stderr.write(`peerprop: ${r.read.file}: printed by ${p.name}${p.command ? ` (read through \`${p.command}\`)` : ''}\n`);
           for (const w of r.read.warnings) io.stderr.write(`peerprop: ${r.read.file}: warning: ${w}\n`);
         }
-        io.stdout.write(formatReports(reports, opts.format));
-        return exitCodeFor(reports);
+        const exitCode = exitCodeFor(reports);
+        io.stdout.write(formatReports(reports, opts.format, pictures ? { timelines, exitCode, generator: `peerprop ${packageVersion()}` } : undefined));
+        return exitCode;
       }),
     );
 };

@@ -3,7 +3,7 @@
  */
 import type { Era } from '../model/types.ts';
 import { ERAS } from '../model/types.ts';
-import { openTrace, type ProbeMap, type TraceReadStats } from '../trace/index.ts';
+import { openTrace, type CanonicalEvent, type ProbeMap, type TraceReadStats } from '../trace/index.ts';
 import { Replay } from './engine.ts';
 import type { ReplayOptions, ReplayReport } from './types.ts';
 
@@ -12,6 +12,8 @@ export interface FileReplayOptions extends Omit<ReplayOptions, 'file' | 'gaps' |
   probeMap?: ProbeMap;
   /** Standard input, for '-'. */
   stdin?: NodeJS.ReadableStream;
+  /** Sees every event after replay has (a timeline for the HTML and Perfetto reports). */
+  onEvent?: (e: CanonicalEvent) => void;
   /** Kernel symbols (System.map / kallsyms path) for printers that print callers as addresses. */
   symbols?: string;
 }
@@ -34,7 +36,12 @@ export async function replayFile(path: string, opts: FileReplayOptions = {}): Pr
       replay.addGaps(gaps.slice(gapsSeen));
       gapsSeen = gaps.length;
     }
-    for (const e of batch) replay.push(e);
+    if (opts.onEvent) {
+      for (const e of batch) {
+        replay.push(e);
+        opts.onEvent(e);
+      }
+    } else for (const e of batch) replay.push(e);
   }
   if (!replay) replay = new Replay({ ...opts, file: reader.file });
   const gaps = reader.stats.gaps;

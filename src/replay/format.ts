@@ -10,14 +10,29 @@ import { formatReadStats, type TraceReadStats } from '../trace/index.ts';
 import { describeEvent } from './coverage.ts';
 import { describeWhere } from '../trace/callctx.ts';
 import type { Coverage, ReplayReport } from './types.ts';
+import type { Timeline } from './timeline.ts';
+import { replayHtml } from '../report/html/replay.ts';
+import { toPerfetto } from '../report/perfetto.ts';
 
-export type ReplayFormat = 'text' | 'json' | 'ktap' | 'junit';
-export const REPLAY_FORMATS: readonly ReplayFormat[] = ['text', 'json', 'ktap', 'junit'];
+export type ReplayFormat = 'text' | 'json' | 'ktap' | 'junit' | 'html' | 'perfetto';
+export const REPLAY_FORMATS: readonly ReplayFormat[] = ['text', 'json', 'ktap', 'junit', 'html', 'perfetto'];
+/** Formats that draw the trace: they need the timelines collected while replaying. */
+export const PICTURE_FORMATS: readonly ReplayFormat[] = ['html', 'perfetto'];
 
 type Report = ReplayReport & { read?: TraceReadStats | unknown };
 
-export function formatReports(reports: readonly Report[], format: ReplayFormat): string {
+export interface PictureInputs {
+  timelines: readonly Timeline[];
+  exitCode: number;
+  generator: string;
+}
+
+export function formatReports(reports: readonly Report[], format: ReplayFormat, pictures?: PictureInputs): string {
   switch (format) {
+    case 'html':
+    case 'perfetto':
+      if (!pictures) throw new Error(`the ${format} format needs the timelines of the replay (replayFilesWithTimelines)`);
+      return format === 'html' ? replayHtml(reports, pictures.timelines, pictures.exitCode, pictures.generator) : toPerfetto(reports, pictures.timelines);
     case 'json':
       return JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + '\n';
     case 'ktap':

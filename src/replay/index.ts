@@ -9,7 +9,9 @@
 export type { ReplayOptions, ReplayReport, Divergence, Coverage, InvariantCoverage, HistoryLine, Verdict } from './types.ts';
 export { replay, replaySync, Replay, type EventSource } from './engine.ts';
 export { replayFile, replayFiles, type FileReplayOptions, type FileReplayReport } from './files.ts';
-export { formatReports, toText, toTestResult, coverageText, REPLAY_FORMATS, type ReplayFormat } from './format.ts';
+export { formatReports, toText, toTestResult, coverageText, REPLAY_FORMATS, PICTURE_FORMATS, type ReplayFormat, type PictureInputs } from './format.ts';
+export { replayFilesWithTimelines } from './pictures.ts';
+export { TimelineCollector, type Timeline, type TimelineLane, type TimelineMark } from './timeline.ts';
 export { REPLAY_INVARIANTS, describeEvent } from './coverage.ts';
 export { eraSignal } from './era.ts';
 import { ExitCode } from '../core/errors.ts';

@@ -1,6 +1,6 @@
 /**
  * Canonical events: the contract between the trace readers, the model and replay
- * (../shared/DESIGN.md, "Canonical events"). One event per probe hit, in trace order,
+ * (README.md, "How it fits together"). One event per probe hit, in trace order,
  * with the trace's own file and line.
  *
  * Partial observation: a field that was not captured is absent (undefined), never guessed.
