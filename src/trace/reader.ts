@@ -259,7 +259,11 @@ class LineProcessor {
     return this.out;
   }
 
-  /** End of input: the last line if it has no newline. */
+  /**
+   * End of input. A last line without its newline may have been cut in the middle of a value
+   * (`peer=ffff8800` of a longer pointer): it is not read, and the warning names it. Every line
+   * the kernel writes ends with a newline, so a whole trace loses nothing.
+   */
   end(): CanonicalEvent[] {
     this.out = [];
     if (this.skippingLong) {
@@ -269,7 +273,11 @@ class LineProcessor {
       const line = Buffer.concat(this.carry, this.carryLen);
       this.carry = [];
       this.carryLen = 0;
-      this.byteLine(line, 0, line.length, isAscii(line));
+      const lineNo = ++this.lineNo;
+      if (line.toString('latin1').trim() !== '') {
+        this.skip('cut', lineNo);
+        this.st.warnings.push(`line ${lineNo}: the input ends in the middle of this line (no newline): not read`);
+      } else this.skip('blank', lineNo);
     }
     return this.out;
   }

@@ -48,11 +48,13 @@ export type SkipKind =
   /** Console noise in a serial capture (printk lines, shell output). */
   | 'noise'
   /** A line that looks like nothing we know, or a bad JSONL line. */
-  | 'malformed';
+  | 'malformed'
+  /** The last line, when the input ends without a newline: it may be cut short, so it is not read. */
+  | 'cut';
 
 export const SKIP_KINDS: readonly SkipKind[] = [
   'blank', 'header', 'lost', 'unknownEvent', 'ignored', 'paired', 'unmatched', 'filtered',
-  'stacktrace', 'otherTracer', 'serial', 'noise', 'malformed',
+  'stacktrace', 'otherTracer', 'serial', 'noise', 'malformed', 'cut',
 ];
 
 export interface SkipCount {

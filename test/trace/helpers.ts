@@ -12,15 +12,21 @@ export const sharedTraces = resolve(repoRoot, '../shared/traces');
 export const ourTraces = resolve(repoRoot, 'traces');
 
 /** Read trace text given in the test (as a stream, no file). */
+/**
+ * Reads a trace given as text. A whole trace ends with a newline (the kernel ends every line with
+ * one), so one is added when missing; `{ asIs: true }` reads the bytes exactly as given (a cut trace).
+ */
 export async function readText(
   text: string | Buffer,
-  opts: OpenTraceOptions = {},
+  opts: OpenTraceOptions & { asIs?: boolean } = {},
 ): Promise<{ events: CanonicalEvent[]; stats: TraceReadStats }> {
-  const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const { asIs, ...readOpts } = opts;
+  let buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  if (!asIs && buf.length > 0 && buf[buf.length - 1] !== 10) buf = Buffer.concat([buf, Buffer.from('\n')]);
   // Small chunks exercise line reassembly across chunk boundaries.
   const chunks: Buffer[] = [];
   for (let i = 0; i < buf.length; i += 37) chunks.push(buf.subarray(i, i + 37));
-  return readTrace('-', { name: 'test.trace', input: Readable.from(chunks), ...opts });
+  return readTrace('-', { name: 'test.trace', input: Readable.from(chunks), ...readOpts });
 }
 
 export function tmpFile(name: string, content: string | Buffer): string {

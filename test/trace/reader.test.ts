@@ -413,10 +413,21 @@ describe('inputs', () => {
     expect(stats.probeMap.chosenBy).toBe('none');
   });
 
-  it('counts a last line without newline', async () => {
-    const { events, stats } = await readText(render(BODY_30).join('\n'));
+  it('does not read a last line without newline (it may be cut in a value), and names it', async () => {
+    const { events, stats } = await readText(render(BODY_30).join('\n'), { asIs: true });
     expect(stats.lines).toBe(4);
-    expect(events.at(-1)!.line).toBe(4);
+    expect(events.every((e) => e.line < 4)).toBe(true);
+    expect(stats.skipped.cut).toEqual({ count: 1, lines: [4] });
+    expect(stats.warnings).toContain('line 4: the input ends in the middle of this line (no newline): not read');
+  });
+
+  it('a value cut at the end of the input is never taken for a whole one', async () => {
+    const lines = render(BODY_30);
+    const last = lines.at(-1)!;
+    // Cut the last line inside its first hexadecimal value.
+    const at = last.search(/=[0-9a-f]{6,}/) + 5;
+    const { events } = await readText([...lines.slice(0, -1), last.slice(0, at)].join('\n'), { asIs: true });
+    expect(events.some((e) => e.line === lines.length)).toBe(false);
   });
 });
 
@@ -458,7 +469,7 @@ describe('user probe maps', () => {
 describe('bounded memory on garbage', () => {
   it('drops an overlong line (no newline for megabytes) and keeps counting', async () => {
     const long = 'x'.repeat(3 << 20);
-    const text = [render(BODY_30.slice(0, 1))[0], long, render(BODY_30.slice(0, 1))[0]].join('\n');
+    const text = [render(BODY_30.slice(0, 1))[0], long, render(BODY_30.slice(0, 1))[0]].join('\n') + '\n';
     const p = tmpFile('long.txt', text);
     const { events, stats } = await readTrace(p, { probeMap: builtinProbeMaps().find((m) => m.name === 'linux-3.0-seed') });
     expect(stats.lines).toBe(3);
