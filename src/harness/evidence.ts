@@ -105,6 +105,10 @@ const FNHE: Record<string, ScenarioEvidence> = {
       fnheLearned('203.0.113.9', 'an exception for 203.0.113.9 learned gateway 192.0.2.3', { gateway: '192.0.2.3' }),
     ],
   },
+  // Two CPUs sending while each destination learns (workload/smp.c).
+  'smp-pmtu': {
+    sequence: [120, 121, 122, 123].map((i) => fnheLearned(`203.0.113.${i}`, `an exception for 203.0.113.${i} learned MTU 1200`, { mtu: 1200 })),
+  },
 };
 
 /** Older eras: the PMTU/redirect paths for the destination (their probes carry the daddr). */

@@ -10,7 +10,7 @@ const workloadDir = resolve(import.meta.dirname, '../../workload');
 describe('scenario catalogue', () => {
   it('names exactly the scenarios the workload implements, in the same order', async () => {
     const names: string[] = [];
-    for (const [file, table] of [['scenarios.c', 'SCENARIOS'], ['seed.c', 'SEED_SCENARIOS']]) {
+    for (const [file, table] of [['scenarios.c', 'SCENARIOS'], ['seed.c', 'SEED_SCENARIOS'], ['smp.c', 'SMP_SCENARIOS']]) {
       const c = await readFile(resolve(workloadDir, file!), 'utf8');
       const t = c.slice(c.indexOf(`const struct scenario ${table}[]`));
       names.push(...[...t.matchAll(/\{\s*"([a-z0-9-]+)",/g)].map((m) => m[1]!));
