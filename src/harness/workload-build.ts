@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, realpath, rename, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { $, which } from 'zx';
 import { envMissing, PeerpropError, ExitCode } from '../core/errors.ts';
 import { harnessCacheDir } from './cache-dir.ts';
@@ -11,15 +10,9 @@ import { buildMuslWorkload, type WorkloadLibc } from './workload-musl.ts';
 export { workloadLibcFor, type WorkloadLibc } from './workload-musl.ts';
 
 /** The repository's workload/ directory (C sources of the in-VM TUN workload). */
-export const WORKLOAD_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../workload');
+import { WORKLOAD_DIR, type WorkloadBinary } from './workload-sources.ts';
+export { WORKLOAD_DIR, type WorkloadBinary } from './workload-sources.ts';
 
-export interface WorkloadBinary {
-  path: string;
-  /** Content hash of the sources and the compiler: the cache key. */
-  hash: string;
-  /** True when it came from the cache. */
-  cached: boolean;
-}
 
 /**
  * Builds workload/*.c with `gcc -static -O2 -s` once per content (sources + compiler version),
