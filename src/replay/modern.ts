@@ -37,6 +37,12 @@ interface RouteRec {
   mustFail?: number;
   /** The act counter when it was killed: a check that entered before may have read it alive. */
   mustFailSeq?: number;
+  /**
+   * The context of the update that killed it, while that context shows nothing else: the probe
+   * fires at update_or_create_fnhe's entry and the kill happens inside it, so a check on another
+   * CPU meanwhile may still find the route alive.
+   */
+  killOpenIn?: number;
   checkedOnce: boolean;
   hist: Ring;
 }
@@ -67,6 +73,8 @@ export class ModernReplayer {
   private readonly overlaps = new Overlaps();
   /** Counts flushes and exception kills, to order them against check entries. */
   private actSeq = 0;
+  /** Routes whose kill may still be in progress in its updater's context (RouteRec.killOpenIn). */
+  private openKills: RouteRec[] = [];
   /** The last exception found in a lookup, per context (consumed by the route that lookup creates). */
   private readonly lastFound = new Map<number, CanonicalEvent>();
   /** The last PMTU/redirect path entered, per context, with the route it came through. */
@@ -115,6 +123,11 @@ export class ModernReplayer {
   }
 
   handle(e: CanonicalEvent): void {
+    if (this.openKills.length) {
+      const k = this.ctx(e);
+      for (const r of this.openKills) if (r.killOpenIn === k) r.killOpenIn = undefined;
+      this.openKills = this.openKills.filter((r) => r.killOpenIn !== undefined);
+    }
     switch (e.kind) {
       case 'route':
         return this.onRoute(e);
@@ -228,7 +241,9 @@ export class ModernReplayer {
     const k = this.ctx(e);
     const old = this.pending.get(k);
     if (old) this.overlaps.close(old.w);
-    this.pending.set(k, { ev: e, route: r, wentBack, w: this.overlaps.open(r.ptr, k), seq: this.actSeq });
+    // A kill still in progress on another CPU counts as after this entry.
+    const seq = r.killOpenIn !== undefined && r.killOpenIn !== k && r.mustFailSeq !== undefined ? r.mustFailSeq - 1 : this.actSeq;
+    this.pending.set(k, { ev: e, route: r, wentBack, w: this.overlaps.open(r.ptr, k), seq });
   }
 
   private onCheckRet(e: CanonicalEvent): void {
@@ -350,6 +365,8 @@ export class ModernReplayer {
       // update creates one and KILLs the next hop's cached routes, this one included.
       r.mustFail = e.line;
       r.mustFailSeq = this.actSeq;
+      r.killOpenIn = this.ctx(e);
+      if (this.openKills.length < 64) this.openKills.push(r);
     } else if (r.nexthopRoute === undefined) {
       this.rec.unchecked('new-exception-kills-nexthop-routes', "the route's creation was not seen (next-hop or exception route unknown)");
     }
