@@ -149,14 +149,31 @@ export class CacheEraReplayer {
     for (let i = this.races.gap(); i > 0; i--) this.rec.unchecked('genid-steps-by-one-per-bump', 'the bump path that explains a move may be in lost events');
     this.peerOf.clear();
     this.G = undefined;
-    this.causes = [];
+    // A path whose call is still open keeps its cause: its return (and its bump) may come after
+    // the hole. Contexts not seen since the hole may have begun a path inside it.
+    this.causes = this.causes.filter((c) => !c.done);
+    this.seenSinceGap.clear();
+    this.hadGap = true;
     this.outcomes.gap();
   }
+  /** Contexts that showed an event since the last lost-events gap (only tracked once there was one). */
+  private readonly seenSinceGap = new Set<number>();
+  private hadGap = false;
+  /** The event being handled is its context's first since a gap, and a bump. */
+  private pathInHole = false;
 
   handle(e: CanonicalEvent): void {
     // Only whether there are two CPUs matters (concurrent reads and bumps).
     this.races.noteCpu(e.cpu);
     this.outcomes.handle(e, this.ctx(e));
+    if (this.hadGap) {
+      const k = this.ctx(e);
+      if (!this.seenSinceGap.has(k)) {
+        this.pathInHole = e.kind === 'genid_bump';
+        if (this.seenSinceGap.size >= MAX_CONTEXTS) this.seenSinceGap.clear();
+        this.seenSinceGap.add(k);
+      } else this.pathInHole = false;
+    }
     switch (e.kind) {
       case 'check':
         return this.onCheck(e);
@@ -312,6 +329,12 @@ export class CacheEraReplayer {
       const inPath = /frag_needed|redirect|update_pmtu/.test(e.probe ?? '');
       ok = inPath ? delta === 0 : delta <= 1;
       expected = inPath ? '+0 (the seed\'s PMTU/redirect paths do not bump)' : '+1';
+    } else if (!cause && this.pathInHole) {
+      // The first event of this context after lost events: its path's entry may be in the hole.
+      this.rec.unchecked('genid-steps-by-one-per-bump', 'the bump path that explains a move may be in lost events');
+      this.gHist.push(e);
+      this.G = u32(nv);
+      return;
     } else if (!cause) {
       ok = delta === 0;
       expected = 'no bump (no PMTU/redirect path in progress)';
