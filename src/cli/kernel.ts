@@ -1,4 +1,4 @@
-import { Option } from 'commander';
+
 import type { RegisterCommand } from './io.ts';
 import { bindAction, formatOption } from './io.ts';
 import { badInput, ExitCode } from '../core/errors.ts';

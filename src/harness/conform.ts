@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { harnessCacheDir } from './cache-dir.ts';
-import { badInput, ExitCode } from '../core/errors.ts';
+import { badInput, type ExitCode } from '../core/errors.ts';
 import { log as coreLog } from '../core/log.ts';
 import type { Era, Stage as HistoryStage } from '../model/types.ts';
 import type { KernelInfo, KernelSpec } from './kernel/types.ts';

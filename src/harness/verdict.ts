@@ -61,7 +61,12 @@ export function runProblems(boot: BootResult, c: GuestCapture, cons: ConsoleAnal
 
 function dedupe(p: RunProblem[]): RunProblem[] {
   const seen = new Set<string>();
-  return p.filter((x) => (seen.has(x.kind + x.message) ? false : (seen.add(x.kind + x.message), true)));
+  return p.filter((x) => {
+    const key = x.kind + x.message;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 export function eventOf(line: string): string {
@@ -79,7 +84,7 @@ export function judge(name: string, era: Era, w: WorkloadRecords, mech: Mechanis
     const reason = `not part of the ${era} era's contract`;
     return { name, description: spec.description, status: 'skip', reason, contract: { status: 'skip', checks: [], reason }, mechanism: { ...mechanism, status: 'skip', reason }, notes, errors };
   }
-  if (!rec || !rec.begun) {
+  if (!rec?.begun) {
     const reason = fatal ? `run failed: ${fatal.message}` : 'the workload did not run this scenario';
     return { name, description: spec.description, status: 'error', reason, contract: { status: 'error', checks: [], reason }, mechanism, notes, errors };
   }

@@ -327,7 +327,7 @@ export const INVARIANTS: readonly Invariant[] = [
       if (before.era === 'fnhe') {
         // The gateway a lookup gives now: a current exception's, else the next hop.
         const e = before.exceptions[op.daddr];
-        const current = e && e.gateway && e.genid === before.fnheGenid && (e.expires === 0 || before.now <= e.expires);
+        const current = e?.gateway && e.genid === before.fnheGenid && (e.expires === 0 || before.now <= e.expires);
         const nh = liveRoutes(before).find((r) => r.daddr === op.daddr)?.nexthop ?? before.config?.gateway ?? '';
         gwNow = [current ? e.gateway : nh];
         if (op.rt !== undefined) gwNow = [liveRoute(before, op.rt)?.gateway ?? ''];

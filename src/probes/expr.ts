@@ -145,7 +145,7 @@ export function lowerExpr(src: string, as: ValueAs, ctx: LowerContext): LowerRes
         p = fn.params[idx];
       }
       // A struct passed by value shifts the registers of every later parameter: stop there.
-      if (fn && fn.params.slice(0, idx).some((x) => x.size > 8)) return { error: `parameter ${idx + 1} of ${fn.name} follows a struct passed by value` };
+      if (fn?.params.slice(0, idx).some((x) => x.size > 8)) return { error: `parameter ${idx + 1} of ${fn.name} follows a struct passed by value` };
       if (idx >= ARG_REGS.length) return { error: `parameter ${idx + 1} is not in a register` };
       if (ctx.at === 'return' && ctx.argStyle === 'reg') return { error: 'parameters are not available on a return probe here' };
       regs = ctx.argStyle === 'reg' ? ARG_REGS[idx]! : `$arg${idx + 1}`;

@@ -19,7 +19,7 @@
  */
 import type { Era } from '../model/types.ts';
 import type { CanonicalEvent } from '../trace/events.ts';
-import { Recorder, Ring } from './coverage.ts';
+import { type Recorder, Ring } from './coverage.ts';
 import { OutcomeJudge } from './outcomes.ts';
 import { eventKey } from '../trace/callctx.ts';
 import { Overlaps, type Window } from './overlap.ts';
@@ -638,7 +638,7 @@ export class CacheEraReplayer {
   /** The pending check this bind belongs to: same route, or no route but inside the check (inlined). */
   private pendingFor(e: CanonicalEvent): PendingCheck | undefined {
     const stack = this.pending.get(this.ctx(e));
-    const p = stack && stack.length ? stack[stack.length - 1] : undefined;
+    const p = stack?.length ? stack[stack.length - 1] : undefined;
     if (!p) return undefined;
     if (e.rt) return e.rt === p.route.ptr ? p : undefined;
     if (e.caller && !e.caller.startsWith('ipv4_dst_check')) return undefined;
@@ -691,7 +691,7 @@ export class CacheEraReplayer {
       this.overlaps.touch(e.rt, k);
       // Another CPU/task acted on the route during this bind: what the return shows was read
       // inside the call (rt_bind_peer's stamp), before acts the trace prints earlier.
-      const raced = w !== undefined && w.overlapped;
+      const raced = w?.overlapped;
       if (raced && e.peer !== undefined && isNull(e.peer) && r.peer !== undefined && !isNull(r.peer)) {
         this.rec.unchecked('bind-never-replaces-peer', 'read before a bind on another CPU/task');
       } else if (e.peer !== undefined) {
@@ -719,7 +719,7 @@ export class CacheEraReplayer {
 
   private onCheckRet(e: CanonicalEvent): void {
     const stack = this.pending.get(this.ctx(e));
-    const p = stack && stack.length ? stack[stack.length - 1] : undefined;
+    const p = stack?.length ? stack[stack.length - 1] : undefined;
     if (!p || (e.rt && e.rt !== p.route.ptr)) {
       this.rec.ignore('check_ret without its check (duplicate return probe or lost entry)');
       return;

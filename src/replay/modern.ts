@@ -16,7 +16,7 @@
  *   PMTU at its first check, a stale one (fnhe_genid older than the namespace's) is not applied.
  */
 import type { CanonicalEvent } from '../trace/events.ts';
-import { Recorder, Ring } from './coverage.ts';
+import { type Recorder, Ring } from './coverage.ts';
 import { eventKey } from '../trace/callctx.ts';
 import { Overlaps, type Window } from './overlap.ts';
 
@@ -158,7 +158,7 @@ export class ModernReplayer {
    * An observation of a namespace's rt_genid. Returns the previous value when this one is lower
    * (the caller decides whether that is a torn-down namespace or a fault).
    */
-  private observeNet(e: CanonicalEvent, net: string | undefined, value: number | undefined, inferred = false): number | undefined {
+  private observeNet(_e: CanonicalEvent, net: string | undefined, value: number | undefined, inferred = false): number | undefined {
     const n = this.net(net);
     if (!n || value === undefined) return undefined;
     value = u32(value);

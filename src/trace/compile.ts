@@ -118,7 +118,7 @@ export class Ev implements CanonicalEvent {
   }
 }
 
-const enum Src { Self, Entry, Within, Context, Caller, Func, Text }
+enum Src { Self, Entry, Within, Context, Caller, Func, Text }
 
 /**
  * A view: one decoding of one argument slot (a pointer, an address in a byte order, a number in a
@@ -462,7 +462,7 @@ export function compileMap(map: ProbeMap): CompiledMap {
       return { ...g, presence: getter(c.value, 'present', radix, ipv4).view, op: c.op, to: c.to, decodeAs: { type, radix, ipv4 } };
     });
     const compiled: CompiledRule = {
-      callers: callers && callers.length ? new Set(callers) : undefined,
+      callers: callers?.length ? new Set(callers) : undefined,
       anyKnownCaller: rule.caller?.includes('*') ?? false,
       unknownCaller: rule.caller?.includes('?') ?? false,
       callerNot: rule.callerNot ? new Set(rule.callerNot) : undefined,
@@ -667,7 +667,7 @@ export class Emitter {
     let call: PendingCall | undefined;
     if (p.returnOf !== undefined) {
       const stack = (p.returnOfId >= 0 ? this.open[p.returnOfId] : this.pending.get(p.returnOf))?.get(taskKey);
-      if (stack && stack.length) {
+      if (stack?.length) {
         // A return with an unknown caller is a duplicate return probe: it reads the call, the
         // return that names its caller closes it.
         call = unknownCaller ? stack[stack.length - 1] : stack.pop();
@@ -676,7 +676,7 @@ export class Emitter {
     if (p.withinOf.length) {
       for (const e of p.withinOf) {
         const stack = this.pending.get(e)?.get(taskKey);
-        const top = stack && stack[stack.length - 1];
+        const top = stack?.[stack.length - 1];
         if (top) (top.within ??= new Map()).set(p.name, vv.slice());
       }
     }
@@ -710,7 +710,7 @@ export class Emitter {
       if (rule.callers || rule.anyKnownCaller || rule.unknownCaller) {
         const ok = unknownCaller
           ? rule.unknownCaller
-          : callerSym !== undefined && (rule.anyKnownCaller || (rule.callers !== undefined && rule.callers.has(callerSym)));
+          : callerSym !== undefined && (rule.anyKnownCaller || (rule.callers?.has(callerSym)));
         if (!ok) continue;
       }
       let pass = true;
@@ -771,7 +771,7 @@ export class Emitter {
   /** The decoded views of the innermost open call of `probe` on this task (context.PROBE.arg). */
   contextViews(probe: string, taskKey: number): ViewValue[] | undefined {
     const stack = this.pending.get(probe)?.get(taskKey);
-    return stack && stack.length ? stack[stack.length - 1]!.vv : undefined;
+    return stack?.length ? stack[stack.length - 1]!.vv : undefined;
   }
 
   /** The probed function's name ($func). */

@@ -26,7 +26,7 @@ export async function sniffBinaryTrace(path: string): Promise<BinaryTrace | unde
   } catch {
     return undefined;
   }
-  let fh;
+  let fh: Awaited<ReturnType<typeof open>>;
   try {
     fh = await open(path, 'r');
   } catch {

@@ -331,7 +331,7 @@ export class PrinterAdapter {
       const want = sym.addressOf(name!);
       ok = want !== undefined && want + BigInt(off ? Number(off) : 0) === BigInt('0x' + hex);
     } else {
-      ok = got !== undefined && got.endsWith('+0x0');
+      ok = got?.endsWith('+0x0') === true;
     }
     this.checked.set(hex, ok);
     if (!ok) {

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { runConform, type ConformReport } from '../../src/harness/conform.ts';
 import { renderConform } from '../../src/harness/report.ts';
-import { SCENARIO_NAMES, scenariosForEra } from '../../src/harness/scenarios.ts';
+import { scenariosForEra } from '../../src/harness/scenarios.ts';
 import { ExitCode } from '../../src/core/errors.ts';
 
 const BOOT = 300_000;
@@ -17,9 +17,9 @@ const quiet = { log: () => {} };
 function scenarioLines(ktap: string): [string, string][] {
   return ktap
     .split('\n')
-    .filter((l) => /^  (ok|not ok) \d+ /.test(l))
+    .filter((l) => /^ {2}(ok|not ok) \d+ /.test(l))
     .map((l) => {
-      const m = /^  (ok|not ok) \d+ (\S+)/.exec(l)!;
+      const m = /^ {2}(ok|not ok) \d+ (\S+)/.exec(l)!;
       return [m[1]!, m[2]!];
     });
 }
@@ -36,8 +36,8 @@ function expectAllPass(r: ConformReport): void {
   expect(scenarioLines(ktap)).toEqual(names.map((n) => ['ok', n]));
   expect(ktap).toMatch(/^ok 1 conform /m);
   // each scenario carries its two halves as subtests
-  expect(ktap.match(/^    ok 1 contract$/gm)?.length).toBe(names.length);
-  expect(ktap.match(/^    ok 2 mechanism$/gm)?.length).toBe(names.length);
+  expect(ktap.match(/^ {4}ok 1 contract$/gm)?.length).toBe(names.length);
+  expect(ktap.match(/^ {4}ok 2 mechanism$/gm)?.length).toBe(names.length);
 }
 
 describe('conform on Debian kernels (TCG)', () => {

@@ -86,7 +86,7 @@ function splitLines(text: string): Line[] {
   let pos = 0;
   let no = 0;
   while (pos < text.length) {
-    let nl = text.indexOf('\n', pos);
+    const nl = text.indexOf('\n', pos);
     const end = nl === -1 ? text.length : nl;
     let body = text.slice(pos, end);
     let eol = nl === -1 ? '' : '\n';

@@ -105,7 +105,12 @@ describe.skipIf(!haveSeedKernels)('probes for the shared seed-era kernels (DWARF
 
   it('`probes --kernel DIR` prints them', async () => {
     let out = '';
-    const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+    const sink = {
+      write: (s: string) => {
+        out += s;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
     expect(await runProbes({ kernel: PATCH_COMMIT, format: 'kprobe' }, sink as never, () => {})).toBe(0);
     expect(out).toMatch(/^# peerprop probes for 2\.6\.38-rc2 .*era seed/m);
     expect(out).toMatch(/^p:rtg\/dst_check ipv4_dst_check /m);

@@ -13,7 +13,7 @@ import { TYPES_SCHEMA } from './schema.ts';
  * BTF generation, not needed here.
  */
 function pyScript(wantPath: string, outPath: string): string {
-  return String.raw`
+  return `
 import gdb, json
 want = json.load(open(${JSON.stringify(wantPath)}))
 out = {"members": {}, "missingMembers": [], "functions": {}, "missingFunctions": [], "structSizes": {}}
@@ -144,7 +144,7 @@ export async function readDwarfTypes(vmlinux: string, wanted: { members: readonl
     await writeFile(wantPath, JSON.stringify(wanted));
     await writeFile(scriptPath, pyScript(wantPath, outPath));
     const r = await q`gdb --batch -nx -ex ${`python exec(open(${JSON.stringify(scriptPath)}).read())`} ${vmlinux}`;
-    let parsed;
+    let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(await readFile(outPath, 'utf8'));
     } catch {

@@ -36,7 +36,7 @@ const VMLINUX_NAMES: [string, KernelCompanions['vmlinuxCompressed']][] = [
  */
 export async function findCompanions(spec: string): Promise<KernelCompanions> {
   const abs = path.resolve(spec);
-  let st;
+  let st: Awaited<ReturnType<typeof stat>>;
   try {
     st = await stat(abs);
   } catch {

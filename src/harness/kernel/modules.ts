@@ -31,7 +31,7 @@ export async function findTunModule(modulesDir: string): Promise<string | undefi
 
 async function searchFile(dir: string, names: Set<string>, depth: number): Promise<string | undefined> {
   if (depth < 0) return undefined;
-  let entries;
+  let entries: import('node:fs').Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch {

@@ -92,7 +92,7 @@ export function selectProbeMap(
       score += 1;
       const want = args.get(name);
       const sample = samples.get(name);
-      if (want && want.size && sample !== undefined) {
+      if (want?.size && sample !== undefined) {
         let have = 0;
         for (const a of want) if (sample.includes(` ${a}=`)) have++;
         score += have / want.size - 1; // a probe whose fields do not match counts for little

@@ -42,6 +42,7 @@ describe('BTF reader on the real kernels', () => {
       it.skipIf(!haveBpftool)('agrees with bpftool on every type (kind, name, size, members, bitfields, prototypes)', async () => {
         const dir = (await realKernel(spec)).workDir;
         const out = await $({ quiet: true })`bpftool btf dump file ${path.join(dir, 'vmlinux.btf')} -j`;
+        // biome-ignore lint/suspicious/noExplicitAny: bpftool's JSON, compared field by field
         const ref = (JSON.parse(out.stdout) as { types: Record<string, any>[] }).types;
         expect(btf.count - 1).toBe(ref.length);
         // Plain comparisons, mismatches collected: hundreds of thousands of checks.
@@ -68,7 +69,7 @@ describe('BTF reader on the real kernels', () => {
             });
           } else if (t.kind === 'FUNC_PROTO') {
             const ps = btf.params(id);
-            eq(ps.map((p) => `${p.name || '(anon)'}:${p.type}`).join(','), t.params.map((p: any) => `${p.name}:${p.type_id}`).join(','), `params of ${id}`);
+            eq(ps.map((p) => `${p.name || '(anon)'}:${p.type}`).join(','), t.params.map((p: { name: string; type_id: number }) => `${p.name}:${p.type_id}`).join(','), `params of ${id}`);
           } else if (t.kind === 'INT') {
             eq(btf.intEncoding(id)!.bits, t.nr_bits, `bits of ${id}`);
             eq(btf.intEncoding(id)!.offset, t.bits_offset, `bit offset of ${id}`);
