@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode, PeerpropError } from '../core/errors.ts';
-import { harnessCacheDir } from './cache-dir.ts';
+import { harnessCacheDir } from '../core/cache-dir.ts';
 import type { Era } from '../model/types.ts';
 import type { AccelChoice } from './accel.ts';
 import { runBisect, type BisectCommit, type BisectResult, type Evaluate, type Outcome } from './bisect.ts';

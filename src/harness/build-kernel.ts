@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
 import { badInput, envMissing, PeerpropError, ExitCode } from '../core/errors.ts';
 import { createProgress } from '../core/progress.ts';
-import { harnessCacheDir } from './cache-dir.ts';
+import { harnessCacheDir } from '../core/cache-dir.ts';
 
 export const CONFIG_FRAGMENT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../kernel-fixtures/config');
 

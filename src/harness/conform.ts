@@ -10,11 +10,11 @@
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { harnessCacheDir } from './cache-dir.ts';
+import { harnessCacheDir } from '../core/cache-dir.ts';
 import { badInput, type ExitCode } from '../core/errors.ts';
 import { log as coreLog } from '../core/log.ts';
 import type { Era, Stage as HistoryStage } from '../model/types.ts';
-import type { KernelInfo, KernelSpec } from './kernel/types.ts';
+import type { KernelInfo, KernelSpec } from '../kernel/types.ts';
 import type { ProbeSet } from '../probes/types.ts';
 import type { ProbeMap } from '../trace/index.ts';
 import { chooseAccel, type AccelChoice, type AccelDecision } from './accel.ts';
@@ -235,14 +235,14 @@ function validateTimeout(s: number | undefined): number {
 }
 
 async function acquireKernel(opts: ConformOptions, say: (s: string) => void): Promise<KernelInfo> {
-  const { resolveKernel } = await import('./kernel/index.ts');
+  const { resolveKernel } = await import('../kernel/index.ts');
   if (opts.tree) {
     const { buildTreeKernel } = await import('./build-kernel.ts');
     const built = await buildTreeKernel(opts.tree, { cacheDir: opts.cacheDir, log: say });
     return resolveKernel(built.bzImage, { cacheDir: opts.cacheDir, vmlinux: built.vmlinux });
   }
   const spec = opts.kernel ?? 'debian';
-  const { DEBIAN_KERNELS } = await import('./kernel/index.ts');
+  const { DEBIAN_KERNELS } = await import('../kernel/index.ts');
   if (!DEBIAN_KERNELS[spec]) return resolveKernel(spec, { cacheDir: opts.cacheDir, log: say });
   // Asking apt which package the metapackage means costs 1-5 s (apt-cache reads its whole
   // cache). The answer only changes when apt's lists do: remember it against their mtimes.

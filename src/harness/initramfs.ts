@@ -14,7 +14,7 @@ import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { envMissing } from '../core/errors.ts';
-import { harnessCacheDir } from './cache-dir.ts';
+import { harnessCacheDir } from '../core/cache-dir.ts';
 import { writeNewc, type CpioEntry } from './cpio.ts';
 import { BUSYBOX_APPLETS, GUEST_PATHS, renderGuestInit } from './guest-init.ts';
 

@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, realpath, rename, stat } from 'node:fs/promis
 import { join } from 'node:path';
 import { $, which } from 'zx';
 import { envMissing, PeerpropError, ExitCode } from '../core/errors.ts';
-import { harnessCacheDir } from './cache-dir.ts';
+import { harnessCacheDir } from '../core/cache-dir.ts';
 import { buildMuslWorkload, type WorkloadLibc } from './workload-musl.ts';
 
 export { workloadLibcFor, type WorkloadLibc } from './workload-musl.ts';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { $, which } from 'zx';
 import { envMissing, ExitCode, PeerpropError } from '../core/errors.ts';
 import type { Era } from '../model/types.ts';
-import { harnessCacheDir } from './cache-dir.ts';
+import { harnessCacheDir } from '../core/cache-dir.ts';
 import { WORKLOAD_DIR, type WorkloadBinary } from './workload-sources.ts';
 
 export type WorkloadLibc = 'glibc' | 'musl';

@@ -5,7 +5,7 @@
 import type { Writable } from 'node:stream';
 import { ERAS, type Era } from '../model/types.ts';
 import { badInput, ExitCode } from '../core/errors.ts';
-import { resolveKernel } from '../harness/kernel/resolve.ts';
+import { resolveKernel } from '../kernel/resolve.ts';
 import { generateProbes } from './generate.ts';
 import { renderProbes } from './render.ts';
 import type { ProbeSyntax } from './types.ts';

@@ -12,7 +12,7 @@
  * Lowered as `+0x58c(+0x500(+0(%di)))` (register syntax) or `dst->dev->nd_net.net->...`
  * (BTF syntax, when no reinterpretation is involved).
  */
-import type { FunctionFact, KernelTypes, MemberFact, ParamFact } from '../harness/btf/types.ts';
+import type { FunctionFact, KernelTypes, MemberFact, ParamFact } from '../kernel/btf/types.ts';
 
 /** x86-64 SysV integer argument registers, as kprobe_events names them. */
 export const ARG_REGS = ['%di', '%si', '%dx', '%cx', '%r8', '%r9'] as const;

@@ -2,10 +2,10 @@
  * Probe generation: the era's plan (facts.ts) lowered against one kernel's types.
  * Never hand-written per kernel: offsets, registers and syntax all come from the kernel.
  */
-import type { KernelInfo } from '../harness/kernel/types.ts';
-import type { FunctionFact, KernelTypes } from '../harness/btf/types.ts';
-import { loadKernelTypes } from '../harness/btf/facts.ts';
-import { kernelEra } from '../harness/kernel/era.ts';
+import type { KernelInfo } from '../kernel/types.ts';
+import type { FunctionFact, KernelTypes } from '../kernel/btf/types.ts';
+import { loadKernelTypes } from '../kernel/btf/facts.ts';
+import { kernelEra } from '../kernel/era.ts';
 import type { Era } from '../model/types.ts';
 import { lowerExpr, type Lowered, type LowerContext } from './expr.ts';
 import { factsForEra, type EraFacts, type PlanProbe } from './facts.ts';
@@ -258,7 +258,7 @@ async function settleInlined(set: ProbeSet, kernel: KernelInfo, types: KernelTyp
   if (!vmlinux) return set;
   const missing = set.coverage.filter((c) => c.status !== 'probed' && !(c.function in types.functions)).map((c) => c.function);
   if (missing.length === 0) return set;
-  const { inlineVerdicts } = await import('../harness/btf/inlined.ts');
+  const { inlineVerdicts } = await import('../kernel/btf/inlined.ts');
   const { join } = await import('node:path');
   const v = await inlineVerdicts(vmlinux, missing, join(kernel.workDir, 'inlined.json'));
   if (!v) return set;

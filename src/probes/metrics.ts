@@ -9,7 +9,7 @@
  *   taken from the kernel's own types, never from a table;
  * - jiffies (and pmtu_expires) are unsigned long: a `@jiffies` read is widened to 64 bits.
  */
-import type { KernelTypes } from '../harness/btf/types.ts';
+import type { KernelTypes } from '../kernel/btf/types.ts';
 import type { ProbeDef, ProbeField } from './types.ts';
 
 /** The field a plan names `metrics` (the raw `_metrics` word) gets these two companions. */

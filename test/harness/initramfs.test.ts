@@ -7,7 +7,7 @@ import { buildInitramfs, findStaticBusybox, isStaticElf } from '../../src/harnes
 import { buildWorkload } from '../../src/harness/workload-build.ts';
 import { readNewc } from '../../src/harness/cpio.ts';
 import { GUEST_PATHS } from '../../src/harness/guest-init.ts';
-import { resolveKernel } from '../../src/harness/kernel/index.ts';
+import { resolveKernel } from '../../src/kernel/index.ts';
 
 describe('workload binary', () => {
   it('is built static once per content and cached', { timeout: 120_000 }, async () => {

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { generateProbes, renderBpftrace, type ProbeSet } from '../../src/probes/index.ts';
-import { realKernel } from '../harness/kernel/real-kernels.ts';
+import { realKernel } from '../kernel/real-kernels.ts';
 
 /** Splits a bpftrace script into probe blocks: header line(s) + { body }. */
 function blocks(script: string): { head: string; body: string }[] {

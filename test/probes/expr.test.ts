@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { lowerExpr, parseExpr, type Lowered } from '../../src/probes/expr.ts';
-import type { FunctionFact, KernelTypes, MemberFact } from '../../src/harness/btf/types.ts';
+import type { FunctionFact, KernelTypes, MemberFact } from '../../src/kernel/btf/types.ts';
 
 const m = (path: string, offset: number, extra: Partial<MemberFact> = {}): MemberFact => ({ path, offset, size: 4, type: 'int', signed: true, ...extra });
 const types: KernelTypes = {

@@ -2,8 +2,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { generateProbes, renderKprobeEvents, type ProbeSet } from '../../src/probes/index.ts';
 import { parseProbeLine, FEATURES_6_1, type ParsedProbeLine } from '../../src/probes/grammar.ts';
 import { parseProbeMap } from '../../src/trace/probemap.ts';
-import { loadKernelTypes } from '../../src/harness/btf/index.ts';
-import { realKernel, MEASURED } from '../harness/kernel/real-kernels.ts';
+import { loadKernelTypes } from '../../src/kernel/btf/index.ts';
+import { realKernel, MEASURED } from '../kernel/real-kernels.ts';
 import { captureProbes } from './capture.ts';
 
 function lineOf(set: ProbeSet, event: string): ParsedProbeLine {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { $ } from 'zx';
 import { generateProbes, resolveAgainstKallsyms, parseKallsymsAnswer, renderKprobeEvents, type ProbeSet } from '../../src/probes/index.ts';
 import { PeerpropError } from '../../src/core/errors.ts';
-import { realKernel } from '../harness/kernel/real-kernels.ts';
+import { realKernel } from '../kernel/real-kernels.ts';
 
 const q = $({ quiet: true, nothrow: true });
 const haveBusybox = (await q`command -v busybox`).exitCode === 0;

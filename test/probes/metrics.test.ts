@@ -1,6 +1,6 @@
 /** The derived route-MTU reads (src/probes/metrics.ts) and their decoding in replay (src/replay/pmtu-state.ts). */
 import { describe, expect, it } from 'vitest';
-import type { KernelTypes } from '../../src/harness/btf/types.ts';
+import type { KernelTypes } from '../../src/kernel/btf/types.ts';
 import { deriveRouteReads } from '../../src/probes/metrics.ts';
 import type { ProbeDef, ProbeField } from '../../src/probes/types.ts';
 import { expectedPmtuAction, rawMtuMetric, routeMtu } from '../../src/replay/pmtu-state.ts';

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { readTrace, parseProbeMap, builtinProbeMap, type CanonicalEvent, type ProbeMap } from '../../src/trace/index.ts';
 import { generateProbes } from '../../src/probes/index.ts';
-import { realKernel } from '../harness/kernel/real-kernels.ts';
+import { realKernel } from '../kernel/real-kernels.ts';
 import { CAPTURE_6_1 } from './capture.ts';
 
 const withoutProbe = (events: CanonicalEvent[], probes: string[]) => events.filter((e) => !probes.includes(e.probe ?? ''));

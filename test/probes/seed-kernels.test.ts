@@ -4,13 +4,13 @@
  * lines the patch commit's 128-byte kprobe_events buffer takes.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { resolveKernel } from '../../src/harness/kernel/index.ts';
+import { resolveKernel } from '../../src/kernel/index.ts';
 import { generateProbes, type ProbeSet } from '../../src/probes/index.ts';
-import { loadKernelTypes } from '../../src/harness/btf/index.ts';
+import { loadKernelTypes } from '../../src/kernel/btf/index.ts';
 import { parseProbeLine } from '../../src/probes/grammar.ts';
 import { shortFallback, SHORT_LINE_MAX } from '../../src/probes/fit.ts';
 import { runProbes } from '../../src/probes/command.ts';
-import { haveSeedKernels, PATCH_COMMIT, STABLE_2639 } from '../harness/kernel/seed-kernels.ts';
+import { haveSeedKernels, PATCH_COMMIT, STABLE_2639 } from '../kernel/seed-kernels.ts';
 import type { ProbeDef } from '../../src/probes/types.ts';
 
 const quiet = { log: () => {} };

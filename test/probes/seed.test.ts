@@ -7,12 +7,12 @@ import { $ } from 'zx';
 import { generateProbes, type ProbeSet } from '../../src/probes/index.ts';
 import { parseProbeLine, type ParsedProbeLine } from '../../src/probes/grammar.ts';
 import { parseProbeMap } from '../../src/trace/probemap.ts';
-import type { KernelInfo } from '../../src/harness/kernel/index.ts';
+import type { KernelInfo } from '../../src/kernel/index.ts';
 import { sharedTraces } from './capture.ts';
 
 const q = $({ quiet: true, nothrow: true });
 const haveTools = (await q`command -v gcc`).exitCode === 0 && (await q`command -v gdb`).exitCode === 0;
-const FIXTURE = fileURLToPath(new URL('../harness/btf/fixtures/seed-types.c', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../kernel/btf/fixtures/seed-types.c', import.meta.url));
 
 /** The probes registered on the real 3.0.1 runs (console log), without group. */
 async function seedConsoleProbes(): Promise<ParsedProbeLine[]> {

@@ -18,7 +18,7 @@ import { $ } from 'zx';
 import { badInput, PeerpropError, ExitCode } from '../../core/errors.ts';
 import { createProgress } from '../../core/progress.ts';
 import type { Era } from '../../model/types.ts';
-import { harnessCacheDir } from '../cache-dir.ts';
+import { harnessCacheDir } from '../../core/cache-dir.ts';
 import { configureTree, recipeFragments } from './config.ts';
 import { applyFixes, detectFixes, wrapperScript, type FixPlan } from './fixes.ts';
 import { identifyKernelSource } from './identify.ts';

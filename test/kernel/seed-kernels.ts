@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const repoRoot = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+export const repoRoot = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const SEED_KERNELS = path.resolve(repoRoot, '../shared/kernels');
 export const PATCH_COMMIT = path.join(SEED_KERNELS, 'linux-6431cbc');
 export const STABLE_2639 = path.join(SEED_KERNELS, 'linux-2.6.39.3');

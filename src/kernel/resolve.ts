@@ -1,7 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { badInput, envMissing } from '../../core/errors.ts';
-import { log as coreLog } from '../../core/log.ts';
+import { badInput, envMissing } from '../core/errors.ts';
+import { log as coreLog } from '../core/log.ts';
 import { defaultCacheDir, pathKernelDir } from './cache.ts';
 import { readBzImageHeader, releaseFromBanner, versionFromBanner } from './bzimage.ts';
 import { downloadAndUnpack, findAnyCachedDebian, findCachedDebian, resolveDebianPackage, type UnpackedDebianKernel } from './debian.ts';

@@ -11,7 +11,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
-import { badInput, envMissing } from '../../core/errors.ts';
+import { badInput, envMissing } from '../core/errors.ts';
 import { isFile } from './modules.ts';
 
 export interface KernelCompanions {

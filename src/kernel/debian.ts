@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
-import { envMissing } from '../../core/errors.ts';
+import { envMissing } from '../core/errors.ts';
 import { debianKernelDir } from './cache.ts';
 import type { DebianPackage } from './types.ts';
 

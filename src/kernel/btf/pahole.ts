@@ -10,7 +10,7 @@ import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
 import { PeerpropError, ExitCode } from '../../core/errors.ts';
-import { fileHash } from '../kernel/dir.ts';
+import { fileHash } from '../dir.ts';
 
 let paholeVersion: Promise<string | undefined> | undefined;
 

@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
-import { Btf, Kind } from '../../../src/harness/btf/btf.ts';
-import { loadKernelTypes } from '../../../src/harness/btf/index.ts';
-import { realKernel } from '../kernel/real-kernels.ts';
+import { Btf, Kind } from '../../../src/kernel/btf/btf.ts';
+import { loadKernelTypes } from '../../../src/kernel/btf/index.ts';
+import { realKernel } from '../real-kernels.ts';
 
 const KIND_NAMES = ['UNKN', 'INT', 'PTR', 'ARRAY', 'STRUCT', 'UNION', 'ENUM', 'FWD', 'TYPEDEF', 'VOLATILE', 'CONST', 'RESTRICT', 'FUNC', 'FUNC_PROTO', 'VAR', 'DATASEC', 'FLOAT', 'DECL_TAG', 'TYPE_TAG', 'ENUM64'];
 const haveBpftool = (await $({ quiet: true, nothrow: true })`command -v bpftool`).exitCode === 0;

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { badInput, envMissing } from '../../core/errors.ts';
-import type { KernelInfo } from '../kernel/types.ts';
+import type { KernelInfo } from '../types.ts';
 import { Btf, Kind } from './btf.ts';
 import { elfSection, readElfFileSections } from './elf.ts';
 import { extractVmlinux } from './extract.ts';
@@ -10,7 +10,7 @@ import type { FunctionFact, KernelTypes, MemberFact, ParamFact } from './types.t
 
 import { TYPES_SCHEMA } from './schema.ts';
 import { btfFromDwarf } from './pahole.ts';
-import { harnessCacheDir } from '../cache-dir.ts';
+import { harnessCacheDir } from '../../core/cache-dir.ts';
 export { TYPES_SCHEMA };
 
 /**

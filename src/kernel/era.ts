@@ -12,8 +12,8 @@
  *   pre-genid         a route cache with rt->peer but no genid
  */
 import { readFile } from 'node:fs/promises';
-import type { Era, Stage } from '../../model/types.ts';
-import type { KernelTypes } from '../btf/types.ts';
+import type { Era, Stage } from '../model/types.ts';
+import type { KernelTypes } from './btf/types.ts';
 import type { KernelInfo } from './types.ts';
 
 export interface EraDecision {
@@ -108,7 +108,7 @@ export function detectEra(types: KernelTypes, symbols?: SymbolTable): EraDecisio
  * System.map; from the version only when the code shows none of the structures.
  */
 export async function kernelEra(kernel: KernelInfo, fallback: (v: [number, number, number]) => Era): Promise<EraDecision> {
-  const { loadKernelTypes } = await import('../btf/facts.ts');
+  const { loadKernelTypes } = await import('./btf/facts.ts');
   const types = await loadKernelTypes(kernel, { wanted: { members: ERA_MEMBERS, functions: ERA_FUNCTIONS } });
   const symbols = await readSystemMap(kernel.systemMap);
   return detectEra(types, symbols) ?? { era: fallback(kernel.version), evidence: [`none of the mechanism's structures found: from the version ${kernel.version.join('.')}`] };

@@ -1,6 +1,6 @@
 /**
  * What the harness knows about a kernel it will boot or probe.
- * Produced by resolveKernel() (src/harness/kernel/index.ts); consumed by the QEMU harness
+ * Produced by resolveKernel() (src/kernel/index.ts); consumed by the QEMU harness
  * (vmlinuz, tun module), the BTF reader (btf) and the probe generator.
  */
 

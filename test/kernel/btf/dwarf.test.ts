@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
-import { readDwarfTypes } from '../../../src/harness/btf/dwarf.ts';
-import { WANTED_FUNCTIONS, WANTED_MEMBERS } from '../../../src/harness/btf/index.ts';
-import type { KernelTypes } from '../../../src/harness/btf/index.ts';
+import { readDwarfTypes } from '../../../src/kernel/btf/dwarf.ts';
+import { WANTED_FUNCTIONS, WANTED_MEMBERS } from '../../../src/kernel/btf/index.ts';
+import type { KernelTypes } from '../../../src/kernel/btf/index.ts';
 
 const q = $({ quiet: true, nothrow: true });
 const haveTools = (await q`command -v gcc`).exitCode === 0 && (await q`command -v gdb`).exitCode === 0;

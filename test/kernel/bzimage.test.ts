@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { mkdtemp, writeFile, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { readBzImageHeader } from '../../../src/harness/kernel/index.ts';
-import { releaseFromBanner, versionFromBanner } from '../../../src/harness/kernel/bzimage.ts';
+import { readBzImageHeader } from '../../src/kernel/index.ts';
+import { releaseFromBanner, versionFromBanner } from '../../src/kernel/bzimage.ts';
 import { realKernel } from './real-kernels.ts';
 
 describe('bzImage setup header', () => {

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { findCompanions, resolveKernel, kernelEra, detectEra, parseSystemMap } from '../../../src/harness/kernel/index.ts';
-import { defaultEra } from '../../../src/probes/index.ts';
-import type { KernelTypes } from '../../../src/harness/btf/types.ts';
-import { PeerpropError } from '../../../src/core/errors.ts';
+import { findCompanions, resolveKernel, kernelEra, detectEra, parseSystemMap } from '../../src/kernel/index.ts';
+import { defaultEra } from '../../src/probes/index.ts';
+import type { KernelTypes } from '../../src/kernel/btf/types.ts';
+import { PeerpropError } from '../../src/core/errors.ts';
 import { haveSeedKernels, PATCH_COMMIT, STABLE_2639 } from './seed-kernels.ts';
 
 const quiet = { log: () => {} };

@@ -2,11 +2,11 @@ import { describe, it, expect } from 'vitest';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadKernelTypes, WANTED_MEMBERS, extractVmlinux } from '../../../src/harness/btf/index.ts';
-import type { LoadTypesStats } from '../../../src/harness/btf/facts.ts';
+import { loadKernelTypes, WANTED_MEMBERS, extractVmlinux } from '../../../src/kernel/btf/index.ts';
+import type { LoadTypesStats } from '../../../src/kernel/btf/facts.ts';
 import { ExitCode, PeerpropError } from '../../../src/core/errors.ts';
-import type { KernelTypes } from '../../../src/harness/btf/index.ts';
-import { realKernel, MEASURED } from '../kernel/real-kernels.ts';
+import type { KernelTypes } from '../../../src/kernel/btf/index.ts';
+import { realKernel, MEASURED } from '../real-kernels.ts';
 
 async function types(spec: 'debian' | 'debian-6.12'): Promise<{ t: KernelTypes; release: string }> {
   const k = await realKernel(spec);

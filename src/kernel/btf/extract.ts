@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { open } from 'node:fs/promises';
 import { envMissing, badInput } from '../../core/errors.ts';
-import { readBzImageHeader } from '../kernel/bzimage.ts';
+import { readBzImageHeader } from '../bzimage.ts';
 import { isElf } from './elf.ts';
 
 /**

@@ -2,10 +2,10 @@ import { describe, it, expect } from 'vitest';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { extractVmlinux, findCompressedPayload, readElfSections } from '../../../src/harness/btf/index.ts';
-import { elfSection } from '../../../src/harness/btf/elf.ts';
+import { extractVmlinux, findCompressedPayload, readElfSections } from '../../../src/kernel/btf/index.ts';
+import { elfSection } from '../../../src/kernel/btf/elf.ts';
 import { ExitCode, PeerpropError } from '../../../src/core/errors.ts';
-import { realKernel } from '../kernel/real-kernels.ts';
+import { realKernel } from '../real-kernels.ts';
 
 describe('vmlinux extraction from the real bzImages', () => {
   const expected = { debian: 'lz4', 'debian-6.12': 'zstd' } as const;
@@ -70,7 +70,7 @@ describe('vmlinux extraction from the real bzImages', () => {
 
 describe('ELF section table read from disk', () => {
   it('finds .BTF in an extracted vmlinux without reading the whole file, same bytes as in memory', async () => {
-    const { readElfFileSections } = await import('../../../src/harness/btf/elf.ts');
+    const { readElfFileSections } = await import('../../../src/kernel/btf/elf.ts');
     const k = await realKernel('debian');
     const x = await extractVmlinux(k.vmlinuz);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'pp-elf-'));

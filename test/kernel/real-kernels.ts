@@ -2,7 +2,7 @@
  * The two real Debian kernels, fetched once per machine through our own acquisition code
  * (apt-get download + dpkg-deb -x into the peerprop cache). Shared by the kernel, BTF and probe tests.
  */
-import { resolveKernel, type KernelInfo } from '../../../src/harness/kernel/index.ts';
+import { resolveKernel, type KernelInfo } from '../../src/kernel/index.ts';
 
 const cache = new Map<string, Promise<KernelInfo>>();
 

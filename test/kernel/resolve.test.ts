@@ -2,8 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { mkdtemp, writeFile, stat, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveKernel, describeKernel, defaultCacheDir } from '../../../src/harness/kernel/index.ts';
-import { ExitCode, PeerpropError } from '../../../src/core/errors.ts';
+import { resolveKernel, describeKernel, defaultCacheDir } from '../../src/kernel/index.ts';
+import { ExitCode, PeerpropError } from '../../src/core/errors.ts';
 import { realKernel } from './real-kernels.ts';
 
 async function errorOf(p: Promise<unknown>): Promise<PeerpropError> {
@@ -115,7 +115,7 @@ describe('apt answers are remembered while the package lists are unchanged', () 
 
 describe('resolveKernel: --vmlinux with a raw BTF blob (a copy of /sys/kernel/btf/vmlinux)', () => {
   it('is recognised by its magic and read as raw BTF', async () => {
-    const { loadKernelTypes } = await import('../../../src/harness/btf/index.ts');
+    const { loadKernelTypes } = await import('../../src/kernel/btf/index.ts');
     const deb = await realKernel('debian');
     await loadKernelTypes(deb); // leaves <workDir>/vmlinux.btf, the same bytes as the guest's /sys/kernel/btf/vmlinux
     const raw = path.join(deb.workDir, 'vmlinux.btf');
