@@ -12,7 +12,7 @@ import { runConform, type ConformReport } from '../src/harness/conform.ts';
 import { bootQemu } from '../src/harness/qemu.ts';
 import { buildInitramfs } from '../src/harness/initramfs.ts';
 import { buildWorkload } from '../src/harness/workload-build.ts';
-import { resolveKernel } from '../src/harness/kernel/index.ts';
+import { resolveKernel } from '../src/kernel/index.ts';
 
 const KERNELS = (process.env.PEERPROP_BENCH_KERNELS ?? 'debian,debian-6.12').split(',').filter(Boolean);
 const ROUNDS = Number(process.env.PEERPROP_BENCH_ROUNDS ?? 3);

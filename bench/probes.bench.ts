@@ -5,10 +5,10 @@
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveKernel } from '../src/harness/kernel/index.ts';
-import { extractVmlinux, loadKernelTypes, parseBtf } from '../src/harness/btf/index.ts';
-import { elfSection } from '../src/harness/btf/elf.ts';
-import { readKernelTypes } from '../src/harness/btf/facts.ts';
+import { resolveKernel } from '../src/kernel/index.ts';
+import { extractVmlinux, loadKernelTypes, parseBtf } from '../src/kernel/btf/index.ts';
+import { elfSection } from '../src/kernel/btf/elf.ts';
+import { readKernelTypes } from '../src/kernel/btf/facts.ts';
 import { generateProbes, renderBpftrace, renderKprobeEvents } from '../src/probes/index.ts';
 
 const ms = (t0: number) => `${(performance.now() - t0).toFixed(0)} ms`;
