@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { RegisterCommand } from './io.ts';
 import { bindAction, formatOption } from './io.ts';
-import { PROBE_FORMATS, runProbes, type ProbesCommandFormat } from '../probes/command.ts';
+import { PROBE_FORMATS, type ProbesCommandFormat } from '../probes/formats.ts';
 import { ERAS } from '../model/types.ts';
 import { log } from '../core/log.ts';
 
@@ -24,8 +24,10 @@ export const registerProbes: RegisterCommand = (program, io, state) => {
     .option('--vmlinux <file>', 'with a PATH kernel: a vmlinux with BTF or DWARF for the types')
     .option('--offline', 'never call apt: use a cached Debian kernel only')
     .action(
-      bindAction(state, async (opts: { kernel: string; era?: string; format: ProbesCommandFormat; syntax?: string; group?: string; extra?: string[]; modules?: string; vmlinux?: string; offline?: boolean }) =>
-        runProbes(opts, io.stdout, (s) => log.info(s)),
-      ),
+      bindAction(state, async (opts: { kernel: string; era?: string; format: ProbesCommandFormat; syntax?: string; group?: string; extra?: string[]; modules?: string; vmlinux?: string; offline?: boolean }) => {
+        // The generator (kernel types, BTF/DWARF) is loaded only when this command runs.
+        const { runProbes } = await import('../probes/command.ts');
+        return runProbes(opts, io.stdout, (s) => log.info(s));
+      }),
     );
 };

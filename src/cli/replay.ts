@@ -3,8 +3,8 @@ import type { RegisterCommand } from './io.ts';
 import { bindAction, formatOption } from './io.ts';
 import { badInput } from '../core/errors.ts';
 import { ERAS, type Era } from '../model/types.ts';
-import { loadProbeMap } from '../trace/index.ts';
-import { exitCodeFor, formatReports, PICTURE_FORMATS, replayFiles, replayFilesWithTimelines, REPLAY_FORMATS, type FileReplayOptions, type ReplayFormat } from '../replay/index.ts';
+import type { FileReplayOptions } from '../replay/index.ts';
+import { PICTURE_FORMATS, REPLAY_FORMATS, type ReplayFormat } from '../replay/formats.ts';
 import { packageVersion } from '../core/version.ts';
 
 interface ReplayCliOptions {
@@ -38,6 +38,9 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
           throw badInput(`--max-divergences must be an integer >= 1 (got ${JSON.stringify(opts.maxDivergences)})`);
         }
         if (traces.filter((t) => t === '-').length > 1) throw badInput('standard input (-) can be replayed only once');
+        // The reader and replay are loaded only when this command runs.
+        const { loadProbeMap } = await import('../trace/index.ts');
+        const { exitCodeFor, formatReports, replayFiles, replayFilesWithTimelines } = await import('../replay/index.ts');
         const probeMap = opts.probes ? await loadProbeMap(opts.probes) : undefined;
         const pictures = PICTURE_FORMATS.includes(opts.format);
         const run = pictures ? replayFilesWithTimelines : async (t: string[], o: FileReplayOptions) => ({ reports: await replayFiles(t, o), timelines: [] });

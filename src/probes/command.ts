@@ -10,8 +10,8 @@ import { generateProbes } from './generate.ts';
 import { renderProbes } from './render.ts';
 import type { ProbeSyntax } from './types.ts';
 
-export const PROBE_FORMATS = ['kprobe', 'bpftrace', 'json', 'map'] as const;
-export type ProbesCommandFormat = (typeof PROBE_FORMATS)[number];
+export { PROBE_FORMATS, type ProbesCommandFormat } from './formats.ts';
+import type { ProbesCommandFormat } from './formats.ts';
 
 export interface ProbesCommandOptions {
   kernel: string;

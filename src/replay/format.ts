@@ -14,10 +14,8 @@ import type { Timeline } from './timeline.ts';
 import { replayHtml } from '../report/html/replay.ts';
 import { toPerfetto } from '../report/perfetto.ts';
 
-export type ReplayFormat = 'text' | 'json' | 'ktap' | 'junit' | 'html' | 'perfetto';
-export const REPLAY_FORMATS: readonly ReplayFormat[] = ['text', 'json', 'ktap', 'junit', 'html', 'perfetto'];
-/** Formats that draw the trace: they need the timelines collected while replaying. */
-export const PICTURE_FORMATS: readonly ReplayFormat[] = ['html', 'perfetto'];
+export { REPLAY_FORMATS, PICTURE_FORMATS, type ReplayFormat } from './formats.ts';
+import type { ReplayFormat } from './formats.ts';
 
 type Report = ReplayReport & { read?: TraceReadStats | unknown };
 
