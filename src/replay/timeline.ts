@@ -33,6 +33,8 @@ export interface TimelineMark {
   pid?: number;
   /** One line: the event as replay describes it. */
   text: string;
+  /** The event itself, until finish() describes it (only kept marks are ever described). */
+  ev?: CanonicalEvent;
   /** check_ret: 'valid' (the dst) or 'null'. */
   result?: 'valid' | 'null';
   /** The divergence (index in the report) shown at this event. */
@@ -133,7 +135,8 @@ export class TimelineCollector {
     }
     if (e.cpu !== undefined) this.cpus.add(e.cpu);
     const mark = (): TimelineMark => {
-      const m: TimelineMark = { t, line: e.line, kind: e.kind, text: describeEvent(e) };
+      // Described at finish(), and only if kept: most events of a long trace are folded.
+      const m: TimelineMark = { t, line: e.line, kind: e.kind, text: '', ev: e };
       if (e.cpu !== undefined) m.cpu = e.cpu;
       if (e.pid !== undefined) m.pid = e.pid;
       if (e.kind === 'check_ret' && e.ret !== undefined) m.result = /^0x0+$|^0$/.test(e.ret) ? 'null' : 'valid';
@@ -252,6 +255,15 @@ export class TimelineCollector {
         loose.push({ t, line: d.line, kind: d.event.kind, text: describeEvent(d.event), divergence: i });
       }
     });
+    const describe = (m: TimelineMark): void => {
+      if (m.ev) {
+        m.text = describeEvent(m.ev);
+        m.ev = undefined;
+        delete m.ev;
+      }
+    };
+    for (const l of lanes) l.marks.forEach(describe);
+    for (const list of [this.bumps, this.flushes, this.markers]) list.forEach(describe);
     // Routes with divergences first, then in order of first appearance.
     lanes.sort((a, b) => (b.divergences.length > 0 ? 1 : 0) - (a.divergences.length > 0 ? 1 : 0) || a.first - b.first);
     const start = this.start ?? 0;
