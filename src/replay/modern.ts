@@ -65,7 +65,7 @@ export class ModernReplayer {
   private readonly routes = new Map<string, RouteRec>();
   private readonly nets = new Map<string, NetRec>();
   /** The check entry waiting for its return, per context. */
-  private readonly pending = new Map<number, { ev: CanonicalEvent; route: RouteRec; wentBack?: number; w: Window; seq: number }>();
+  private readonly pending = new Map<number, { ev: CanonicalEvent; route: RouteRec; wentBack?: number; w: Window; seq: number; killOpenElsewhere: boolean }>();
   /**
    * Open checks, marked when a flush or a new exception (which can make a route stale) happens
    * in another context during them: the entry probe read the route before the C did (overlap.ts).
@@ -243,7 +243,10 @@ export class ModernReplayer {
     if (old) this.overlaps.close(old.w);
     // A kill still in progress on another CPU counts as after this entry.
     const seq = r.killOpenIn !== undefined && r.killOpenIn !== k && r.mustFailSeq !== undefined ? r.mustFailSeq - 1 : this.actSeq;
-    this.pending.set(k, { ev: e, route: r, wentBack, w: this.overlaps.open(r.ptr, k), seq });
+    // A new exception still being created in another context kills its next hop's cached routes
+    // inside update_or_create_fnhe, after its entry probe: this route may be one of them.
+    const killOpenElsewhere = this.openKills.some((x) => x.killOpenIn !== undefined && x.killOpenIn !== k);
+    this.pending.set(k, { ev: e, route: r, wentBack, w: this.overlaps.open(r.ptr, k), seq, killOpenElsewhere });
   }
 
   private onCheckRet(e: CanonicalEvent): void {
@@ -266,6 +269,8 @@ export class ModernReplayer {
       else if (!valid && !stale && raced) {
         // Read alive by the entry probe, made stale on another CPU/task before the C's test.
         this.rec.unchecked('check-fails-iff-stale', 'a flush or a new exception on another CPU/task during the check');
+      } else if (!valid && !stale && p.killOpenElsewhere) {
+        this.rec.unchecked('check-fails-iff-stale', 'a new exception was being created on another CPU/task (it kills its next hop\'s routes inside the call)');
       }
       else if (valid && obsolete === -1 && p.wentBack !== undefined && u32(rtGenid) === p.wentBack) {
         // The kernel still found the route current: the namespace genid read at the entry is the
