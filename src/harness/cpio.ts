@@ -11,6 +11,7 @@
  * The kernel creates no missing parent directories, so parents are emitted before their
  * children. Several archives may be concatenated into one initrd: the kernel unpacks them in turn.
  */
+import { badInput } from '../core/errors.ts';
 
 export type CpioEntry =
   | { type: 'dir'; path: string; mode?: number }
@@ -132,7 +133,7 @@ export function readNewc(buf: Buffer): CpioRecord[] {
       continue;
     }
     const magic = buf.toString('ascii', off, off + 6);
-    if (magic !== '070701' && magic !== '070702') throw new Error(`cpio: bad magic at byte ${off}: ${JSON.stringify(magic)}`);
+    if (magic !== '070701' && magic !== '070702') throw badInput(`cpio: bad magic at byte ${off}: ${JSON.stringify(magic)}`);
     const field = (i: number) => parseInt(buf.toString('ascii', off + 6 + i * 8, off + 14 + i * 8), 16);
     const mode = field(1);
     const nlink = field(4);
@@ -145,7 +146,7 @@ export function readNewc(buf: Buffer): CpioRecord[] {
     const name = buf.toString('utf8', nameStart, nameStart + namesize - 1);
     const dataStart = off + align(110 + namesize);
     const data = buf.subarray(dataStart, dataStart + size);
-    if (data.length !== size) throw new Error(`cpio: truncated entry ${name}`);
+    if (data.length !== size) throw badInput(`cpio: truncated entry ${name}`);
     off = dataStart + align(size);
     if (name === 'TRAILER!!!') continue;
     out.push({ name, mode, nlink, mtime, rdevmajor, rdevminor, data });

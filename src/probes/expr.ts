@@ -12,6 +12,7 @@
  * Lowered as `+0x58c(+0x500(+0(%di)))` (register syntax) or `dst->dev->nd_net.net->...`
  * (BTF syntax, when no reinterpretation is involved).
  */
+import { badInput } from '../core/errors.ts';
 import type { FunctionFact, KernelTypes, MemberFact, ParamFact } from '../kernel/btf/types.ts';
 
 /** x86-64 SysV integer argument registers, as kprobe_events names them. */
@@ -38,14 +39,14 @@ const HOP_RE = new RegExp(`^->(${IDENT}(?:\\.${IDENT})*)(?:<(${IDENT})>)?`);
 
 export function parseExpr(src: string): ParsedExpr {
   const m = BASE_RE.exec(src);
-  if (!m) throw new Error(`bad probe expression '${src}'`);
+  if (!m) throw badInput(`bad probe expression '${src}'`);
   const base: ParsedExpr['base'] =
     m[1] === '$retval' ? { kind: 'retval' } : m[2] ? { kind: 'arg', n: Number(m[2]) } : m[3] ? { kind: 'symbol', name: m[3] } : { kind: 'param', name: m[4]! };
   const out: ParsedExpr = { base, baseCast: m[5], hops: [] };
   let rest = src.slice(m[0].length);
   while (rest.length) {
     const h = HOP_RE.exec(rest);
-    if (!h) throw new Error(`bad probe expression '${src}' at '${rest}'`);
+    if (!h) throw badInput(`bad probe expression '${src}' at '${rest}'`);
     out.hops.push({ path: h[1]!, cast: h[2] });
     rest = rest.slice(h[0].length);
   }

@@ -3,6 +3,7 @@
  * string section. Types are indexed once (flat typed arrays, ids from 1); names, members
  * and prototypes are decoded on demand. Enough for struct layouts and function prototypes.
  */
+import { badInput } from '../../core/errors.ts';
 export const BTF_MAGIC = 0xeb9f;
 
 export enum Kind {
@@ -38,11 +39,11 @@ export class Btf {
   private byName?: Map<string, number[]>;
 
   constructor(private readonly buf: Buffer) {
-    if (buf.length < 24) throw new Error('BTF too short');
+    if (buf.length < 24) throw badInput('BTF too short');
     const magicLE = buf.readUInt16LE(0);
     const le = magicLE === BTF_MAGIC;
-    if (!le && buf.readUInt16BE(0) !== BTF_MAGIC) throw new Error('not BTF (bad magic)');
-    if (!le) throw new Error('big-endian BTF is not supported');
+    if (!le && buf.readUInt16BE(0) !== BTF_MAGIC) throw badInput('not BTF (bad magic)');
+    if (!le) throw badInput('big-endian BTF is not supported');
     const hdrLen = buf.readUInt32LE(4);
     const typeOff = buf.readUInt32LE(8);
     const typeLen = buf.readUInt32LE(12);
@@ -52,7 +53,7 @@ export class Btf {
     const tEnd = tStart + typeLen;
     this.strStart = hdrLen + strOff;
     this.strEnd = this.strStart + strLen;
-    if (tEnd > buf.length || this.strEnd > buf.length) throw new Error('truncated BTF');
+    if (tEnd > buf.length || this.strEnd > buf.length) throw badInput('truncated BTF');
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 
     // Count first, then fill: each type record is 12 bytes plus kind-specific data.
@@ -62,7 +63,7 @@ export class Btf {
       offs.push(o);
       o += 12 + this.extraLen(o);
     }
-    if (o !== tEnd) throw new Error('malformed BTF type section');
+    if (o !== tEnd) throw badInput('malformed BTF type section');
     const n = offs.length + 1; // id 0 is void
     this.count = n;
     this.kind = new Uint8Array(n);
@@ -102,7 +103,7 @@ export class Btf {
       case Kind.Restrict: case Kind.Func: case Kind.Float: case Kind.TypeTag: case Kind.Unkn:
         return 0;
       default:
-        throw new Error(`unknown BTF kind ${(info >>> 24) & 0x1f}`);
+        throw badInput(`unknown BTF kind ${(info >>> 24) & 0x1f}`);
     }
   }
 
@@ -181,7 +182,7 @@ export class Btf {
         id = this.sizeType[id]!;
       } else return id;
     }
-    throw new Error('BTF type chain too long');
+    throw badInput('BTF type chain too long');
   }
 
   /** Skips modifiers but keeps typedefs (for display). */

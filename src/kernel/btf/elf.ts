@@ -2,6 +2,7 @@
  * Just enough ELF to find a section by name (.BTF, .debug_info) in a vmlinux:
  * 32/64-bit, little or big endian. No symbols, no program headers.
  */
+import { badInput } from '../../core/errors.ts';
 export interface ElfSection {
   name: string;
   type: number;
@@ -16,7 +17,7 @@ export function isElf(buf: Uint8Array): boolean {
 
 /** Section headers of an ELF image held in memory. Throws on a truncated or non-ELF buffer. */
 export function readElfSections(buf: Buffer): ElfSection[] {
-  if (!isElf(buf)) throw new Error('not an ELF file');
+  if (!isElf(buf)) throw badInput('not an ELF file');
   const is64 = buf[4] === 2;
   const le = buf[5] !== 2;
   const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
@@ -28,7 +29,7 @@ export function readElfSections(buf: Buffer): ElfSection[] {
   const shnum = u16(is64 ? 0x3c : 0x30);
   const shstrndx = u16(is64 ? 0x3e : 0x32);
   if (shoff === 0 || shnum === 0) return [];
-  if (shoff + shnum * shentsize > buf.length) throw new Error('truncated ELF: section headers beyond the end of the file');
+  if (shoff + shnum * shentsize > buf.length) throw badInput('truncated ELF: section headers beyond the end of the file');
   const raw = [];
   for (let i = 0; i < shnum; i++) {
     const o = shoff + i * shentsize;
@@ -58,7 +59,7 @@ export function readElfSections(buf: Buffer): ElfSection[] {
 export function elfSection(buf: Buffer, name: string): Buffer | undefined {
   const s = readElfSections(buf).find((x) => x.name === name);
   if (!s || s.type === 8 /* SHT_NOBITS */) return undefined;
-  if (s.offset + s.size > buf.length) throw new Error(`truncated ELF: section ${name} beyond the end of the file`);
+  if (s.offset + s.size > buf.length) throw badInput(`truncated ELF: section ${name} beyond the end of the file`);
   return buf.subarray(s.offset, s.offset + s.size);
 }
 

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { badInput, envMissing } from '../../core/errors.ts';
+import { badInput, envMissing, PeerpropError } from '../../core/errors.ts';
 import type { KernelInfo } from '../types.ts';
 import { Btf, Kind } from './btf.ts';
 import { elfSection, readElfFileSections } from './elf.ts';
@@ -174,7 +174,14 @@ export function functionFact(btf: Btf, name: string): FunctionFact | undefined {
 
 /** Facts from a raw BTF blob (pure; what the tests call on the real kernels' BTF). */
 export function readKernelTypes(btfBlob: Buffer, source: string, wanted: TypesWanted = DEFAULT_WANTED, release?: string): KernelTypes {
-  const btf = new Btf(btfBlob);
+  let btf: Btf;
+  try {
+    btf = new Btf(btfBlob);
+  } catch (e) {
+    // A damaged kernel image is the user's input: one line naming it, exit 2.
+    if (e instanceof PeerpropError) throw badInput(`${source}: ${e.message}`);
+    throw e;
+  }
   const out: KernelTypes = {
     schema: TYPES_SCHEMA, source, format: 'btf', release, members: {}, missingMembers: [], functions: {},
     missingFunctions: [], structSizes: {},
