@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
 import { badInput, envMissing, PeerpropError, ExitCode } from '../core/errors.ts';
 import { createProgress } from '../core/progress.ts';
+import { followKbuild } from './kbuild-progress.ts';
 import { harnessCacheDir } from '../core/cache-dir.ts';
 
 export const CONFIG_FRAGMENT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../kernel-fixtures/config');
@@ -178,34 +179,13 @@ async function newerSource(src: string, image: string): Promise<boolean> {
 
 async function buildWithProgress(src: string, out: string, jobs: number): Promise<void> {
   const progress = createProgress();
-  // Roughly how many objects a tinyconfig-based build compiles: the bar's scale, corrected as we go.
-  let total = 1500;
-  let done = 0;
-  progress.start(total, 'kernel build');
   const proc = $({ quiet: true, nothrow: true })`make -C ${src} O=${out} -j${jobs} bzImage`;
-  let buf = '';
-  let tail: string[] = [];
-  proc.stdout.on('data', (chunk: Buffer) => {
-    buf += chunk.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      tail = [...tail.slice(-20), line];
-      if (/^\s+(CC|AS|LD|AR)\s/.test(line)) {
-        done++;
-        if (done >= total) {
-          total = Math.round(total * 1.3);
-          progress.start(total, 'kernel build');
-        }
-        progress.update(done, `kernel build: ${line.trim().split(/\s+/).pop()}`);
-      }
-    }
-  });
+  // Roughly how many objects a tinyconfig-based build compiles: the bar's scale, corrected as we go.
+  const follow = followKbuild(proc.stdout, progress, 1500, 1.3);
   const r = await proc;
   progress.stop();
   if (r.exitCode !== 0) {
-    const err = r.stderr.split('\n').filter((l) => /error/i.test(l)).slice(0, 2).join(' ') || lastLine(r.stderr) || tail.at(-1) || '';
+    const err = r.stderr.split('\n').filter((l) => /error/i.test(l)).slice(0, 2).join(' ') || lastLine(r.stderr) || follow.lastLine();
     throw new PeerpropError(`kernel build failed: ${err}`, ExitCode.EnvMissing);
   }
 }

@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { $ } from 'zx';
 import { badInput, PeerpropError, ExitCode } from '../../core/errors.ts';
 import { createProgress } from '../../core/progress.ts';
+import { followKbuild } from '../kbuild-progress.ts';
 import type { Era } from '../../model/types.ts';
 import { harnessCacheDir } from '../../core/cache-dir.ts';
 import { configureTree, recipeFragments } from './config.ts';
@@ -203,27 +204,8 @@ async function ccacheStats(ccache: string, env: NodeJS.ProcessEnv): Promise<{ hi
 /** `make bzImage` with a bar on a terminal (objects compiled so far / the last build's count). */
 async function makeWithProgress(dir: string, vars: string[], jobs: number, env: NodeJS.ProcessEnv, expected: number): Promise<number> {
   const progress = createProgress();
-  let total = expected;
-  let done = 0;
-  progress.start(total, 'kernel build');
   const proc = $({ quiet: true, nothrow: true, cwd: dir, env })`make ${vars} -j${jobs} bzImage`;
-  let buf = '';
-  proc.stdout.on('data', (chunk: Buffer) => {
-    buf += chunk.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (/^\s+(CC|AS|LD|AR)\s/.test(line)) {
-        done++;
-        if (done >= total) {
-          total = Math.round(total * 1.2);
-          progress.start(total, 'kernel build');
-        }
-        progress.update(done, `kernel build: ${line.trim().split(/\s+/).pop()}`);
-      }
-    }
-  });
+  const follow = followKbuild(proc.stdout, progress, expected, 1.2);
   const r = await proc;
   progress.stop();
   if (r.exitCode !== 0 || !existsSync(join(dir, 'arch/x86/boot/bzImage'))) {
@@ -231,5 +213,5 @@ async function makeWithProgress(dir: string, vars: string[], jobs: number, env: 
     const last = r.stderr.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
     throw new BuildFailure(`kernel build failed: ${errs || last || `make exited ${r.exitCode}`}`);
   }
-  return done;
+  return follow.done();
 }
