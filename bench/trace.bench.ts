@@ -5,7 +5,8 @@
  * src/model/generate.ts generateEvents, rendered as Linux 3.0 kprobe ftrace text exactly as the
  * real traces print it: bare hex, inlined binds seen through inet_getpeer and its caller, markers),
  * then measures, each in a fresh child process (so peak RSS is the reader's own):
- *   - `wc -l` on the same file (the floor),
+ *   - `wc -l` on the same file (the floor) and a `mawk` one-liner splitting every line into fields
+ *     and counting the binds (what a user would write instead), with our time's ratio to each,
  *   - parse only (openTrace → batches, events counted),
  *   - parse + replay (src/replay, the era given),
  *   - parse + replay again with V8's default heap policy (the CLI asks V8 to favour memory), and
@@ -21,7 +22,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, createWriteStream, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SeedTextRenderer, SEED_TEXT_HEADER } from '../src/trace/render.ts';
@@ -185,9 +186,66 @@ function runChild(mode: string, file: string, v8flags: string[] = [], favourMemo
 }
 
 function wcLines(file: string): { wall: number; lines: number } {
-  const t0 = performance.now();
-  const r = spawnSync('wc', ['-l', file], { encoding: 'utf8' });
-  return { wall: (performance.now() - t0) / 1000, lines: Number(r.stdout.trim().split(/\s+/)[0]) };
+  const r = timed('wc', ['-l', file]);
+  return { wall: r.wall, lines: Number(r.out.trim().split(/\s+/)[0]) };
+}
+
+/** A command's wall and CPU seconds (user + sys, from bash's `time`) and its stdout. */
+interface Timed {
+  wall: number;
+  cpu: number;
+  out: string;
+}
+
+function timed(cmd: string, args: string[]): Timed {
+  const quoted = [cmd, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const r = spawnSync('bash', ['-c', `TIMEFORMAT='%R %U %S'; time ${quoted}`], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr.trim().split('\n')[0]}`);
+  const [wall, user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number];
+  return { wall, cpu: user + sys, out: r.stdout };
+}
+
+/**
+ * What a user would write instead of a reader: mawk splitting every line into fields and counting
+ * the binds by the probed function's column (`(rt_bind_peer+0x0/0x60)`). Not a reader either (no
+ * pairing, no validation), but the bar a tool for this job is measured against.
+ */
+const MAWK_PROGRAM = '$5 ~ /rt_bind_peer/ {n++} END {print n+0}';
+
+function mawkCount(file: string): (Timed & { count: number }) | string {
+  if (spawnSync('mawk', ['-W', 'version'], { encoding: 'utf8' }).error) return 'mawk not installed (Debian package mawk; scripts/setup.sh installs it)';
+  const r = timed('mawk', [MAWK_PROGRAM, file]);
+  return { ...r, count: Number(r.out.trim()) };
+}
+
+/** The floor and the one-liner on the same file, printed before our own figures. */
+function baselines(file: string, size: number): { wc: Timed; mawk?: Timed } {
+  wcLines(file); // warm the page cache
+  const w = timed('wc', ['-l', file]);
+  const lines = Number(w.out.trim().split(/\s+/)[0]);
+  process.stdout.write(`${file}, ${size.toFixed(0)} MB, ${lines} lines\n`);
+  process.stdout.write(`wc -l             ${w.wall.toFixed(2)} s wall (${(size / w.wall).toFixed(0)} MB/s, ${(lines / w.wall / 1e6).toFixed(1)} M lines/s), ${w.cpu.toFixed(2)} s cpu  (the floor)\n`);
+  const m = mawkCount(file);
+  if (typeof m === 'string') {
+    process.stdout.write(`mawk              ${m}\n`);
+    return { wc: w };
+  }
+  process.stdout.write(
+    `mawk              ${m.wall.toFixed(2)} s wall (${(size / m.wall).toFixed(0)} MB/s, ${(lines / m.wall / 1e6).toFixed(2)} M lines/s), ${m.cpu.toFixed(2)} s cpu` +
+      `  (\`mawk '${MAWK_PROGRAM}'\`: ${m.count} binds)\n`,
+  );
+  return { wc: w, mawk: m };
+}
+
+/** Our time against the floor and the one-liner (>1: we are slower). */
+function ratios(label: string, r: ChildResult | undefined, base: { wc: Timed; mawk?: Timed }): void {
+  if (!r) return;
+  const m = base.mawk;
+  process.stdout.write(
+    `${label.padEnd(17)} ${(r.wall / base.wc.wall).toFixed(1)}x wc -l` +
+      (m ? `, ${(r.wall / m.wall).toFixed(2)}x mawk wall, ${(r.cpu / m.cpu).toFixed(2)}x mawk cpu` : '') +
+      ` (${(r.events / r.wall / 1e6).toFixed(2)} M events/s wall)\n`,
+  );
 }
 
 async function traceFile(mb: number): Promise<{ file: string; size: number }> {
@@ -209,14 +267,18 @@ function report(label: string, r: ChildResult, size: number): void {
   );
 }
 
-function runAll(file: string, size: number, runs: [string, string, string[], boolean][]): void {
+function runAll(file: string, size: number, runs: [string, string, string[], boolean][]): Map<string, ChildResult> {
+  const out = new Map<string, ChildResult>();
   for (const [mode, label, flags, favour] of runs) {
     try {
-      report(label, runChild(mode, file, flags, favour), size);
+      const r = runChild(mode, file, flags, favour);
+      report(label, r, size);
+      out.set(label, r);
     } catch (e) {
       process.stdout.write(`${label}: ${(e as Error).message.split('\n')[0]}\n`);
     }
   }
+  return out;
 }
 
 /**
@@ -227,31 +289,31 @@ export async function run(): Promise<void> {
   const mb = Number(process.env.PEERPROP_BENCH_TRACE_MB ?? 200);
   const memMb = Number(process.env.PEERPROP_BENCH_MEMORY_MB ?? 1000);
   const { file, size } = await traceFile(mb);
-  wcLines(file); // warm the page cache
-  const wc = wcLines(file);
-  process.stdout.write(`speed: ${file}, ${size.toFixed(0)} MB, ${wc.lines} lines\n`);
-  process.stdout.write(`wc -l            ${wc.wall.toFixed(2)} s  ${(size / wc.wall).toFixed(0)} MB/s  (the floor)\n`);
+  process.stdout.write('speed: ');
+  const base = baselines(file, size);
   const idle = runChild('idle', file);
   process.stdout.write(`node + loader    peak RSS ${idle.maxRssMB.toFixed(0)} MB before reading anything\n`);
   // As `peerprop replay` runs (V8 told to favour memory: src/core/memory.ts), unless marked.
-  runAll(file, size, [
+  const speed = runAll(file, size, [
     ['floor', 'bare JS loop', [], false],
     ['parse', 'parse only', [], true],
     ['replay', 'parse+replay', [], true],
   ]);
+  process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${availableParallelism()} cores)\n`);
+  ratios('parse+replay', speed.get('parse+replay'), base);
   if (memMb > 0) {
     const m = await traceFile(memMb);
-    wcLines(m.file);
-    const mwc = wcLines(m.file);
-    process.stdout.write(`memory: ${m.file}, ${m.size.toFixed(0)} MB, ${mwc.lines} lines\n`);
-    process.stdout.write(`wc -l            ${mwc.wall.toFixed(2)} s  ${(m.size / mwc.wall).toFixed(0)} MB/s  (the floor)\n`);
+    process.stdout.write('memory: ');
+    const mbase = baselines(m.file, m.size);
     // The last run caps the V8 heap far below the trace size: it completes only if memory is flat.
-    runAll(m.file, m.size, [
+    const mem = runAll(m.file, m.size, [
       ['parse', 'parse only', [], true],
       ['replay', 'parse+replay', [], true],
       ['replay', 'replay, V8 default', [], false],
       ['replay', 'replay, 64MB heap', ['--max-old-space-size=64', '--max-semi-space-size=4'], false],
     ]);
+    process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+    ratios('parse+replay', mem.get('parse+replay'), mbase);
   }
 }
 
