@@ -5,7 +5,7 @@
 import type { CanonicalEvent, EventKind } from './events.ts';
 import { EVENT_KINDS } from './events.ts';
 import { FIELD_TYPES, type MappableField } from './probemap.ts';
-import { Ev } from './compile.ts';
+import { Ev } from './ev.ts';
 import { internString } from './decode.ts';
 
 const KINDS = new Set<string>(EVENT_KINDS);

@@ -12,16 +12,21 @@
  * Format and probe map are decided on the first 1 MB (the sniff window), which is then
  * processed like the rest.
  */
-import type { CanonicalEvent, EventKind, TraceGap } from './events.ts';
+import type { CanonicalEvent, TraceGap } from './events.ts';
 import { EVENT_KINDS } from './events.ts';
 import type {
   OpenTraceOptions, ProbeMapChoice, SkipKind, TraceFormat, TraceReadStats, TraceReader, ProbeRefusal,
 } from './types.ts';
-import { SKIP_KINDS } from './types.ts';
 import { badInput } from '../core/errors.ts';
 import type { ProbeMap } from './probemap.ts';
 import { builtinProbeMaps, selectProbeMap } from './maps/index.ts';
-import { compileMap, countName, Emitter, Ev, Outcome, type CompiledMap, type PlanIndex, type ProbePlan } from './compile.ts';
+import type { CompiledMap, ProbePlan } from './plan.ts';
+import type { PlanIndex } from './plan-index.ts';
+import { compileMap } from './compile-map.ts';
+import { Emitter, Outcome } from './emit.ts';
+import { Ev } from './ev.ts';
+import { countName } from './counters.ts';
+import { emptyStats } from './read-stats.ts';
 import { LineShape, latin1, newParsedLine, parseBareEvent, parseEventBytes, parseEventLine, type ParsedLine } from './lineparse.ts';
 import { isAscii } from 'node:buffer';
 import { ownString } from './decode.ts';
@@ -57,19 +62,6 @@ export async function readTrace(
   const events: CanonicalEvent[] = [];
   for await (const b of r.batches()) for (const e of b) events.push(e);
   return { events, stats: r.stats };
-}
-
-function emptyStats(file: string): TraceReadStats {
-  const eventsByKind = {} as Record<EventKind, number>;
-  for (const k of EVENT_KINDS) eventsByKind[k] = 0;
-  const skipped = {} as TraceReadStats['skipped'];
-  for (const k of SKIP_KINDS) skipped[k] = { count: 0, lines: [] };
-  return {
-    file, format: 'unknown', bytes: 0, lines: 0, eventLines: 0, events: 0, eventsByKind, probeHits: {}, skipped,
-    unknownEvents: {}, unmatched: {}, unpairedReturns: 0, gaps: [], probesRefused: [], probesRegistered: [],
-    probeMap: { name: 'none', source: 'none', chosenBy: 'none', reason: 'not chosen yet' }, warnings: [],
-    complete: false,
-  };
 }
 
 const MAX_MALFORMED_REASONS = 20;

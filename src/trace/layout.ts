@@ -1,0 +1,46 @@
+/**
+ * Learning a probe's args layout from one of its lines: a probe prints its args in the same order
+ * every time, so later lines are read by that layout (tokenize.ts for text, the generated decoder
+ * for bytes) and only a line that does not fit is walked the generic way.
+ */
+import type { ProbePlan } from './plan.ts';
+import { compileDecoder } from './codegen.ts';
+
+/** Learn the token layout of a probe's args from one line. */
+export function learnLayout(s: string, from: number, p: ProbePlan): void {
+  const keyIdx: number[] = [];
+  const lens: number[] = [];
+  const firsts: number[] = [];
+  const len = s.length;
+  let pos = from;
+  while (pos < len) {
+    const eq = s.indexOf('=', pos);
+    const sp0 = s.indexOf(' ', pos);
+    if (eq === -1 || (sp0 !== -1 && sp0 < eq)) {
+      p.layoutKey = undefined;
+      p.decode = undefined;
+      return;
+    }
+    let vend: number;
+    if (s.charCodeAt(eq + 1) === 34) {
+      const q = s.indexOf('"', eq + 2);
+      vend = q === -1 ? len : q + 1;
+    } else {
+      vend = s.indexOf(' ', eq + 1);
+      if (vend === -1) vend = len;
+    }
+    const nameLen = eq - pos + 1;
+    let k = -1;
+    for (let i = 0; i < p.keys.length; i++) {
+      if (p.keys[i]!.length === nameLen && s.startsWith(p.keys[i]!, pos)) k = i;
+    }
+    keyIdx.push(k);
+    lens.push(nameLen);
+    firsts.push(s.charCodeAt(pos));
+    pos = vend + 1;
+  }
+  p.layoutKey = Int16Array.from(keyIdx);
+  p.layoutLen = Int16Array.from(lens);
+  p.layoutFirst = Int32Array.from(firsts);
+  p.decode = compileDecoder(p);
+}
