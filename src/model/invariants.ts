@@ -4,6 +4,7 @@
  * Replay uses the same names for the checks it makes on real traces.
  */
 import type { Era, Invariant, ModelState, Operation, OpResult, RouteState } from './types.ts';
+import type { ModelInvariantId } from '../core/invariants.ts';
 import { isExpired, liveRoute, liveRoutes, peerIdentity, u32 } from './state.ts';
 
 const GENID_ERAS: readonly Era[] = ['seed', 'pmtu-redirect'];
@@ -396,7 +397,7 @@ export function invariantsFor(era: Era): Invariant[] {
 }
 
 export interface InvariantViolation {
-  invariant: string;
+  invariant: ModelInvariantId;
   message: string;
 }
 

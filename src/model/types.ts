@@ -9,6 +9,7 @@
 /** Era profiles and stages: one vocabulary for every folder (src/core/eras.ts). */
 export { ERAS, STAGES, type Era, type Stage } from '../core/eras.ts';
 import type { Era, Stage } from '../core/eras.ts';
+import type { ModelInvariantId } from '../core/invariants.ts';
 
 /** struct inet_peer, as far as the protocol is concerned. */
 export interface PeerState {
@@ -163,7 +164,7 @@ export type LookupSite = 'route_new' | 'bind' | 'check' | 'frag_needed' | 'updat
 
 /** A named, documented invariant: a predicate over (before, op, after, result). */
 export interface Invariant {
-  name: string;
+  name: ModelInvariantId;
   /** One sentence a kernel reviewer would accept as the rule. */
   description: string;
   eras: readonly Era[];

@@ -5,12 +5,13 @@
 import type { CanonicalEvent, EventKind } from '../trace/events.ts';
 import type { Coverage, Divergence, HistoryLine, InvariantCoverage } from './types.ts';
 import { INVARIANTS } from '../model/invariants.ts';
+import type { InvariantId } from '../core/invariants.ts';
 
 /** The model's sentence for an invariant replay checks under the same name. */
-const MODEL_INVARIANT_TEXT = new Map(INVARIANTS.map((i) => [i.name, i.description]));
+const MODEL_INVARIANT_TEXT = new Map<InvariantId, string>(INVARIANTS.map((i) => [i.name, i.description]));
 
 /** The invariants replay checks, with the sentence shown in coverage. */
-export const REPLAY_INVARIANTS: Record<string, string> = {
+export const REPLAY_INVARIANTS: Partial<Record<InvariantId, string>> = {
   'genid-steps-by-one-per-bump': 'The global peer genid moves only in the bump paths (frag_needed, redirect, update_pmtu learning), by +1 per bump.',
   'flush-keeps-peer-genid': 'A route cache flush never moves the global peer genid.',
   'check-restamps': "After a successful check the route's rt_peer_genid equals the global genid.",
@@ -89,7 +90,7 @@ export function historyOf(ring: Ring | undefined, exclude?: CanonicalEvent): His
 export class Recorder {
   readonly divergences: Divergence[] = [];
   divergenceCount = 0;
-  private readonly inv = new Map<string, InvariantCoverage>();
+  private readonly inv = new Map<InvariantId, InvariantCoverage>();
   /** Events by kind, in order of first appearance (a Map: a keyed store per event on a growing object is slow). */
   /** Count per kind, in first-seen order (a boxed count: one Map lookup per event, no set). */
   private readonly kinds = new Map<EventKind, { n: number }>();
@@ -106,7 +107,7 @@ export class Recorder {
 
   constructor(private readonly maxDivergences: number) {}
 
-  private entry(name: string): InvariantCoverage {
+  private entry(name: InvariantId): InvariantCoverage {
     let c = this.inv.get(name);
     if (!c) {
       c = { name, description: REPLAY_INVARIANTS[name] ?? MODEL_INVARIANT_TEXT.get(name) ?? name, checked: 0, failed: 0, unchecked: {} };
@@ -115,16 +116,16 @@ export class Recorder {
     return c;
   }
 
-  pass(name: string): void {
+  pass(name: InvariantId): void {
     this.entry(name).checked++;
   }
 
-  unchecked(name: string, reason: string): void {
+  unchecked(name: InvariantId, reason: string): void {
     const c = this.entry(name);
     c.unchecked[reason] = (c.unchecked[reason] ?? 0) + 1;
   }
 
-  fail(name: string, e: CanonicalEvent, expected: string, observed: string, message: string, ring?: Ring, rt?: string): void {
+  fail(name: InvariantId, e: CanonicalEvent, expected: string, observed: string, message: string, ring?: Ring, rt?: string): void {
     const c = this.entry(name);
     c.checked++;
     c.failed++;
@@ -134,7 +135,7 @@ export class Recorder {
   }
 
   /** A failure counted without details (beyond what is kept). */
-  failCount(name: string): void {
+  failCount(name: InvariantId): void {
     const c = this.entry(name);
     c.checked++;
     c.failed++;

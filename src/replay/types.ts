@@ -1,5 +1,6 @@
 import type { Era, Stage } from '../model/types.ts';
 import type { CanonicalEvent, EventKind, TraceGap } from '../trace/events.ts';
+import type { InvariantId } from '../core/invariants.ts';
 
 export interface ReplayOptions {
   /** The era to replay under; detected from the events when absent. */
@@ -35,7 +36,7 @@ export interface Divergence {
   /** The event at which the divergence shows. */
   event: CanonicalEvent;
   /** The invariant (same names as src/model/invariants.ts where one applies). */
-  invariant: string;
+  invariant: InvariantId;
   expected: string;
   observed: string;
   /** One sentence for the reader. */
@@ -46,7 +47,7 @@ export interface Divergence {
 }
 
 export interface InvariantCoverage {
-  name: string;
+  name: InvariantId;
   description: string;
   checked: number;
   failed: number;

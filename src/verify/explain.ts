@@ -4,6 +4,7 @@
  * that wrote the differing field, or, when the C wrote nothing there, the branch it took.
  */
 import type { Operation, OpResult } from '../model/types.ts';
+import type { ModelInvariantId } from '../core/invariants.ts';
 import { initialState, cloneState } from '../model/state.ts';
 import { apply } from '../model/apply.ts';
 import { checkInvariants, INVARIANTS } from '../model/invariants.ts';
@@ -59,7 +60,7 @@ export interface Divergence {
   /** C lines executed in the divergent step (sequence strategies). */
   executed?: string[];
   /** The model's named invariants the C's step breaks (sequence strategies). */
-  violates?: { invariant: string; description: string; message: string }[];
+  violates?: { invariant: ModelInvariantId; description: string; message: string }[];
   /** Length used to pick the shortest: number of operations (setup + both CPUs for interleavings). */
   length: number;
 }

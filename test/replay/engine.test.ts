@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CanonicalEvent } from '../../src/trace/events.ts';
 import { exitCodeFor, replay, replaySync, type ReplayOptions } from '../../src/replay/index.ts';
+import type { InvariantId } from '../../src/core/invariants.ts';
 
 type Fields = Omit<CanonicalEvent, 'file' | 'line'>;
 /** Events with consecutive line numbers from 1. */
@@ -12,7 +13,7 @@ const R = '0xffff88001f881a00';
 const P = '0xffff88001e400540';
 const D = '10.1.0.5';
 const run = (evs: CanonicalEvent[], o: ReplayOptions = { era: 'pmtu-redirect' }) => replaySync(evs, o);
-const inv = (r: ReturnType<typeof run>, name: string) => r.coverage.invariants.find((i) => i.name === name);
+const inv = (r: ReturnType<typeof run>, name: InvariantId) => r.coverage.invariants.find((i) => i.name === name);
 
 describe('cache eras: the check', () => {
   const slowPath: Fields[] = [
@@ -31,7 +32,7 @@ describe('cache eras: the check', () => {
     const r = run(trace(...slowPath));
     expect(r.divergences).toEqual([]);
     expect(r.verdict).toBe('conformant');
-    for (const n of ['check-restamps', 'slow-path-looks-up-peer', 'slow-path-attaches-existing-peer', 'check-bind-is-lookup-only', 'genid-steps-by-one-per-bump']) {
+    for (const n of ['check-restamps', 'slow-path-looks-up-peer', 'slow-path-attaches-existing-peer', 'check-bind-is-lookup-only', 'genid-steps-by-one-per-bump'] satisfies InvariantId[]) {
       expect(inv(r, n)!.checked, n).toBeGreaterThan(0);
     }
     expect(r.coverage.genidBumps).toBe(1);

@@ -5,10 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { replaySync } from '../../src/replay/index.ts';
 import type { CanonicalEvent, TraceGap } from '../../src/trace/events.ts';
+import type { InvariantId } from '../../src/core/invariants.ts';
 
 const F = 't.trace';
 const ev = (line: number, kind: CanonicalEvent['kind'], f: Partial<CanonicalEvent> = {}): CanonicalEvent => ({ kind, file: F, line, cpu: 0, pid: 25, ...f });
-const inv = (r: ReturnType<typeof replaySync>, n: string) => r.coverage.invariants.find((i) => i.name === n);
+const inv = (r: ReturnType<typeof replaySync>, n: InvariantId) => r.coverage.invariants.find((i) => i.name === n);
 
 describe('a lost-events gap inside a PMTU path', () => {
   const before = [

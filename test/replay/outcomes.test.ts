@@ -15,6 +15,7 @@ import type { ReplayReport } from '../../src/replay/types.ts';
 import { SeedTextRenderer, SEED_TEXT_HEADER } from '../../src/trace/render.ts';
 import type { CanonicalEvent } from '../../src/trace/index.ts';
 import { readText, repoRoot } from '../trace/helpers.ts';
+import type { InvariantId } from '../../src/core/invariants.ts';
 
 const D = '10.1.0.5';
 const D2 = '10.2.0.7';
@@ -36,7 +37,7 @@ async function viaText(events: CanonicalEvent[], stage: Stage = 'S3'): Promise<{
 /** Model time as jiffies: a kernel's never read 0 (replay takes a 0 for an unreadable jiffies symbol). */
 const T0 = { now: 4_295_000_000 };
 
-const inv = (r: ReplayReport, name: string) => r.coverage.invariants.find((i) => i.name === name);
+const inv = (r: ReplayReport, name: InvariantId) => r.coverage.invariants.find((i) => i.name === name);
 
 /** The check_ret that closes the check in which a peer_pmtu matching `pick` ran. */
 function checkRetsAfter(events: CanonicalEvent[], pick: (pp: CanonicalEvent, check: CanonicalEvent) => boolean): CanonicalEvent[] {
@@ -223,7 +224,7 @@ describe('property: correct kernels with random PMTU, redirect and expiry sequen
         const r = replaySync(evs, { era: 'pmtu-redirect', stage });
         const d = r.divergences[0];
         if (d) throw new Error(`${d.line}: ${d.invariant}: ${d.message}\n${d.history.map((h) => `  ${h.line} ${h.text}`).join('\n')}\n> ${describeEvent(d.event)}`);
-        for (const n of ['check-applies-learned-pmtu', 'check-applies-learned-redirect', 'peer-holds-learned-pmtu']) checked.set(n, (checked.get(n) ?? 0) + (inv(r, n)?.checked ?? 0));
+        for (const n of ['check-applies-learned-pmtu', 'check-applies-learned-redirect', 'peer-holds-learned-pmtu'] satisfies InvariantId[]) checked.set(n, (checked.get(n) ?? 0) + (inv(r, n)?.checked ?? 0));
       }),
       { numRuns: 150 },
     );

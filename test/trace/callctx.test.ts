@@ -4,6 +4,7 @@ import { callKey, describeWhere, irqLevelOfChar, IRQ_HARD, IRQ_NONE, IRQ_SOFT } 
 import { builtinProbeMap } from '../../src/trace/index.ts';
 import { replaySync, toText } from '../../src/replay/index.ts';
 import { readText } from './helpers.ts';
+import type { InvariantId } from '../../src/core/invariants.ts';
 
 const map = builtinProbeMap('linux-3.0-seed')!;
 const R = 'ffff88001f881000';
@@ -76,7 +77,7 @@ describe('pairing through the reader', () => {
     expect(bind.rt).toBeUndefined();
     const r = replaySync(read.events, { era: 'pmtu-redirect' });
     // Had it been the check's, a current check that looked its peer up would diverge.
-    expect(r.divergences.map((d) => d.invariant)).not.toContain('current-check-is-noop');
+    expect(r.divergences.map((d) => d.invariant)).not.toContain<InvariantId>('current-check-is-noop');
   });
 
   it('divergence histories say where each event ran', async () => {

@@ -1,0 +1,137 @@
+/**
+ * The routes of the routing-cache eras as the trace shows them, one record per lifetime: a route
+ * keeps its peer until it is destroyed, its rt_peer_genid changes only through a stamp, and a new
+ * route starts stamped as its era says (0 without a peer since 2.6.39; the seed stamps always).
+ */
+import type { CacheEra } from '../../core/eras.ts';
+import type { CanonicalEvent } from '../../trace/events.ts';
+import { eventKey } from '../../trace/callctx.ts';
+import { type Recorder, Ring } from '../coverage.ts';
+import type { Overlaps } from '../overlap.ts';
+import { isNull, type RouteRec, u32 } from './common.ts';
+
+export class RouteTable {
+  private readonly routes = new Map<string, RouteRec>();
+  /** Flushes seen: a route first seen before the latest is expired. */
+  flushCount = 0;
+
+  constructor(
+    private readonly era: CacheEra,
+    private readonly rec: Recorder,
+    private readonly historySize: number,
+    private readonly overlaps: Overlaps,
+  ) {}
+
+  get(ptr: string): RouteRec | undefined {
+    return this.routes.get(ptr);
+  }
+
+  /** The route's record, created at its first sight (with the destination when the event has it). */
+  route(ptr: string, e: CanonicalEvent): RouteRec {
+    let r = this.routes.get(ptr);
+    if (!r) {
+      r = { ptr, mayStamp: false, flushAtSight: this.flushCount, incomplete: false, hist: new Ring(this.historySize) };
+      this.routes.set(ptr, r);
+      this.rec.routes++;
+    }
+    if (e.daddr !== undefined && r.daddr === undefined) r.daddr = e.daddr;
+    return r;
+  }
+
+  /** Lost events: routes keep their records but their history is incomplete. */
+  gap(): void {
+    for (const r of this.routes.values()) {
+      if (!r.incomplete) this.rec.incompleteRoutes++;
+      r.incomplete = true;
+    }
+  }
+
+  /**
+   * A lookup for `daddr` not attributed to a route (an inlined rt_bind_peer, e.g. in
+   * __ip_select_ident) may bind and stamp any live route to that destination.
+   */
+  mayBeStampedFor(daddr: string, ctx: number): void {
+    for (const r of this.routes.values()) {
+      if (r.daddr !== daddr) continue;
+      r.mayStamp = true;
+      this.overlaps.touch(r.ptr, ctx);
+    }
+  }
+
+  /**
+   * Cross-event consistency of a route's peer and genid as an entry event shows them (a check, a
+   * bind naming its route, a PMTU/redirect path on it).
+   */
+  sameState(r: RouteRec, e: CanonicalEvent): void {
+    const peer = e.peer;
+    // Another CPU/task has a call on this route open: this entry probe may have read the route
+    // before that call's bind or stamp which the trace printed first (overlap.ts).
+    const racing = this.overlaps.othersOpen(r.ptr, eventKey(e));
+    if (peer !== undefined) {
+      if (r.incomplete) this.rec.unchecked('bind-never-replaces-peer', 'route history crosses lost events');
+      else if (racing && isNull(peer) && r.peer !== undefined && !isNull(r.peer)) {
+        // Read before another CPU/task's bind that the trace printed first: the route keeps the
+        // peer that call installed.
+        this.rec.unchecked('bind-never-replaces-peer', 'read before a bind on another CPU/task');
+      } else if (r.peer !== undefined && !isNull(r.peer)) {
+        if (peer !== r.peer) {
+          this.rec.fail('bind-never-replaces-peer', e, `peer ${r.peer}`, `peer ${peer}`, `route ${r.ptr} changed its peer from ${r.peer} to ${peer}`, r.hist, r.ptr);
+        } else this.rec.pass('bind-never-replaces-peer');
+        r.peer = peer;
+      } else r.peer = peer;
+    }
+    if (e.rtGenid !== undefined) {
+      const g = u32(e.rtGenid);
+      if (r.rtGenid !== undefined && g !== r.rtGenid) {
+        if (r.incomplete) this.rec.unchecked('route-genid-changes-only-by-stamp', 'route history crosses lost events');
+        else if (r.mayStamp) this.rec.unchecked('route-genid-changes-only-by-stamp', 'an unattributed bind or update_pmtu may have stamped it');
+        else if (racing) {
+          // Stamped meanwhile, or read before a stamp printed first: which value is newer is not
+          // known until the next stamp this replay sees.
+          this.rec.unchecked('route-genid-changes-only-by-stamp', 'a call on another CPU/task may stamp it meanwhile');
+          r.rtGenid = undefined;
+          return;
+        } else {
+          this.rec.fail('route-genid-changes-only-by-stamp', e, `rt_peer_genid ${r.rtGenid}`, `rt_peer_genid ${g}`, `route ${r.ptr} rt_peer_genid changed from ${r.rtGenid} to ${g} with no stamp in between`, r.hist, r.ptr);
+        }
+      } else if (r.rtGenid !== undefined) this.rec.pass('route-genid-changes-only-by-stamp');
+      r.rtGenid = g;
+    }
+  }
+
+  /** A PMTU/redirect path naming its route (update_pmtu): it may bind and pre-stamp it. */
+  onPath(e: CanonicalEvent, rt: string): void {
+    const r = this.route(rt, e);
+    r.hist.push(e);
+    if (e.peer !== undefined || e.rtGenid !== undefined) this.sameState(r, e);
+    r.mayStamp = true;
+    this.overlaps.touch(rt, eventKey(e));
+  }
+
+  /** A route created (its lookup and genid already taken): `G` is the genid as last observed. */
+  onRoute(e: CanonicalEvent, rt: string, G0: number | undefined): void {
+    if (this.routes.has(rt)) this.routes.delete(rt); // pointer reuse: a new route
+    const r = this.route(rt, e);
+    r.hist.push(e);
+    r.peer = e.peer;
+    if (e.rtGenid === undefined) return;
+    r.rtGenid = u32(e.rtGenid);
+    const G = e.genid ?? G0;
+    if (G === undefined || e.peer === undefined) return this.rec.unchecked('new-route-stamp', 'peer or genid at creation not observed');
+    const want = this.era === 'seed' ? u32(G) : this.era === 'pre-genid' ? r.rtGenid : isNull(e.peer) ? 0 : u32(G);
+    if (r.rtGenid === want) this.rec.pass('new-route-stamp');
+    else this.rec.fail('new-route-stamp', e, `rt_peer_genid ${want}`, `rt_peer_genid ${r.rtGenid}`, `new route ${rt} stamped ${r.rtGenid}`, r.hist, r.ptr);
+  }
+
+  /** A route destroyed: it must still hold the peer it had. */
+  onFree(e: CanonicalEvent, rt: string): void {
+    const r = this.routes.get(rt);
+    if (!r) return;
+    r.hist.push(e);
+    if (e.peer !== undefined && !r.incomplete && r.peer !== undefined && !isNull(r.peer)) {
+      if (e.peer === r.peer) this.rec.pass('bind-never-replaces-peer');
+      else this.rec.fail('bind-never-replaces-peer', e, `peer ${r.peer}`, `peer ${e.peer}`, `route ${r.ptr} was destroyed holding another peer`, r.hist, r.ptr);
+    }
+    this.routes.delete(rt);
+  }
+}
