@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { harnessCacheDir } from '../core/cache-dir.ts';
 import { badInput, type ExitCode } from '../core/errors.ts';
 import { log as coreLog } from '../core/log.ts';
-import type { Era, Stage as HistoryStage } from '../model/types.ts';
+import type { Era, Stage } from '../model/types.ts';
 import type { KernelInfo, KernelSpec } from '../kernel/types.ts';
 import type { ProbeSet } from '../probes/types.ts';
 import type { ProbeMap } from '../trace/index.ts';
@@ -52,7 +52,8 @@ export interface ConformOptions {
   log?: (line: string) => void;
 }
 
-export type Stage =
+/** The phases of a conform run whose wall time the report gives (not the kernel history's Stage). */
+export type TimingPhase =
   | 'kernel' | 'probes' | 'initramfs' | 'accel' | 'bootToInit'
   /** /init start to probes enabled, and its parts: tun.ko, kallsyms pass, registration, enabling. */
   | 'guestProbes' | 'guestModules' | 'guestKallsyms' | 'guestRegister' | 'guestEnable'
@@ -64,7 +65,7 @@ export interface ConformReport {
   kernel: { spec: string; release: string; description: string; version: [number, number, number]; cpus: number };
   era: Era;
   /** pmtu-redirect: the stage of the history the kernel's code shows (the replay model's). */
-  stage?: HistoryStage;
+  stage?: Stage;
   /** What decided the era: the kernel's symbols and types, or `--era`. */
   eraFrom: string[];
   accel: AccelDecision;
@@ -80,8 +81,8 @@ export interface ConformReport {
     inlined: { function: string; via: string[] }[];
   };
   trace: { lines: number; events: number; replay: string };
-  /** Milliseconds per stage (host clock; guest stages from the console markers). */
-  timings: Partial<Record<Stage, number>>;
+  /** Milliseconds per phase (host clock; guest phases from the console markers). */
+  timings: Partial<Record<TimingPhase, number>>;
   console: { lastLines: string[] };
   kept?: string;
   exitCode: ExitCode;
@@ -96,12 +97,12 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
   if (opts.dropInjection && !SCENARIO_NAMES.includes(opts.dropInjection)) throw badInput(`unknown scenario for the drop hook: ${opts.dropInjection}`);
   await findQemu(); // exit 3 before any download when QEMU is missing
   const timings: ConformReport['timings'] = {};
-  const lap = async <T>(stage: Stage, fn: () => Promise<T>): Promise<T> => {
+  const lap = async <T>(phase: TimingPhase, fn: () => Promise<T>): Promise<T> => {
     const s = performance.now();
     try {
       return await fn();
     } finally {
-      timings[stage] = performance.now() - s;
+      timings[phase] = performance.now() - s;
     }
   };
 
@@ -168,7 +169,7 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
       },
     });
     await writeFile(paths.console, boot.console);
-    stageTimings(boot, timings);
+    phaseTimings(boot, timings);
 
     const captureText = expandCapture(boot.capture);
     await writeFile(paths.capture, captureText);
@@ -306,8 +307,8 @@ async function bareInitrd(workload: string, work: string, cacheDir?: string): Pr
   return out;
 }
 
-/** Guest stage durations from the console markers' host arrival times. */
-function stageTimings(boot: BootResult, t: ConformReport['timings']): void {
+/** Guest phase durations from the console markers' host arrival times. */
+function phaseTimings(boot: BootResult, t: ConformReport['timings']): void {
   const m = boot.marks;
   if (m.INIT_START !== undefined) t.bootToInit = m.INIT_START;
   if (m.INIT_START !== undefined && m.STAGE_probes !== undefined) t.guestProbes = m.STAGE_probes - m.INIT_START;

@@ -8,7 +8,7 @@ import { toKtap } from '../report/ktap.ts';
 import { toJunit } from '../report/junit.ts';
 import { conformHtml } from '../report/html/conform.ts';
 import { packageVersion } from '../core/version.ts';
-import { reportToJson, type ConformReport, type ScenarioVerdict, type Stage } from './conform.ts';
+import { reportToJson, type ConformReport, type ScenarioVerdict, type TimingPhase } from './conform.ts';
 
 export type ConformFormat = 'text' | 'json' | 'ktap' | 'junit' | 'html';
 
@@ -37,14 +37,14 @@ export function toConformResults(r: ConformReport): TestResult[] {
   return [{ name: `conform ${r.kernel.release}`, status, subtests: scenarios, diagnostics: problems, durationMs: r.timings.total }];
 }
 
-const STAGE_LABELS: [Stage, string][] = [
+const PHASE_LABELS: [TimingPhase, string][] = [
   ['kernel', 'kernel'], ['probes', 'probe generation'], ['initramfs', 'initramfs'], ['accel', 'accel decision'],
   ['bootToInit', 'boot to /init'], ['guestProbes', 'guest probes'], ['scenarios', 'scenarios'], ['capture', 'capture'],
   ['replay', 'replay'], ['total', 'total'], ['qemu', 'QEMU wall'], ['qemuCpu', 'QEMU CPU'],
 ];
 
 export function timingLine(r: ConformReport): string {
-  return STAGE_LABELS.filter(([k]) => r.timings[k] !== undefined)
+  return PHASE_LABELS.filter(([k]) => r.timings[k] !== undefined)
     .map(([k, label]) => `${label} ${((r.timings[k] ?? 0) / 1000).toFixed(2)} s`)
     .join(', ');
 }

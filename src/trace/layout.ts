@@ -39,8 +39,27 @@ export function learnLayout(s: string, from: number, p: ProbePlan): void {
     firsts.push(s.charCodeAt(pos));
     pos = vend + 1;
   }
+  // A probe may alternate between a few layouts (an argument printed only sometimes): each is
+  // compiled once and taken again from here, instead of generating a new decoder at every switch
+  // (which never gets optimised and made a trace with such a probe several times slower).
+  const sig = `${keyIdx.join(',')}|${lens.join(',')}|${firsts.join(',')}`;
+  let known = LEARNED.get(p);
+  if (!known) LEARNED.set(p, (known = new Map()));
+  const hit = known.get(sig);
+  if (hit) {
+    p.layoutKey = hit.key;
+    p.layoutLen = hit.len;
+    p.layoutFirst = hit.first;
+    p.decode = hit.decode;
+    return;
+  }
   p.layoutKey = Int16Array.from(keyIdx);
   p.layoutLen = Int16Array.from(lens);
   p.layoutFirst = Int32Array.from(firsts);
   p.decode = compileDecoder(p);
+  if (known.size < MAX_LAYOUTS) known.set(sig, { key: p.layoutKey, len: p.layoutLen, first: p.layoutFirst, decode: p.decode });
 }
+
+/** Layouts remembered per probe (garbage input cannot grow it). */
+const MAX_LAYOUTS = 8;
+const LEARNED = new WeakMap<ProbePlan, Map<string, { key: Int16Array; len: Int16Array; first: Int32Array; decode: ProbePlan['decode'] }>>();
