@@ -7,6 +7,7 @@ import { registerProbes } from './probes.ts';
 import { registerConform } from './conform.ts';
 import { registerScan } from './scan.ts';
 import { registerKernel } from './kernel.ts';
+import { registerMatrix } from './matrix.ts';
 
 /**
  * Every subcommand, in the order `--help` lists them.
@@ -21,4 +22,5 @@ export const commands: RegisterCommand[] = [
   registerProbes,
   registerConform,
   registerKernel,
+  registerMatrix,
 ];
