@@ -12,11 +12,8 @@ import { allOf } from './facts.ts';
 
 import type { DetectedEra } from '../core/eras.ts';
 
-/** @deprecated the name of DetectedEra in this module's callers; one type, src/core/eras.ts. */
-export type Era = DetectedEra;
-
 export interface EraVerdict {
-  era: Era;
+  era: DetectedEra;
   /** One line, saying what in the code decided it. */
   reason: string;
 }
