@@ -10,7 +10,11 @@
  * for them: a stale entry read, a lost cmpxchg whose loser puts its peer and does not stamp, a
  * stamp read before a bump on another CPU, a create=0 lookup that misses a peer linked an
  * instant later. Code followed: 3.0.1 route.c (stage S3), where rt_bind_peer is inlined into
- * ipv4_dst_check and ip_rt_frag_needed bumps once per call that got a peer.
+ * ipv4_dst_check and ip_rt_frag_needed bumps once per call that got a peer; with `stage` S4/S5
+ * (3.2 .. 3.5), ip_rt_frag_needed bumps only when it learns (no PMTU learned yet, or a lower
+ * one), the test and the learning being separate reads and writes (two CPUs may both learn and
+ * bump). The check is the same code there (ipv4_validate_peer inlined into ipv4_dst_check); S2
+ * (2.6.39) is S3 here.
  *
  * Tasks may run on any CPU (a task preempted and migrated mid-call prints its return on another
  * CPU): `cpuOf` picks the CPU of each step. Faults (`SmpFault`) change one call's behaviour the
@@ -18,6 +22,7 @@
  */
 import fc from 'fast-check';
 import { routePointer } from './generate.ts';
+import type { Stage } from './types.ts';
 
 export type SmpCall =
   /** ipv4_dst_check(rt) by a socket of this task. */
@@ -93,6 +98,8 @@ class Machine {
   readonly peers = new Map<string, string>();
   /** Destinations a lookup has returned "none" for (what replay knows about them). */
   readonly sawNone = new Set<string>();
+  /** peer->pmtu_learned of the peers whose pmtu_expires is set (the machine never lets time pass). */
+  readonly learned = new Map<string, number>();
   private nextPeer = 0;
   readonly out: string[] = [SMP_TEXT_HEADER.trimEnd()];
   private ts = 100;
@@ -104,7 +111,7 @@ class Machine {
     return SMP_TEXT_HEADER.split('\n').length - 1 + (this.out.length - 1) + 1;
   }
 
-  constructor(routeDaddr: number[], genid: number) {
+  constructor(routeDaddr: number[], genid: number, readonly stage: Stage) {
     this.G = u32(genid);
     // Routes start peerless at rt_peer_genid 0 (2.6.39+: only a route created with a peer is stamped).
     this.routes = routeDaddr.map((d, i) => ({ ptr: routePointer(i), daddr: daddrOf(d), peer: null, rtg: 0 }));
@@ -229,6 +236,8 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
   const daddr = daddrOf(call.daddr);
   let got: string | null = null;
   let entryG = 0;
+  let learns = false;
+  const onChange = m.stage === 'S4' || m.stage === 'S5';
   return [
     () => {
       entryG = m.G;
@@ -242,8 +251,16 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
       m.print(`getpeer_ret: (ip_rt_frag_needed+0x2f/0x160 <- inet_getpeer) peer=${bare(got)}`);
     },
     () => {
-      // S3: every call that got a peer learns and bumps (atomic_inc).
-      if (got !== null) m.G = u32(m.G + 1);
+      // if (!peer->pmtu_expires || mtu < peer->pmtu_learned): read now, written a step later.
+      const had = got === null ? undefined : m.learned.get(got);
+      learns = got !== null && (had === undefined || call.mtu < had);
+    },
+    () => {
+      if (got === null) return;
+      if (learns) m.learned.set(got, call.mtu);
+      // S2/S3: every call that got a peer bumps (atomic_inc after inet_putpeer); S4/S5 only the
+      // learning branch does.
+      if (!onChange || learns) m.G = u32(m.G + 1);
     },
     () => {
       void entryG;
@@ -257,8 +274,8 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
  * and returns the trace text. With a fault, the faulty call runs with no other call in flight
  * (the calls around it stay interleaved), so that nothing another CPU does can explain it.
  */
-export function runSmp(sc: SmpScenario, fault?: SmpFaultSpec): SmpTrace {
-  const m = new Machine(sc.routeDaddr, sc.genid ?? 1);
+export function runSmp(sc: SmpScenario, fault?: SmpFaultSpec, opts: { stage?: Stage } = {}): SmpTrace {
+  const m = new Machine(sc.routeDaddr, sc.genid ?? 1, opts.stage ?? 'S3');
   const nTasks = sc.tasks.length;
   let faultLine: number | undefined;
   let faultApplied = false;

@@ -42,8 +42,13 @@ export class GenidRaces {
   /** The genid moves from `prev` (the value before). */
   moved(prev: number | undefined, next: number): void {
     if (prev === undefined || prev === next) return;
-    this.recent.push(prev);
-    if (this.recent.length > 16) this.recent.shift();
+    // Every bump is +1: a move seen as a jump of a few (another CPU's read printed before the
+    // paths that explain it) went through each value between, and a path's entry read may have
+    // seen any of them.
+    const step = u32(next - prev);
+    const passed = step <= 16 ? step : 1;
+    for (let i = 0; i < passed; i++) this.recent.push(u32(prev + i));
+    if (this.recent.length > 16) this.recent.splice(0, this.recent.length - 16);
   }
 
   /**
