@@ -7,6 +7,7 @@ import { registerProbes } from './probes.ts';
 import { registerConform } from './conform.ts';
 import { registerScan } from './scan.ts';
 import { registerKernel } from './kernel.ts';
+import { registerCi } from './ci.ts';
 import { registerMatrix } from './matrix.ts';
 
 /**
@@ -22,5 +23,6 @@ export const commands: RegisterCommand[] = [
   registerProbes,
   registerConform,
   registerKernel,
+  registerCi,
   registerMatrix,
 ];

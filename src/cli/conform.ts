@@ -7,7 +7,7 @@ import { ERAS, type Era } from '../model/types.ts';
 import type { ConformFormat } from '../harness/report.ts';
 import { SCENARIO_NAMES } from '../harness/scenarios.ts';
 
-const FORMATS: readonly ConformFormat[] = ['text', 'json', 'ktap', 'junit', 'html'];
+const FORMATS: readonly ConformFormat[] = ['text', 'json', 'ktap', 'junit', 'html', 'kcidb'];
 
 interface ConformCliOptions {
   kernel: string;

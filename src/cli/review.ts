@@ -27,7 +27,8 @@ export const registerReview: RegisterCommand = (program, io, state) => {
     .action(
       bindAction(state, async (patch: string, opts: ReviewCliOptions) => {
         // The reviewer (tree-sitter, the patch reader) is loaded only when this command runs.
-        const { reviewPatch, renderReview } = await import('../review/index.ts');
+        const { reviewPatch } = await import('../review/index.ts');
+        const { renderReviewAs } = await import('../review/output.ts');
         const report = await reviewPatch({
           patch,
           ...(opts.tree ? { tree: opts.tree } : {}),
@@ -35,7 +36,7 @@ export const registerReview: RegisterCommand = (program, io, state) => {
           ...(opts.write ? { write: true } : {}),
           stdin: io.stdin,
         });
-        io.stdout.write(renderReview(report, opts.format));
+        io.stdout.write(renderReviewAs(report, opts.format));
         return report.exitCode === 1 ? ExitCode.Findings : ExitCode.Clean;
       }),
     );

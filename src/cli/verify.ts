@@ -39,7 +39,7 @@ export const registerVerify: RegisterCommand = (program, io, state) => {
       bindAction(state, async (patch: string, opts: VerifyCliOptions) => {
         // The verifier (tree-sitter, the C evaluator) is loaded only when this command runs.
         const { verify } = await import('../verify/index.ts');
-        const { renderVerify } = await import('../verify/format.ts');
+        const { renderVerifyAs } = await import('../verify/output.ts');
         const report = await verify({
           patch,
           ...(opts.tree ? { tree: opts.tree } : {}),
@@ -48,7 +48,7 @@ export const registerVerify: RegisterCommand = (program, io, state) => {
           seed: intOption('seed', opts.seed, 0),
           ...(opts.depth !== undefined ? { depth: intOption('depth', opts.depth, 1) } : {}),
         });
-        io.stdout.write(renderVerify(report, opts.format));
+        io.stdout.write(renderVerifyAs(report, opts.format, opts.tree));
         return report.ok ? ExitCode.Clean : ExitCode.Findings;
       }),
     );

@@ -63,6 +63,8 @@ export type TimingPhase =
 
 export interface ConformReport {
   kernel: { spec: string; release: string; description: string; version: [number, number, number]; cpus: number };
+  /** When the run started (ISO 8601, UTC): KCIDB's start_time. */
+  startedAt?: string;
   era: Era;
   /** pmtu-redirect: the stage of the history the kernel's code shows (the replay model's). */
   stage?: Stage;
@@ -90,6 +92,7 @@ export interface ConformReport {
 
 export async function runConform(opts: ConformOptions = {}): Promise<ConformReport> {
   const t0 = performance.now();
+  const startedAt = new Date().toISOString();
   const say = opts.log ?? ((s: string) => coreLog.info(s));
   const asked = validateScenarios(opts.scenarios);
   const timeoutMs = validateTimeout(opts.timeoutS);
@@ -193,6 +196,7 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
     timings.total = performance.now() - t0;
     const report: ConformReport = {
       kernel: { spec: kernel.spec, release: capture.kernel ?? kernel.release, description: desc, version: kernel.version, cpus: opts.cpus ?? 1 },
+      startedAt,
       era,
       ...(set.stage ? { stage: set.stage } : {}),
       eraFrom: set.eraFrom ?? [],

@@ -9,8 +9,10 @@ import { toJunit } from '../report/junit.ts';
 import { conformHtml } from '../report/html/conform.ts';
 import { packageVersion } from '../core/version.ts';
 import { reportToJson, type ConformReport, type ScenarioVerdict, type TimingPhase } from './conform.ts';
+import { renderKcidb, toKcidb } from '../report/kcidb.ts';
+import { conformToKcidb } from './kcidb.ts';
 
-export type ConformFormat = 'text' | 'json' | 'ktap' | 'junit' | 'html';
+export type ConformFormat = 'text' | 'json' | 'ktap' | 'junit' | 'html' | 'kcidb';
 
 function contractResult(v: ScenarioVerdict): TestResult {
   const diagnostics = v.contract.checks.map(
@@ -89,6 +91,8 @@ export function renderConform(r: ConformReport, format: ConformFormat): string {
       return toJunit('peerprop conform', toConformResults(r));
     case 'html':
       return conformHtml(r, timingLine(r), `peerprop ${packageVersion()}`);
+    case 'kcidb':
+      return renderKcidb(toKcidb([conformToKcidb(r)]));
     default:
       return renderText(r);
   }

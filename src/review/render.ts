@@ -151,7 +151,8 @@ export function renderSarif(r: ReviewReport): string {
   return JSON.stringify(toSarif(toolVersion(), sarifRules(r.findings), results), null, 2) + '\n';
 }
 
-export function renderReview(r: ReviewReport, format: ReviewFormat): string {
+/** Every format but kcidb (output.ts: the KCIDB mapping reuses this module's finding lines). */
+export function renderReview(r: ReviewReport, format: Exclude<ReviewFormat, 'kcidb'>): string {
   if (format === 'html') return reviewHtml(r, patchTextFor(r.patch), `peerprop ${packageVersion()}`);
   return format === 'json' ? renderJson(r) : format === 'sarif' ? renderSarif(r) : renderText(r);
 }

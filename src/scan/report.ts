@@ -11,6 +11,8 @@ import { toSarif, type SarifFinding, type SarifRule } from '../report/sarif.ts';
 import { packageVersion } from '../core/version.ts';
 import { scanHtml } from '../report/html/scan.ts';
 import { ROUTE_C, type BisectResult, type ScanEntry, type Verdict } from './types.ts';
+import { renderKcidb, toKcidb } from '../report/kcidb.ts';
+import { scanToKcidb } from './kcidb.ts';
 
 export { SCAN_FORMATS, type ScanFormat } from './formats.ts';
 import type { ScanFormat } from './formats.ts';
@@ -64,7 +66,7 @@ function locationText(v: Verdict): string | undefined {
   return v.location ? `${v.location.file}:${v.location.line}${v.location.column ? `:${v.location.column}` : ''}` : undefined;
 }
 
-function toTestResult(e: ScanEntry): TestResult {
+export function toTestResult(e: ScanEntry): TestResult {
   const v = e.verdict;
   const status = v.status === 'pass' ? 'pass' : v.status === 'divergence' ? 'fail' : 'skip';
   const diagnostics = [
@@ -156,6 +158,8 @@ export function renderEntries(entries: readonly ScanEntry[], format: ScanFormat,
       return toSarifReport(entries);
     case 'html':
       return scanHtml(entries, exitCodeFor(entries), `peerprop ${TOOL_VERSION}`);
+    case 'kcidb':
+      return renderKcidb(toKcidb(scanToKcidb(entries, typeof extra.repository === 'string' ? extra.repository : undefined)));
   }
 }
 

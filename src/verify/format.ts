@@ -8,7 +8,8 @@ import { packageVersion } from '../core/version.ts';
 export { VERIFY_FORMATS, type VerifyFormat } from './formats.ts';
 import type { VerifyFormat } from './formats.ts';
 
-export function renderVerify(r: VerifyReport, format: VerifyFormat): string {
+/** Every format but kcidb (output.ts: the KCIDB mapping reuses this module's divergence lines). */
+export function renderVerify(r: VerifyReport, format: Exclude<VerifyFormat, 'kcidb'>): string {
   if (format === 'json') return JSON.stringify(r, null, 2) + '\n';
   if (format === 'html') return verifyHtml(r, patchTextFor(r.patch), r.ok ? 0 : 1, `peerprop ${packageVersion()}`, { op: formatOp, state: renderState });
   return renderText(r);

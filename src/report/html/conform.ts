@@ -7,13 +7,22 @@ import type { ConformReport } from '../../harness/conform.ts';
 import { esc, htmlPage } from './page.ts';
 
 export function conformHtml(r: ConformReport, timing: string, generator: string): string {
+  const bad = r.problems.length > 0 || r.scenarios.some((v) => v.status === 'fail' || v.status === 'error');
+  return htmlPage(
+    { title: `conform on ${r.kernel.release}`, verdict: bad ? 'FAILED' : r.exitCode === 0 ? 'CONFORMANT' : 'INCOMPLETE', tone: bad ? 'bad' : r.exitCode === 0 ? 'ok' : 'none', exitCode: r.exitCode, subtitle: r.kernel.description, generator },
+    conformBody(r, timing),
+  );
+}
+
+/** The run's sections without the page around them; `prefix` keeps ids apart when several bodies share a page. */
+export function conformBody(r: ConformReport, timing: string, prefix = ''): string {
   const out: string[] = [];
   const count = (s: string) => r.scenarios.filter((v) => v.status === s).length;
-  out.push('<section id="summary"><dl class="kv">');
+  out.push(`<section id="${prefix}summary"><dl class="kv">`);
   out.push(`<dt>kernel</dt><dd>${esc(r.kernel.description)} (${esc(r.kernel.release)})</dd>`);
   out.push(`<dt>era</dt><dd>${esc(r.era)}</dd>`);
   out.push(`<dt>accelerator</dt><dd>${esc(r.accel.reason)}</dd>`);
-  out.push(`<dt>scenarios</dt><dd id="scenario-counts">${r.scenarios.length}: ${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('skip')} skipped</dd>`);
+  out.push(`<dt>scenarios</dt><dd id="${prefix}scenario-counts">${r.scenarios.length}: ${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('skip')} skipped</dd>`);
   out.push(`<dt>trace</dt><dd>${r.trace.lines} lines, ${r.trace.events} events; ${esc(r.trace.replay)}</dd>`);
   out.push(`<dt>timing</dt><dd>${esc(timing)}</dd>`);
   if (r.kept) out.push(`<dt>kept</dt><dd class="mono">${esc(r.kept)}</dd>`);
@@ -27,7 +36,7 @@ export function conformHtml(r: ConformReport, timing: string, generator: string)
   out.push('<h2>Scenarios</h2>');
   for (const v of r.scenarios) {
     const tone = v.status === 'pass' ? 'pass' : v.status === 'skip' ? 'skip' : 'fail';
-    out.push(`<section class="scenario ${tone}" id="scenario-${esc(v.name)}" data-status="${v.status}">`);
+    out.push(`<section class="scenario ${tone}" id="${prefix}scenario-${esc(v.name)}" data-status="${v.status}">`);
     out.push(`<h3>${esc(v.name)} — ${v.status.toUpperCase()}</h3><p>${esc(v.description)}${v.reason ? `<br><b>${esc(v.reason)}</b>` : ''}</p>`);
     out.push(`<h4>What a user sees (contract: ${v.contract.status})</h4>`);
     if (v.contract.checks.length) {
@@ -47,9 +56,5 @@ export function conformHtml(r: ConformReport, timing: string, generator: string)
   out.push(`<dt>skipped</dt><dd>${r.probes.skipped.map((s) => `${esc(s.event)} (${esc(s.symbol)})`).join(', ') || 'none'}</dd>`);
   out.push(`<dt>inlined</dt><dd>${r.probes.inlined.map((i) => `${esc(i.function)} via ${esc(i.via.join(', '))}`).join('; ') || 'none'}</dd>`);
   out.push('</dl>');
-  const bad = r.problems.length > 0 || r.scenarios.some((v) => v.status === 'fail' || v.status === 'error');
-  return htmlPage(
-    { title: `conform on ${r.kernel.release}`, verdict: bad ? 'FAILED' : r.exitCode === 0 ? 'CONFORMANT' : 'INCOMPLETE', tone: bad ? 'bad' : r.exitCode === 0 ? 'ok' : 'none', exitCode: r.exitCode, subtitle: r.kernel.description, generator },
-    out.join('\n'),
-  );
+  return out.join('\n');
 }
