@@ -147,6 +147,12 @@ export interface OpenTraceOptions {
   symbols?: string | import('./symbols.ts').Symbols;
   /** Force a format instead of detecting it. */
   format?: TraceFormat;
+  /**
+   * Read a regular file on a worker thread while the caller consumes the events (parallel/threaded.ts):
+   * default for files of 32 MB and more on a machine with several cores; true forces it for any
+   * regular file, false never (nor PEERPROP_TRACE_THREADS=0). Same events and statistics either way.
+   */
+  threads?: boolean;
 }
 
 export interface TraceReader {
