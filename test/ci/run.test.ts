@@ -61,6 +61,8 @@ describe('peerprop ci on source (review, verify, scan)', () => {
     const r = await runCli(['ci', '--tree', PRE_SEED, '--patch', PATCH, '--out', out]);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out.trim().split('\n')).toHaveLength(1);
+    // stderr is not a terminal here: no progress, no logs.
+    expect(r.err).toBe('');
     expect(r.out).toMatch(/^peerprop ci: exit 0 in [\d.]+ s; review .*; verify .*agrees with the model; scan .*1 pass.*; reports in /);
     expect(readdirSync(out).sort()).toEqual(Object.values(CI_FILES).sort());
     const f = readCiFiles(out);
