@@ -12,13 +12,10 @@ import { describe, expect, it } from 'vitest';
 const SRC = resolve(import.meta.dirname, '../../src');
 const MAX_LINES = 500;
 /**
- * Files still over the limit, each with the size it may not grow past: a ratchet. Each holds
- * several jobs and is to be split along them (the trace compiler's plan/emit/codegen, the reader's
- * byte and text paths); lower a ceiling, never raise it.
+ * Files still over the limit, each with the size it may not grow past: a ratchet (none left; a
+ * file that must grow past the limit is split along its jobs instead). Lower a ceiling, never raise it.
  */
-const STILL_TOO_BIG: Record<string, number> = {
-  'trace/reader.ts': 662,
-};
+const STILL_TOO_BIG: Record<string, number> = {};
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
