@@ -6,7 +6,7 @@
  *   renderMatrix(planMatrix(['debian', 'debian-6.12'], ['udp-pmtu', 'tcp-pmtu'], '2'), 'github')
  *   // {"include":[{"shard":"1/2",...},{"shard":"2/2",...}]}   (one line, for $GITHUB_OUTPUT)
  */
-import { stringify } from 'yaml';
+import { createRequire } from 'node:module';
 import { badInput } from '../core/errors.ts';
 import { groupByKernel, matrixId, parseShardCount, sliceOf, workItems, workSet, type WorkItem, type WorkSet } from './work.ts';
 
@@ -123,6 +123,8 @@ function gitlabPipeline(plan: MatrixPlan): string {
     },
   };
   const head = `# peerprop matrix ${plan.id}: ${plan.set.kernels.length} kernel(s) x ${plan.set.scenarios.length} scenario(s) = ${plan.pairs} pairs in ${plan.shards} shard(s)\n`;
+  // Loaded here, not at start-up: every command registers `matrix`, only --format gitlab needs YAML.
+  const { stringify } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   return head + stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 

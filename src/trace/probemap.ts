@@ -73,7 +73,8 @@
  * "filtered" (e.g. find_exception returning NULL, an ERR_PTR route). `emit: []` means a known
  * probe that produces nothing itself (e.g. an entry only used through pairing).
  */
-import { Ajv } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ValidateFunction } from 'ajv';
 import type { CanonicalEvent, EventKind } from './events.ts';
 import { EVENT_KINDS } from './events.ts';
 import { badInput } from '../core/errors.ts';
@@ -258,9 +259,16 @@ export const PROBE_MAP_SCHEMA = {
   },
 } as const;
 
-let validator: ReturnType<Ajv['compile']> | undefined;
-function schemaValidator(): ReturnType<Ajv['compile']> {
-  if (!validator) validator = new Ajv({ allErrors: false, strict: false }).compile(PROBE_MAP_SCHEMA);
+/**
+ * Loaded and compiled at the first map that needs it: ajv takes about a tenth of a second to load
+ * and compile the schema, which a command reading only the shipped maps does not pay.
+ */
+let validator: ValidateFunction | undefined;
+function schemaValidator(): ValidateFunction {
+  if (!validator) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    validator = new Ajv({ allErrors: false, strict: false }).compile(PROBE_MAP_SCHEMA);
+  }
   return validator;
 }
 
@@ -271,13 +279,17 @@ function sourceOf(spec: FieldSourceSpec): string {
 /**
  * Validate a parsed JSON value as a probe map. Throws PeerpropError (exit 2) naming the source
  * and the JSON path of the first problem. `extends` is resolved against the built-in maps.
+ * `shipped`: a map that ships with the program (src/trace/maps/): its JSON-schema part is checked
+ * by the tests, not at each start; the checks below run all the same.
  */
-export function parseProbeMap(json: unknown, source: string, builtins?: readonly ProbeMap[]): ProbeMap {
-  const validate = schemaValidator();
-  if (!validate(json)) {
-    const e = validate.errors?.[0];
-    const where = e?.instancePath || '/';
-    throw badInput(`probe map: ${where}: ${e?.message ?? 'invalid'}`, { file: source });
+export function parseProbeMap(json: unknown, source: string, builtins?: readonly ProbeMap[], opts: { shipped?: boolean } = {}): ProbeMap {
+  if (!opts.shipped) {
+    const validate = schemaValidator();
+    if (!validate(json)) {
+      const e = validate.errors?.[0];
+      const where = e?.instancePath || '/';
+      throw badInput(`probe map: ${where}: ${e?.message ?? 'invalid'}`, { file: source });
+    }
   }
   const m = json as ProbeMapJson;
   const fail = (path: string, msg: string): never => {

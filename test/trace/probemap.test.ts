@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   builtinProbeMaps, builtinProbeMap, knownProbeNames, loadProbeMap, parseProbeMap, selectProbeMap,
 } from '../../src/trace/index.ts';
@@ -26,6 +26,20 @@ describe('probe map validation', () => {
     expect(pmtu.source).toBe('builtin:debian-6.1-pmtu-selftest');
     const known = knownProbeNames(pmtu);
     for (const n of ['fib_sync_mtu', 'fib_nhc_update_mtu', 'rt_flush_dev', 'dst_check', 'dst_check_kret']) expect(known.has(n)).toBe(true);
+  });
+
+  it('every shipped map passes the JSON schema (checked here, not at each start)', () => {
+    const src = resolve(import.meta.dirname, '../../src');
+    let n = 0;
+    for (const dir of [join(src, 'trace/maps'), join(src, 'probes/maps')]) {
+      if (!existsSync(dir)) continue;
+      for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+        const full = parseProbeMap(JSON.parse(readFileSync(join(dir, f), 'utf8')), f, builtinProbeMaps());
+        expect(builtinProbeMap(full.name), f).toBeDefined();
+        n++;
+      }
+    }
+    expect(n).toBe(builtinProbeMaps().length);
   });
 
   it('says where a map is wrong, with exit 2', () => {
