@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { ExitCode, PeerpropError, badInput } from '../core/errors.ts';
 import { isInteractive, log } from '../core/log.ts';
 import { createProgress, type Progress } from '../core/progress.ts';
+import { SCENARIO_NAMES } from '../harness/scenarios.ts';
 import type { CiOptions, CiPart, CiResult, ConformPart, ScanPart } from './types.ts';
 import { writeOutputs } from './outputs.ts';
 import { summaryLine } from './summary.ts';
@@ -18,6 +19,11 @@ async function validate(o: CiOptions): Promise<void> {
   if (o.revs !== undefined && o.git === undefined) throw badInput('ci: --revs needs --git REPO');
   if (o.tree === undefined && o.git === undefined && o.patches.length === 0 && o.kernels.length === 0) {
     throw badInput('ci: nothing to check: give --tree DIR, --git REPO --revs A..B, --patch FILE or --kernel K');
+  }
+  if (o.scenarios?.length) {
+    if (o.kernels.length === 0) throw badInput('ci: --scenario chooses conform scenarios: it needs --kernel');
+    const unknown = o.scenarios.find((n) => !SCENARIO_NAMES.includes(n));
+    if (unknown !== undefined) throw badInput(`ci: unknown scenario "${unknown}" (known: ${SCENARIO_NAMES.join(', ')})`);
   }
   for (const [what, list] of [['--patch', o.patches], ['--kernel', o.kernels]] as const) {
     const dup = list.find((x, i) => list.indexOf(x) !== i);

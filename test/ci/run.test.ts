@@ -36,6 +36,8 @@ describe('peerprop ci: refused before anything runs (exit 2, one line, no report
     ['--revs without --git', ['--tree', PRE_SEED, '--revs', 'A..B'], /--revs needs --git/],
     ['the same patch twice', ['--patch', PATCH, PATCH], /given twice/],
     ['a bad --smp', ['--kernel', 'debian', '--smp', '0'], /--smp/],
+    ['an unknown scenario', ['--kernel', 'debian', '--scenario', 'no-such-thing'], /unknown scenario "no-such-thing"/],
+    ['--scenario without a kernel', ['--tree', PRE_SEED, '--scenario', 'udp-pmtu'], /needs --kernel/],
   ];
   for (const [name, argv, msg] of cases) {
     it(name, async () => {
