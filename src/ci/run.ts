@@ -9,6 +9,7 @@ import { ExitCode, PeerpropError, badInput } from '../core/errors.ts';
 import { isInteractive, log } from '../core/log.ts';
 import { createProgress, type Progress } from '../core/progress.ts';
 import { SCENARIO_NAMES } from '../harness/scenarios.ts';
+import { patchFileSha256 } from '../report/kcidb-source.ts';
 import type { CiOptions, CiPart, CiResult, ConformPart, ScanPart } from './types.ts';
 import { writeOutputs } from './outputs.ts';
 import { summaryLine } from './summary.ts';
@@ -30,6 +31,10 @@ async function validate(o: CiOptions): Promise<void> {
     // Two identical parts would report one result twice (one KCIDB id for two test runs).
     if (dup !== undefined) throw badInput(`ci: ${what} ${dup} given twice`);
   }
+  // Two files with the same bytes are one patch to KCIDB (its id hashes the content).
+  const digests = o.patches.map(patchFileSha256);
+  const same = digests.findIndex((d, i) => d !== undefined && digests.indexOf(d) !== i);
+  if (same >= 0) throw badInput(`ci: --patch ${o.patches[same]} has the same content as ${o.patches[digests.indexOf(digests[same])]}`);
   const s = await stat(o.out).catch(() => undefined);
   if (s && !s.isDirectory()) throw badInput(`ci: --out ${o.out} exists and is not a directory`);
   await mkdir(o.out, { recursive: true });

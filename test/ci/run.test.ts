@@ -35,6 +35,7 @@ describe('peerprop ci: refused before anything runs (exit 2, one line, no report
     ['--tree and --git', ['--tree', PRE_SEED, '--git', '.'], /not both/],
     ['--revs without --git', ['--tree', PRE_SEED, '--revs', 'A..B'], /--revs needs --git/],
     ['the same patch twice', ['--patch', PATCH, PATCH], /given twice/],
+    ['two patches with the same bytes', ['--patch', PATCH, `./${PATCH}`], /same content as kernel-fixtures\/route-genid\.patch/],
     ['a bad --smp', ['--kernel', 'debian', '--smp', '0'], /--smp/],
     ['an unknown scenario', ['--kernel', 'debian', '--scenario', 'no-such-thing'], /unknown scenario "no-such-thing"/],
     ['--scenario without a kernel', ['--tree', PRE_SEED, '--scenario', 'udp-pmtu'], /needs --kernel/],
