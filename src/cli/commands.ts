@@ -9,6 +9,7 @@ import { registerScan } from './scan.ts';
 import { registerKernel } from './kernel.ts';
 import { registerCi } from './ci.ts';
 import { registerMatrix } from './matrix.ts';
+import { registerMerge } from './merge.ts';
 
 /**
  * Every subcommand, in the order `--help` lists them.
@@ -25,4 +26,5 @@ export const commands: RegisterCommand[] = [
   registerKernel,
   registerCi,
   registerMatrix,
+  registerMerge,
 ];

@@ -10,7 +10,9 @@ import { SCENARIO_NAMES } from '../harness/scenarios.ts';
 const FORMATS: readonly ConformFormat[] = ['text', 'json', 'ktap', 'junit', 'html', 'kcidb'];
 
 interface ConformCliOptions {
-  kernel: string;
+  kernel: string[];
+  shard?: string;
+  runId?: string;
   tree?: string;
   scenario?: string[];
   accel: 'auto' | 'tcg' | 'kvm';
@@ -36,7 +38,7 @@ export const registerConform: RegisterCommand = (program, io, state) => {
         "user-visible contract and its mechanism trace against the era's model " +
         '(exit 0 conformant, 1 divergence or failed run, 2 refused input, 3 environment missing)',
     )
-    .option('--kernel <kernel>', 'debian (6.1 cloud), debian-6.12, a bzImage, or a directory with bzImage + vmlinux[.xz] + System.map (seed-era builds)', 'debian')
+    .option('--kernel <kernel...>', 'debian (6.1 cloud), debian-6.12, a bzImage, or a directory with bzImage + vmlinux[.xz] + System.map (seed-era builds); several only with --shard', ['debian'])
     .option('--tree <dir>', 'build a test kernel from this source tree (seed era or modern; cached) and boot it')
     .option('--git <repo>', 'a git repository with kernel history: with --rev, build and boot that revision; with --bisect, bisect it')
     .option('--rev <rev>', 'with --git: the revision to build and boot')
@@ -49,6 +51,8 @@ export const registerConform: RegisterCommand = (program, io, state) => {
     .addOption(formatOption(FORMATS, 'text'))
     .option('--keep <dir>', 'keep console.log, capture.txt, trace.txt, probes.txt, initramfs.cpio and report.json in DIR')
     .option('--timeout <seconds>', 'hard limit for the boot', '120')
+    .option('--shard <I/N>', 'run shard I of N of the --kernel x --scenario matrix (peerprop matrix; the partition is in README "Running in CI"); prints json, text or ktap')
+    .option('--run-id <id>', 'with --shard: the CI run the shard belongs to (default: $GITHUB_RUN_ID, $CI_PIPELINE_ID); merge refuses shards of different runs')
     .option('--smp <n>', 'virtual CPUs of the guest (the two-CPU scenarios pin a thread to each)', '1')
     .addOption(new Option('--era <era>', "model era (default: from the kernel's code: symbols, types)").choices(ERAS as unknown as string[]))
     .action(
@@ -62,6 +66,13 @@ export const registerConform: RegisterCommand = (program, io, state) => {
         if ((o.rev || o.bisect) && !o.git) throw badInput(`${o.rev ? '--rev' : '--bisect'} needs --git REPO`);
         if (o.git && !!o.rev === !!o.bisect) throw badInput('--git needs either --rev REV or --bisect GOOD..BAD');
         if (o.git && o.tree) throw badInput('give --tree or --git, not both');
+        if (o.shard !== undefined) {
+          if (o.git || o.tree) throw badInput('--shard runs the --kernel list of a matrix: not with --tree or --git');
+          const { runConformShard } = await import('./conform-shard.ts');
+          return runConformShard({ ...o, shard: o.shard, timeoutS, cpus }, io);
+        }
+        if (o.runId !== undefined) throw badInput('--run-id names the run of a shard: it needs --shard I/N');
+        if (o.kernel.length > 1) throw badInput(`${o.kernel.length} kernels: one run boots one kernel (a matrix of kernels: --shard I/N, or peerprop matrix)`);
         if (o.bisect) {
           if (o.format !== 'text' && o.format !== 'json') throw badInput('--bisect prints text or json');
           const { liveBisect, renderBisect, bisectExitCode } = await import('../harness/bisect-conform.ts');
@@ -86,7 +97,7 @@ export const registerConform: RegisterCommand = (program, io, state) => {
           git: o.git,
           rev: o.rev,
           jobs,
-          kernel: o.kernel,
+          kernel: o.kernel[0],
           tree: o.tree,
           scenarios: o.scenario,
           accel: o.accel,
