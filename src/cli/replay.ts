@@ -3,7 +3,7 @@ import type { RegisterCommand } from './io.ts';
 import { bindAction, formatOption } from './io.ts';
 import { badInput } from '../core/errors.ts';
 import { ERAS, type Era } from '../model/types.ts';
-import type { FileReplayOptions } from '../replay/index.ts';
+import type { FileReplayOptions } from '../replay/files.ts';
 import { PICTURE_FORMATS, REPLAY_FORMATS, type ReplayFormat } from '../replay/formats.ts';
 import { packageVersion } from '../core/version.ts';
 
@@ -38,12 +38,13 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
           throw badInput(`--max-divergences must be an integer >= 1 (got ${JSON.stringify(opts.maxDivergences)})`);
         }
         if (traces.filter((t) => t === '-').length > 1) throw badInput('standard input (-) can be replayed only once');
-        // The reader and replay are loaded only when this command runs.
-        const { loadProbeMap } = await import('../trace/index.ts');
-        const { exitCodeFor, formatReports, replayFiles, replayFilesWithTimelines } = await import('../replay/index.ts');
-        const probeMap = opts.probes ? await loadProbeMap(opts.probes) : undefined;
-        const pictures = PICTURE_FORMATS.includes(opts.format);
-        const run = pictures ? replayFilesWithTimelines : async (t: string[], o: FileReplayOptions) => ({ reports: await replayFiles(t, o), timelines: [] });
+        // The reader and replay are loaded only when this command runs; the HTML and Perfetto
+        // writers only for those formats.
+        const probeMap = opts.probes ? await (await import('../trace/probemap-load.ts')).loadProbeMap(opts.probes) : undefined;
+        const { replayFiles } = await import('../replay/files.ts');
+        const { exitCodeFor } = await import('../replay/exit-code.ts');
+        const pictures = PICTURE_FORMATS.includes(opts.format) ? await import('../replay/pictures.ts') : undefined;
+        const run = pictures ? pictures.replayFilesWithTimelines : async (t: string[], o: FileReplayOptions) => ({ reports: await replayFiles(t, o), timelines: [] });
         const { reports, timelines } = await run(traces, {
           ...(opts.era ? { era: opts.era } : {}),
           ...(probeMap ? { probeMap } : {}),
@@ -57,7 +58,10 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
           for (const w of r.read.warnings) io.stderr.write(`peerprop: ${r.read.file}: warning: ${w}\n`);
         }
         const exitCode = exitCodeFor(reports);
-        io.stdout.write(formatReports(reports, opts.format, pictures ? { timelines, exitCode, generator: `peerprop ${packageVersion()}` } : undefined));
+        if (pictures) {
+          const format = opts.format as 'html' | 'perfetto';
+          io.stdout.write(pictures.formatPictures(reports, format, { timelines, exitCode, generator: `peerprop ${packageVersion()}` }));
+        } else io.stdout.write((await import('../replay/format.ts')).formatReports(reports, opts.format));
         return exitCode;
       }),
     );

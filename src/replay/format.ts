@@ -1,7 +1,8 @@
 /**
- * Replay reports in every output format: text (divergences with history, then coverage), JSON,
- * KTAP (one subtest per trace, one per invariant family inside, `not ok` with the divergences as
- * diagnostics), JUnit (a suite per trace, a case per invariant).
+ * Replay reports as text (divergences with history, then coverage), JSON, KTAP (one subtest per
+ * trace, one per invariant family inside, `not ok` with the divergences as diagnostics), JUnit (a
+ * suite per trace, a case per invariant). The formats that draw the trace (HTML, Perfetto) are
+ * pictures.ts's: they need the timelines, and their writers are not loaded by a text replay.
  */
 import { toJunit } from '../report/junit.ts';
 import { toKtap } from '../report/ktap.ts';
@@ -10,27 +11,17 @@ import { formatReadStats, type TraceReadStats } from '../trace/index.ts';
 import { describeEvent } from './coverage.ts';
 import { describeWhere } from '../trace/callctx.ts';
 import type { Coverage, ReplayReport } from './types.ts';
-import type { Timeline } from './timeline.ts';
-import { replayHtml } from '../report/html/replay.ts';
-import { toPerfetto } from '../report/perfetto.ts';
 
 export { REPLAY_FORMATS, PICTURE_FORMATS, type ReplayFormat } from './formats.ts';
 import type { ReplayFormat } from './formats.ts';
 
 type Report = ReplayReport & { read?: TraceReadStats | unknown };
 
-export interface PictureInputs {
-  timelines: readonly Timeline[];
-  exitCode: number;
-  generator: string;
-}
-
-export function formatReports(reports: readonly Report[], format: ReplayFormat, pictures?: PictureInputs): string {
+export function formatReports(reports: readonly Report[], format: ReplayFormat): string {
   switch (format) {
     case 'html':
     case 'perfetto':
-      if (!pictures) throw new Error(`the ${format} format needs the timelines of the replay (replayFilesWithTimelines)`);
-      return format === 'html' ? replayHtml(reports, pictures.timelines, pictures.exitCode, pictures.generator) : toPerfetto(reports, pictures.timelines);
+      throw new Error(`the ${format} format needs the timelines of the replay (replayFilesWithTimelines, formatPictures)`);
     case 'json':
       return JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + '\n';
     case 'ktap':

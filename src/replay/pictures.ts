@@ -5,6 +5,20 @@
  */
 import { replayFile, type FileReplayOptions, type FileReplayReport } from './files.ts';
 import { TimelineCollector, type Timeline } from './timeline.ts';
+import type { ReplayReport } from './types.ts';
+import { replayHtml } from '../report/html/replay.ts';
+import { toPerfetto } from '../report/perfetto.ts';
+
+export interface PictureInputs {
+  timelines: readonly Timeline[];
+  exitCode: number;
+  generator: string;
+}
+
+/** The HTML report or the Perfetto trace of replays, with the timelines collected while replaying. */
+export function formatPictures(reports: readonly ReplayReport[], format: 'html' | 'perfetto', pictures: PictureInputs): string {
+  return format === 'html' ? replayHtml(reports, pictures.timelines, pictures.exitCode, pictures.generator) : toPerfetto(reports, pictures.timelines);
+}
 
 export async function replayFilesWithTimelines(
   paths: readonly string[],
