@@ -9,6 +9,7 @@
  * - cache/checks.ts    a check's path (expired, current, stale) and what it returns and leaves;
  * - cache/binds.ts     binds inside a check, on a named route, or for a destination;
  * - outcomes.ts        what the PMTU/redirect paths must do (route MTU, gateway, peer state).
+ * The stages of the pmtu-redirect era (S2..S5) change what a trace can show: stage-rules.ts.
  * Kernel facts the checks follow are the 3.0.1 traces' (traces/README.md): new routes start at
  * 0 (rt_init_metrics stamps only with a peer); the getpeer return with caller ipv4_dst_check is
  * the check's lookup-only bind.
@@ -42,9 +43,9 @@ export class CacheEraReplayer {
   private pathInHole = false;
 
   constructor(era: CacheEra, private readonly rec: Recorder, historySize: number, stage: Stage = 'S3') {
-    this.routes = new RouteTable(era, rec, historySize, this.overlaps);
+    this.routes = new RouteTable(era, rec, historySize, this.overlaps, stage, () => this.genid.current);
     this.genid = new GenidTracker(era, rec, historySize, stage === 'S4' || stage === 'S5', this.overlaps, this.routes);
-    this.lookups = new LookupTracker(rec, historySize, this.routes, this.genid);
+    this.lookups = new LookupTracker(rec, historySize, this.routes, this.genid, era, stage);
     this.checks = new CheckTracker(era, rec, historySize, this.overlaps, this.routes, this.genid);
     this.binds = new BindTracker(rec, this.overlaps, this.routes, this.genid, this.lookups, this.checks);
     this.outcomes = new OutcomeJudge(era, stage, rec, (rt) => (rt === undefined ? undefined : this.routes.get(rt)?.hist));

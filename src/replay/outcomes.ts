@@ -17,6 +17,7 @@ import type { CanonicalEvent } from '../trace/events.ts';
 import type { Recorder, Ring } from './coverage.ts';
 import { PeerJudge, type PathKind } from './peer-state.ts';
 import { SeedMtuJudge } from './seed-mtu.ts';
+import { isCheckLookupCaller } from './stage-rules.ts';
 import { UpdatePmtuJudge } from './update-pmtu.ts';
 import {
   RTCF_REDIRECTED, expectedPmtuAction, isNullPtr, noGateway, rawMtuMetric, routeMtu,
@@ -98,7 +99,7 @@ export class OutcomeJudge {
         if (entry) this.bindEntry.set(ctx, undefined);
         if (e.peer === undefined) return;
         const inCheck = this.open.get(ctx);
-        if (inCheck && (e.rt === undefined || e.rt === inCheck.rt) && (e.caller === undefined || e.caller.startsWith('ipv4_dst_check'))) this.onCheckBind(ctx, e.peer);
+        if (inCheck && (e.rt === undefined || e.rt === inCheck.rt) && (e.caller === undefined || isCheckLookupCaller(e.caller))) this.onCheckBind(ctx, e.peer);
         // Only pure lookups (no route: inet_getpeer's own return) say what exists: an out-of-line
         // rt_bind_peer reports the route's peer after, which may be an older one (a lost cmpxchg).
         if (e.rt !== undefined && e.peerBefore !== undefined && !isNullPtr(e.peerBefore)) return;

@@ -13,6 +13,7 @@ import { describeBind, isNull, MAX_CONTEXTS, MAX_NESTED, prune, pruneEmpty, u32 
 import type { GenidTracker } from './genid.ts';
 import type { LookupTracker } from './lookups.ts';
 import type { RouteTable } from './routes.ts';
+import { isCheckLookupCaller } from '../stage-rules.ts';
 
 export class BindTracker {
   /** Binds naming their route, open per context (their window on the route). */
@@ -39,7 +40,7 @@ export class BindTracker {
     const p = this.checks.innermost(e);
     if (!p) return undefined;
     if (e.rt) return e.rt === p.route.ptr ? p : undefined;
-    if (e.caller && !e.caller.startsWith('ipv4_dst_check')) return undefined;
+    if (e.caller && !isCheckLookupCaller(e.caller)) return undefined;
     return e.daddr === undefined || p.route.daddr === undefined || e.daddr === p.route.daddr ? p : undefined;
   }
 

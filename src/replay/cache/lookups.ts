@@ -4,12 +4,14 @@
  * lookup showed none. On several CPUs the creator may link the peer before its own return
  * prints: such a suspect waits for that return (or the end of the trace) before it is judged.
  */
+import type { CacheEra, Stage } from '../../core/eras.ts';
 import type { CanonicalEvent } from '../../trace/events.ts';
 import { eventKey } from '../../trace/callctx.ts';
 import type { Recorder, Ring } from '../coverage.ts';
 import { isNull, NULL, snapshotRing } from './common.ts';
 import type { GenidTracker } from './genid.ts';
 import type { RouteTable } from './routes.ts';
+import { freedRoutePeerIsCurrent, pathLookupMayBindRoute } from '../stage-rules.ts';
 
 /** Suspects kept with their details; past this many a suspect is judged at once. */
 const MAX_SUSPECTS = 200;
@@ -41,6 +43,8 @@ export class LookupTracker {
     private readonly historySize: number,
     private readonly routes: RouteTable,
     private readonly genid: GenidTracker,
+    private readonly era: CacheEra = 'pmtu-redirect',
+    private readonly stage: Stage = 'S3',
   ) {}
 
   /** Lost events: the suspects' creators may be in the hole; what exists is unknown. */
@@ -54,9 +58,9 @@ export class LookupTracker {
     this.resolveSuspects();
   }
 
-  /** A route destroyed holding its peer: the peer exists. */
+  /** A route destroyed holding its peer: the peer exists (and is its destination's, but in S5: stage-rules.ts). */
   destroyed(e: CanonicalEvent): void {
-    if (e.daddr && e.peer && !isNull(e.peer)) this.peerOf.set(e.daddr, e.peer);
+    if (e.daddr && e.peer && !isNull(e.peer) && freedRoutePeerIsCurrent(this.era, this.stage)) this.peerOf.set(e.daddr, e.peer);
   }
 
   /** A lookup made while creating a route (rt_init_metrics): a lookup result for the destination. */
@@ -99,9 +103,13 @@ export class LookupTracker {
     if (isNull(peer)) {
       if (create === 0) this.peerOf.set(daddr, NULL);
     } else this.peerOf.set(daddr, peer);
-    // The PMTU/redirect paths' own lookups and route creation bind no existing route; any other
-    // bind whose route is not known may.
-    if ((e.kind === 'bind' || e.kind === 'bind_ret') && !rt && site !== 'path' && site !== 'creation') this.routes.mayBeStampedFor(daddr, k);
+    // The PMTU/redirect paths' own lookups and route creation bind no existing route, but the
+    // S4/S5 redirect walk binds the peerless routes it redirects; any other bind whose route is
+    // not known may bind one.
+    if ((e.kind === 'bind' || e.kind === 'bind_ret') && !rt && site !== 'creation') {
+      if (site !== 'path') this.routes.mayBeStampedFor(daddr, k);
+      else if (pathLookupMayBindRoute(this.era, this.stage, e.caller)) this.routes.mayBeStampedFor(daddr, k, true);
+    }
   }
 
   private failCreated(e: CanonicalEvent, daddr: string, known: string | undefined, peer: string, rt: string | undefined, hist?: Ring): void {

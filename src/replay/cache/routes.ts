@@ -3,12 +3,13 @@
  * keeps its peer until it is destroyed, its rt_peer_genid changes only through a stamp, and a new
  * route starts stamped as its era says (0 without a peer since 2.6.39; the seed stamps always).
  */
-import type { CacheEra } from '../../core/eras.ts';
+import type { CacheEra, Stage } from '../../core/eras.ts';
 import type { CanonicalEvent } from '../../trace/events.ts';
 import { eventKey } from '../../trace/callctx.ts';
 import { type Recorder, Ring } from '../coverage.ts';
 import type { Overlaps } from '../overlap.ts';
 import { isNull, type RouteRec, u32 } from './common.ts';
+import { UNSEEN_REVALIDATION, revalidatedUnseen } from '../stage-rules.ts';
 
 export class RouteTable {
   private readonly routes = new Map<string, RouteRec>();
@@ -20,6 +21,9 @@ export class RouteTable {
     private readonly rec: Recorder,
     private readonly historySize: number,
     private readonly overlaps: Overlaps,
+    private readonly stage: Stage = 'S3',
+    /** The global genid as last observed (the genid tracker's). */
+    private readonly genidNow: () => number | undefined = () => undefined,
   ) {}
 
   get(ptr: string): RouteRec | undefined {
@@ -50,9 +54,10 @@ export class RouteTable {
    * A lookup for `daddr` not attributed to a route (an inlined rt_bind_peer, e.g. in
    * __ip_select_ident) may bind and stamp any live route to that destination.
    */
-  mayBeStampedFor(daddr: string, ctx: number): void {
+  mayBeStampedFor(daddr: string, ctx: number, onlyPeerless = false): void {
     for (const r of this.routes.values()) {
       if (r.daddr !== daddr) continue;
+      if (onlyPeerless && r.peer !== undefined && !isNull(r.peer)) continue;
       r.mayStamp = true;
       this.overlaps.touch(r.ptr, ctx);
     }
@@ -91,12 +96,22 @@ export class RouteTable {
           this.rec.unchecked('route-genid-changes-only-by-stamp', 'a call on another CPU/task may stamp it meanwhile');
           r.rtGenid = undefined;
           return;
+        } else if (revalidatedUnseen(this.era, this.stage) && !this.aheadOfGenid(g)) {
+          this.rec.unchecked('route-genid-changes-only-by-stamp', UNSEEN_REVALIDATION);
         } else {
           this.rec.fail('route-genid-changes-only-by-stamp', e, `rt_peer_genid ${r.rtGenid}`, `rt_peer_genid ${g}`, `route ${r.ptr} rt_peer_genid changed from ${r.rtGenid} to ${g} with no stamp in between`, r.hist, r.ptr);
         }
       } else if (r.rtGenid !== undefined) this.rec.pass('route-genid-changes-only-by-stamp');
       r.rtGenid = g;
     }
+  }
+
+  /** A value the global genid has not reached yet: no stamp, seen or unseen, can have read it. */
+  private aheadOfGenid(v: number): boolean {
+    const G = this.genidNow();
+    if (G === undefined) return false;
+    const d = u32(v - G);
+    return d !== 0 && d < 0x80000000;
   }
 
   /** A PMTU/redirect path naming its route (update_pmtu): it may bind and pre-stamp it. */

@@ -1,0 +1,55 @@
+/**
+ * Where the stages of the pmtu-redirect era (src/model/README.md, S2..S5) differ in what a trace
+ * can show about routes and peers, for the routing-cache replay (cache-era.ts). Each rule names
+ * the kernel code it follows; a rule that makes a judgement impossible makes it unchecked, never
+ * passed.
+ */
+import type { Era, Stage } from '../model/types.ts';
+
+/** 3.2+ (S4, S5): the redirect walk, ipv4_validate_peer on cache hits, bumps only on change. */
+export function isLateStage(era: Era, stage: Stage): boolean {
+  return era === 'pmtu-redirect' && (stage === 'S4' || stage === 'S5');
+}
+
+/**
+ * A PMTU/redirect path's own lookup (its kretprobe's caller is the path) may also bind a cached
+ * route to the destination and stamp it. S4/S5 `ip_rt_redirect` walks the cached output routes
+ * whose gateway is the redirect's sender and calls `rt_bind_peer(rt, rt->rt_dst, 1)` on each
+ * peerless one: the else branch stamps `rt_peer_genid` (rt_bind_peer inlined, the lookup names
+ * ip_rt_redirect and no route). S2/S3 redirects and every frag_needed only look the peer up.
+ * (update_pmtu names its route in its own event.)
+ */
+export function pathLookupMayBindRoute(era: Era, stage: Stage, caller: string | undefined): boolean {
+  return isLateStage(era, stage) && caller !== undefined && /ip_rt_redirect/.test(caller);
+}
+
+/**
+ * A destroyed route's peer is still its destination's current peer: a peer a route holds stays
+ * in the inetpeer tree (ipv4_dst_destroy drops the last reference). Not in S5, where
+ * `rt_cache_invalidate` ends with `inetpeer_invalidate_tree(AF_INET)`: a flush swaps the whole
+ * tree out while routes keep pointing to their old peers, and a later lookup finds a new one.
+ */
+export function freedRoutePeerIsCurrent(era: Era, stage: Stage): boolean {
+  return !(era === 'pmtu-redirect' && stage === 'S5');
+}
+
+/**
+ * S4/S5 run `ipv4_validate_peer(rth)` on every route-cache hit of `ip_route_input_common` and
+ * `__ip_route_output_key`, not only from `ipv4_dst_check`: a route with a peer and a stale genid
+ * is re-stamped there (and takes its peer's PMTU and redirect) with no probe of a check, a bind
+ * or a lookup firing. Between two events of a route its rt_peer_genid may so move unseen.
+ */
+export const UNSEEN_REVALIDATION = 'S4/S5: a route-cache hit (ipv4_validate_peer outside ipv4_dst_check, not probed) may have re-stamped it';
+
+export function revalidatedUnseen(era: Era, stage: Stage): boolean {
+  return isLateStage(era, stage);
+}
+
+/**
+ * The lookup of a check's slow path, by its kretprobe's caller: rt_bind_peer inlined into
+ * ipv4_dst_check (3.0.1) or, from 3.2, into ipv4_validate_peer when gcc keeps that one out of
+ * line (it has three callers). Inside an open check of the same context it is the check's own.
+ */
+export function isCheckLookupCaller(caller: string): boolean {
+  return caller.startsWith('ipv4_dst_check') || caller.startsWith('ipv4_validate_peer');
+}
