@@ -17,8 +17,8 @@ import type { TestResult } from '../report/results.ts';
 import { mergedKcidb } from './merge-kcidb.ts';
 import type { MergedKernel, MergedReport } from './merge.ts';
 
-export type MergeFormat = 'text' | 'json' | 'ktap' | 'junit' | 'html' | 'kcidb';
-export const MERGE_FORMATS: readonly MergeFormat[] = ['text', 'json', 'ktap', 'junit', 'html', 'kcidb'];
+export { MERGE_FORMATS, type MergeFormat } from './formats.ts';
+import type { MergeFormat } from './formats.ts';
 
 function headline(m: MergedReport): string {
   const run = m.run.id ? `run ${m.run.id}` : 'unnamed run';

@@ -1,7 +1,7 @@
 import type { RegisterCommand } from './io.ts';
 import { bindAction, formatOption } from './io.ts';
 import { log } from '../core/log.ts';
-import { MERGE_FORMATS, type MergeFormat } from '../ci/merge-render.ts';
+import { MERGE_FORMATS, type MergeFormat } from '../ci/formats.ts';
 
 /** `peerprop merge`: join the JSON of a matrix's shards into one report (src/ci/merge.ts). */
 export const registerMerge: RegisterCommand = (program, io, state) => {
