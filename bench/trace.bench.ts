@@ -8,7 +8,8 @@
  *   - `wc -l` on the same file (the floor) and a `mawk` one-liner splitting every line into fields
  *     and counting the binds (what a user would write instead), with our time's ratio to each,
  *   - parse only (openTrace → batches, events counted),
- *   - parse + replay (src/replay, the era given),
+ *   - parse + replay (src/replay, the era given), on one thread and with the reading on a worker
+ *     thread (src/trace/parallel: the default of `peerprop replay` for large files),
  *   - parse + replay again with V8's default heap policy (the CLI asks V8 to favour memory), and
  *     with the V8 heap capped at 64 MB (it completes only if memory is flat),
  *   - a bare loop that only takes this exact line layout apart (floorChild): the ceiling of any
@@ -84,11 +85,14 @@ async function child(mode: string, file: string): Promise<void> {
     process.stdout.write(JSON.stringify(res));
     return;
   }
-  const reader = await openTrace(file);
+  // `-threads`: read on a worker thread while this thread replays (openTrace's default for large
+  // files); otherwise everything on this thread.
+  const threads = mode.endsWith('-threads');
+  const reader = await openTrace(file, { threads });
   let events = 0;
   let verdict: string | undefined;
   let divergences: number | undefined;
-  if (mode === 'replay') {
+  if (mode.startsWith('replay')) {
     const counting = (async function* () {
       for await (const b of reader.batches()) {
         events += b.length;
@@ -298,9 +302,11 @@ export async function run(): Promise<void> {
     ['floor', 'bare JS loop', [], false],
     ['parse', 'parse only', [], true],
     ['replay', 'parse+replay', [], true],
+    ['replay-threads', 'p+r, 2 threads', [], true],
   ]);
   process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${availableParallelism()} cores)\n`);
   ratios('parse+replay', speed.get('parse+replay'), base);
+  ratios('p+r, 2 threads', speed.get('p+r, 2 threads'), base);
   if (memMb > 0) {
     const m = await traceFile(memMb);
     process.stdout.write('memory: ');
@@ -309,11 +315,13 @@ export async function run(): Promise<void> {
     const mem = runAll(m.file, m.size, [
       ['parse', 'parse only', [], true],
       ['replay', 'parse+replay', [], true],
+      ['replay-threads', 'p+r, 2 threads', [], true],
       ['replay', 'replay, V8 default', [], false],
       ['replay', 'replay, 64MB heap', ['--max-old-space-size=64', '--max-semi-space-size=4'], false],
     ]);
     process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
     ratios('parse+replay', mem.get('parse+replay'), mbase);
+    ratios('p+r, 2 threads', mem.get('p+r, 2 threads'), mbase);
   }
 }
 

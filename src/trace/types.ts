@@ -149,8 +149,8 @@ export interface OpenTraceOptions {
   format?: TraceFormat;
   /**
    * Read a regular file on a worker thread while the caller consumes the events (parallel/threaded.ts):
-   * default for files of 32 MB and more on a machine with several cores; true forces it for any
-   * regular file, false never (nor PEERPROP_TRACE_THREADS=0). Same events and statistics either way.
+   * true for any regular file, false never; by default only with PEERPROP_TRACE_THREADS=1 (files of
+   * 32 MB and more, several cores). Same events and statistics either way.
    */
   threads?: boolean;
 }

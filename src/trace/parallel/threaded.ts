@@ -16,9 +16,9 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { PeerpropError, type ExitCode } from '../../core/errors.ts';
-import type { CanonicalEvent, EventKind } from '../events.ts';
-import { EVENT_KINDS } from '../events.ts';
-import { SKIP_KINDS, type OpenTraceOptions, type TraceReadStats, type TraceReader } from '../types.ts';
+import type { CanonicalEvent } from '../events.ts';
+import type { OpenTraceOptions, TraceReadStats, TraceReader } from '../types.ts';
+import { emptyStats } from '../read-stats.ts';
 import { BatchDecoder, transferables } from '../columns/batch.ts';
 import type { FromWorker, ToWorker, WorkerJob } from './protocol.ts';
 
@@ -35,12 +35,17 @@ export interface ThreadedOptions {
 }
 
 /**
- * Whether openTrace reads this input on a worker thread: a regular file of at least
- * THREADED_MIN_BYTES on a machine with more than one core, with options a worker can be given
- * (`threads: true` forces it for any regular file, `false` or PEERPROP_TRACE_THREADS=0 never).
+ * Whether openTrace reads this input on a worker thread: a regular file, with options a worker
+ * can be given, when asked (`threads: true`, or PEERPROP_TRACE_THREADS=1 for files of at least
+ * THREADED_MIN_BYTES on a machine with more than one core; `threads: false` never).
+ *
+ * Not the default: both threads build every event object (the worker to read and pair, the main
+ * thread from the columns), so the process does about twice the CPU work of one thread, and on
+ * a machine whose cores are all busy (measured on 2 shared cores) it is no faster. It pays where
+ * a core is free: the main thread then only builds events and replays.
  */
 export function threadedEligible(path: string, opts: OpenTraceOptions): boolean {
-  if (opts.threads === false || process.env.PEERPROP_TRACE_THREADS === '0') return false;
+  if (opts.threads === false) return false;
   if (opts.input !== undefined || path === '-' || (opts.symbols !== undefined && typeof opts.symbols !== 'string')) return false;
   let size: number;
   try {
@@ -50,7 +55,7 @@ export function threadedEligible(path: string, opts: OpenTraceOptions): boolean 
   } catch {
     return false; // the single-thread reader reports it
   }
-  if (opts.threads !== true && (size < THREADED_MIN_BYTES || availableParallelism() < 2)) return false;
+  if (opts.threads !== true && !(process.env.PEERPROP_TRACE_THREADS === '1' && size >= THREADED_MIN_BYTES && availableParallelism() >= 2)) return false;
   try {
     structuredClone([opts.probeMap, opts.candidateMaps]);
   } catch {
@@ -152,17 +157,4 @@ function rebuildError(m: Extract<FromWorker, { type: 'error' }>): Error {
   const e = new Error(`trace reader (worker thread): ${m.message}`);
   if (m.stack) e.stack = m.stack;
   return e;
-}
-
-function emptyStats(file: string): TraceReadStats {
-  const eventsByKind = {} as Record<EventKind, number>;
-  for (const k of EVENT_KINDS) eventsByKind[k] = 0;
-  const skipped = {} as TraceReadStats['skipped'];
-  for (const k of SKIP_KINDS) skipped[k] = { count: 0, lines: [] };
-  return {
-    file, format: 'unknown', bytes: 0, lines: 0, eventLines: 0, events: 0, eventsByKind, probeHits: {}, skipped,
-    unknownEvents: {}, unmatched: {}, unpairedReturns: 0, gaps: [], probesRefused: [], probesRegistered: [],
-    probeMap: { name: 'none', source: 'none', chosenBy: 'none', reason: 'not chosen yet' }, warnings: [],
-    complete: false,
-  };
 }
