@@ -311,3 +311,46 @@ describe('a shard whose slice its kernel skips entirely', () => {
     expect(doc.exitCode).toBe(ExitCode.Clean);
   });
 });
+
+describe('no result lost or counted twice (property, over the real report of the unsharded run)', () => {
+  it('a set of shard files merges only when it is each shard of one matrix exactly once, and then it holds every pair once', async () => {
+    const fc = (await import('fast-check')).default;
+    const { runShard } = await import('../../src/ci/shard.ts');
+    const { mergeShards } = await import('../../src/ci/merge.ts');
+    const { SCENARIO_NAMES } = await import('../../src/harness/scenarios.ts');
+    const template = unsharded as unknown as { kernel: Record<string, unknown>; scenarios: Record<string, unknown>[] };
+    // each kernel of the matrix "boots" as the real run did, its scenarios named as asked
+    const conform = async (o: { kernel?: string; scenarios?: string[] }) =>
+      ({ ...template, kernel: { ...template.kernel, spec: o.kernel, description: `kernel ${o.kernel}` }, scenarios: o.scenarios!.map((name) => ({ ...template.scenarios[0]!, name })) }) as never;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.constantFrom('debian', 'debian-6.12', '/k/a', '/k/b'), { minLength: 1, maxLength: 3 }),
+        fc.uniqueArray(fc.constantFrom(...SCENARIO_NAMES), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.nat(), { maxLength: 9 }),
+        fc.boolean(),
+        async (kernels, scenarios, n, picks, whole) => {
+          const total = Math.min(n, kernels.length * scenarios.length);
+          const docs: ShardDocument[] = [];
+          for (let i = 1; i <= total; i++) docs.push((await runShard({ kernels, scenarios, shard: { index: i, total }, runId: 'p' }, conform)).doc);
+          // half the cases: every shard once, in an order of their own; else any picks, duplicates included
+          const chosen = whole ? docs.map((d, i) => ({ d, k: picks[i] ?? i })).sort((a, b) => a.k - b.k).map((x) => x.d) : picks.map((p) => docs[p % total]!);
+          const exactlyOnce = chosen.length === total && new Set(chosen.map((d) => d.shard.index)).size === total;
+          let merged: ReturnType<typeof mergeShards> | undefined;
+          try {
+            merged = mergeShards(chosen.map((doc, i) => ({ file: `f${i}.json`, doc })));
+          } catch (err) {
+            expect((err as { exitCode?: number }).exitCode).toBe(2);
+          }
+          expect(merged !== undefined).toBe(exactlyOnce);
+          if (merged) {
+            const pairs = merged.kernels.flatMap((k) => k.report!.scenarios.map((v) => `${k.spec} ${v.name}`));
+            expect(pairs.length).toBe(kernels.length * scenarios.length);
+            expect(new Set(pairs).size).toBe(pairs.length);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
