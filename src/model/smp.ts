@@ -30,7 +30,13 @@ export type SmpCall =
   /** rt_bind_peer(rt, create) called out of line (e.g. from icmp_send / ip_select_ident). */
   | { kind: 'bind'; rt: number; create: 0 | 1 }
   /** ip_rt_frag_needed for a destination: learns in the peer (create=1) and bumps the genid. */
-  | { kind: 'frag'; daddr: number; mtu: number };
+  | { kind: 'frag'; daddr: number; mtu: number }
+  /**
+   * An output route lookup that hits the route in the cache (__ip_route_output_key). S4/S5 run
+   * ipv4_validate_peer there: compare, lookup-only bind if peerless, stamp, with no probe of a
+   * check (only the lookup's, its caller the lookup function). Nothing happens before 3.2.
+   */
+  | { kind: 'hit'; rt: number };
 
 export type SmpFault =
   /** A check that took the slow path returns without re-stamping the route. */
@@ -203,6 +209,39 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
     });
     return steps;
   }
+  if (call.kind === 'hit') {
+    if (m.stage !== 'S4' && m.stage !== 'S5') return [() => {}];
+    // ipv4_validate_peer inlined into the lookup: the same steps as the check's, without its probes.
+    const r = m.routes[call.rt]!;
+    let slow = false;
+    let noPeer = false;
+    let found: string | null = null;
+    return [
+      () => {
+        slow = r.rtg !== m.G;
+      },
+      () => {
+        noPeer = slow && r.peer === null;
+      },
+      () => {
+        if (noPeer) m.print(`getpeer: (inet_getpeer+0x0/0x300) daddr=${ipHex(r.daddr)} family=2 create=0`);
+      },
+      () => {
+        if (!noPeer) return;
+        found = m.getpeer(r.daddr, false);
+        m.print(`getpeer_ret: (__ip_route_output_key+0x2a4/0x7a0 <- inet_getpeer) peer=${bare(found)}`);
+      },
+      () => {
+        if (!noPeer) return;
+        if (found !== null && r.peer !== null) return; // lost cmpxchg: put, no stamp
+        if (found !== null) r.peer = found;
+        r.rtg = m.G;
+      },
+      () => {
+        if (slow) r.rtg = m.G;
+      },
+    ];
+  }
   if (call.kind === 'bind') {
     const r = m.routes[call.rt]!;
     let found: string | null = null;
@@ -333,7 +372,7 @@ function warmup(routes: number): SmpCall[] {
  * fast-check arbitrary of SMP scenarios: 2-4 CPUs, 2-4 tasks, 1-3 routes over 1-2 destinations,
  * calls mixed (checks dominate, route binds, frag_needed), a random schedule and CPU placement.
  */
-export function smpArbitrary(opts: { maxCalls?: number; frag?: boolean } = {}): fc.Arbitrary<SmpScenario> {
+export function smpArbitrary(opts: { maxCalls?: number; frag?: boolean; /** Route-cache hits (S4/S5 validate there). */ hit?: boolean } = {}): fc.Arbitrary<SmpScenario> {
   const maxCalls = opts.maxCalls ?? 6;
   return fc
     .record({
@@ -349,6 +388,7 @@ export function smpArbitrary(opts: { maxCalls?: number; frag?: boolean } = {}): 
       const nRoutes = routeDaddr.length;
       const tasks: SmpCall[][] = raw.slice(0, nTasks).map((calls) =>
         calls.map(([k, a, b]): SmpCall => {
+          if (opts.hit && k === 5) return { kind: 'hit', rt: a % nRoutes };
           if (k <= 5 || (!opts.frag && k >= 8)) return { kind: 'check', rt: a % nRoutes };
           if (k <= 7) return { kind: 'bind', rt: a % nRoutes, create: b as 0 | 1 };
           return { kind: 'frag', daddr: routeDaddr[a % nRoutes]!, mtu: [1400, 1200, 1000][a % 3]! };
