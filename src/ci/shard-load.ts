@@ -5,7 +5,7 @@
  * over with a note.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { badInput } from '../core/errors.ts';
 import { log } from '../core/log.ts';
 import { SHARD_FORMAT, SHARD_VERSION, type ShardDocument } from './shard.ts';
@@ -23,8 +23,9 @@ export async function loadShards(args: readonly string[]): Promise<LoadedShard[]
     const st = await stat(arg);
     const explicit = !st.isDirectory();
     for (const file of explicit ? [arg] : await jsonFiles(arg)) {
-      if (seen.has(file)) continue; // the same file reached through two arguments is one shard
-      seen.add(file);
+      // the same file reached through two arguments (or two spellings of its path) is one shard
+      if (seen.has(resolve(file))) continue;
+      seen.add(resolve(file));
       const doc = await readShard(file, explicit);
       if (doc) out.push({ file, doc });
     }
