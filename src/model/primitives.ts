@@ -176,9 +176,11 @@ export function bindIfPeerless(c: Ctx, r: RouteState, create: 0 | 1, by: LookupS
 /**
  * What a route takes from its peer: check_peer_pmtu, then check_peer_redir when the peer learned a
  * gateway other than the route's. False when the redirect failed (only if `canFail`, see checkPeerRedir).
+ * `pmtuGuarded`: 2.6.39 (S2) calls check_peer_pmtu only when `peer->pmtu_expires` is set (3.0 moved
+ * that test into check_peer_pmtu), so its probe does not fire when nothing is learned.
  */
-export function takePeerInfo(c: Ctx, r: RouteState, p: PeerState, canFail: boolean): boolean {
-  checkPeerPmtu(c, r, p);
+export function takePeerInfo(c: Ctx, r: RouteState, p: PeerState, canFail: boolean, pmtuGuarded = false): boolean {
+  if (!pmtuGuarded || p.pmtuExpires !== 0) checkPeerPmtu(c, r, p);
   if (p.redirectLearned && p.redirectLearned !== r.gateway) return checkPeerRedir(c, r, p, canFail);
   return true;
 }

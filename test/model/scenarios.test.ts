@@ -304,3 +304,19 @@ describe('route lifetime and usage errors', () => {
     }
   });
 });
+
+describe('check_peer_pmtu with nothing learned: 2.6.39 tests pmtu_expires at its call sites, 3.0+ inside', () => {
+  // A peer exists but learned no PMTU; the route is created with it, then a redirect moves the
+  // genid and the route is checked. 2.6.39's rt_init_metrics and ipv4_dst_check call
+  // check_peer_pmtu only `if (peer->pmtu_expires)`: its probe never fires.
+  const ops: Operation[] = [
+    { op: 'peer_new', daddr: D },
+    { op: 'route_new', rt: 0, daddr: D },
+    { op: 'redirect', daddr: D, gateway: '10.0.0.3', from: '10.0.0.1' },
+    { op: 'check', rt: 0 },
+  ];
+  const pmtuCalls = (stage: 'S2' | 'S3' | 'S4' | 'S5') =>
+    run(initialState('pmtu-redirect', { stage }), ops).results.map((r) => (r.effects ?? []).filter((e) => e.kind === 'peer_pmtu').length);
+  it('S2: not called', () => expect(pmtuCalls('S2')).toEqual([0, 0, 0, 0]));
+  it.each(['S3', 'S4', 'S5'] as const)('%s: called, returns at once', (stage) => expect(pmtuCalls(stage)).toEqual([0, 1, 0, 1]));
+});

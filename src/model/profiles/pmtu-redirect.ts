@@ -34,7 +34,8 @@ export function stepPmtuRedirect(c: Ctx, op: Operation): OpResult {
         r.peer = key;
         stamp(c, r);
         const p = s.peers[key]!;
-        checkPeerPmtu(c, r, p);
+        // S2 (2.6.39) rt_init_metrics: `if (peer->pmtu_expires) check_peer_pmtu(...)`.
+        if (s.stage !== 'S2' || p.pmtuExpires !== 0) checkPeerPmtu(c, r, p);
         if (p.redirectLearned && p.redirectLearned !== r.gateway) {
           // rt_init_metrics takes the learned gateway directly (no neighbour test).
           r.gateway = p.redirectLearned;
@@ -48,7 +49,7 @@ export function stepPmtuRedirect(c: Ctx, op: Operation): OpResult {
       return bindRoute(c, op, true);
     case 'check':
       // S2/S3: an unresolved new gateway fails the check before the stamp.
-      return checkPeerGenid(c, op.rt, (r, p) => takePeerInfo(c, r, p, !late));
+      return checkPeerGenid(c, op.rt, (r, p) => takePeerInfo(c, r, p, !late, s.stage === 'S2'));
     case 'bump':
       bump(c, op.times ?? 1);
       return {};
