@@ -1,10 +1,11 @@
 /** Each invariant is not vacuous: a hand-made bad transition of its era makes it speak. */
 import { describe, expect, it } from 'vitest';
 import { apply, checkInvariants, initialState, INVARIANTS, invariantsFor, liveRoute, type ModelState, type Operation, type OpResult } from '../../src/model/index.ts';
+import type { ModelInvariantId } from '../../src/core/invariants.ts';
 
 const D = '10.1.0.5';
 /** The real transition, then a corruption of its result: the named invariant must report it. */
-function corrupted(s: ModelState, op: Operation, corrupt: (after: ModelState, res: OpResult) => void): string[] {
+function corrupted(s: ModelState, op: Operation, corrupt: (after: ModelState, res: OpResult) => void): ModelInvariantId[] {
   const { state, result } = apply(s, op);
   corrupt(state, result);
   return checkInvariants(s, op, state, result).map((v) => v.invariant);
@@ -22,7 +23,7 @@ describe('invariants', () => {
   });
 
   const stale = with_('pmtu-redirect', [{ op: 'route_new', rt: 0, daddr: D }, { op: 'pmtu', daddr: D, mtu: 1400 }]);
-  const cases: [string, ModelState, Operation, (a: ModelState, r: OpResult) => void][] = [
+  const cases: [ModelInvariantId, ModelState, Operation, (a: ModelState, r: OpResult) => void][] = [
     ['check-restamps', stale, { op: 'check', rt: 0 }, (a) => void (liveRoute(a, 0)!.peerGenid = 0)],
     ['slow-path-attaches-existing-peer', stale, { op: 'check', rt: 0 }, (a) => void (liveRoute(a, 0)!.peer = null)],
     ['lookup-only-never-creates-peer', stale, { op: 'check', rt: 0 }, (a) => void (a.peers['10.9.9.9'] = { ...a.peers[D]!, daddr: '10.9.9.9' })],
