@@ -17,7 +17,7 @@ import type { CanonicalEvent } from '../trace/events.ts';
 import type { Recorder, Ring } from './coverage.ts';
 import { PeerJudge, type PathKind } from './peer-state.ts';
 import { SeedMtuJudge } from './seed-mtu.ts';
-import { isCheckLookupCaller } from './stage-rules.ts';
+import { REDIRECT_NEIGH_FAILED, isCheckLookupCaller, redirectMayBeUndone } from './stage-rules.ts';
 import { UpdatePmtuJudge } from './update-pmtu.ts';
 import {
   RTCF_REDIRECTED, expectedPmtuAction, isNullPtr, noGateway, rawMtuMetric, routeMtu,
@@ -313,6 +313,7 @@ export class OutcomeJudge {
       else this.rec.fail(inv, ret, `gateway ${gw0} (no other redirect learned)`, `gateway ${gw1}`, `check of route ${c.rt} changed its gateway with no learned redirect to apply`, hist, c.rt);
       return;
     }
+    if (gw1 !== learned && gw1 === gw0 && redirectMayBeUndone(this.era, this.stage)) return this.rec.unchecked(inv, REDIRECT_NEIGH_FAILED);
     if (gw1 !== learned) {
       this.rec.fail(inv, ret, `gateway ${learned} (the peer's learned redirect)${this.stage === 'S5' ? '' : ', or NULL while its neighbour resolves'}`, `gateway ${gw1}`,
         `check of route ${c.rt} kept gateway ${gw1} although its peer learned a redirect to ${learned}`, hist, c.rt);

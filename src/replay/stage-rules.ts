@@ -46,6 +46,19 @@ export function revalidatedUnseen(era: Era, stage: Stage): boolean {
 }
 
 /**
+ * S4/S5 `check_peer_redir` (void) switches the gateway, then looks its neighbour up
+ * (`ipv4_neigh_lookup`) and, when that fails (IS_ERR: no neighbour could be made), puts the old
+ * gateway back and returns: the check still returns the route. Nothing a probe of ours reads says
+ * so: a valid return that kept its gateway is unchecked there. (S2/S3 fail the check instead:
+ * NULL.)
+ */
+export const REDIRECT_NEIGH_FAILED = 'S4/S5: check_peer_redir restores the gateway when its neighbour lookup fails (not observed)';
+
+export function redirectMayBeUndone(era: Era, stage: Stage): boolean {
+  return isLateStage(era, stage);
+}
+
+/**
  * The lookup of a check's slow path, by its kretprobe's caller: rt_bind_peer inlined into
  * ipv4_dst_check (3.0.1) or, from 3.2, into ipv4_validate_peer when gcc keeps that one out of
  * line (it has three callers). Inside an open check of the same context it is the check's own.

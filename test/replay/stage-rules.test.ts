@@ -151,3 +151,29 @@ describe('3.2+: the check\'s lookup may name ipv4_validate_peer (kept out of lin
     expect(r.coverage.invariants.find((i) => i.name === 'slow-path-looks-up-peer')!.checked).toBe(1);
   });
 });
+
+describe('S4/S5: check_peer_redir puts the gateway back when its neighbour lookup fails', () => {
+  // R holds P, whose learned redirect (10.0.0.3) is not R's gateway; R's check runs
+  // check_peer_pmtu (its probe shows the learned redirect) and returns R, gateway `gw`.
+  const text = (gw: string) => ftrace(
+    `dst_check: (ipv4_dst_check+0x0/0x1c0) rt=${R} peer=${P1} rt_pgenid=5 g=6 dst=500010a gw=100000a flags=0 obsolete=-1`,
+    `check_pmtu: (check_peer_pmtu+0x0/0x120) dst=${R} peer=${P1} pmtu_learned=0 pmtu_orig=0 pmtu_expires=0 redirect_learned=300000a`,
+    `dst_check_ret: (sk_dst_check+0x2c/0x80 <- ipv4_dst_check) ret=${R} peer=${P1} rt_pgenid=6 g=6 gw=${gw} flags=0`,
+  );
+  const redirect = (r: ReplayReport) => r.coverage.invariants.find((i) => i.name === 'check-applies-learned-redirect');
+
+  it('S5: kept gateway, valid return: unchecked (IS_ERR from ipv4_neigh_lookup is not observed)', async () => {
+    const r = await replayAt(text('100000a'), 'S5');
+    expect(diverged(r)).toEqual([]);
+    expect(Object.keys(redirect(r)!.unchecked).join()).toMatch(/neighbour lookup fails/);
+  });
+
+  it('S5: switched: passes; a third gateway: divergent', async () => {
+    expect(redirect(await replayAt(text('300000a'), 'S5'))!.checked).toBe(1);
+    expect(diverged(await replayAt(text('400000a'), 'S5'))).toEqual(['7: check-applies-learned-redirect']);
+  });
+
+  it('S3: kept gateway with a valid return is divergent (3.0 fails the check instead: NULL)', async () => {
+    expect(diverged(await replayAt(text('100000a'), 'S3'))).toEqual(['7: check-applies-learned-redirect']);
+  });
+});
