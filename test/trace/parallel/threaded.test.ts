@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { openTrace, type CanonicalEvent, type OpenTraceOptions, type TraceReader, type TraceReadStats } from '../../../src/trace/index.ts';
 import { openThreaded, threadedEligible } from '../../../src/trace/parallel/threaded.ts';
 import { generateEvents } from '../../../src/model/generate.ts';
@@ -95,6 +96,14 @@ describe('threaded reader: generated traces', () => {
     // Default message size (several batches per message) too, as openTrace gives it when asked.
     const again = await drain(await openTrace(path, { threads: true }));
     expectSame(serial, again);
+  });
+
+  it('a gzip-compressed file is decompressed and read on the worker, the same as on one thread', async () => {
+    const path = tmpFile('gen.trace.gz', gzipSync(generated(7, 1500, 2)));
+    const { serial, threaded } = await both(path);
+    expect(serial.stats.compression).toBe('gzip');
+    expect(serial.stats.events).toBeGreaterThan(1000);
+    expectSame(serial, threaded);
   });
 
   it('a last line cut short (no newline) is not read, and the warning names it, as on one thread', async () => {
