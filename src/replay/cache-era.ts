@@ -54,6 +54,7 @@ export class CacheEraReplayer {
   handle(e: CanonicalEvent): void {
     this.genid.noteCpu(e.cpu);
     const k = eventKey(e);
+    this.routes.contextMoved(k);
     this.outcomes.handle(e, k);
     if (this.hadGap) this.notePathInHole(e, k);
     switch (e.kind) {

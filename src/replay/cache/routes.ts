@@ -7,8 +7,8 @@ import type { CacheEra, Stage } from '../../core/eras.ts';
 import type { CanonicalEvent } from '../../trace/events.ts';
 import { eventKey } from '../../trace/callctx.ts';
 import { type Recorder, Ring } from '../coverage.ts';
-import type { Overlaps } from '../overlap.ts';
-import { isNull, type RouteRec, u32 } from './common.ts';
+import type { Overlaps, Window } from '../overlap.ts';
+import { isNull, MAX_CONTEXTS, type RouteRec, u32 } from './common.ts';
 import { UNSEEN_REVALIDATION, revalidatedUnseen } from '../stage-rules.ts';
 
 export class RouteTable {
@@ -42,8 +42,25 @@ export class RouteTable {
     return r;
   }
 
+  /**
+   * Binds an unattributed lookup may still be finishing, per context: rt_bind_peer's cmpxchg and
+   * stamp come after the lookup's return probe, so another CPU's check may read the route before
+   * them and find it bound and current an instant later. Open until the context's next event.
+   */
+  private readonly trailing = new Map<number, Window[]>();
+
+  /** Context `ctx` shows an event: the binds its last lookup may have been finishing are done. */
+  contextMoved(ctx: number): void {
+    if (this.trailing.size === 0) return;
+    const ws = this.trailing.get(ctx);
+    if (!ws) return;
+    for (const w of ws) this.overlaps.close(w);
+    this.trailing.delete(ctx);
+  }
+
   /** Lost events: routes keep their records but their history is incomplete. */
   gap(): void {
+    this.trailing.clear(); // (their windows went with the overlaps' reset)
     for (const r of this.routes.values()) {
       if (!r.incomplete) this.rec.incompleteRoutes++;
       r.incomplete = true;
@@ -59,7 +76,12 @@ export class RouteTable {
       if (r.daddr !== daddr) continue;
       if (onlyPeerless && r.peer !== undefined && !isNull(r.peer)) continue;
       r.mayStamp = true;
-      this.overlaps.touch(r.ptr, ctx);
+      let ws = this.trailing.get(ctx);
+      if (!ws) {
+        if (this.trailing.size >= MAX_CONTEXTS) for (const k of [...this.trailing.keys()]) this.contextMoved(k);
+        this.trailing.set(ctx, (ws = []));
+      }
+      ws.push(this.overlaps.open(r.ptr, ctx));
     }
   }
 
