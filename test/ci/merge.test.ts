@@ -354,3 +354,18 @@ describe('no result lost or counted twice (property, over the real report of the
     );
   });
 });
+
+describe('a shard for a job log (text, KTAP)', () => {
+  it('says which shard of which matrix it is, and that only the merge is the verdict', async () => {
+    const { renderShard } = await import('../../src/ci/shard-render.ts');
+    const doc = await readDoc(shardFiles[1]!);
+    const result = { doc, reports: doc.runs.map((r) => r.report) as never[] };
+    const text = renderShard(result, 'text');
+    expect(text).toMatch(new RegExp(`^peerprop conform: shard 2/2 of matrix ${doc.matrix.id} \\(2 of 3 pairs; the verdict is the merge of all 2\\)`));
+    expect(text).toMatch(/^ok {3}tcp-pmtu /m);
+    const ktap = renderShard(result, 'ktap');
+    expect(ktap.split('\n').filter((l) => /^ {0,2}(ok|not ok) /.test(l))).toEqual(['  ok 1 tcp-pmtu', '  ok 2 redirect-gateway', `ok 1 conform ${unsharded.kernel.release}`]);
+    const two = await readDoc(twoKernel[0]!);
+    expect(renderShard({ doc: two, reports: [] }, 'ktap')).toMatch(/^not ok 1 conform \/nonexistent\/bzImage # ERROR/m);
+  });
+});
