@@ -36,7 +36,12 @@ export type SmpCall =
    * ipv4_validate_peer there: compare, lookup-only bind if peerless, stamp, with no probe of a
    * check (only the lookup's, its caller the lookup function). Nothing happens before 3.2.
    */
-  | { kind: 'hit'; rt: number };
+  | { kind: 'hit'; rt: number }
+  /**
+   * __ip_select_ident on a packet using the route: `if (rt->peer == NULL) rt_bind_peer(rt, daddr, 1)`,
+   * rt_bind_peer inlined (3.0.1): only the lookup's probes show, naming __ip_select_ident, no route.
+   */
+  | { kind: 'ident'; rt: number };
 
 export type SmpFault =
   /** A check that took the slow path returns without re-stamping the route. */
@@ -242,6 +247,30 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
       },
     ];
   }
+  if (call.kind === 'ident') {
+    const r = m.routes[call.rt]!;
+    let need = false;
+    let found: string | null = null;
+    return [
+      () => {
+        need = r.peer === null;
+      },
+      () => {
+        if (need) m.print(`getpeer: (inet_getpeer+0x0/0x300) daddr=${ipHex(r.daddr)} family=2 create=1`);
+      },
+      () => {
+        if (!need) return;
+        found = m.getpeer(r.daddr, true);
+        m.print(`getpeer_ret: (__ip_select_ident+0xc3/0x110 <- inet_getpeer) peer=${bare(found)}`);
+      },
+      () => {
+        if (!need) return;
+        if (found !== null && r.peer !== null) return; // lost cmpxchg: put, no stamp
+        if (found !== null) r.peer = found;
+        r.rtg = m.G;
+      },
+    ];
+  }
   if (call.kind === 'bind') {
     const r = m.routes[call.rt]!;
     let found: string | null = null;
@@ -372,7 +401,9 @@ function warmup(routes: number): SmpCall[] {
  * fast-check arbitrary of SMP scenarios: 2-4 CPUs, 2-4 tasks, 1-3 routes over 1-2 destinations,
  * calls mixed (checks dominate, route binds, frag_needed), a random schedule and CPU placement.
  */
-export function smpArbitrary(opts: { maxCalls?: number; frag?: boolean; /** Route-cache hits (S4/S5 validate there). */ hit?: boolean } = {}): fc.Arbitrary<SmpScenario> {
+export function smpArbitrary(
+  opts: { maxCalls?: number; frag?: boolean; /** Route-cache hits (S4/S5 validate there). */ hit?: boolean; /** IP ID binds (inlined rt_bind_peer). */ ident?: boolean } = {},
+): fc.Arbitrary<SmpScenario> {
   const maxCalls = opts.maxCalls ?? 6;
   return fc
     .record({
@@ -389,6 +420,7 @@ export function smpArbitrary(opts: { maxCalls?: number; frag?: boolean; /** Rout
       const tasks: SmpCall[][] = raw.slice(0, nTasks).map((calls) =>
         calls.map(([k, a, b]): SmpCall => {
           if (opts.hit && k === 5) return { kind: 'hit', rt: a % nRoutes };
+          if (opts.ident && k === 4) return { kind: 'ident', rt: a % nRoutes };
           if (k <= 5 || (!opts.frag && k >= 8)) return { kind: 'check', rt: a % nRoutes };
           if (k <= 7) return { kind: 'bind', rt: a % nRoutes, create: b as 0 | 1 };
           return { kind: 'frag', daddr: routeDaddr[a % nRoutes]!, mtu: [1400, 1200, 1000][a % 3]! };
