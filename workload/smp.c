@@ -8,7 +8,8 @@
  *
  * Observations (besides the common ones):
  *   thread=T<k> cpu=N pinned=0|1 ran_on=N sent=N emsgsize=N other=N
- *   sock=T<k>D<i> ip_mtu=M, then send=1400 ret=R and send=1100 ret=R tun_len=L after the race
+ *   sock=T<k>D<i> ip_mtu=M, then send=1400 ret=R and send=1100 ret=R tun_len=L after the race;
+ *   step heal: sock=... inject=frag_needed, send=1400 ret=R, ip_mtu=M for a socket whose 1400 went out
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -140,8 +141,22 @@ static void smp_pmtu(void)
 			char label[8];
 			struct pkt p;
 			snprintf(label, sizeof(label), "T%dD%d", k, i);
-			send_capture("after", label, t[k].fds[i], 1400, smp_dst(i), IPPROTO_UDP, &p);
+			int r = send_capture("after", label, t[k].fds[i], 1400, smp_dst(i), IPPROTO_UDP, &p);
 			observe_socket("after", label, t[k].fds[i]);
+			if (r >= 0 && p.len > 0) {
+				/*
+				 * The datagram went out at the old MTU: a route this socket cached on the
+				 * other CPU while the exception was being created can miss it (the kernel
+				 * kills the next hop's cached routes before a racing lookup caches its own).
+				 * A router on the path answers such a datagram with another frag-needed:
+				 * play it, and the socket must learn then (PMTU discovery heals itself).
+				 */
+				struct pkt again;
+				int e = inject_frag_needed(ip4(ADDR_GW), &p, 1200);
+				obs("heal", "sock=%s inject=frag_needed mtu=1200 ret=%d", label, e);
+				send_capture("heal", label, t[k].fds[i], 1400, smp_dst(i), IPPROTO_UDP, &again);
+				observe_socket("heal", label, t[k].fds[i]);
+			}
 		}
 	step("small");
 	for (int k = 0; k < 2; k++)

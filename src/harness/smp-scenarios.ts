@@ -44,9 +44,21 @@ function smpPmtu(r: ScenarioRecord): ContractCheck[] {
     for (let i = 0; i < SMP_DESTS; i++) {
       const s = `${t}D${i}`;
       const ret = observed(r, 'after', 'sock', s, 'ret');
-      out.push(check(`${s}: a 1400-byte datagram fails with EMSGSIZE after the race`, ret === EMSGSIZE, `after:sock=${s}:ret=${EMSGSIZE}`, ret === undefined ? undefined : `ret=${ret}`));
       const mtu = observed(r, 'after', 'sock', s, 'ip_mtu');
-      out.push(check(`${s} reports the learned MTU 1200`, mtu === '1200', `after:sock=${s}:ip_mtu=1200`, mtu === undefined ? undefined : `ip_mtu=${mtu}`));
+      const healRet = observed(r, 'heal', 'sock', s, 'ret');
+      if (cpus > 1 && ret === '1400' && healRet !== undefined) {
+        // A route the socket cached on the other CPU while the exception was being created can
+        // miss it (the kernel kills the next hop's cached routes, a racing lookup caches its own
+        // after that): its datagram goes out once at the old MTU. That is PMTU discovery working
+        // as designed only if the next frag-needed, quoting that datagram, teaches the socket.
+        const healMtu = observed(r, 'heal', 'sock', s, 'ip_mtu');
+        const was = `after: ret=${ret} ip_mtu=${mtu ?? '?'}; after the next frag-needed: `;
+        out.push(check(`${s}: its 1400-byte datagram went out once at the old MTU (route cached during the race); after the next frag-needed it fails with EMSGSIZE`, healRet === EMSGSIZE, `heal:sock=${s}:ret=${EMSGSIZE}`, `${was}ret=${healRet}`));
+        out.push(check(`${s} reports the learned MTU 1200 after the next frag-needed`, healMtu === '1200', `heal:sock=${s}:ip_mtu=1200`, healMtu === undefined ? undefined : `${was}ip_mtu=${healMtu}`));
+      } else {
+        out.push(check(`${s}: a 1400-byte datagram fails with EMSGSIZE after the race`, ret === EMSGSIZE, `after:sock=${s}:ret=${EMSGSIZE}`, ret === undefined ? undefined : `ret=${ret}`));
+        out.push(check(`${s} reports the learned MTU 1200`, mtu === '1200', `after:sock=${s}:ip_mtu=1200`, mtu === undefined ? undefined : `ip_mtu=${mtu}`));
+      }
       const len = observed(r, 'small', 'sock', s, 'tun_len');
       out.push(check(`${s}: a 1100-byte datagram goes out`, len === String(1100 + 28), `small:sock=${s}:tun_len=${1100 + 28}`, len === undefined ? undefined : `tun_len=${len}`));
     }

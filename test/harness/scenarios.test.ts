@@ -99,3 +99,45 @@ describe('flush contract per era', () => {
     expect(spec.contract(record('flush', obs(1200, 'ret=-90 tun_len=0')), 'pmtu-redirect').every((c) => c.ok)).toBe(true);
   });
 });
+
+describe('smp-pmtu contract', () => {
+  const spec = SCENARIOS.find((s) => s.name === 'smp-pmtu')!;
+  /** Both threads pinned and sending; every socket learned 1200 unless `stale` says otherwise. */
+  const obs = (cpus: number, stale: Record<string, string[]> = {}) => {
+    const out = [`step=setup cpus=${cpus}`];
+    for (const k of [0, 1]) out.push(`step=race thread=T${k} cpu=${k} pinned=1 ran_on=${k} sent=400 emsgsize=${k === 0 ? 4 : 0} other=0`);
+    for (const k of [0, 1])
+      for (const i of [0, 1, 2, 3]) {
+        const s = `T${k}D${i}`;
+        if (stale[s]) out.push(`step=after sock=${s} send=1400 ret=1400 tun_len=1428`, `step=after sock=${s} ip_mtu=1500`, ...stale[s]);
+        else out.push(`step=after sock=${s} send=1400 ret=-90 tun_len=0`, `step=after sock=${s} ip_mtu=1200`);
+        out.push(`step=small sock=${s} send=1100 ret=1100 tun_len=1128`);
+      }
+    return out;
+  };
+  const healed = ['step=heal sock=T1D3 inject=frag_needed mtu=1200 ret=0', 'step=heal sock=T1D3 send=1400 ret=-90 tun_len=0', 'step=heal sock=T1D3 ip_mtu=1200'];
+  it('holds when every socket learned the MTU', () => {
+    expect(spec.contract(record('smp-pmtu', obs(2)), 'fnhe').every((c) => c.ok)).toBe(true);
+  });
+  it('a route cached on the other CPU during the race may send once at the old MTU if the next frag-needed teaches it (real 6.12 TCG capture)', () => {
+    const checks = spec.contract(record('smp-pmtu', obs(2, { T1D3: healed })), 'fnhe');
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.find((c) => c.what.startsWith('T1D3: its 1400-byte datagram went out once'))!.observed).toBe('after: ret=1400 ip_mtu=1500; after the next frag-needed: ret=-90');
+    expect(checks).toHaveLength(spec.contract(record('smp-pmtu', obs(2)), 'fnhe').length);
+  });
+  it('fails when the socket does not learn from the next frag-needed either', () => {
+    const notHealed = ['step=heal sock=T1D3 inject=frag_needed mtu=1200 ret=0', 'step=heal sock=T1D3 send=1400 ret=1400 tun_len=1428', 'step=heal sock=T1D3 ip_mtu=1500'];
+    const failed = spec.contract(record('smp-pmtu', obs(2, { T1D3: notHealed })), 'fnhe').filter((c) => !c.ok);
+    expect(failed.map((c) => c.what)).toEqual([
+      'T1D3: its 1400-byte datagram went out once at the old MTU (route cached during the race); after the next frag-needed it fails with EMSGSIZE',
+      'T1D3 reports the learned MTU 1200 after the next frag-needed',
+    ]);
+  });
+  it('fails when a stale route has no second chance to show (no heal step) or there was no race (one CPU)', () => {
+    expect(spec.contract(record('smp-pmtu', obs(2, { T1D3: [] })), 'fnhe').filter((c) => !c.ok).map((c) => c.what)).toEqual([
+      'T1D3: a 1400-byte datagram fails with EMSGSIZE after the race',
+      'T1D3 reports the learned MTU 1200',
+    ]);
+    expect(spec.contract(record('smp-pmtu', obs(1, { T1D3: healed })), 'fnhe').some((c) => !c.ok)).toBe(true);
+  });
+});
