@@ -108,7 +108,7 @@ export function compileFill(probe: string, kind: string, set: [MappableField, st
 
 /**
  * The byte decoder of a plan's learned layout: the token walk of extractByLayout (tokenize.ts)
- * over bytes, unrolled (each token's name length and first character as constants), decoding each
+ * over bytes, unrolled (each token's whole `name=` compared byte by byte), decoding each
  * view of a wanted token as soon as its value is found through `D` (VIEW_DECODERS). It returns
  * false when the line does not fit the layout (the caller then reads it as text; the views
  * written so far are overwritten there). Undefined when no layout is learned.
@@ -116,8 +116,8 @@ export function compileFill(probe: string, kind: string, set: [MappableField, st
 export function decoderCode(p: ProbePlan): GeneratedCode | undefined {
   const keyIdx = p.layoutKey;
   const lens = p.layoutLen;
-  const firsts = p.layoutFirst;
-  if (keyIdx === undefined || lens === undefined || firsts === undefined) return undefined;
+  const names = p.layoutNames;
+  if (keyIdx === undefined || lens === undefined || names === undefined) return undefined;
   const viewsOfSlot = new Map<number, number[]>();
   p.views.forEach((v, i) => {
     const l = viewsOfSlot.get(v.slot);
@@ -133,12 +133,14 @@ export function decoderCode(p: ProbePlan): GeneratedCode | undefined {
   });
   for (let t = 0; t < keyIdx.length; t++) {
     const nl = lens[t]!;
-    const first = firsts[t]!;
-    if (!Number.isInteger(nl) || !Number.isInteger(first)) return undefined;
+    const name = names[t]!;
+    // Bytes are compared with the name's characters: only an ASCII name has one byte per character.
+    if (!Number.isInteger(nl) || name.length !== nl || !/^[\x21-\x7e]+$/.test(name)) return undefined;
+    const sameName = [...name].map((c, j) => `buf[pos${j ? ` + ${j}` : ''}] !== ${c.charCodeAt(0)}`).join(' || ');
     code.push(
       'if (pos >= len) return false;',
       `vs = pos + ${nl};`,
-      `if (vs > len || buf[pos] !== ${first} || buf[vs - 1] !== 61) return false;`,
+      `if (vs > len || ${sameName}) return false;`,
       'if (vs < len && buf[vs] === 34) { ve = vs + 1; while (ve < len && buf[ve] !== 34) ve++; ve = ve >= len ? len : ve + 1; }',
       'else { ve = vs; while (ve < len && buf[ve] !== 32) ve++; }',
     );

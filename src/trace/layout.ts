@@ -10,7 +10,7 @@ import { compileDecoder } from './codegen.ts';
 export function learnLayout(s: string, from: number, p: ProbePlan): void {
   const keyIdx: number[] = [];
   const lens: number[] = [];
-  const firsts: number[] = [];
+  const names: string[] = [];
   const len = s.length;
   let pos = from;
   while (pos < len) {
@@ -36,30 +36,30 @@ export function learnLayout(s: string, from: number, p: ProbePlan): void {
     }
     keyIdx.push(k);
     lens.push(nameLen);
-    firsts.push(s.charCodeAt(pos));
+    names.push(s.slice(pos, eq + 1));
     pos = vend + 1;
   }
   // A probe may alternate between a few layouts (an argument printed only sometimes): each is
   // compiled once and taken again from here, instead of generating a new decoder at every switch
   // (which never gets optimised and made a trace with such a probe several times slower).
-  const sig = `${keyIdx.join(',')}|${lens.join(',')}|${firsts.join(',')}`;
+  const sig = `${keyIdx.join(',')}|${names.join('\u0000')}`;
   let known = LEARNED.get(p);
   if (!known) LEARNED.set(p, (known = new Map()));
   const hit = known.get(sig);
   if (hit) {
     p.layoutKey = hit.key;
     p.layoutLen = hit.len;
-    p.layoutFirst = hit.first;
+    p.layoutNames = hit.names;
     p.decode = hit.decode;
     return;
   }
   p.layoutKey = Int16Array.from(keyIdx);
   p.layoutLen = Int16Array.from(lens);
-  p.layoutFirst = Int32Array.from(firsts);
+  p.layoutNames = names;
   p.decode = compileDecoder(p);
-  if (known.size < MAX_LAYOUTS) known.set(sig, { key: p.layoutKey, len: p.layoutLen, first: p.layoutFirst, decode: p.decode });
+  if (known.size < MAX_LAYOUTS) known.set(sig, { key: p.layoutKey, len: p.layoutLen, names, decode: p.decode });
 }
 
 /** Layouts remembered per probe (garbage input cannot grow it). */
 const MAX_LAYOUTS = 8;
-const LEARNED = new WeakMap<ProbePlan, Map<string, { key: Int16Array; len: Int16Array; first: Int32Array; decode: ProbePlan['decode'] }>>();
+const LEARNED = new WeakMap<ProbePlan, Map<string, { key: Int16Array; len: Int16Array; names: string[]; decode: ProbePlan['decode'] }>>();

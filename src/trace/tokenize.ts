@@ -49,7 +49,7 @@ export function extractArgs(s: string, from: number, keys: string[], vals: (stri
 export function extractByLayout(s: string, from: number, p: ProbePlan, vals: (string | undefined)[]): boolean {
   const keyIdx = p.layoutKey!;
   const lens = p.layoutLen!;
-  const firsts = p.layoutFirst!;
+  const names = p.layoutNames!;
   const len = s.length;
   let pos = from;
   const nt = keyIdx.length;
@@ -57,7 +57,7 @@ export function extractByLayout(s: string, from: number, p: ProbePlan, vals: (st
     if (pos >= len) return false;
     const nl = lens[t]!;
     const vs = pos + nl;
-    if (s.charCodeAt(pos) !== firsts[t] || s.charCodeAt(vs - 1) !== 61 /* = */) return false;
+    if (vs > len || !s.startsWith(names[t]!, pos)) return false;
     let ve: number;
     if (s.charCodeAt(vs) === 34 /* " */) {
       const q = s.indexOf('"', vs + 1);

@@ -66,27 +66,27 @@ describe('codegen', () => {
       let vs = 0, ve = 0;
       if (pos >= len) return false;
       vs = pos + 3;
-      if (vs > len || buf[pos] !== 114 || buf[vs - 1] !== 61) return false;
+      if (vs > len || buf[pos] !== 114 || buf[pos + 1] !== 116 || buf[pos + 2] !== 61) return false;
       if (vs < len && buf[vs] === 34) { ve = vs + 1; while (ve < len && buf[ve] !== 34) ve++; ve = ve >= len ? len : ve + 1; }
       else { ve = vs; while (ve < len && buf[ve] !== 32) ve++; }
       vv[0] = D.pointer(buf, vs, ve, "auto", "le");
       pos = ve + 1;
       if (pos >= len) return false;
       vs = pos + 4;
-      if (vs > len || buf[pos] !== 109 || buf[vs - 1] !== 61) return false;
+      if (vs > len || buf[pos] !== 109 || buf[pos + 1] !== 116 || buf[pos + 2] !== 117 || buf[pos + 3] !== 61) return false;
       if (vs < len && buf[vs] === 34) { ve = vs + 1; while (ve < len && buf[ve] !== 34) ve++; ve = ve >= len ? len : ve + 1; }
       else { ve = vs; while (ve < len && buf[ve] !== 32) ve++; }
       vv[1] = D.number(buf, vs, ve, "auto", "le");
       pos = ve + 1;
       if (pos >= len) return false;
       vs = pos + 4;
-      if (vs > len || buf[pos] !== 100 || buf[vs - 1] !== 61) return false;
+      if (vs > len || buf[pos] !== 100 || buf[pos + 1] !== 101 || buf[pos + 2] !== 118 || buf[pos + 3] !== 61) return false;
       if (vs < len && buf[vs] === 34) { ve = vs + 1; while (ve < len && buf[ve] !== 34) ve++; ve = ve >= len ? len : ve + 1; }
       else { ve = vs; while (ve < len && buf[ve] !== 32) ve++; }
       pos = ve + 1;
       if (pos >= len) return false;
       vs = pos + 6;
-      if (vs > len || buf[pos] !== 100 || buf[vs - 1] !== 61) return false;
+      if (vs > len || buf[pos] !== 100 || buf[pos + 1] !== 97 || buf[pos + 2] !== 100 || buf[pos + 3] !== 100 || buf[pos + 4] !== 114 || buf[pos + 5] !== 61) return false;
       if (vs < len && buf[vs] === 34) { ve = vs + 1; while (ve < len && buf[ve] !== 34) ve++; ve = ve >= len ? len : ve + 1; }
       else { ve = vs; while (ve < len && buf[ve] !== 32) ve++; }
       vv[2] = D.ipv4(buf, vs, ve, "auto", "be");
