@@ -1,6 +1,6 @@
 /** The whole ci run as one self-contained HTML page: a table of parts, then each part's own sections. */
 import { packageVersion } from '../core/version.ts';
-import { timingLine } from '../harness/report.ts';
+import { timingLine } from '../harness/render.ts';
 import { conformBody } from '../report/html/conform.ts';
 import { esc } from '../report/html/page.ts';
 import { patchTextFor } from '../report/html/patch-text.ts';
@@ -9,7 +9,7 @@ import { scanBody } from '../report/html/scan.ts';
 import { sectionsHtml } from '../report/html/sections.ts';
 import { verifyBody } from '../report/html/verify.ts';
 import { formatOp } from '../verify/explain.ts';
-import { renderState } from '../verify/format.ts';
+import { renderState } from '../verify/render.ts';
 import type { CiPart } from './types.ts';
 
 function body(p: CiPart, prefix: string): string {

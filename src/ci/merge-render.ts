@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { badInput } from '../core/errors.ts';
 import { packageVersion } from '../core/version.ts';
 import { reportToJson } from '../harness/conform.ts';
-import { renderText, timingLine, toConformResults } from '../harness/report.ts';
+import { renderText, timingLine, toConformResults } from '../harness/render.ts';
 import { conformHtml } from '../report/html/conform.ts';
 import { toJunit } from '../report/junit.ts';
 import { toKtap } from '../report/ktap.ts';

@@ -4,7 +4,7 @@
  * environment was missing), never a pass.
  */
 import { ExitCode } from '../core/errors.ts';
-import { toConformResults } from '../harness/report.ts';
+import { toConformResults } from '../harness/render.ts';
 import { conformToKcidb } from '../harness/kcidb.ts';
 import type { KcidbCheckoutIn, KcidbStatus, KcidbTestIn } from '../report/kcidb.ts';
 import { sourceCheckout } from '../report/kcidb-source.ts';
@@ -12,7 +12,7 @@ import { rollUp, type TestResult, type TestStatus } from '../report/results.ts';
 import { reviewStatus, reviewTest } from '../review/kcidb.ts';
 import { findingLine } from '../review/render.ts';
 import { scanToKcidb } from '../scan/kcidb.ts';
-import { toTestResult as scanResult } from '../scan/report.ts';
+import { toTestResult as scanResult } from '../scan/render.ts';
 import { verifyTests } from '../verify/kcidb.ts';
 import type { CiOptions, CiPart } from './types.ts';
 

@@ -3,7 +3,7 @@
  * its own boots for a job log. Only the merge of all shards is the matrix's verdict; the text
  * says so.
  */
-import { toConformResults, renderText } from '../harness/report.ts';
+import { toConformResults, renderText } from '../harness/render.ts';
 import { toKtap } from '../report/ktap.ts';
 import type { TestResult } from '../report/results.ts';
 import type { ShardResult } from './shard.ts';

@@ -4,7 +4,7 @@ import { bindAction, formatOption } from './io.ts';
 import { badInput } from '../core/errors.ts';
 import { log } from '../core/log.ts';
 import { ERAS, type Era } from '../model/types.ts';
-import type { ConformFormat } from '../harness/report.ts';
+import type { ConformFormat } from '../harness/render.ts';
 import { SCENARIO_NAMES } from '../harness/scenarios.ts';
 
 const FORMATS: readonly ConformFormat[] = ['text', 'json', 'ktap', 'junit', 'html', 'kcidb'];
@@ -92,7 +92,7 @@ export const registerConform: RegisterCommand = (program, io, state) => {
           return bisectExitCode(r);
         }
         const { conformFromSource } = await import('../harness/build/index.ts');
-        const { renderConform } = await import('../harness/report.ts');
+        const { renderConform } = await import('../harness/render.ts');
         const report = await conformFromSource({
           git: o.git,
           rev: o.rev,

@@ -61,7 +61,7 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
         if (pictures) {
           const format = opts.format as 'html' | 'perfetto';
           io.stdout.write(pictures.formatPictures(reports, format, { timelines, exitCode, generator: `peerprop ${packageVersion()}` }));
-        } else io.stdout.write((await import('../replay/format.ts')).formatReports(reports, opts.format));
+        } else io.stdout.write((await import('../replay/render.ts')).formatReports(reports, opts.format));
         return exitCode;
       }),
     );

@@ -9,7 +9,7 @@
  * Kernel acquisition (./kernel) and type facts (./btf) are separate modules.
  */
 export { runConform, reportToJson, type ConformOptions, type ConformReport, type TimingPhase, type RunProblem, type ScenarioVerdict } from './conform.ts';
-export { renderConform, renderText, toConformResults, timingLine, type ConformFormat } from './report.ts';
+export { renderConform, renderText, toConformResults, timingLine, type ConformFormat } from './render.ts';
 export { SCENARIOS, SCENARIO_NAMES, scenarioByName, type ScenarioSpec, type ContractCheck } from './scenarios.ts';
 export { bootQemu, findQemu, qemuArgs, type Accel, type BootOptions, type BootResult } from './qemu.ts';
 export { chooseAccel, type AccelChoice, type AccelDecision } from './accel.ts';

@@ -10,7 +10,7 @@
 export type { ReplayOptions, ReplayReport, Divergence, Coverage, InvariantCoverage, HistoryLine, Verdict } from './types.ts';
 export { replay, replaySync, Replay, type EventSource } from './engine.ts';
 export { replayFile, replayFiles, type FileReplayOptions, type FileReplayReport } from './files.ts';
-export { formatReports, toText, toTestResult, coverageText, REPLAY_FORMATS, PICTURE_FORMATS, type ReplayFormat } from './format.ts';
+export { formatReports, toText, toTestResult, coverageText, REPLAY_FORMATS, PICTURE_FORMATS, type ReplayFormat } from './render.ts';
 export { replayFilesWithTimelines, formatPictures, type PictureInputs } from './pictures.ts';
 export { exitCodeFor } from './exit-code.ts';
 export { TimelineCollector, type Timeline, type TimelineLane, type TimelineMark } from './timeline.ts';

@@ -8,7 +8,7 @@
 import { PeerpropError } from '../core/errors.ts';
 import type { Tree } from '../csrc/parse.ts';
 import { verifySource, formatOp, type CheckOptions, type VerifyReport } from '../verify/index.ts';
-import { renderDivergence } from '../verify/format.ts';
+import { renderDivergence } from '../verify/render.ts';
 import { loadProgram, peekProgram, type CProgram } from '../ceval/index.ts';
 import { DepMemo, type MemoEntry } from './depmemo.ts';
 import { analyserId } from './version.ts';

@@ -11,14 +11,14 @@ import { bisect } from './bisect.ts';
 import { assertGitRepo, listRevisions, ObjectReader } from './git.ts';
 import { RevisionScanner, type HistoryStats } from './history.ts';
 import { createExecutor, type Executor } from './pool.ts';
-import { bisectExitCode, exitCodeFor, renderBisect, renderEntries, type ScanFormat } from './report.ts';
+import { bisectExitCode, exitCodeFor, renderBisect, renderEntries, type ScanFormat } from './render.ts';
 import { readTreeSources } from './sources.ts';
 import type { BisectResult, ScanEntry } from './types.ts';
 
 export type { ScanEntry, Verdict, VerdictStatus, ScanEra, CheckKind, TreeSources, Analyse, BisectResult } from './types.ts';
 export type { AnalyserRef } from './analyser-ref.ts';
-export type { ScanFormat } from './report.ts';
-export { SCAN_FORMATS, exitCodeFor, renderEntries, renderBisect } from './report.ts';
+export type { ScanFormat } from './render.ts';
+export { SCAN_FORMATS, exitCodeFor, renderEntries, renderBisect } from './render.ts';
 export { DEFAULT_ANALYSER } from './analyser-ref.ts';
 
 export interface ScanOptions {

@@ -4,7 +4,7 @@
  */
 import type { KcidbCheckoutIn, KcidbTestIn } from '../report/kcidb.ts';
 import { sourceCheckout } from '../report/kcidb-source.ts';
-import { renderDivergence } from './format.ts';
+import { renderDivergence } from './render.ts';
 import type { VerifyReport } from './index.ts';
 
 export function verifyTests(r: VerifyReport, startTime?: string): KcidbTestIn[] {

@@ -1,6 +1,6 @@
 /** verify's report in any of its formats, KCIDB included (the CLI's one entry point). */
 import { renderKcidb, toKcidb } from '../report/kcidb.ts';
-import { renderVerify } from './format.ts';
+import { renderVerify } from './render.ts';
 import type { VerifyFormat } from './formats.ts';
 import type { VerifyReport } from './index.ts';
 import { verifyToKcidb } from './kcidb.ts';

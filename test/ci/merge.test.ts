@@ -81,7 +81,7 @@ beforeAll(async () => {
     await writeFile(f, r.out);
     twoKernel.push(f);
   }
-  unshardedKcidb = JSON.parse((await import('../../src/harness/report.ts')).renderConform(unsharded as never, 'kcidb'));
+  unshardedKcidb = JSON.parse((await import('../../src/harness/render.ts')).renderConform(unsharded as never, 'kcidb'));
 }, BOOTS);
 
 afterAll(async () => {
@@ -118,7 +118,7 @@ describe('sharded conform + merge = one unsharded run', () => {
   it('KTAP: the same scenario results as the unsharded run', async () => {
     const r = await cli('merge', join(dir, 'shards'), '--format', 'ktap');
     expect(r.code).toBe(0);
-    const { renderConform } = await import('../../src/harness/report.ts');
+    const { renderConform } = await import('../../src/harness/render.ts');
     const plain = renderConform(unsharded as never, 'ktap');
     // every result line below the header, at every depth (scenarios, their contract and mechanism halves)
     const lines = (t: string) => t.split('\n').filter((l) => /^ *(ok|not ok) \d+ /.test(l));

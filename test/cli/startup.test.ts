@@ -33,7 +33,7 @@ describe('start-up', () => {
 
   it('a text replay loads the reader and replay only', () => {
     // What src/cli/replay.ts imports for --format text.
-    const { files, packages } = loadedBy('cli/main.ts', 'replay/files.ts', 'replay/exit-code.ts', 'replay/format.ts');
+    const { files, packages } = loadedBy('cli/main.ts', 'replay/files.ts', 'replay/exit-code.ts', 'replay/render.ts');
     expect(files).toContain('trace/reader.ts');
     expect(files).toContain('replay/cache-era.ts');
     // Reports as text, KTAP or JUnit; not the timelines and their HTML/Perfetto writers.

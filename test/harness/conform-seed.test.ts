@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runConform } from '../../src/harness/conform.ts';
-import { renderConform } from '../../src/harness/report.ts';
+import { renderConform } from '../../src/harness/render.ts';
 import { scenariosForEra } from '../../src/harness/scenarios.ts';
 import { ExitCode } from '../../src/core/errors.ts';
 import { runCli } from '../helpers/cli.ts';

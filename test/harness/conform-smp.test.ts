@@ -9,7 +9,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runConform } from '../../src/harness/conform.ts';
-import { renderConform } from '../../src/harness/report.ts';
+import { renderConform } from '../../src/harness/render.ts';
 import { scenariosForEra } from '../../src/harness/scenarios.ts';
 import { ExitCode } from '../../src/core/errors.ts';
 

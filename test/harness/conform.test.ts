@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { runConform, type ConformReport } from '../../src/harness/conform.ts';
-import { renderConform } from '../../src/harness/report.ts';
+import { renderConform } from '../../src/harness/render.ts';
 import { scenariosForEra } from '../../src/harness/scenarios.ts';
 import { ExitCode } from '../../src/core/errors.ts';
 

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/errors.ts';
 import type { ConformReport, ScenarioVerdict } from '../../src/harness/conform.ts';
 import { conformToKcidb } from '../../src/harness/kcidb.ts';
-import { renderConform } from '../../src/harness/report.ts';
+import { renderConform } from '../../src/harness/render.ts';
 import { toKcidb } from '../../src/report/kcidb.ts';
 import { kcidbProblems } from '../helpers/kcidb.ts';
 

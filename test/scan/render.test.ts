@@ -6,7 +6,7 @@ import {
   renderEntries,
   toSarifReport,
   verdictLabel,
-} from '../../src/scan/report.ts';
+} from '../../src/scan/render.ts';
 import type { BisectResult, ScanEntry, Verdict } from '../../src/scan/types.ts';
 
 const v = (over: Partial<Verdict>): Verdict => ({ status: 'pass', era: 'seed', checked: 'differential', reason: 'agrees with the seed profile', ...over });
