@@ -196,7 +196,7 @@ describe('the scratch directory', () => {
     const s = await acquireScratch(cache, () => {});
     expect(existsSync(s.dir)).toBe(true);
     const told: string[] = [];
-    await expect(acquireScratch(cache, (l) => told.push(l), 100)).rejects.toThrow(/stayed locked by process/);
+    await expect(acquireScratch(cache, (l) => told.push(l), 100)).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/stayed locked by process \d+ \(another build is running/) });
     expect(told[0]).toMatch(/waiting for another kernel build/);
     await s.release();
     const again = await acquireScratch(cache, () => {}, 100);

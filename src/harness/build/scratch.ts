@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ExitCode, PeerpropError } from '../../core/errors.ts';
 
 export interface Scratch {
   dir: string;
@@ -38,7 +39,7 @@ export async function acquireScratch(cacheRoot: string, log: (s: string) => void
         await rm(lock, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() - t0 > waitMs) throw new Error(`the build scratch directory ${root} stayed locked by process ${pid}`);
+      if (Date.now() - t0 > waitMs) throw new PeerpropError(`the build scratch directory ${root} stayed locked by process ${pid} (another build is running; wait for it, or set PEERPROP_CACHE to build elsewhere)`, ExitCode.EnvMissing);
       if (!told) log(`waiting for another kernel build (process ${pid}) to finish with ${root}`);
       told = true;
       await new Promise((r) => setTimeout(r, 2000));
