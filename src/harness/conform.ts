@@ -192,7 +192,7 @@ export async function runConform(opts: ConformOptions = {}): Promise<ConformRepo
         checkMechanism(paths.capture, { era, stage: set.stage, scenarios, probeMap: await probeMapOf(set), name: opts.keep ? paths.capture : 'capture.txt' }),
       );
     }
-    const verdicts = scenarios.map((name) => judge(name, era, records, mech, problems, set.stage));
+    const verdicts = scenarios.map((name) => judge(name, era, records, mech, problems, set.stage, { redirectsInPeer: set.redirectsInPeer }));
     timings.total = performance.now() - t0;
     const report: ConformReport = {
       kernel: { spec: kernel.spec, release: capture.kernel ?? kernel.release, description: desc, version: kernel.version, cpus: opts.cpus ?? 1 },

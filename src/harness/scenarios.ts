@@ -38,6 +38,11 @@ export interface ScenarioSpec {
   contract(r: ScenarioRecord, era: Era, stage?: Stage): ContractCheck[];
   /** Run by default only on a guest with at least this many CPUs (default 1). */
   minCpus?: number;
+  /**
+   * Its contract is the era's redirect learning: not judged on a pmtu-redirect kernel whose code
+   * has no redirect in the inetpeer yet (a merge-window commit), whose redirect path no model describes.
+   */
+  learnsRedirect?: boolean;
 }
 
 type Subject = ['sock' | 'route' | 'none', string];

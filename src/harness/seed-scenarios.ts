@@ -162,6 +162,7 @@ export const SEED_SCENARIO_SPECS: readonly ScenarioSpec[] = [
     name: 'seed-redirect',
     description: "a redirect from the route's gateway moves the socket's next hop; one from a stranger is refused",
     eras: SEED_ERAS,
+    learnsRedirect: true,
     contract: (r, era, stage) => [
       eq(r, 'send', 'route', 'R', 'via', GW, `R's route goes via ${GW}`, true),
       eq(r, 'accepted', 'sock', 'R', 'ret', 0, `the redirect from ${GW} was delivered`, true),

@@ -22,6 +22,12 @@ export interface EraDecision {
   stage?: Stage;
   /** The facts that decided it, one phrase each (printed with the verdict). */
   evidence: string[];
+  /**
+   * pmtu-redirect only, false when the code learns PMTU in the inetpeer but has no
+   * check_peer_redir (not even inlined): a commit inside the 2.6.39 merge window (2c8cec5c came
+   * before f39925db), whose redirects still go through the route cache the old way.
+   */
+  redirectsInPeer?: boolean;
 }
 
 /** Member paths and functions the decision reads (asked of the type loader). */
@@ -111,5 +117,17 @@ export async function kernelEra(kernel: KernelInfo, fallback: (v: [number, numbe
   const { loadKernelTypes } = await import('./btf/facts.ts');
   const types = await loadKernelTypes(kernel, { wanted: { members: ERA_MEMBERS, functions: ERA_FUNCTIONS } });
   const symbols = await readSystemMap(kernel.systemMap);
-  return detectEra(types, symbols) ?? { era: fallback(kernel.version), evidence: [`none of the mechanism's structures found: from the version ${kernel.version.join('.')}`] };
+  const d = detectEra(types, symbols);
+  if (!d) return { era: fallback(kernel.version), evidence: [`none of the mechanism's structures found: from the version ${kernel.version.join('.')}`] };
+  if (d.era === 'pmtu-redirect' && d.stage === 'S2' && !('check_peer_redir' in types.functions) && !symbols?.has('check_peer_redir')) {
+    // gcc inlines check_peer_redir everywhere in these builds: only the DWARF tells inlined from absent.
+    const vmlinux = kernel.btf.kind === 'dwarf' || kernel.btf.kind === 'vmlinux' ? kernel.btf.path : undefined;
+    const { inlineVerdicts } = await import('./btf/inlined.ts');
+    const { join } = await import('node:path');
+    const v = vmlinux ? await inlineVerdicts(vmlinux, ['check_peer_redir'], join(kernel.workDir, 'inlined-era.json')) : undefined;
+    if (v?.absent.includes('check_peer_redir')) {
+      return { ...d, redirectsInPeer: false, evidence: [...d.evidence, 'no check_peer_redir, not even inlined (redirects not yet in the inetpeer)'] };
+    }
+  }
+  return d;
 }

@@ -228,7 +228,9 @@ export async function generateProbes(kernel: KernelInfo, opts: GenerateOptions =
   // The era from the kernel's code (symbols, types), the version only as the last resort.
   const decided = opts.era ? undefined : await kernelEra(kernel, defaultEra);
   const era = opts.era ?? decided!.era;
-  const eraInfo = opts.era ? { eraFrom: ['--era'] } : { eraFrom: decided!.evidence, ...(decided!.stage ? { stage: decided!.stage } : {}) };
+  const eraInfo = opts.era
+    ? { eraFrom: ['--era'] }
+    : { eraFrom: decided!.evidence, ...(decided!.stage ? { stage: decided!.stage } : {}), ...(decided!.redirectsInPeer === false ? { redirectsInPeer: false } : {}) };
   opts = { ...opts, era };
   const facts = factsForEra(era);
   const functions = [...new Set([...facts.wanted.map((w) => w.name), ...facts.probes.map((p) => p.fn)])];

@@ -110,6 +110,8 @@ export interface ProbeSet {
   eraFrom?: string[];
   /** pmtu-redirect: the stage of the 2.6.39 .. 3.5 history the code shows. */
   stage?: Stage;
+  /** pmtu-redirect: false when the code learns PMTU in the inetpeer but not redirects yet (kernel/era.ts). */
+  redirectsInPeer?: boolean;
   syntax: ProbeSyntax;
   /** Trace event group of every probe. */
   group: string;

@@ -60,3 +60,34 @@ describe('exitCodeOf', () => {
     expect(exitCodeOf([{ kind: 'empty-trace', message: '', exitCode: ExitCode.Findings }, { kind: 'probe-refused', message: '', exitCode: ExitCode.BadInput }], [v('pass')])).toBe(ExitCode.BadInput);
   });
 });
+
+describe('judge: a merge-window kernel with PMTU but not redirects in the inetpeer', () => {
+  const lines = [
+    '@@WL_START scenarios=seed-redirect',
+    '@@SCENARIO_BEGIN seed-redirect',
+    '@@OBS scenario=seed-redirect step=send route=R dst=203.0.113.104 via=192.0.2.2 mtu=0 lock=0',
+    '@@OBS scenario=seed-redirect step=stranger-use route=T dst=203.0.113.104 via=192.0.2.2 mtu=0 lock=0',
+    '@@SCENARIO_END seed-redirect rc=0',
+    '@@WL_END rc=0',
+  ];
+  const w = parseWorkload(lines.map((text, i) => ({ text, line: i + 1 })));
+  it('is not judged on the redirect scenario (skip, saying why), never failed or passed', async () => {
+    const { judge } = await import('../../src/harness/verdict.ts');
+    const v = judge('seed-redirect', 'pmtu-redirect', w, undefined, [], 'S2', { redirectsInPeer: false });
+    expect(v.status).toBe('skip');
+    expect(v.reason).toMatch(/no check_peer_redir, not even inlined/);
+    expect(v.contract.status).toBe('skip');
+    expect(v.mechanism.status).toBe('skip');
+  });
+  it('a 2.6.39 kernel whose code has them is judged on it as before', async () => {
+    const { judge } = await import('../../src/harness/verdict.ts');
+    for (const code of [{}, { redirectsInPeer: true }]) {
+      const v = judge('seed-redirect', 'pmtu-redirect', w, undefined, [], 'S2', code);
+      expect(v.status).not.toBe('skip');
+      expect(v.contract.checks.length).toBeGreaterThan(0);
+    }
+    // Scenarios that do not learn a redirect are judged on such a kernel too.
+    const other = judge('seed-frag-needed', 'pmtu-redirect', w, undefined, [], 'S2', { redirectsInPeer: false });
+    expect(other.reason ?? '').not.toMatch(/check_peer_redir/);
+  });
+});

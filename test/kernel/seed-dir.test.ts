@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findCompanions, resolveKernel, kernelEra, detectEra, parseSystemMap } from '../../src/kernel/index.ts';
@@ -101,5 +102,10 @@ describe.skipIf(!haveSeedKernels)('the shared seed-era kernels', () => {
     const d = await kernelEra(k, defaultEra);
     expect(d).toMatchObject({ era: 'pmtu-redirect', stage: 'S2' });
     expect(d.evidence.join('; ')).toMatch(/check_peer_pmtu/);
+    // gcc inlined check_peer_redir everywhere (no symbol, no BTF FUNC): the DWARF still has it, so
+    // its redirects are the era's (a merge-window commit before f39925db would say false).
+    expect(parseSystemMap(readFileSync(path.join(STABLE_2639, 'System.map'), 'utf8')).has('check_peer_redir')).toBe(false);
+    expect(d.redirectsInPeer).toBeUndefined();
+    expect(d.evidence.join('; ')).not.toMatch(/redirects not yet in the inetpeer/);
   });
 });

@@ -6,7 +6,7 @@
  * (ipv4_validate_peer is 3.2+; 2.6.39.3 has rt_init_metrics only inlined into rt_set_nexthop).
  * Asked only for the few wanted functions without a BTF FUNC; cached next to the types.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
 
@@ -19,7 +19,10 @@ export interface InlineVerdicts {
 
 /** Undefined when pfunct is missing or the vmlinux has no DWARF to ask. */
 export async function inlineVerdicts(vmlinux: string, names: readonly string[], cacheFile?: string): Promise<InlineVerdicts | undefined> {
-  const key = `${vmlinux}\0${[...names].sort().join(',')}`;
+  // The same path may hold another build later (a rebuild into the same --out): its size and
+  // mtime are part of the key.
+  const st = await stat(vmlinux).catch(() => undefined);
+  const key = `${vmlinux}\0${st?.size ?? ''}\0${st?.mtimeMs ?? ''}\0${[...names].sort().join(',')}`;
   if (cacheFile) {
     const prev = await readFile(cacheFile, 'utf8').then((t) => JSON.parse(t) as { key: string; v: InlineVerdicts }, () => undefined);
     if (prev?.key === key) return prev.v;
