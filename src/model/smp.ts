@@ -151,6 +151,33 @@ class Machine {
 
 type Step = () => void;
 
+/**
+ * rt_bind_peer's three interleavable steps where no fault is injected: the lookup's entry, its
+ * return (printed at `retSite`, the caller gcc inlined it into), and `if (peer && cmpxchg(...) !=
+ * NULL) inet_putpeer(peer); else stamp` (the loser of a cmpxchg puts its peer and does not stamp).
+ * `when` guards each step (the caller's `if (!rt->peer)`); `stamped` runs after a stamp.
+ */
+function bindPeerSteps(m: Machine, r: Route, create: 0 | 1, retSite: string, when: () => boolean = () => true, stamped: () => void = () => {}): Step[] {
+  let found: string | null = null;
+  return [
+    () => {
+      if (when()) m.print(`getpeer: (inet_getpeer+0x0/0x300) daddr=${ipHex(r.daddr)} family=2 create=${create}`);
+    },
+    () => {
+      if (!when()) return;
+      found = m.getpeer(r.daddr, create === 1);
+      m.print(`getpeer_ret: (${retSite} <- inet_getpeer) peer=${bare(found)}`);
+    },
+    () => {
+      if (!when()) return;
+      if (found !== null && r.peer !== null) return;
+      if (found !== null) r.peer = found;
+      r.rtg = m.G;
+      stamped();
+    },
+  ];
+}
+
 /** The steps of one call, closed over the machine; `fault` changes this call only. */
 function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (line: number) => void, applied: () => void): Step[] {
   if (call.kind === 'check') {
@@ -220,7 +247,6 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
     const r = m.routes[call.rt]!;
     let slow = false;
     let noPeer = false;
-    let found: string | null = null;
     return [
       () => {
         slow = r.rtg !== m.G;
@@ -228,20 +254,7 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
       () => {
         noPeer = slow && r.peer === null;
       },
-      () => {
-        if (noPeer) m.print(`getpeer: (inet_getpeer+0x0/0x300) daddr=${ipHex(r.daddr)} family=2 create=0`);
-      },
-      () => {
-        if (!noPeer) return;
-        found = m.getpeer(r.daddr, false);
-        m.print(`getpeer_ret: (__ip_route_output_key+0x2a4/0x7a0 <- inet_getpeer) peer=${bare(found)}`);
-      },
-      () => {
-        if (!noPeer) return;
-        if (found !== null && r.peer !== null) return; // lost cmpxchg: put, no stamp
-        if (found !== null) r.peer = found;
-        r.rtg = m.G;
-      },
+      ...bindPeerSteps(m, r, 0, '__ip_route_output_key+0x2a4/0x7a0', () => noPeer),
       () => {
         if (slow) r.rtg = m.G;
       },
@@ -250,48 +263,23 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
   if (call.kind === 'ident') {
     const r = m.routes[call.rt]!;
     let need = false;
-    let found: string | null = null;
     return [
       () => {
         need = r.peer === null;
       },
-      () => {
-        if (need) m.print(`getpeer: (inet_getpeer+0x0/0x300) daddr=${ipHex(r.daddr)} family=2 create=1`);
-      },
-      () => {
-        if (!need) return;
-        found = m.getpeer(r.daddr, true);
-        m.print(`getpeer_ret: (__ip_select_ident+0xc3/0x110 <- inet_getpeer) peer=${bare(found)}`);
-      },
-      () => {
-        if (!need) return;
-        if (found !== null && r.peer !== null) return; // lost cmpxchg: put, no stamp
-        if (found !== null) r.peer = found;
-        r.rtg = m.G;
-      },
+      ...bindPeerSteps(m, r, 1, '__ip_select_ident+0xc3/0x110', () => need),
     ];
   }
   if (call.kind === 'bind') {
     const r = m.routes[call.rt]!;
-    let found: string | null = null;
     let stamped = false;
     return [
       () => {
         m.print(`bind: (rt_bind_peer+0x0/0x60) rt=${bare(r.ptr)} daddr=${ipHex(r.daddr)} create=${call.create} peer=${bare(r.peer)} rt_pgenid=${hex(r.rtg)} g=${hex(m.G)}`);
       },
-      () => {
-        m.print(`getpeer: (inet_getpeer+0x0/0x300) daddr=${ipHex(r.daddr)} family=2 create=${call.create}`);
-      },
-      () => {
-        found = m.getpeer(r.daddr, call.create === 1);
-        m.print(`getpeer_ret: (rt_bind_peer+0x21/0x60 <- inet_getpeer) peer=${bare(found)}`);
-      },
-      () => {
-        if (found !== null && r.peer !== null) return; // lost cmpxchg: put, no stamp
-        if (found !== null) r.peer = found;
-        r.rtg = m.G;
+      ...bindPeerSteps(m, r, call.create, 'rt_bind_peer+0x21/0x60', undefined, () => {
         stamped = true;
-      },
+      }),
       () => {
         // rt_bind_peer+0x54: the else branch's stamp, as the probe reads it afterwards.
         if (stamped) m.print(`bind_set: (rt_bind_peer+0x54/0x60) rt=${bare(r.ptr)} peer=${bare(r.peer)} rt_pgenid=${hex(r.rtg)} g=${hex(m.G)}`);
