@@ -29,7 +29,8 @@ function mechanismResult(v: ScenarioVerdict): TestResult {
 
 export function toConformResults(r: ConformReport): TestResult[] {
   const scenarios: TestResult[] = r.scenarios.map((v) => {
-    const subtests = v.status === 'error' && v.contract.checks.length === 0 ? [] : [contractResult(v), mechanismResult(v)];
+    // A scenario that errored before any check, or is not judged at all (skip), has no halves to show.
+    const subtests = v.status === 'skip' || (v.status === 'error' && v.contract.checks.length === 0) ? [] : [contractResult(v), mechanismResult(v)];
     const status: TestStatus = v.status === 'error' ? 'error' : v.status === 'skip' ? 'skip' : subtests.length ? rollUp(subtests) : v.status;
     return { name: v.name, status, reason: status === 'pass' ? undefined : v.reason, subtests, diagnostics: [v.description] };
   });

@@ -93,7 +93,11 @@ export function judge(
     const reason = notModelled
       ? "not judged: this kernel's code learns PMTU in the inetpeer but has no check_peer_redir, not even inlined (a commit inside the 2.6.39 merge window); its redirects take the route cache's old path, which no era's contract describes"
       : `not part of the ${era} era's contract`;
-    return { name, description: spec.description, status: 'skip', reason, contract: { status: 'skip', checks: [], reason }, mechanism: { ...mechanism, status: 'skip', reason }, notes, errors };
+    // Nothing of a scenario that is not judged is evidence: its slice's replay diagnostics (which
+    // may read like divergences) would sit under a SKIP and be taken for findings. Its event
+    // count stays, so the report still shows that the kernel ran it.
+    const unjudged: MechanismOutcome = { status: 'skip', reason, diagnostics: [], events: mechanism.events, byKind: mechanism.byKind };
+    return { name, description: spec.description, status: 'skip', reason, contract: { status: 'skip', checks: [], reason }, mechanism: unjudged, notes, errors };
   }
   if (!rec?.begun) {
     const reason = fatal ? `run failed: ${fatal.message}` : 'the workload did not run this scenario';

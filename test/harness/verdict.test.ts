@@ -79,6 +79,20 @@ describe('judge: a merge-window kernel with PMTU but not redirects in the inetpe
     expect(v.contract.status).toBe('skip');
     expect(v.mechanism.status).toBe('skip');
   });
+  it("shows none of the slice's replay diagnostics under the SKIP (they would read as findings), only that it ran", async () => {
+    const { judge } = await import('../../src/harness/verdict.ts');
+    const { toConformResults } = await import('../../src/harness/render.ts');
+    const { toKtap } = await import('../../src/report/ktap.ts');
+    const seen = { status: 'fail' as const, reason: 'replay: 1 divergence', diagnostics: ['replay divergence: capture.txt:40: route R not stamped', 'mechanism: 6 events (redirect 1, check 2)'], events: 6, byKind: { redirect: 1, check: 2 } };
+    const mech = { stats: {} as never, totalEvents: 6, replay: { ran: true, note: '', divergences: 1 }, perScenario: new Map([['seed-redirect', seen]]) };
+    const v = judge('seed-redirect', 'pmtu-redirect', w, mech, [], 'S2', { redirectsInPeer: false });
+    expect(v.status).toBe('skip');
+    expect(v.mechanism).toMatchObject({ status: 'skip', diagnostics: [], events: 6, byKind: { redirect: 1, check: 2 } });
+    const [run] = toConformResults({ kernel: { release: '2.6.39-rc1' }, scenarios: [v], problems: [], timings: { total: 1 } } as never);
+    const ktap = toKtap([run!]);
+    expect(ktap).toMatch(/^ {2}ok 1 seed-redirect # SKIP not judged: /m);
+    expect(ktap).not.toMatch(/divergence|events|ok \d+ (mechanism|contract)/);
+  });
   it('a 2.6.39 kernel whose code has them is judged on it as before', async () => {
     const { judge } = await import('../../src/harness/verdict.ts');
     for (const code of [{}, { redirectsInPeer: true }]) {
