@@ -7,10 +7,11 @@
  *   report.exitCode            // 0 conformant, 1 divergence/failed run, 2 refused input, 3 environment
  *   toConformResults(report)   // TestResult tree for KTAP / JUnit
  */
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { harnessCacheDir } from '../core/cache-dir.ts';
+import { readMemo } from '../core/files.ts';
 import { badInput, type ExitCode } from '../core/errors.ts';
 import { log as coreLog } from '../core/log.ts';
 import type { Era, Stage } from '../model/types.ts';
@@ -254,8 +255,8 @@ async function acquireKernel(opts: ConformOptions, say: (s: string) => void): Pr
   const memo = join(harnessCacheDir(opts.cacheDir), 'conform', `kernel-${spec}.json`);
   const stamp = await aptStateStamp();
   if (stamp) {
-    const prev = await readFile(memo, 'utf8').then((t) => JSON.parse(t) as { stamp: string; release: string }, () => undefined);
-    if (prev?.stamp === stamp) {
+    const prev = await readMemo<{ stamp: string; release: string }>(memo);
+    if (prev?.stamp === stamp && typeof prev.release === 'string') {
       const k = await resolveKernel(spec, { cacheDir: opts.cacheDir, log: say, offline: true }).catch(() => undefined);
       if (k?.release === prev.release) return k;
     }

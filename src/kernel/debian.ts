@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile, mkdtemp } from '
 import path from 'node:path';
 import { $ } from 'zx';
 import { envMissing } from '../core/errors.ts';
+import { readMemo } from '../core/files.ts';
 import { debianKernelDir } from './cache.ts';
 import type { DebianPackage } from './types.ts';
 
@@ -40,14 +41,14 @@ export async function resolveDebianPackage(metapackage: string, cacheRoot?: stri
   const memo = cacheRoot ? path.join(cacheRoot, 'kernels', 'apt-answers.json') : undefined;
   const key = await aptStateKey();
   if (memo) {
-    const m = await readFile(memo, 'utf8').then((t) => JSON.parse(t) as { key: string; answers: Record<string, DebianPackage> }, () => undefined);
-    const hit = m?.key === key ? m.answers[metapackage] : undefined;
+    const m = await readMemo<{ key: string; answers: Record<string, DebianPackage> }>(memo);
+    const hit = m?.key === key && m.answers && typeof m.answers === 'object' ? m.answers[metapackage] : undefined;
     if (hit) return hit;
   }
   const r = await askApt(metapackage);
   if (memo && !('error' in r)) {
-    const m = await readFile(memo, 'utf8').then((t) => JSON.parse(t) as { key: string; answers: Record<string, DebianPackage> }, () => undefined);
-    const answers = m?.key === key ? { ...m.answers, [metapackage]: r } : { [metapackage]: r };
+    const m = await readMemo<{ key: string; answers: Record<string, DebianPackage> }>(memo);
+    const answers = m?.key === key && m.answers && typeof m.answers === 'object' ? { ...m.answers, [metapackage]: r } : { [metapackage]: r };
     await mkdir(path.dirname(memo), { recursive: true });
     const tmp = `${memo}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify({ key, answers }, null, 1) + '\n');

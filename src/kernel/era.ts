@@ -124,7 +124,7 @@ export async function kernelEra(kernel: KernelInfo, fallback: (v: [number, numbe
     const vmlinux = kernel.btf.kind === 'dwarf' || kernel.btf.kind === 'vmlinux' ? kernel.btf.path : undefined;
     const { inlineVerdicts } = await import('./btf/inlined.ts');
     const { join } = await import('node:path');
-    const v = vmlinux ? await inlineVerdicts(vmlinux, ['check_peer_redir'], join(kernel.workDir, 'inlined-era.json')) : undefined;
+    const v = vmlinux ? await inlineVerdicts(vmlinux, ['check_peer_redir'], join(kernel.workDir, 'inlined.json')) : undefined;
     if (v?.absent.includes('check_peer_redir')) {
       return { ...d, redirectsInPeer: false, evidence: [...d.evidence, 'no check_peer_redir, not even inlined (redirects not yet in the inetpeer)'] };
     }
