@@ -19,12 +19,13 @@ rmSync(dist, { recursive: true, force: true });
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 
-// What tsc does not emit: data files beside the modules (probe maps), and plain .mjs entries.
+// What tsc does not emit: data files beside the modules (probe maps), plain .mjs entries, and the
+// compiled trace scanner (src/trace/wasm/scan.wasm, loaded from beside its module).
 function copyAssets(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) copyAssets(p);
-    else if (/\.(json|mjs|md)$/.test(e.name)) {
+    else if (/\.(json|mjs|md|wasm)$/.test(e.name)) {
       const to = join(dist, relative(src, p));
       mkdirSync(dirname(to), { recursive: true });
       copyFileSync(p, to);

@@ -15,6 +15,7 @@ DEBS=(
   dwarves musl-tools               # seed-era kernels: pahole encodes their DWARF as BTF; the workload built with musl for them (glibc 2.36 is built for kernels >= 3.2)
   bzip2                            # compressed traces (replay decodes xz, zstd, lz4, bzip2 with Debian's tools)
   mawk                             # `bench -- trace` compares the reader with a mawk one-liner on the same file
+  clang-16 lld-16                  # the trace reader's compiled scanner: `npm run build:wasm` (a test checks the committed .wasm is what its C source builds to)
   bpftrace                         # dry-run compile of the generated bpftrace scripts
   cpio kmod                        # initramfs inspection, modinfo
   linux-source-6.1                 # a real modern tree for `peerprop scan` and `conform --tree`

@@ -21,6 +21,7 @@ import { parseBpftraceLine, parseJsonEvent } from './jsonl.ts';
 import type { PrinterAdapter } from './printers.ts';
 import { LineCutter, MAX_LINE } from './line-cutter.ts';
 import { OtherLines, type LineContext } from './other-lines.ts';
+import { newLineScanner, type LineScanner, type ScannedLines } from './wasm/scanner.ts';
 
 const MAX_MALFORMED_REASONS = 20;
 /** Gaps listed per trace (garbage input cannot grow memory); more are counted in a warning. */
@@ -28,7 +29,7 @@ const MAX_GAPS = 100_000;
 const MARKER_KIND = EVENT_KINDS.indexOf('marker');
 
 /** Per-format line dispatch and counting. */
-export class LineProcessor extends LineCutter implements LineContext {
+export class LineProcessor extends LineCutter implements LineContext, ScannedLines {
   private readonly pl: ParsedLine = newParsedLine();
   private readonly emitter: Emitter;
   private readonly plans: Map<string, ProbePlan>;
@@ -59,7 +60,11 @@ export class LineProcessor extends LineCutter implements LineContext {
     this.index = cm.index;
     this.other = new OtherLines(this, format === 'serial' || format === 'unknown');
     this.fastFormat = format !== 'jsonl' && format !== 'bpftrace' && !textPath && adapter === undefined;
+    this.scanner = this.fastFormat ? newLineScanner() : undefined;
   }
+
+  /** The compiled scanner (wasm/scanner.ts) cutting and taking apart the lines, unless the JavaScript cutter does. */
+  private readonly scanner: LineScanner | undefined;
 
   /** Lines the byte fast path may take (ftrace-like text; JSON and bpftrace go as text). */
   private readonly fastFormat: boolean;
@@ -67,7 +72,8 @@ export class LineProcessor extends LineCutter implements LineContext {
   /** Process one chunk of input bytes (any boundaries). Returns the events of its complete lines. */
   chunk(buf: Buffer): CanonicalEvent[] {
     this.out = [];
-    this.cut(buf);
+    if (this.scanner) this.scanner.chunk(buf, this);
+    else this.cut(buf);
     return this.out;
   }
 
@@ -78,11 +84,12 @@ export class LineProcessor extends LineCutter implements LineContext {
    */
   end(): CanonicalEvent[] {
     this.out = [];
-    this.cutEnd();
+    if (this.scanner) this.scanner.end(this);
+    else this.cutEnd();
     return this.out;
   }
 
-  protected unfinishedLine(line: Buffer): void {
+  unfinishedLine(line: Buffer): void {
     const lineNo = ++this.lineNo;
     if (line.toString('latin1').trim() !== '') {
       this.skip('cut', lineNo);
@@ -91,21 +98,38 @@ export class LineProcessor extends LineCutter implements LineContext {
   }
 
   /** One line buf[a..e) (without its newline). */
-  protected line(buf: Buffer, a: number, e: number, ascii: boolean): void {
+  line(buf: Buffer, a: number, e: number, ascii: boolean): void {
     const lineNo = ++this.lineNo;
     if (e > a && buf[e - 1] === 13) e--;
     if (e === a) return this.skip('blank', lineNo);
     if (ascii && this.fastFormat) {
       const c0 = buf[a];
-      if (c0 !== 35 /* # */ && c0 !== 64 /* @ */ && this.other.refusal === undefined && !this.other.inDynamicEvents && parseEventBytes(buf, a, e, this.pl)) {
-        const plan = this.index.findBytes(buf, a + this.pl.evStart, a + this.pl.evEnd, this.pl.evHash);
-        if (plan !== undefined) {
-          this.outcome(this.emitter.handleBytes(lineNo, this.pl, plan, this.out), lineNo);
-          return;
-        }
-      }
+      if (c0 !== 35 /* # */ && c0 !== 64 /* @ */ && this.other.refusal === undefined && !this.other.inDynamicEvents && parseEventBytes(buf, a, e, this.pl) && this.byteEvent(lineNo)) return;
     }
-    // Everything else as text: the general path.
+    this.generalLine(buf, a, e, ascii, lineNo);
+  }
+
+  /** A line the compiled scanner took apart (ASCII, not `#`/`@`, no CR): as line() goes on after parseEventBytes. */
+  scannedEvent(buf: Buffer, a: number, e: number): void {
+    const lineNo = ++this.lineNo;
+    if (this.other.refusal === undefined && !this.other.inDynamicEvents) {
+      this.scanner!.fill(this.pl);
+      if (this.byteEvent(lineNo)) return;
+    }
+    this.generalLine(buf, a, e, true, lineNo);
+  }
+
+  /** The event in this.pl (taken apart from bytes) through its plan; false when no plan has its name. */
+  private byteEvent(lineNo: number): boolean {
+    const pl = this.pl;
+    const plan = this.index.findBytes(pl.buf!, pl.base + pl.evStart, pl.base + pl.evEnd, pl.evHash);
+    if (plan === undefined) return false;
+    this.outcome(this.emitter.handleBytes(lineNo, pl, plan, this.out), lineNo);
+    return true;
+  }
+
+  /** Everything else as text: the general path. */
+  private generalLine(buf: Buffer, a: number, e: number, ascii: boolean, lineNo: number): void {
     const s = ascii ? latin1(buf, a, e) : buf.toString('utf8', a, e);
     if (this.format === 'jsonl') this.jsonLine(s, lineNo);
     else if (this.format === 'bpftrace') this.bpftraceLine(s, lineNo);
@@ -113,7 +137,7 @@ export class LineProcessor extends LineCutter implements LineContext {
   }
 
   /** An overlong line (no newline within MAX_LINE characters) was dropped. */
-  protected longLine(): void {
+  longLine(): void {
     this.skip('malformed', ++this.lineNo, `line longer than ${MAX_LINE} characters`);
   }
 
