@@ -7,7 +7,8 @@
  * then measures, each in a fresh child process (so peak RSS is the reader's own):
  *   - `wc -l` on the same file (the floor) and a `mawk` one-liner splitting every line into fields
  *     and counting the binds (what a user would write instead), with our time's ratio to each,
- *   - parse only (openTrace → batches, events counted),
+ *   - parse only (openTrace → batches, events counted), and again with the JavaScript line scanner
+ *     (PEERPROP_TRACE_SCANNER=js) beside the default compiled one (src/trace/wasm),
  *   - parse + replay (src/replay, the era given), on one thread and with the reading on a worker
  *     thread (src/trace/parallel: the default of `peerprop replay` for large files),
  *   - parse + replay again with V8's default heap policy (the CLI asks V8 to favour memory), and
@@ -183,7 +184,12 @@ function floorLine(u8: Buffer, a: number, e: number, vals: Float64Array): number
 }
 
 function runChild(mode: string, file: string, v8flags: string[] = [], favourMemory = false): ChildResult {
-  const env = { ...process.env, PEERPROP_BENCH_FAVOUR_MEMORY: favourMemory ? '1' : '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PEERPROP_BENCH_FAVOUR_MEMORY: favourMemory ? '1' : '0' };
+  // `MODE:js`: the same run with the JavaScript line scanner (the reference of the compiled one).
+  if (mode.endsWith(':js')) {
+    mode = mode.slice(0, -3);
+    env.PEERPROP_TRACE_SCANNER = 'js';
+  }
   const r = spawnSync(process.execPath, [...v8flags, '--import', 'tsx/esm', SELF, '--child', mode, file], { encoding: 'utf8', maxBuffer: 1 << 20, env });
   if (r.status !== 0) throw new Error(`bench child ${mode} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as ChildResult;
@@ -301,7 +307,9 @@ export async function run(): Promise<void> {
   const speed = runAll(file, size, [
     ['floor', 'bare JS loop', [], false],
     ['parse', 'parse only', [], true],
+    ['parse:js', 'parse, JS scanner', [], true],
     ['replay', 'parse+replay', [], true],
+    ['replay:js', 'p+r, JS scanner', [], true],
     ['replay-threads', 'p+r, 2 threads', [], true],
   ]);
   process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${availableParallelism()} cores)\n`);

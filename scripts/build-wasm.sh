@@ -20,5 +20,6 @@ clang-16 --target=wasm32 -O2 -ffreestanding -nostdlib -fno-ident -msimd128 -mbul
   -Wall -Wextra -Werror -fuse-ld="$(command -v wasm-ld-16)" \
   -Wl,--no-entry -Wl,--strip-all \
   -x c -o "$tmp/scan.wasm" - < src/trace/wasm/scan.c
+chmod 644 "$tmp/scan.wasm" # data, not a program
 mv "$tmp/scan.wasm" "$out"
 echo "build-wasm: $out ($(wc -c < "$out") bytes)" >&2

@@ -4,7 +4,9 @@
  * per chunk, where LineCutter and parseEventBytes do it line by line in JavaScript. The
  * JavaScript path stays the reference (PEERPROP_TRACE_SCANNER=js selects it): for every line it
  * hands on the same bytes, and for every line parseEventBytes would accept the same ParsedLine
- * fields (test/trace/wasm/ reads traces through both).
+ * fields (test/trace/wasm/ reads traces through both). It says a line is ASCII when the line is
+ * (the JavaScript cutter: when its whole chunk is), so a non-ASCII line sends only itself to the
+ * text path; both paths give the same events.
  *
  * Each chunk is copied into the module's memory once; lines are handed on as ranges of a Buffer
  * view of that memory, valid until the next chunk (as the JavaScript cutter's ranges of a
