@@ -18,11 +18,14 @@ import { extractArgs, extractByLayout } from './tokenize.ts';
 import { learnLayout } from './layout.ts';
 import { countName } from './counters.ts';
 
+/** The open calls of an Emitter as data: per entry probe, per call context, its stack (innermost last). */
+export type OpenCallsState = [probe: string, tasks: [taskKey: number, stack: PendingCall[]][]][];
+
 /** What the emitter did with one probe line. */
 export enum Outcome { Emitted, Paired, Ignored, Unmatched, Filtered }
 
 const MAX_STACK = 64;
-const MAX_TASKS = 1 << 15;
+export const MAX_TASKS = 1 << 15;
 
 /**
  * Stateful: keeps the open calls per entry probe and task. One per trace file.
@@ -41,8 +44,8 @@ export class Emitter implements OpenCalls {
   constructor(readonly cm: CompiledMap, readonly file: string) {}
 
   /** Forget open calls (after a gap: their returns may be lost). */
-  /** Forget open calls (after a gap: their returns may be lost). */
   reset(): void {
+    if (this.keysSeen) this.retireKeys();
     this.pending.clear();
     this.open = [];
   }
@@ -144,7 +147,10 @@ export class Emitter implements OpenCalls {
       }
       let stack = byTask.get(taskKey);
       if (!stack) {
-        if (byTask.size >= MAX_TASKS) byTask.clear();
+        if (byTask.size >= MAX_TASKS) {
+          byTask.clear();
+          this.taskTableClears++;
+        }
         byTask.set(taskKey, (stack = []));
       }
       if (stack.length >= MAX_STACK) stack.shift();
@@ -222,6 +228,67 @@ export class Emitter implements OpenCalls {
     }
     if (last.length === len && pl.s.startsWith(last, pl.taskStart)) return last;
     return (this.lastTask = internString(pl.s.slice(pl.taskStart, pl.taskEnd)));
+  }
+
+  // ---- Carry-over state, for the chunked reader (parallel/chunks): a chunk read from the middle
+  // of a trace starts from the open calls the lines before it left.
+
+  /** Times a task table was full and cleared (a reader that did not clear then would differ). */
+  taskTableClears = 0;
+  /** Call contexts ever given a table entry, per entry probe (kept only when asked: trackTaskKeys). */
+  private keysSeen: Map<string, Set<number>> | undefined;
+
+  /** Start keeping every call context's key (the entries no open call holds any more count toward MAX_TASKS). */
+  trackTaskKeys(): void {
+    this.keysSeen ??= new Map();
+  }
+
+  private retireKeys(): void {
+    for (const [name, byTask] of this.pending) {
+      let seen = this.keysSeen!.get(name);
+      if (!seen) this.keysSeen!.set(name, (seen = new Set()));
+      for (const k of byTask.keys()) seen.add(k);
+    }
+  }
+
+  /** The call contexts given a table entry so far, per entry probe (with trackTaskKeys). */
+  taskKeysSeen(): Map<string, Set<number>> {
+    if (this.keysSeen) this.retireKeys();
+    return this.keysSeen ?? new Map();
+  }
+
+  /**
+   * The open calls, canonically ordered (probe name, then context key), as plain data that
+   * structured clone carries. Contexts with no open call are left out unless `emptyToo`: they are
+   * seen only by the MAX_TASKS bound, which the chunked reader checks apart.
+   */
+  openCalls(emptyToo = false): OpenCallsState {
+    const probes: OpenCallsState = [];
+    for (const name of [...this.pending.keys()].sort()) {
+      const byTask = this.pending.get(name)!;
+      const tasks: [number, PendingCall[]][] = [];
+      for (const k of [...byTask.keys()].sort((a, b) => a - b)) {
+        const stack = byTask.get(k)!;
+        if (stack.length || emptyToo) tasks.push([k, stack.map((c) => ({ vv: c.vv.slice(), line: c.line, ts: c.ts, within: c.within && new Map(c.within) }))]);
+      }
+      if (tasks.length || emptyToo) probes.push([name, tasks]);
+    }
+    return probes;
+  }
+
+  /** Take over the open calls of another reader of the same map (openCalls()); the tables before are dropped. */
+  restoreOpenCalls(state: OpenCallsState): void {
+    this.pending.clear();
+    this.open = [];
+    const entryIds = new Map<string, number>();
+    for (const p of [...this.cm.plans.values(), ...this.cm.funcPlans.values()]) if (p.entryId >= 0) entryIds.set(p.name, p.entryId);
+    for (const [name, tasks] of state) {
+      const byTask = new Map<number, PendingCall[]>();
+      for (const [k, stack] of tasks) byTask.set(k, stack.map((c) => ({ vv: c.vv.slice(), line: c.line, ts: c.ts, within: c.within && new Map(c.within) })));
+      this.pending.set(name, byTask);
+      const id = entryIds.get(name);
+      if (id !== undefined) this.open[id] = byTask;
+    }
   }
 
   /** The decoded views of the innermost open call of `probe` on this task (context.PROBE.arg). */

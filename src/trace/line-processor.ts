@@ -25,7 +25,7 @@ import { newLineScanner, type LineScanner, type ScannedLines } from './wasm/scan
 
 const MAX_MALFORMED_REASONS = 20;
 /** Gaps listed per trace (garbage input cannot grow memory); more are counted in a warning. */
-const MAX_GAPS = 100_000;
+export const MAX_GAPS = 100_000;
 const MARKER_KIND = EVENT_KINDS.indexOf('marker');
 
 /** Per-format line dispatch and counting. */
@@ -308,6 +308,21 @@ export class LineProcessor extends LineCutter implements LineContext, ScannedLin
     st.unpairedReturns = this.emitter.unpairedReturns;
   }
 
+  /**
+   * For the chunked reader (parallel/chunks): number the next line `line` (a chunk read from the
+   * middle of a file), and what the processor carries from line to line and counts.
+   */
+  startAtLine(line: number): void {
+    this.lineNo = line - 1;
+  }
+
+  get chunkState(): ChunkProcessorState {
+    return {
+      emitter: this.emitter, other: this.other, unknown: this.unknown, markerHits: this.markerHits,
+      malformedReasons: this.malformedReasons, lineNo: this.lineNo,
+    };
+  }
+
   finish(): void {
     const st = this.st;
     st.lines = this.lineNo;
@@ -321,4 +336,14 @@ export class LineProcessor extends LineCutter implements LineContext, ScannedLin
     st.probeHits = hits;
     this.flushStats([]);
   }
+}
+
+/** LineProcessor.chunkState: the state and raw counters a chunk's reading carries or reports. */
+export interface ChunkProcessorState {
+  emitter: Emitter;
+  other: OtherLines;
+  unknown: ReadonlyMap<string, number>;
+  markerHits: ReadonlyMap<string, number>;
+  malformedReasons: readonly string[];
+  lineNo: number;
 }

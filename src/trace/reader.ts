@@ -24,12 +24,16 @@ import { Symbols } from './symbols.ts';
 import { chooseProbeMap } from './map-choice.ts';
 import { LineProcessor } from './line-processor.ts';
 import { openThreaded, threadedEligible } from './parallel/threaded.ts';
+import { openChunked } from './parallel/chunks/open.ts';
 
 const SNIFF_CHARS = 1 << 20;
 
 /** Open a trace for reading. Throws PeerpropError (exit 2) only when the input cannot be read. */
 export async function openTrace(path: string, opts: OpenTraceOptions = {}): Promise<TraceReader> {
-  // A large regular file may be read on a worker thread while the caller consumes the events.
+  // A large regular file may be read in chunks by several worker threads (parallel/chunks),
+  // or on one worker thread while the caller consumes the events (parallel/threaded.ts).
+  const chunked = await openChunked(path, opts);
+  if (chunked) return chunked;
   if (threadedEligible(path, opts)) return openThreaded(path, opts);
   const file = opts.name ?? path;
   // trace.dat / perf.data: printed by their own tool (external.ts), then read as its text.

@@ -151,8 +151,10 @@ export interface OpenTraceOptions {
    * Read a regular file on a worker thread while the caller consumes the events (parallel/threaded.ts):
    * true for any regular file, false never; by default only with PEERPROP_TRACE_THREADS=1 (files of
    * 32 MB and more, several cores). Same events and statistics either way.
+   * A number N: a regular file of ftrace or trace-cmd text is split into chunks read by N worker
+   * threads (parallel/chunks; PEERPROP_TRACE_WORKERS=N, or `all`, for files of 32 MB and more).
    */
-  threads?: boolean;
+  threads?: boolean | number;
 }
 
 export interface TraceReader {

@@ -1,0 +1,68 @@
+/**
+ * A worker of the chunked reader: reads the chunks the main thread gives it, one at a time (the
+ * lines of each counted first, so that the main thread can tell it its first line's number),
+ * and posts each chunk's events as column batches (transferred) with its counts and states.
+ */
+import { openSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { CanonicalEvent } from '../../events.ts';
+import { BatchEncoder, transferables, type ColumnBatch } from '../../columns/batch.ts';
+import { ChunkParser } from './parse.ts';
+import { EMPTY_CARRY } from './carry.ts';
+import type { ChunkWorkerData, FromChunkWorker, ToChunkWorker } from './protocol.ts';
+
+const port = parentPort!;
+const data = workerData as ChunkWorkerData;
+const parser = new ChunkParser(data.setup, openSync(data.setup.path, 'r'));
+const enc = new BatchEncoder();
+const jobs: Extract<ToChunkWorker, { type: 'chunk' }>[] = [];
+const firstLines = new Map<number, number>();
+let wake: (() => void) | undefined;
+
+port.on('message', (m: ToChunkWorker) => {
+  if (m.type === 'buffers') for (const b of m.buffers) enc.recycle(b);
+  else {
+    if (m.type === 'chunk') jobs.push(m);
+    else firstLines.set(m.k, m.firstLine);
+    const w = wake;
+    wake = undefined;
+    w?.();
+  }
+});
+
+const next = (): Promise<void> => new Promise<void>((res) => (wake = res));
+
+function post(m: FromChunkWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(m, transfer);
+}
+
+async function loop(): Promise<void> {
+  for (;;) {
+    while (jobs.length === 0) await next();
+    const { span, warmBytes } = jobs.shift()!;
+    try {
+      post({ type: 'count', k: span.k, lines: parser.countLines(span.start, span.end) });
+      while (!firstLines.has(span.k)) await next();
+      const firstLine = firstLines.get(span.k)!;
+      firstLines.delete(span.k);
+      const parts: ColumnBatch[] = [];
+      let pending: CanonicalEvent[] = [];
+      const result = parser.run(span, firstLine, span.k === 0 ? EMPTY_CARRY : { warmBytes }, (evs) => {
+        // The events of a 64 KB piece, joined into batches of about batchEvents.
+        for (const e of evs) pending.push(e);
+        if (pending.length >= data.batchEvents) {
+          parts.push(enc.encode(pending));
+          pending = [];
+        }
+      });
+      if (pending.length) parts.push(enc.encode(pending));
+      post({ type: 'done', k: span.k, parts, result }, parts.flatMap(transferables));
+    } catch (e) {
+      post({ type: 'failed', k: span.k, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
+      return;
+    }
+  }
+}
+
+post({ type: 'ready' });
+void loop();
