@@ -6,6 +6,7 @@ import type { CanonicalEvent, EventKind } from '../trace/events.ts';
 import type { Coverage, Divergence, HistoryLine, InvariantCoverage } from './types.ts';
 import { INVARIANTS } from '../model/invariants.ts';
 import type { InvariantId } from '../core/invariants.ts';
+import { own } from '../trace/columns/cursor.ts';
 
 /** The model's sentence for an invariant replay checks under the same name. */
 const MODEL_INVARIANT_TEXT = new Map<InvariantId, string>(INVARIANTS.map((i) => [i.name, i.description]));
@@ -42,6 +43,8 @@ export class Ring {
     this.buf = new Array(size);
   }
   push(e: CanonicalEvent): void {
+    // Kept beyond this call: a reused cursor's row is copied (once per row, so the test below holds).
+    e = own(e);
     // The same event twice in a row (observed through two of its fields) is kept once.
     if (this.n > 0 && this.buf[(this.n - 1) % this.buf.length] === e) return;
     this.buf[this.n % this.buf.length] = e;
@@ -131,6 +134,7 @@ export class Recorder {
     c.failed++;
     this.divergenceCount++;
     if (this.divergences.length >= this.maxDivergences) return;
+    e = own(e);
     this.divergences.push({ file: e.file, line: e.line, event: e, invariant: name, expected, observed, message, history: historyOf(ring, e), rt });
   }
 

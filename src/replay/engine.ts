@@ -10,6 +10,8 @@ import { Recorder } from './coverage.ts';
 import { eraSignal, type EraDecision } from './era.ts';
 import { ModernReplayer } from './modern.ts';
 import type { ReplayOptions, ReplayReport } from './types.ts';
+import { ColumnCursor, own } from '../trace/columns/cursor.ts';
+import { buildEvents, type ColumnBatch } from '../trace/columns/batch.ts';
 
 /** Events held at most while looking for the era before falling back to the hint. */
 const ERA_WINDOW = 50_000;
@@ -29,6 +31,8 @@ export class Replay {
   private gapIndex = 0;
   private file: string;
   private readonly historySize: number;
+  /** The event object column batches are read through (pushColumns). */
+  private readonly cursor = new ColumnCursor();
 
   constructor(private readonly opts: ReplayOptions = {}) {
     this.rec = new Recorder(opts.maxDivergences ?? 100);
@@ -63,11 +67,37 @@ export class Replay {
         this.feed(e);
         return;
       }
-      this.held.push(e);
+      this.held.push(own(e));
       if (this.held.length >= ERA_WINDOW) this.fallback();
       return;
     }
     this.feed(e);
+  }
+
+  /**
+   * A batch of events as columns (a reader's columnBatches()). `table`: the string table the
+   * batch's ids index, with the batch's own strings taken in. Read as ReplayOptions.columns says:
+   * built into objects (default), or each row pushed through one reused event object, so nothing
+   * is allocated for an event replay does not keep (own()).
+   */
+  pushColumns(b: ColumnBatch, table: readonly string[]): void {
+    if (b.objects || this.opts.columns !== 'cursor') {
+      for (const e of buildEvents(b, table)) this.push(e);
+      return;
+    }
+    const c = this.cursor;
+    const fill = c.at(b, table);
+    const e = c.ev;
+    const prev = c.enter();
+    try {
+      for (let i = 0; i < b.n; i++) {
+        fill(i);
+        c.row();
+        this.push(e);
+      }
+    } finally {
+      c.leave(prev);
+    }
   }
 
   private fallback(): void {

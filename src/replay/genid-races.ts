@@ -12,6 +12,7 @@
  */
 import type { CanonicalEvent } from '../trace/events.ts';
 import type { Ring } from './coverage.ts';
+import { own } from '../trace/columns/cursor.ts';
 
 const u32 = (x: number) => x >>> 0;
 
@@ -65,7 +66,7 @@ export class GenidRaces {
   }
 
   owe(o: Owed): void {
-    if (this.owed.length < 64) this.owed.push(o);
+    if (this.owed.length < 64) this.owed.push({ ...o, e: own(o.e) });
   }
 
   /** A bump path that read `from` at entry and `to` at return: it explains one move between. */

@@ -19,6 +19,7 @@ import type { CanonicalEvent } from '../trace/events.ts';
 import { type Recorder, Ring } from './coverage.ts';
 import { eventKey } from '../trace/callctx.ts';
 import { Overlaps, type Window } from './overlap.ts';
+import { own } from '../trace/columns/cursor.ts';
 
 const u32 = (x: number) => x >>> 0;
 /** A NULL pointer as readers print it ('0x0', '0', '0x00000000'); cheap for the common non-NULL case. */
@@ -246,7 +247,7 @@ export class ModernReplayer {
     // A new exception still being created in another context kills its next hop's cached routes
     // inside update_or_create_fnhe, after its entry probe: this route may be one of them.
     const killOpenElsewhere = this.openKills.some((x) => x.killOpenIn !== undefined && x.killOpenIn !== k);
-    this.pending.set(k, { ev: e, route: r, wentBack, w: this.overlaps.open(r.ptr, k), seq, killOpenElsewhere });
+    this.pending.set(k, { ev: own(e), route: r, wentBack, w: this.overlaps.open(r.ptr, k), seq, killOpenElsewhere });
   }
 
   private onCheckRet(e: CanonicalEvent): void {
@@ -339,14 +340,14 @@ export class ModernReplayer {
         else this.rec.fail('route-genid-fixed-at-creation', e, `rt_genid ${r.rtGenid}`, `rt_genid ${u32(e.rtGenid)}`, `route ${r.ptr} rt_genid changed after creation`, r.hist, r.ptr);
       }
     }
-    this.lastPath.set(this.ctx(e), { ev: e, route: r });
+    this.lastPath.set(this.ctx(e), { ev: own(e), route: r });
   }
 
   private onFnhe(e: CanonicalEvent): void {
     const created = /update_or_create/.test(e.probe ?? '');
     if (!created) {
       // Found during a lookup: the route this lookup creates binds it.
-      this.lastFound.set(this.ctx(e), e);
+      this.lastFound.set(this.ctx(e), own(e));
       return;
     }
     this.acted(e);

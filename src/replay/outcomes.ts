@@ -19,6 +19,7 @@ import { PeerJudge, type PathKind } from './peer-state.ts';
 import { SeedMtuJudge } from './seed-mtu.ts';
 import { REDIRECT_NEIGH_FAILED, isCheckLookupCaller, redirectMayBeUndone } from './stage-rules.ts';
 import { UpdatePmtuJudge } from './update-pmtu.ts';
+import { own } from '../trace/columns/cursor.ts';
 import {
   RTCF_REDIRECTED, expectedPmtuAction, isNullPtr, noGateway, rawMtuMetric, routeMtu,
 } from './pmtu-state.ts';
@@ -91,7 +92,7 @@ export class OutcomeJudge {
       case 'bind':
         if (e.rt === undefined) {
           if (this.bindEntry.size >= MAX_ENTRIES) this.bindEntry.clear();
-          this.bindEntry.set(ctx, e);
+          this.bindEntry.set(ctx, own(e));
         }
         return;
       case 'bind_ret': {
@@ -122,11 +123,11 @@ export class OutcomeJudge {
         const known = this.era === 'seed' ? this.seed.observe(e) : false;
         const c = this.open.get(ctx);
         if (c && c.rt === e.rt && !c.pp && !c.mtuAtEntry) {
-          c.mtuAtEntry = e;
+          c.mtuAtEntry = own(e);
           if (known) c.sawMtu = true;
         } else {
           if (this.besideNext.size >= MAX_ENTRIES) this.besideNext.clear();
-          this.besideNext.set(ctx, { e, known });
+          this.besideNext.set(ctx, { e: own(e), known });
         }
         return;
       }
@@ -165,7 +166,7 @@ export class OutcomeJudge {
     if (prev) this.uncheckedOutcome(prev, 'check entry without a return (nested or lost)');
     else this.openCount++;
     if (this.open.size >= MAX_ENTRIES) for (const [k, v] of this.open) if (v === undefined) this.open.delete(k);
-    const c: OpenCheck = { entry: e, rt: e.rt, peer: e.peer && !isNullPtr(e.peer) ? e.peer : undefined };
+    const c: OpenCheck = { entry: own(e), rt: e.rt, peer: e.peer && !isNullPtr(e.peer) ? e.peer : undefined };
     this.open.set(ctx, c);
     const beside = this.besideNext.get(ctx);
     if (beside) {
@@ -283,7 +284,7 @@ export class OutcomeJudge {
   private onPeerPmtu(e: CanonicalEvent, ctx: number): void {
     const c = this.open.get(ctx);
     if (c && (e.rt === undefined || e.rt === c.rt)) {
-      c.pp = e;
+      c.pp = own(e);
       if (e.peer && !isNullPtr(e.peer)) c.peer = e.peer;
     }
     this.peers.onPeerPmtu(e);

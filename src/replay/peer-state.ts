@@ -11,6 +11,7 @@
 import type { Era } from '../model/types.ts';
 import type { CanonicalEvent } from '../trace/events.ts';
 import type { Recorder, Ring } from './coverage.ts';
+import { own } from '../trace/columns/cursor.ts';
 import { fragNeededBound, isNullPtr, noGateway, updatePmtuBound, type Known } from './pmtu-state.ts';
 
 /** Past this many entries a knowledge map is cleared (knowledge lost = judgements not made, never wrong ones). */
@@ -144,7 +145,7 @@ export class PeerJudge {
       return this.pathLearned(e, kind, l.peer);
     }
     if (this.pathWaiting.size >= MAX_ENTRIES) this.pathWaiting.clear();
-    this.pathWaiting.set(ctx, { e, kind });
+    this.pathWaiting.set(ctx, { e: own(e), kind });
   }
 
   private pathLearned(e: CanonicalEvent, kind: 'frag' | 'update' | 'redirect', peer: string): void {

@@ -13,6 +13,7 @@
 import type { CanonicalEvent, TraceGap } from '../trace/events.ts';
 import type { Divergence } from './types.ts';
 import { describeEvent } from './coverage.ts';
+import { own } from '../trace/columns/cursor.ts';
 
 /** Lanes that keep their events (the rest are folded into counts). */
 export const MAX_LANES = 120;
@@ -136,7 +137,7 @@ export class TimelineCollector {
     if (e.cpu !== undefined) this.cpus.add(e.cpu);
     const mark = (): TimelineMark => {
       // Described at finish(), and only if kept: most events of a long trace are folded.
-      const m: TimelineMark = { t, line: e.line, kind: e.kind, text: '', ev: e };
+      const m: TimelineMark = { t, line: e.line, kind: e.kind, text: '', ev: own(e) };
       if (e.cpu !== undefined) m.cpu = e.cpu;
       if (e.pid !== undefined) m.pid = e.pid;
       if (e.kind === 'check_ret' && e.ret !== undefined) m.result = /^0x0+$|^0$/.test(e.ret) ? 'null' : 'valid';

@@ -12,6 +12,7 @@
 import type { CanonicalEvent } from '../trace/events.ts';
 import type { Recorder, Ring } from './coverage.ts';
 import { isNullPtr } from './pmtu-state.ts';
+import { own } from '../trace/columns/cursor.ts';
 
 const INV = 'update-pmtu-runs-check-peer-pmtu';
 const MAX_CONTEXTS = 1 << 14;
@@ -39,7 +40,7 @@ export class UpdatePmtuJudge {
       const prev = this.open.get(ctx);
       if (prev) this.close(prev, ctx);
       if (this.open.size >= MAX_CONTEXTS) for (const [k, v] of this.open) if (v === undefined) this.open.delete(k);
-      this.open.set(ctx, { e, rt: e.rt, peer: e.peer && !isNullPtr(e.peer) ? e.peer : undefined, ran: false });
+      this.open.set(ctx, { e: own(e), rt: e.rt, peer: e.peer && !isNullPtr(e.peer) ? e.peer : undefined, ran: false });
       this.openCount++;
       return;
     }

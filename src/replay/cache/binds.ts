@@ -14,6 +14,7 @@ import type { GenidTracker } from './genid.ts';
 import type { LookupTracker } from './lookups.ts';
 import type { RouteTable } from './routes.ts';
 import { isCheckLookupCaller } from '../stage-rules.ts';
+import { own } from '../../trace/columns/cursor.ts';
 
 export class BindTracker {
   /** Binds naming their route, open per context (their window on the route). */
@@ -57,7 +58,7 @@ export class BindTracker {
     const k = eventKey(e);
     if (!e.rt) {
       if (this.lastEntry.size >= MAX_CONTEXTS) prune(this.lastEntry);
-      this.lastEntry.set(k, e);
+      this.lastEntry.set(k, own(e));
       return;
     }
     const r = this.routes.route(e.rt, e);
@@ -84,7 +85,7 @@ export class BindTracker {
     } else if (p.path === 'fast') {
       // Decided at the return: another CPU may have moved the genid between the entry probe and
       // the compare (overlap.ts).
-      p.fastBind = e;
+      p.fastBind = own(e);
     } else if (p.path === 'slow' && !isNull(p.ev.peer)) {
       this.rec.fail('check-binds-only-peerless', e, 'no bind (the route already has a peer)', describeBind(e), `check bound route ${r.ptr} which already had peer ${p.ev.peer}`, r.hist, r.ptr);
     }

@@ -17,6 +17,7 @@ import type { Overlaps, Window } from '../overlap.ts';
 import { describeBind, isNull, MAX_CONTEXTS, MAX_NESTED, pruneEmpty, type RouteRec, snapshotRing, u32 } from './common.ts';
 import type { GenidTracker } from './genid.ts';
 import type { RouteTable } from './routes.ts';
+import { own } from '../../trace/columns/cursor.ts';
 
 /** Missing lookups kept with their details (the rest are counted). */
 const MAX_MISSING_BINDS = 200;
@@ -113,7 +114,7 @@ export class CheckTracker {
       this.overlaps.close(lost.w);
       this.rec.unchecked('slow-path-looks-up-peer', 'check entry without a return (nested or lost)');
     }
-    stack.push({ ev: e, route: r, path, binds: 0, w: this.overlaps.open(r.ptr, k) });
+    stack.push({ ev: own(e), route: r, path, binds: 0, w: this.overlaps.open(r.ptr, k) });
   }
 
   onCheckRet(e: CanonicalEvent): void {
@@ -176,7 +177,7 @@ export class CheckTracker {
         // Another CPU/task stamped the route after this entry probe read it, or installed its
         // peer first: the C found it current or bound, and looked nothing up.
         this.rec.unchecked('slow-path-looks-up-peer', 'another CPU/task checked or bound the route during this check');
-      } else if (this.missingBinds.length < MAX_MISSING_BINDS) this.missingBinds.push({ ev: e, route: r, hist: snapshotRing(r.hist, this.historySize) });
+      } else if (this.missingBinds.length < MAX_MISSING_BINDS) this.missingBinds.push({ ev: own(e), route: r, hist: snapshotRing(r.hist, this.historySize) });
       else this.missingBindsOverflow++; // constant memory: details kept for the first ones only
     } else if (p.path === 'fast' && p.fastBind) {
       if (gMoved) this.rec.unchecked('current-check-is-noop', 'the genid moved between the entry probe and the compare');

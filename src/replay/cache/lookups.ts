@@ -12,6 +12,7 @@ import { isNull, NULL, snapshotRing } from './common.ts';
 import type { GenidTracker } from './genid.ts';
 import type { RouteTable } from './routes.ts';
 import { freedRoutePeerIsCurrent, pathLookupMayBindRoute } from '../stage-rules.ts';
+import { own } from '../../trace/columns/cursor.ts';
 
 /** Suspects kept with their details; past this many a suspect is judged at once. */
 const MAX_SUSPECTS = 200;
@@ -87,7 +88,7 @@ export class LookupTracker {
         // The creator (a create=1 lookup on another CPU/task) may link the peer before its own
         // return prints: decided when that return shows, or at the end of the trace.
         const h = rt ? this.routes.get(rt)?.hist : undefined;
-        this.suspects.push({ e, daddr, peer, known, ctx: k, rt, hist: h && snapshotRing(h, this.historySize) });
+        this.suspects.push({ e: own(e), daddr, peer, known, ctx: k, rt, hist: h && snapshotRing(h, this.historySize) });
       } else this.failCreated(e, daddr, known, peer, rt);
     } else if (create === 0) this.rec.pass('lookup-only-never-creates-peer');
     if (create === 1 && !isNull(peer) && this.suspects.length && entryLine !== undefined) {

@@ -55,8 +55,20 @@ export interface ColumnBatch {
   objects?: CanonicalEvent[];
 }
 
+/**
+ * One batch as a reader hands it to its consumer instead of event objects (TraceReader.columnBatches):
+ * `table` is the string table the batch's ids index, with the batch's own strings already taken in
+ * (BatchDecoder.accept). Valid until the consumer asks for the next part (its buffer is then reused).
+ */
+export interface ColumnPart {
+  batch: ColumnBatch;
+  table: readonly string[];
+}
+
 export class BatchEncoder {
   private table = new Map<string, number>();
+  /** Strings kept in the table before it starts again (tests make it small to see resets). */
+  constructor(private readonly maxStrings = MAX_STRINGS) {}
   /** Which fields the batch has, and of which type (bit 1 number, 2 string, 4 other). */
   private readonly used = new Uint8Array(EVENT_FIELDS.length);
   /** Generated column fillers by field set: direct field loads, one pass over the events. */
@@ -83,7 +95,7 @@ export class BatchEncoder {
       sig += `${u}${field},`;
     }
     let reset = false;
-    if (this.table.size > MAX_STRINGS) {
+    if (this.table.size > this.maxStrings) {
       this.table = new Map();
       reset = true;
     }
@@ -186,23 +198,44 @@ export function transferables(b: ColumnBatch): ArrayBuffer[] {
   return b.buffer ? [b.buffer] : [];
 }
 
-type Builder = (b: ColumnBatch, table: string[], out: CanonicalEvent[]) => void;
+type Builder = (b: ColumnBatch, table: readonly string[], out: CanonicalEvent[]) => void;
+
+/** Generated builders by column set: direct field stores, one object shape. */
+const builders = new Map<string, Builder>();
+
+/** A batch's events as objects (Ev), its string ids read in `table` (the batch's strings taken in). */
+export function buildEvents(b: ColumnBatch, table: readonly string[]): CanonicalEvent[] {
+  if (b.objects) return b.objects;
+  const sig = `${b.numbers.map((c) => c.field).join(',')}|${b.strings.map((c) => c.field).join(',')}`;
+  let build = builders.get(sig);
+  if (!build) builders.set(sig, (build = compileBuilder(b)));
+  const out: CanonicalEvent[] = new Array(b.n);
+  build(b, table, out);
+  return out;
+}
 
 export class BatchDecoder {
   private table: string[] = [];
-  /** Generated builders by column set: direct field stores, one object shape. */
-  private readonly builders = new Map<string, Builder>();
 
-  decode(b: ColumnBatch): CanonicalEvent[] {
+  /** The string table as of the last batch accepted (a batch's string ids index it). */
+  get strings(): readonly string[] {
+    return this.table;
+  }
+
+  /** Takes the batch's strings into the table (once per batch, in message order), without building events. */
+  accept(b: ColumnBatch): void {
     if (b.reset) this.table = [];
     for (const s of b.added) this.table.push(s);
-    if (b.objects) return b.objects;
-    const sig = `${b.numbers.map((c) => c.field).join(',')}|${b.strings.map((c) => c.field).join(',')}`;
-    let build = this.builders.get(sig);
-    if (!build) this.builders.set(sig, (build = compileBuilder(b)));
-    const out: CanonicalEvent[] = new Array(b.n);
-    build(b, this.table, out);
-    return out;
+  }
+
+  decode(b: ColumnBatch): CanonicalEvent[] {
+    this.accept(b);
+    return this.build(b);
+  }
+
+  /** The batch's events as objects, its strings already accepted. */
+  build(b: ColumnBatch): CanonicalEvent[] {
+    return buildEvents(b, this.table);
   }
 }
 
@@ -222,9 +255,9 @@ function compileBuilder(b: ColumnBatch): Builder {
   const args = CTOR_FIELDS.map((f) => (f === 'kind' ? 'KINDS[K[i]]' : f === 'line' ? 'L[i]' : (value.get(f) ?? 'undefined')));
   for (const [f, v] of value) {
     if (CTOR_FIELDS.includes(f)) continue;
-    // irq is an own property only where it was set: assign it only when present.
-    if (f === 'irq') after.push(`{ const v = ${v}; if (v !== undefined) e.irq = v; }`);
-    else after.push(`e[${JSON.stringify(f)}] = ${v};`);
+    // The constructor set every field (but irq) to undefined: stored only when present (irq, an
+    // own property only where it was set, likewise).
+    after.push(`{ const v = ${v}; if (v !== undefined) e[${JSON.stringify(f)}] = v; }`);
   }
   const body = `${pre.join('\n')}
 for (let i = 0; i < b.n; i++) {
