@@ -3,7 +3,7 @@
  */
 import type { Era } from '../model/types.ts';
 import { ERAS } from '../model/types.ts';
-import { openTrace, type CanonicalEvent, type ProbeMap, type TraceReadStats } from '../trace/index.ts';
+import { openTrace, type CanonicalEvent, type OpenTraceOptions, type ProbeMap, type TraceReadStats } from '../trace/index.ts';
 import { Replay } from './engine.ts';
 import type { ReplayOptions, ReplayReport } from './types.ts';
 
@@ -16,6 +16,8 @@ export interface FileReplayOptions extends Omit<ReplayOptions, 'file' | 'gaps' |
   onEvent?: (e: CanonicalEvent) => void;
   /** Kernel symbols (System.map / kallsyms path) for printers that print callers as addresses. */
   symbols?: string;
+  /** Read on worker threads (OpenTraceOptions.threads); default: as openTrace decides. */
+  threads?: OpenTraceOptions['threads'];
 }
 
 export interface FileReplayReport extends ReplayReport {
@@ -23,10 +25,11 @@ export interface FileReplayReport extends ReplayReport {
 }
 
 export async function replayFile(path: string, opts: FileReplayOptions = {}): Promise<FileReplayReport> {
-  const reader = await openTrace(path, { probeMap: opts.probeMap, input: path === '-' ? opts.stdin : undefined, symbols: opts.symbols });
+  const reader = await openTrace(path, { probeMap: opts.probeMap, input: path === '-' ? opts.stdin : undefined, symbols: opts.symbols, threads: opts.threads });
   let replay: Replay | undefined;
   let gapsSeen = 0;
-  for await (const batch of reader.batches()) {
+  /** Before each batch: the replay (made once the reader knows its probe map) with the gaps known so far. */
+  const ready = (): Replay => {
     if (!replay) {
       const hint = reader.stats.probeMap && (ERAS as readonly string[]).includes(mapEra(opts.probeMap, reader.stats)) ? (mapEra(opts.probeMap, reader.stats) as Era) : undefined;
       replay = new Replay({ ...opts, file: reader.file, eraHint: hint });
@@ -36,6 +39,14 @@ export async function replayFile(path: string, opts: FileReplayOptions = {}): Pr
       replay.addGaps(gaps.slice(gapsSeen));
       gapsSeen = gaps.length;
     }
+    return replay;
+  };
+  // A reader whose events arrive as columns hands them over as they are (Replay.pushColumns
+  // reads them), unless every event is wanted as an object.
+  const columns = opts.onEvent ? undefined : reader.columnBatches?.();
+  if (columns) for await (const part of columns) ready().pushColumns(part.batch, part.table);
+  else for await (const batch of reader.batches()) {
+    replay = ready();
     if (opts.onEvent) {
       for (const e of batch) {
         replay.push(e);

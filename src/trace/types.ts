@@ -166,6 +166,13 @@ export interface TraceReader {
   batches(): AsyncIterable<CanonicalEvent[]>;
   /** The same, one event at a time (convenience; slower). */
   events(): AsyncIterable<CanonicalEvent>;
+  /**
+   * Optional (readers whose events cross threads as columns): the same batches, in the same order
+   * and with the same gaps in stats before each, as columns instead of objects, for a consumer that
+   * reads them in place (Replay.pushColumns). Iterate once, instead of batches(). A part is valid
+   * until the next one is asked for (its buffer is then filled again).
+   */
+  columnBatches?(): AsyncIterable<import('./columns/batch.ts').ColumnPart>;
   /** Complete after iteration (stats.complete); format and probeMap are set as soon as reading starts. */
   readonly stats: TraceReadStats;
 }

@@ -19,7 +19,7 @@ import { PeerpropError, type ExitCode } from '../../core/errors.ts';
 import type { CanonicalEvent } from '../events.ts';
 import type { OpenTraceOptions, TraceReadStats, TraceReader } from '../types.ts';
 import { emptyStats } from '../read-stats.ts';
-import { BatchDecoder, transferables } from '../columns/batch.ts';
+import { BatchDecoder, transferables, type ColumnPart } from '../columns/batch.ts';
 import type { FromWorker, ToWorker, WorkerJob } from './protocol.ts';
 
 /** Below this size a worker's start-up (loading the reader again) costs more than it saves. */
@@ -88,6 +88,15 @@ class ThreadedReader implements TraceReader {
   }
 
   async *batches(): AsyncIterable<CanonicalEvent[]> {
+    for await (const b of this.run(false)) yield b as CanonicalEvent[];
+  }
+
+  /** The batches as the worker sent them, not built into objects (each valid until the next is asked for). */
+  columnBatches(): AsyncIterable<ColumnPart> {
+    return this.run(true) as AsyncIterable<ColumnPart>;
+  }
+
+  private async *run(columns: boolean): AsyncGenerator<CanonicalEvent[] | ColumnPart> {
     if (this.used) throw new Error('TraceReader.batches() can be iterated once');
     this.used = true;
     // Explicit execArgv: vitest / tsx flags of the parent are not meant for the worker.
@@ -133,10 +142,15 @@ class ThreadedReader implements TraceReader {
           return;
         }
         if (m.stats) Object.assign(st, m.stats);
-        const built = m.parts.map((p) => dec.decode(p));
-        // Built: the columns' buffers go back to the worker, which fills them again.
+        const built = m.parts.map((p): CanonicalEvent[] | ColumnPart => {
+          if (!columns) return dec.decode(p);
+          dec.accept(p);
+          return { batch: p, table: dec.strings };
+        });
+        // The columns' buffers go back to the worker, which fills them again: once built, or
+        // once the consumer has had every part (it reads them in place).
         const buffers = m.parts.flatMap(transferables);
-        worker.postMessage({ buffers } satisfies ToWorker, buffers);
+        if (!columns) worker.postMessage({ buffers } satisfies ToWorker, buffers);
         let g = 0;
         for (let k = 0; k < built.length; k++) {
           // The gaps the reader knew when it yielded this batch go before it (replay takes them first).
@@ -145,6 +159,7 @@ class ThreadedReader implements TraceReader {
           yield built[k]!;
         }
         while (g < m.gaps.length) st.gaps.push(m.gaps[g++]!);
+        if (columns) worker.postMessage({ buffers } satisfies ToWorker, buffers);
       }
     } finally {
       await worker.terminate();
