@@ -65,6 +65,8 @@ static u32 line_hi;  /* high bits of the bytes pos..search (non-zero: not ASCII)
 static i32 skipping; /* inside a dropped overlong line, up to its newline */
 static i32 last_slice; /* the current slice ends a chunk: the overlong rule applies at its end */
 static i32 slice_done;
+/* Bytes kept free after the region: a 16-byte load at any byte of it stays within the memory. */
+#define SLACK 16
 
 /* A byte of linear memory by its address (an integer cast: not arithmetic on a null pointer). */
 #define AT(x) ((u8 *)(__UINTPTR_TYPE__)(x))
@@ -77,7 +79,7 @@ __attribute__((export_name("maxRecords"))) u32 max_records(void) { return MAX_RE
 __attribute__((export_name("init"))) void init(u32 maxLine) {
   max_line = maxLine;
   region = ((u32)&__heap_base + 15) & ~15u;
-  cap = (u32)__builtin_wasm_memory_size(0) * 65536u - region;
+  cap = ((u32)__builtin_wasm_memory_size(0) << 16) - region - SLACK;
   data_end = pos = search = line_hi = 0;
   skipping = last_slice = 0;
   slice_done = 1;
@@ -128,17 +130,43 @@ static u32 find_nl(u32 i, u32 end, u32 *hi) {
   return i;
 }
 
+/* The first i in [i, e) whose byte is ch (e when none): 16 bytes at a time (those after e are ignored). */
+static i32 find_eq(i32 i, i32 e, u8 ch) {
+  const v128_t v = wasm_i8x16_splat((char)ch);
+  while (i < e) {
+    u32 m = wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(AT(i)), v));
+    if (m) {
+      i += __builtin_ctz(m);
+      return i < e ? i : e;
+    }
+    i += 16;
+  }
+  return e;
+}
+
+/* The first i in [i, e) whose byte is not ch (e when none). */
+static i32 skip_eq(i32 i, i32 e, u8 ch) {
+  const v128_t v = wasm_i8x16_splat((char)ch);
+  while (i < e) {
+    u32 m = ~wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(AT(i)), v)) & 0xffffu;
+    if (m) {
+      i += __builtin_ctz(m);
+      return i < e ? i : e;
+    }
+    i += 16;
+  }
+  return e;
+}
+
 /*
  * parseEventBytes of lineparse.ts on the bytes a..e (ASCII, no newline), writing its fields into the
  * record r (positions relative to a). Returns 0 for a line it refuses (r then undefined).
  */
 static i32 parse(i32 a, i32 e, i32 *r, double *f) {
   u32 c = 0;
-  i32 p = a;
-  while (p < e && *AT(p) == 32) p++;
+  i32 p = skip_eq(a, e, ' ');
   if (p >= e) return 0;
-  i32 lb = p + 1;
-  while (lb < e && *AT(lb) != 91 /* [ */) lb++;
+  i32 lb = find_eq(p + 1, e, '[');
   if (lb >= e) return 0;
   i32 i = lb + 1;
   double cpu = 0;
@@ -160,20 +188,16 @@ static i32 parse(i32 a, i32 e, i32 *r, double *f) {
     if (c < 48 || c > 57) return 0;
     pid = pid * 10.0 + (double)c - 48.0;
   }
-  i32 q = rb + 1;
-  while (q < e && *AT(q) == 32) q++;
-  i32 sp = q;
-  while (sp < e && *AT(sp) != 32) sp++;
+  i32 q = skip_eq(rb + 1, e, ' ');
+  i32 sp = find_eq(q, e, ' ');
   if (sp >= e) return 0;
   i32 flags_start = -1, flags_end = -1;
   if (*AT(sp - 1) != 58 /* : */) {
     if (sp - q > 8) return 0;
     flags_start = q;
     flags_end = sp;
-    q = sp;
-    while (q < e && *AT(q) == 32) q++;
-    sp = q;
-    while (sp < e && *AT(sp) != 32) sp++;
+    q = skip_eq(sp, e, ' ');
+    sp = find_eq(q, e, ' ');
     if (sp >= e || *AT(sp - 1) != 58) return 0;
   }
   i32 ts_end = sp - 1;
@@ -197,8 +221,7 @@ static i32 parse(i32 a, i32 e, i32 *r, double *f) {
     }
   }
   i32 ts_start = q;
-  q = sp + 1;
-  while (q < e && *AT(q) == 32) q++;
+  q = skip_eq(sp + 1, e, ' ');
   /* The event name up to ':', no space before it; hashed as Math.imul(h, 31) + c. */
   i32 colon = q;
   u32 h = 0;
@@ -220,27 +243,32 @@ static i32 parse(i32 a, i32 e, i32 *r, double *f) {
   f[R_PID] = pid;
   f[R_CPU] = cpu;
   /* The body, as parseBody finds it. */
-  i32 b = colon + 1;
-  while (b < e && *AT(b) == 32) b++;
+  i32 b = skip_eq(colon + 1, e, ' ');
   u32 caller_hash = 0;
   i32 sym_start = -1, sym_end = -1, arrow = -1, args = b;
   if (b < e && *AT(b) == 40 /* ( */) {
-    /* One pass for the closing `) ` and the first ` <- ` before it. */
+    /* The closing `) ` (first ')' followed by a space, before the last byte)... */
     i32 close = b + 1;
+    for (;; close++) {
+      close = find_eq(close, e - 1, ')');
+      if (close >= e - 1 || *AT(close + 1) == 32) break;
+    }
+    /* ...and the first ` <- ` before it, the arrow of a return's caller (close + 2 == e: the byte
+     * after the line is its CR or newline, never a space). */
     i32 lt = -1;
-    u32 ch = 0;
-    for (; close < e - 1; close++) {
-      c = *AT(close);
-      if (c == 41 /* ) */) {
-        if (*AT(close + 1) == 32) break;
-      } else if (c == 60 /* < */ && lt == -1 && close >= b + 2 && *AT(close + 1) == 45 && *AT(close - 1) == 32 &&
-                 close + 2 < e && *AT(close + 2) == 32) {
-        /* (close + 2 == e: the byte after the line is its CR or newline, never a space) */
-        lt = close;
-        caller_hash = ch;
+    for (i32 k = b + 2;; k++) {
+      k = find_eq(k, close, '<');
+      if (k >= close) break;
+      if (*AT(k + 1) == 45 && *AT(k - 1) == 32 && k + 2 < e && *AT(k + 2) == 32) {
+        lt = k;
+        break;
       }
-      /* The caller's hash: every byte before the arrow (its space included). */
-      ch = ch * 31u + c;
+    }
+    /* The caller's hash: every byte before the arrow (its space included). */
+    if (lt != -1) {
+      u32 ch = 0;
+      for (i32 k = b + 1; k < lt; k++) ch = ch * 31u + *AT(k);
+      caller_hash = ch;
     }
     if (close >= e - 1) {
       close = *AT(e - 1) == 41 ? e - 1 : -1;
@@ -250,9 +278,7 @@ static i32 parse(i32 a, i32 e, i32 *r, double *f) {
       sym_start = b + 1 - a;
       sym_end = close - a;
       arrow = lt == -1 ? -1 : lt - 1 - a;
-      i32 x = close + 1;
-      while (x < e && *AT(x) == 32) x++;
-      args = x;
+      args = skip_eq(close + 1, e, ' ');
     }
   }
   r[R_BODY] = b - a;

@@ -15,6 +15,10 @@ export const REAL_LINES = [...new Set(traceFiles.flatMap((f) => readFileSync(joi
 const pick = <T>(xs: readonly T[]): fc.Arbitrary<T> => fc.constantFrom(...xs);
 const digits = (max: number): fc.Arbitrary<string> => fc.stringMatching(new RegExp(`^[0-9]{1,${max}}$`));
 
+/** A value once in `n` times, else undefined. */
+const sometimes = <T>(arb: fc.Arbitrary<T>, n: number): fc.Arbitrary<T | undefined> =>
+  fc.oneof({ weight: n - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+
 /** Usually one of the usual values, sometimes an odd one. */
 const mostly = <T>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<T>): fc.Arbitrary<T> => fc.oneof({ weight: 5, arbitrary: usual }, { weight: 1, arbitrary: odd });
 
@@ -45,7 +49,7 @@ const assembled = fc
       fc.tuple(pick(['dst_check+0x0/0x20', 'rt_bind_peer+0x0/0x60', 'f', '']), fc.option(pick(['ip_route_output_key+0x4f/0x90', 'x', '[unknown]', '']), { nil: undefined })).map(
         ([sym, caller]) => (caller === undefined ? `(${sym})` : `(${caller} <- ${sym})`),
       ),
-      pick(['(a <- b)', '(a <-b) x=1', '( <- )', '(x <- )', '(<- )', '(x) ', '(', '(a) b) c=1', '<- (x)', '(a < - b)', '(a  <- b)', '(a <- b) <- c)', 'text only', '']),
+      pick(['(a <- b)', '(a <-b) x=1', '( <- )', '(x <- )', '(<- )', '(x) ', '(', '(a) b) c=1', '<- (x)', '(a < - b)', '(a  <- b)', '(a <- b) <- c)', '(f)x', '(a <- b)c', '(f+0/1))', '(x)) y', '(a <- b)  ', 'text only', '']),
     ),
     args: fc.array(fc.tuple(pick(['dst', 'peer', 'daddr', 'genid', 'arg1', 'x']), fc.oneof(fc.stringMatching(/^(0x)?[0-9a-f]{1,16}$/), pick(['"a b"', '(fault)', '-1', '']))), { maxLength: 4 }),
     sep: mostly(pick([': ', ':  ']), pick([' ', ':', ''])),
@@ -87,9 +91,9 @@ const CAPTURE = [
 const lineBytes = fc
   .tuple(
     fc.oneof({ weight: 3, arbitrary: pick(REAL_LINES) }, { weight: 4, arbitrary: mutated }, { weight: 4, arbitrary: assembled }, { weight: 1, arbitrary: pick(['', ' ', '\r', '#', '@@ x', '# tracer: nop']) }, { weight: 3, arbitrary: pick(CAPTURE) }),
-    fc.option(fc.tuple(fc.nat(), pick([[0], [0xc3, 0xa9], [0xff], [0x80], [0xe2, 0x82, 0xac], [0xa0], [13]])), { nil: undefined }),
+    sometimes(fc.tuple(fc.nat(), pick([[0], [0xc3, 0xa9], [0xff], [0x80], [0xe2, 0x82, 0xac], [0xa0], [13]])), 5),
     fc.boolean(),
-    fc.option(fc.uint8Array({ maxLength: 30 }), { freq: 12, nil: undefined }),
+    sometimes(fc.uint8Array({ maxLength: 30 }), 12),
   )
   .map(([text, damage, crlf, random]) => {
     if (random) return Buffer.from(random);

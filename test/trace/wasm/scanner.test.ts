@@ -142,7 +142,8 @@ describe('the compiled line scanner', () => {
     const input = Buffer.from(
       '  <idle>-0     [001]  1234.567890: dst_check: (dst_check+0x0/0x20) dst=ffff8800\r\n' +
         'ip-1234 [000] d.h1 99.000001: r_dst_check: (ip_route_output+0x12/0x40 <- dst_check) arg1=0x0\n\n\r\n' +
-        '#comment\ncaf\u00e9-12 [000] 1.0: x: y\nlast-1 [002] 3.5: tail',
+        '#comment\ncaf\u00e9-12 [000] 1.0: x: y\nt-2 [000] 1.5: e: (f)x\nt-3 [000] 1.5: e: (a <- b)\nt-4 [000] 1.5: e: (a <- )\n' +
+        't-5 [000] 1.5: e: (a) \nt-6 [000] 1.5: e: (a <- b)) x=1\nlast-1 [002] 3.5: tail',
       'utf8',
     );
     for (let size = 1; size <= input.length; size++) bothAgree(chunked(input, [size]));
