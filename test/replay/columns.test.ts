@@ -177,11 +177,13 @@ describe('events read from text: the same report from columns as from objects', 
     sameEveryWay(read.events, { file: path, gaps: read.stats.gaps });
   });
 
-  // The whole path of `peerprop replay`: the threaded reader hands its columns to replay as they
-  // came from its worker (columnBatches), read both ways; the report (with the reader's
-  // statistics) is the single-thread one.
+  // The whole path of `peerprop replay`: the threaded and the chunked reader hand their columns to
+  // replay as they came from their workers (columnBatches), read both ways; the report (with the
+  // reader's statistics) is the single-thread one.
   it.each(files)('%s: replayFile on a worker thread, columns handed over', async (path) => {
     const want = data(await replayFile(path));
-    for (const columns of ['cursor', 'objects'] as const) expect(data(await replayFile(path, { threads: true, columns })), columns).toEqual(want);
+    for (const threads of [true, 2]) {
+      for (const columns of ['cursor', 'objects'] as const) expect(data(await replayFile(path, { threads, columns })), `${threads} ${columns}`).toEqual(want);
+    }
   });
 });
