@@ -18,7 +18,7 @@ trap 'rm -rf "$tmp"' EXIT
 # -fuse-ld: clang-16 looks for a plain `wasm-ld`; Debian names it wasm-ld-16.
 clang-16 --target=wasm32 -O2 -ffreestanding -nostdlib -fno-ident -msimd128 -mbulk-memory \
   -Wall -Wextra -Werror -fuse-ld="$(command -v wasm-ld-16)" \
-  -Wl,--no-entry -Wl,--strip-all \
+  -Wl,--no-entry -Wl,--strip-all -Wl,-z,stack-size=16384 \
   -x c -o "$tmp/scan.wasm" - < src/trace/wasm/scan.c
 chmod 644 "$tmp/scan.wasm" # data, not a program
 mv "$tmp/scan.wasm" "$out"
