@@ -23,7 +23,7 @@
  * written inside an open PMTU/redirect path, so the trace conforms).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, createWriteStream, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,18 @@ interface ChildResult {
   maxRssMB: number;
   verdict?: string;
   divergences?: number;
+  /** CPU seconds of the main thread alone (reading on workers: what it spends building events and replaying). */
+  mainCpu?: number;
+}
+
+/** This process's main thread's CPU seconds so far (/proc: utime + stime in clock ticks of 10 ms). */
+function mainThreadCpu(): number | undefined {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 async function child(mode: string, file: string): Promise<void> {
@@ -80,6 +92,7 @@ async function child(mode: string, file: string): Promise<void> {
   const { openTrace } = await import('../src/trace/index.ts');
   const { replay } = await import('../src/replay/index.ts'); // loaded before the clock starts
   const c0 = process.cpuUsage();
+  const m0 = mainThreadCpu();
   const t0 = performance.now();
   if (mode === 'idle') {
     const res: ChildResult = { mode, wall: 0, cpu: 0, lines: 0, events: 0, bytes: 0, maxRssMB: process.resourceUsage().maxRSS / 1024 };
@@ -93,7 +106,20 @@ async function child(mode: string, file: string): Promise<void> {
   let events = 0;
   let verdict: string | undefined;
   let divergences: number | undefined;
-  if (mode.startsWith('replay')) {
+  // `replay-columns-*` / `replay-cursor-*`: the reader's column batches handed to replay unbuilt,
+  // as `peerprop replay` does (Replay.pushColumns: built per batch / read through one reused event).
+  const via = mode.startsWith('replay-cursor') ? 'cursor' : mode.startsWith('replay-columns') ? 'objects' : undefined;
+  if (via && reader.columnBatches) {
+    const { Replay } = await import('../src/replay/index.ts');
+    const r = new Replay({ era: 'pmtu-redirect', maxDivergences: 10, columns: via });
+    for await (const p of reader.columnBatches()) {
+      events += p.batch.n;
+      r.pushColumns(p.batch, p.table);
+    }
+    const rep = r.finish();
+    verdict = rep.verdict;
+    divergences = rep.divergenceCount;
+  } else if (mode.startsWith('replay')) {
     const counting = (async function* () {
       for await (const b of reader.batches()) {
         events += b.length;
@@ -112,6 +138,8 @@ async function child(mode: string, file: string): Promise<void> {
     mode, wall, cpu: (cu.user + cu.system) / 1e6, lines: reader.stats.lines, events, bytes: reader.stats.bytes,
     maxRssMB: process.resourceUsage().maxRSS / 1024, verdict, divergences,
   };
+  const m1 = mainThreadCpu();
+  if (m0 !== undefined && m1 !== undefined) res.mainCpu = m1 - m0;
   process.stdout.write(JSON.stringify(res));
 }
 
@@ -273,7 +301,8 @@ function report(label: string, r: ChildResult, size: number): void {
   process.stdout.write(
     `${label.padEnd(17)} ${r.wall.toFixed(2)} s wall: ${(size / r.wall).toFixed(1)} MB/s ${(r.events / r.wall / 1e6).toFixed(2)} M events/s | ` +
       `${r.cpu.toFixed(2)} s cpu: ${(size / r.cpu).toFixed(1)} MB/s ${(r.lines / r.cpu / 1e6).toFixed(2)} M lines/s ${(r.events / r.cpu / 1e6).toFixed(2)} M events/s | ` +
-      `peak RSS ${r.maxRssMB.toFixed(0)} MB (${r.events} events` + (r.verdict ? `, replay ${r.verdict}, ${r.divergences} divergences` : '') + ')\n',
+      `peak RSS ${r.maxRssMB.toFixed(0)} MB (${r.events} events` + (r.verdict ? `, replay ${r.verdict}, ${r.divergences} divergences` : '') + ')' +
+      (r.mainCpu !== undefined && r.mainCpu < r.cpu - 0.05 ? ` | main thread ${r.mainCpu.toFixed(2)} s cpu` : '') + '\n',
   );
 }
 
@@ -311,6 +340,8 @@ export async function run(): Promise<void> {
     ['replay', 'parse+replay', [], true],
     ['replay:js', 'p+r, JS scanner', [], true],
     ['replay-threads', 'p+r, 2 threads', [], true],
+    ['replay-columns-threads', 'p+r, 2 thr, cols', [], true],
+    ['replay-cursor-threads', 'p+r, 2 thr, cursor', [], true],
   ]);
   process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${availableParallelism()} cores)\n`);
   ratios('parse+replay', speed.get('parse+replay'), base);
