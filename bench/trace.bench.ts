@@ -10,7 +10,8 @@
  *   - parse only (openTrace → batches, events counted), and again with the JavaScript line scanner
  *     (PEERPROP_TRACE_SCANNER=js) beside the default compiled one (src/trace/wasm),
  *   - parse + replay (src/replay, the era given), on one thread and with the reading on a worker
- *     thread (src/trace/parallel: the default of `peerprop replay` for large files),
+ *     thread (src/trace/parallel: the default of `peerprop replay` for large files), and with the
+ *     file split into chunks read by one worker per core (src/trace/parallel/chunks),
  *   - parse + replay again with V8's default heap policy (the CLI asks V8 to favour memory), and
  *     with the V8 heap capped at 64 MB (it completes only if memory is flat),
  *   - a bare loop that only takes this exact line layout apart (floorChild): the ceiling of any
@@ -101,7 +102,8 @@ async function child(mode: string, file: string): Promise<void> {
   }
   // `-threads`: read on a worker thread while this thread replays (openTrace's default for large
   // files); otherwise everything on this thread.
-  const threads = mode.endsWith('-threads');
+  // `-cores`: split into chunks read by one worker per core (src/trace/parallel/chunks) while this thread replays.
+  const threads = mode.endsWith('-cores') ? availableParallelism() : mode.endsWith('-threads');
   const reader = await openTrace(file, { threads });
   let events = 0;
   let verdict: string | undefined;
@@ -306,6 +308,9 @@ function report(label: string, r: ChildResult, size: number): void {
   );
 }
 
+/** The row of parse+replay with the chunked reader, one worker per core. */
+const ALL_CORES = `p+r, all cores (${availableParallelism()} workers)`;
+
 function runAll(file: string, size: number, runs: [string, string, string[], boolean][]): Map<string, ChildResult> {
   const out = new Map<string, ChildResult>();
   for (const [mode, label, flags, favour] of runs) {
@@ -342,10 +347,14 @@ export async function run(): Promise<void> {
     ['replay-threads', 'p+r, 2 threads', [], true],
     ['replay-columns-threads', 'p+r, 2 thr, cols', [], true],
     ['replay-cursor-threads', 'p+r, 2 thr, cursor', [], true],
+    ['parse-cores', 'parse, all cores', [], true],
+    ['replay-cores', ALL_CORES, [], true],
+    ['replay-cursor-cores', 'p+r, all cores, cursor', [], true],
   ]);
   process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${availableParallelism()} cores)\n`);
   ratios('parse+replay', speed.get('parse+replay'), base);
   ratios('p+r, 2 threads', speed.get('p+r, 2 threads'), base);
+  ratios('p+r, all cores', speed.get(ALL_CORES), base);
   if (memMb > 0) {
     const m = await traceFile(memMb);
     process.stdout.write('memory: ');
@@ -355,12 +364,14 @@ export async function run(): Promise<void> {
       ['parse', 'parse only', [], true],
       ['replay', 'parse+replay', [], true],
       ['replay-threads', 'p+r, 2 threads', [], true],
+      ['replay-cores', ALL_CORES, [], true],
       ['replay', 'replay, V8 default', [], false],
       ['replay', 'replay, 64MB heap', ['--max-old-space-size=64', '--max-semi-space-size=4'], false],
     ]);
     process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
     ratios('parse+replay', mem.get('parse+replay'), mbase);
     ratios('p+r, 2 threads', mem.get('p+r, 2 threads'), mbase);
+    ratios('p+r, all cores', mem.get(ALL_CORES), mbase);
   }
 }
 

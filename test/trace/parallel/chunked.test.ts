@@ -18,6 +18,7 @@ import { openTrace, type CanonicalEvent, type OpenTraceOptions, type TraceReader
 import { openChunked } from '../../../src/trace/parallel/chunks/open.ts';
 import type { ChunkedOptions, ChunkedReader } from '../../../src/trace/parallel/chunks/reader.ts';
 import { MAX_TASKS } from '../../../src/trace/emit.ts';
+import { BatchDecoder } from '../../../src/trace/columns/batch.ts';
 import { generateEvents } from '../../../src/model/generate.ts';
 import { SeedTextRenderer, SEED_TEXT_HEADER } from '../../../src/trace/render.ts';
 import { PeerpropError } from '../../../src/core/errors.ts';
@@ -137,6 +138,21 @@ describe('chunked reader: generated traces', () => {
     expectSame(a, b);
   });
 
+  it('as column batches (for replay to read in place): the same events, each part read with its own string table', async () => {
+    const a = await single(gen);
+    for (const inThread of [true, false]) {
+      const reader = (await openChunked(gen, {}, { workers: 2, inThread, chunkBytes: 7000, warmBytes: 0, mainHelps: inThread, batchEvents: 300 })) as ChunkedReader;
+      const events: CanonicalEvent[] = [];
+      for await (const { batch, table } of reader.columnBatches()) {
+        const dec = new BatchDecoder();
+        dec.accept({ ...batch, reset: true, added: [...table] });
+        events.push(...dec.build(batch));
+      }
+      expect(reader.chunking.reread).toBeGreaterThan(0);
+      expectSame(a, { ...a, events, stats: reader.stats, gapsBefore: a.gapsBefore });
+    }
+  });
+
   it('a property: any chunk size and warm-up length give the single reader\'s events and statistics', async () => {
     const small = tmpFile('small.trace', generated(9, 700, 2));
     const a = await single(small);
@@ -182,6 +198,33 @@ describe('chunked reader: generated traces', () => {
     const a = await single(path, opts);
     expect(a.stats.skipped.malformed.lines.length).toBe(7);
     expectSame(a, (await chunked(path, opts, { inThread: true, chunkBytes: 900, warmBytes: 300 })).read);
+  });
+
+  it('capture protocol lines inside the trace (a refused probe and its error_log lines, the dynamic events list) across chunk boundaries', async () => {
+    const text = generated(14, 900, 2);
+    const parts = text.split('\n');
+    const protocol = [
+      '@@PROBE_FAIL p:rtgf/fnhe_k update_or_create_fnhe nh=%di',
+      '[   12.345678] trace_kprobe: error: Invalid fetch argument',
+      '  Command: p:rtgf/fnhe_k update_or_create_fnhe nh=%di',
+      '                                                 ^',
+      '[   12.345679] trace_kprobe: error: Parse error',
+      '@@DYNAMIC_EVENTS_BEGIN',
+      'p:rtgf/getpeer inet_getpeer daddr=+0(%di):u32',
+      'r:rtgf/getpeer_ret inet_getpeer peer=$retval',
+      '@@DYNAMIC_EVENTS_END',
+      '@@PROBE_OK p:rtgf/bind rt_bind_peer rt=%di',
+      '@@KERNEL 3.0.1-test',
+    ];
+    const at = [200, 900, 1700];
+    for (const i of at.reverse()) parts.splice(i, 0, ...protocol);
+    const path = tmpFile('protocol.trace', parts.join('\n'));
+    const opts: OpenTraceOptions = { format: 'ftrace' };
+    const a = await single(path, opts);
+    expect(a.stats.probesRefused.length).toBe(3);
+    expect(a.stats.probesRefused[0]!.error).toContain('Parse error');
+    expect(a.stats.kernel).toBe('3.0.1-test');
+    for (const chunkBytes of [60, 2000]) expectSame(a, (await chunked(path, opts, { inThread: true, chunkBytes, warmBytes: 100 })).read);
   });
 
   it('an input error in the middle (another printer, callers without symbols): the same one-line error after the same events', async () => {

@@ -3,7 +3,7 @@
  * first newline from its nominal size on), given to the worker threads as they become free, at
  * most `maxAhead` beyond the one the consumer takes; a chunk no worker has taken when the
  * consumer needs it (the workers are still starting) is read by the main thread itself. Every
- * chunk's lines are counted first, so each reader is told the number of its first line.
+ * chunk's lines are counted first (lines.ts), so each reader knows the number of its first line.
  *
  * LocalPool does what the workers do (a warm-up, columns) on the calling thread, one chunk at a
  * time: for tests of the chunking itself, without threads.
@@ -14,8 +14,11 @@ import { BatchDecoder, BatchEncoder, transferables, type ColumnBatch } from '../
 import { ChunkParser, rebuildError, type ChunkResult, type ChunkSetup, type ChunkSpan } from './parse.ts';
 import { EMPTY_CARRY } from './carry.ts';
 import type { ChunkWorkerData, FromChunkWorker, ToChunkWorker } from './protocol.ts';
+import { LineNumbers, SharedLineCounts } from './lines.ts';
 
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
+/** PEERPROP_TRACE_DEBUG=chunks: a line per chunk on stderr (who read it, how long, read again or not). */
+export const DEBUG = (process.env.PEERPROP_TRACE_DEBUG ?? '').split(',').includes('chunks');
 
 /** A chunk as read by a worker: its events as columns (of that worker's string table) and its result. */
 export interface Done {
@@ -32,7 +35,8 @@ export interface ChunkPool {
   firstLine(k: number): number;
   /** Chunk k is taken: more may be read ahead. */
   consumed(k: number): void;
-  decode(worker: number, part: ColumnBatch): CanonicalEvent[];
+  /** Each worker's string table (its batches' strings are taken in order: BatchDecoder.accept). */
+  readonly decoders: readonly BatchDecoder[];
   /** The parts' events are built: their buffers may be filled again. */
   giveBack(worker: number, parts: ColumnBatch[]): void;
   close(): Promise<void>;
@@ -68,32 +72,22 @@ export class Planner {
   }
 }
 
-/** First line numbers from the chunks' line counts. */
-class LineNumbers {
-  private readonly counts: number[] = [];
-  private readonly firsts: number[] = [1];
-
-  count(k: number, lines: number): void {
-    this.counts[k] = lines;
-    for (let j = this.firsts.length - 1; this.counts[j] !== undefined; j++) this.firsts[j + 1] = this.firsts[j]! + this.counts[j]!;
-  }
-
-  first(k: number): number | undefined {
-    return this.firsts[k];
-  }
-}
-
 const MAIN = -1;
+/**
+ * Chunks given to a worker at once. One: a worker counts a chunk's lines when it is given it, and
+ * a second chunk queued behind the one it reads would keep the readers of the chunks after it
+ * waiting for its count.
+ */
+const DEPTH = 1;
 
 export class WorkerPool implements ChunkPool {
   private readonly workers: Worker[] = [];
-  private readonly decoders: BatchDecoder[] = [];
-  /** Workers started and free. */
-  private readonly idle: number[] = [];
+  readonly decoders: BatchDecoder[] = [];
+  /** Chunks given to each worker and not yet posted back; -1 until it has started. */
+  private readonly load: number[] = [];
   /** Who reads each chunk given out (a worker, or MAIN). */
   private readonly ownerOf: number[] = [];
-  private readonly lines = new LineNumbers();
-  private readonly told = new Set<number>();
+  private readonly lines: SharedLineCounts;
   private readonly results = new Map<number, Done>();
   private taken = 0;
   private failed: Error | undefined;
@@ -102,14 +96,18 @@ export class WorkerPool implements ChunkPool {
   constructor(
     setup: ChunkSetup, n: number, batchEvents: number, private readonly planner: Planner,
     private readonly warmBytes: number, private readonly maxAhead: number, private readonly mainHelps: boolean,
+    maxChunks: number,
   ) {
+    this.lines = new SharedLineCounts(maxChunks);
     for (let i = 0; i < n; i++) {
-      const w = new Worker(BOOT, { workerData: { setup, batchEvents } satisfies ChunkWorkerData, execArgv: [] });
+      const data: ChunkWorkerData = { setup, batchEvents, counts: this.lines.counts };
+      const w = new Worker(BOOT, { workerData: data, execArgv: [] });
       w.on('message', (m: FromChunkWorker) => this.message(i, m));
       w.on('error', (e) => this.fail(e));
       w.on('exit', (code) => this.fail(new Error(`a worker thread of the chunked trace reader stopped (exit code ${code})`)));
       this.workers.push(w);
       this.decoders.push(new BatchDecoder());
+      this.load.push(-1);
     }
   }
 
@@ -128,50 +126,39 @@ export class WorkerPool implements ChunkPool {
     this.workers[w]!.postMessage(m, transfer);
   }
 
-  /** Give free workers the next chunks, as far as the read-ahead bound allows. */
+  /** Give the started workers the next chunks (the least busy first), as far as the read-ahead bound allows. */
   private dispatch(): void {
-    while (this.idle.length) {
+    for (;;) {
+      let w = -1;
+      for (let i = 0; i < this.load.length; i++) if (this.load[i]! >= 0 && this.load[i]! < DEPTH && (w < 0 || this.load[i]! < this.load[w]!)) w = i;
+      if (w < 0) return;
       const k = this.ownerOf.length;
       if (k - this.taken >= this.maxAhead) return;
       const span = this.planner.span(k);
       if (!span) return;
-      const w = this.idle.shift()!;
       this.ownerOf[k] = w;
+      this.load[w]!++;
       this.send(w, { type: 'chunk', span, warmBytes: this.warmBytes });
     }
-    this.tellFirstLines();
   }
 
   private message(w: number, m: FromChunkWorker): void {
     if (m.type === 'ready') {
-      this.idle.push(w);
+      this.load[w] = 0;
       this.dispatch();
-      this.tellFirstLines();
-    } else if (m.type === 'count') {
-      this.lines.count(m.k, m.lines);
-      this.tellFirstLines();
     } else if (m.type === 'done') {
+      if (DEBUG) process.stderr.write(`chunks: chunk ${m.k} read by worker ${w} in ${m.ms.toFixed(0)} ms, ${m.parts.reduce((n, p) => n + p.n, 0)} events\n`);
       this.results.set(m.k, { parts: m.parts, result: m.result, worker: w });
-      this.idle.push(w);
+      this.load[w]!--;
       this.dispatch();
       this.wake();
     } else this.fail(rebuildError({ message: m.message, stack: m.stack }));
   }
 
-  /** Each worker's chunk's first line, once the chunks before it are counted. */
-  private tellFirstLines(): void {
-    for (let k = 0; k < this.ownerOf.length; k++) {
-      const first = this.lines.first(k);
-      if (first === undefined) return;
-      const w = this.ownerOf[k]!;
-      if (w !== MAIN && !this.told.has(k)) {
-        this.told.add(k);
-        this.send(w, { type: 'first', k, firstLine: first });
-      }
-    }
-  }
-
   async next(k: number): Promise<{ span: ChunkSpan; done?: Done } | undefined> {
+    // The workers' messages (started, done) are taken in first: a consumer that never waits for
+    // I/O would otherwise keep this thread in microtasks, and the workers without new chunks.
+    await new Promise<void>((res) => setImmediate(res));
     for (;;) {
       if (this.failed) throw this.failed;
       const r = this.results.get(k);
@@ -184,7 +171,7 @@ export class WorkerPool implements ChunkPool {
         if (!span) return undefined;
         this.dispatch();
         if (this.ownerOf[k] === undefined && this.mainHelps) {
-          // No worker is free (they are starting): this thread reads it.
+          // No worker has started yet: this thread reads it.
           this.ownerOf[k] = MAIN;
           return { span };
         }
@@ -194,21 +181,17 @@ export class WorkerPool implements ChunkPool {
   }
 
   counted(k: number, lines: number): void {
-    this.lines.count(k, lines);
-    this.tellFirstLines();
+    SharedLineCounts.store(this.lines.counts, k, lines);
   }
 
   firstLine(k: number): number {
-    return this.lines.first(k)!;
+    // Chunks are taken in order: those before k are counted.
+    return SharedLineCounts.firstLine(this.lines.counts, k);
   }
 
   consumed(k: number): void {
     this.taken = k + 1;
     this.dispatch();
-  }
-
-  decode(w: number, part: ColumnBatch): CanonicalEvent[] {
-    return this.decoders[w]!.decode(part);
   }
 
   giveBack(w: number, parts: ColumnBatch[]): void {
@@ -218,6 +201,7 @@ export class WorkerPool implements ChunkPool {
 
   async close(): Promise<void> {
     for (const w of this.workers) w.removeAllListeners('exit');
+    SharedLineCounts.stop(this.lines.counts);
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
@@ -225,7 +209,7 @@ export class WorkerPool implements ChunkPool {
 /** The workers' reading on this thread, one chunk at a time (tests). */
 export class LocalPool implements ChunkPool {
   private readonly enc = new BatchEncoder();
-  private readonly dec = new BatchDecoder();
+  readonly decoders = [new BatchDecoder()];
   private readonly lines = new LineNumbers();
 
   constructor(private readonly parser: ChunkParser, private readonly planner: Planner, private readonly warmBytes: number, private readonly batchEvents: number) {}
@@ -257,10 +241,6 @@ export class LocalPool implements ChunkPool {
   }
 
   consumed(): void {}
-
-  decode(_w: number, part: ColumnBatch): CanonicalEvent[] {
-    return this.dec.decode(part);
-  }
 
   giveBack(): void {}
 

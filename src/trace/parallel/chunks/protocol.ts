@@ -6,19 +6,20 @@ export interface ChunkWorkerData {
   setup: ChunkSetup;
   /** Events per column batch (a chunk's events are joined up to this many). */
   batchEvents: number;
+  /** The chunks' line counts (pool.ts SharedLineCounts: on a SharedArrayBuffer). */
+  counts: Int32Array;
 }
 
 export type ToChunkWorker =
-  /** Read this chunk: count its lines first (`count`), then wait for its first line number. */
+  /** Read this chunk (its lines counted first, into the shared counts). */
   | { type: 'chunk'; span: ChunkSpan; warmBytes: number }
-  | { type: 'first'; k: number; firstLine: number }
   /** Buffers of column batches the main thread has built events from, to be filled again. */
   | { type: 'buffers'; buffers: ArrayBuffer[] };
 
 export type FromChunkWorker =
   /** Started: it can take a chunk. */
   | { type: 'ready' }
-  | { type: 'count'; k: number; lines: number }
-  | { type: 'done'; k: number; parts: ColumnBatch[]; result: ChunkResult }
+  /** `ms`: the worker's time on the chunk (counting, warm-up, reading, columns). */
+  | { type: 'done'; k: number; parts: ColumnBatch[]; result: ChunkResult; ms: number }
   /** Something other than the input went wrong (the input's own errors are in ChunkResult). */
   | { type: 'failed'; k: number; message: string; stack?: string };

@@ -8,12 +8,13 @@
  * chunk starts; the main thread takes the chunk only if that state is the state the previous
  * chunk ended with (carry.ts), and else reads the chunk again itself from the true state (a call
  * open longer than the warm-up, lines the warm-up could not read). Line numbers are absolute:
- * each worker counts its chunk's lines first and is told the number of its first line. The
+ * each reader counts its chunk's lines first, and adds up those of the chunks before it. The
  * counts are merged in chunk order (stats.ts). What no merge can reproduce is detected, and the
  * rest of the file is then read by one reader from the file's start (its events before the
  * chunk dropped, its statistics taken whole): a call-context table that overflows (more than
  * MAX_TASKS contexts since the last gap: the single reader clears it then), or a chunk with more
- * distinct unknown or unmatched names than a reader keeps (counted as "(other)").
+ * distinct unknown or unmatched names than a reader keeps (counted as "(other)"), or more
+ * refused or registered probes than it lists.
  *
  * Input errors are raised after the chunk's events before them, the first one in chunk order.
  * Memory stays bounded: a worker holds one chunk's events (as columns), and no more than
@@ -28,11 +29,11 @@ import type { PrinterReport } from '../../printer-setup.ts';
 import type { ProbeMapChoice } from '../../types.ts';
 import { ChunkParser, rebuildError, type ChunkResult, type ChunkSetup } from './parse.ts';
 import { EMPTY_CARRY, sameCarry, type CarryState } from './carry.ts';
-import { StatsMerger } from './stats.ts';
-import { LocalPool, Planner, WorkerPool, type ChunkPool } from './pool.ts';
+import { chunkListsOverflow, StatsMerger } from './stats.ts';
+import { DEBUG, LocalPool, Planner, WorkerPool, type ChunkPool } from './pool.ts';
+import { SharedLineCounts } from './lines.ts';
+import { BatchDecoder, BatchEncoder, type ColumnBatch, type ColumnPart } from '../../columns/batch.ts';
 
-/** Per-name counters (counters.ts) fold names past their bound into this one. */
-const OTHER = '(other)';
 
 export interface ChunkedOptions {
   workers: number;
@@ -40,9 +41,13 @@ export interface ChunkedOptions {
   chunkBytes?: number;
   /** Bytes of lines read before a chunk to find the calls open at its start (default 64 KB). */
   warmBytes?: number;
-  /** Events per column batch (default 4096). */
+  /**
+   * Events per column batch (default 512, about the events of one 64 KB piece, as the single
+   * reader's batches: larger ones outlive V8's young generation on both threads, and collecting
+   * them costs more than the batches save).
+   */
   batchEvents?: number;
-  /** Chunks read ahead of the consumer (default workers + 2). */
+  /** Chunks read ahead of the consumer (default 2 per worker and one). */
   maxAhead?: number;
   /** A chunk no worker has taken yet (they are starting) is read by the main thread (default true; tests: false). */
   mainHelps?: boolean;
@@ -68,6 +73,9 @@ export interface ChunkingReport {
   fallbackAt?: number;
 }
 
+/** Events of the chunks, in order: objects read on this thread, or a worker's column batch. */
+type Item = { objects: CanonicalEvent[] } | { worker: number; part: ColumnBatch; pool: ChunkPool };
+
 export class ChunkedReader implements TraceReader {
   readonly stats: TraceReadStats;
   readonly chunking: ChunkingReport;
@@ -81,7 +89,7 @@ export class ChunkedReader implements TraceReader {
     this.chunking = { workers: opts.workers, chunks: 0, reread: 0 };
     this.chunkBytes = Math.max(1, opts.chunkBytes ?? 4 << 20);
     this.warmBytes = Math.max(0, opts.warmBytes ?? 64 << 10);
-    this.maxAhead = Math.max(1, opts.maxAhead ?? opts.workers + 2);
+    this.maxAhead = Math.max(1, opts.maxAhead ?? 2 * opts.workers + 1);
   }
 
   async *events(): AsyncIterable<CanonicalEvent> {
@@ -89,6 +97,32 @@ export class ChunkedReader implements TraceReader {
   }
 
   async *batches(): AsyncIterable<CanonicalEvent[]> {
+    for await (const it of this.items()) yield 'objects' in it ? it.objects : it.pool.decoders[it.worker]!.build(it.part);
+  }
+
+  /**
+   * The same batches as columns, for a consumer that reads them in place (replay): a worker's
+   * batch as it came, with that worker's string table; a batch read here is encoded here.
+   */
+  async *columnBatches(): AsyncIterable<ColumnPart> {
+    let enc: BatchEncoder | undefined;
+    let dec: BatchDecoder | undefined;
+    for await (const it of this.items()) {
+      if ('objects' in it) {
+        const batch = (enc ??= new BatchEncoder()).encode(it.objects);
+        (dec ??= new BatchDecoder()).accept(batch);
+        yield { batch, table: dec.strings };
+        if (batch.buffer) enc.recycle(batch.buffer);
+      } else yield { batch: it.part, table: it.pool.decoders[it.worker]!.strings };
+    }
+  }
+
+  /**
+   * The chunks' events in order, as objects (read here) or as a worker's column batch (its
+   * strings already taken into the worker's decoder; its buffer goes back to the worker when the
+   * consumer asks for the next one).
+   */
+  private async *items(): AsyncGenerator<Item> {
     if (this.used) throw new Error('TraceReader.batches() can be iterated once');
     this.used = true;
     const st = this.stats;
@@ -100,10 +134,13 @@ export class ChunkedReader implements TraceReader {
     const fd = openSync(this.setup.path, 'r');
     const main = new ChunkParser(this.setup, fd);
     const planner = new Planner(main, this.head.size, this.chunkBytes);
-    const batchEvents = this.opts.batchEvents ?? 4096;
+    const batchEvents = this.opts.batchEvents ?? 512;
     const pool: ChunkPool = this.opts.inThread
       ? new LocalPool(new ChunkParser(this.setup, fd), planner, this.warmBytes, batchEvents)
-      : new WorkerPool(this.setup, this.opts.workers, batchEvents, planner, this.warmBytes, this.maxAhead, this.opts.mainHelps ?? true);
+      : new WorkerPool(
+          this.setup, this.opts.workers, batchEvents, planner, this.warmBytes, this.maxAhead, this.opts.mainHelps ?? true,
+          SharedLineCounts.maxChunks(this.head.size, this.chunkBytes),
+        );
     try {
       yield* this.read(main, pool);
     } finally {
@@ -112,7 +149,7 @@ export class ChunkedReader implements TraceReader {
     }
   }
 
-  private async *read(main: ChunkParser, pool: ChunkPool): AsyncGenerator<CanonicalEvent[]> {
+  private async *read(main: ChunkParser, pool: ChunkPool): AsyncGenerator<Item> {
     const st = this.stats;
     const merger = new StatsMerger(st, main.cm, this.setup.maxLines);
     let trueEnd: CarryState = EMPTY_CARRY;
@@ -124,34 +161,45 @@ export class ChunkedReader implements TraceReader {
       const { span, done } = next;
       this.chunking.chunks++;
       let res: ChunkResult;
-      let events: CanonicalEvent[][] = [];
+      let parts: ColumnBatch[] = [];
+      const events: CanonicalEvent[][] = [];
       const collect = (evs: CanonicalEvent[]): void => void events.push(evs);
       if (done === undefined) {
         // No worker took it: read here, from the true state.
         pool.counted(k, main.countLines(span.start, span.end));
         res = main.run(span, pool.firstLine(k), trueEnd, collect);
       } else {
-        // Built even when not used: the worker's string table goes on from its strings.
-        events = done.parts.map((p) => pool.decode(done.worker, p));
-        pool.giveBack(done.worker, done.parts);
         res = done.result;
+        parts = done.parts;
         if (!sameCarry(res.startState, trueEnd)) {
-          // The warm-up did not find the true state: the chunk is read again from it, here.
+          // The warm-up did not find the true state: the chunk is read again from it, here. The
+          // worker's batches are not used, but its string table goes on from their strings.
           this.chunking.reread++;
-          events = [];
+          for (const p of parts) pool.decoders[done.worker]!.accept(p);
+          pool.giveBack(done.worker, parts);
+          parts = [];
           res = main.run(span, pool.firstLine(k), trueEnd, collect);
         }
       }
+      if (DEBUG) process.stderr.write(`chunks: chunk ${k} (bytes ${span.start}-${span.end}) ${done === undefined ? 'read here' : res === done.result ? 'taken' : 'read again here'}\n`);
       const after = nextTables(tables, res);
-      if (after === undefined || res.taskTableClears > 0 || overflows(res)) {
+      if (after === undefined || res.taskTableClears > 0 || chunkListsOverflow(res.counts)) {
+        if (done) pool.giveBack(done.worker, parts);
         this.chunking.fallbackAt = k;
-        yield* this.fallback(main, span.start);
+        for await (const objects of this.fallback(main, span.start)) yield { objects };
         return;
       }
       tables = after;
       // Counted before its events are yielded: the chunk's gaps are in the statistics by then.
       merger.add(res.counts);
-      for (const b of events) if (b.length) yield b;
+      for (const objects of events) if (objects.length) yield { objects };
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i]!;
+        pool.decoders[done!.worker]!.accept(part);
+        if (part.n) yield { worker: done!.worker, part, pool };
+        // The consumer has finished with it.
+        pool.giveBack(done!.worker, [part]);
+      }
       pool.consumed(k);
       if (res.error) throw rebuildError(res.error);
       trueEnd = res.endState;
@@ -234,7 +282,3 @@ function nextTables(before: Map<string, Set<number>>, res: ChunkResult): Map<str
   return after;
 }
 
-/** A chunk whose name counts were folded into "(other)": the merge cannot tell which names they were. */
-function overflows(res: ChunkResult): boolean {
-  return res.counts.unknown.some(([n]) => n === OTHER) || res.counts.unmatched.some(([n]) => n === OTHER);
-}

@@ -77,6 +77,20 @@ export function countsOf(proc: LineProcessor, st: TraceReadStats, cm: CompiledMa
   };
 }
 
+/**
+ * A chunk whose own bounded lists overflowed: the names it folded into "(other)" or left out of
+ * a full list are not known, so no merge can say what one reader would have counted or listed.
+ */
+export function chunkListsOverflow(c: ChunkCounts): boolean {
+  return (
+    c.unknown.some(([n]) => n === OTHER) || c.unmatched.some(([n]) => n === OTHER) ||
+    c.probesRefused.length >= MAX_LIST || c.probesRegistered.length >= MAX_LIST
+  );
+}
+
+/** Per-name counters (counters.ts) fold names past their bound into this one. */
+const OTHER = '(other)';
+
 function overflowWarning(g: TraceGap): string {
   return `more than ${MAX_GAPS} gaps: the rest are not listed (line ${g.line} on)`;
 }

@@ -1,7 +1,8 @@
 /**
  * A worker of the chunked reader: reads the chunks the main thread gives it, one at a time (the
- * lines of each counted first, so that the main thread can tell it its first line's number),
- * and posts each chunk's events as column batches (transferred) with its counts and states.
+ * lines of each counted first, into counts shared by all readers, from which each finds the
+ * number of its first line), and posts each chunk's events as column batches (transferred) with
+ * its counts and states.
  */
 import { openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -9,6 +10,7 @@ import type { CanonicalEvent } from '../../events.ts';
 import { BatchEncoder, transferables, type ColumnBatch } from '../../columns/batch.ts';
 import { ChunkParser } from './parse.ts';
 import { EMPTY_CARRY } from './carry.ts';
+import { SharedLineCounts } from './lines.ts';
 import type { ChunkWorkerData, FromChunkWorker, ToChunkWorker } from './protocol.ts';
 
 const port = parentPort!;
@@ -16,14 +18,14 @@ const data = workerData as ChunkWorkerData;
 const parser = new ChunkParser(data.setup, openSync(data.setup.path, 'r'));
 const enc = new BatchEncoder();
 const jobs: Extract<ToChunkWorker, { type: 'chunk' }>[] = [];
-const firstLines = new Map<number, number>();
+/** Chunks given whose lines are counted. */
+const counted = new Set<number>();
 let wake: (() => void) | undefined;
 
 port.on('message', (m: ToChunkWorker) => {
   if (m.type === 'buffers') for (const b of m.buffers) enc.recycle(b);
   else {
-    if (m.type === 'chunk') jobs.push(m);
-    else firstLines.set(m.k, m.firstLine);
+    jobs.push(m);
     const w = wake;
     wake = undefined;
     w?.();
@@ -38,13 +40,20 @@ function post(m: FromChunkWorker, transfer: ArrayBuffer[] = []): void {
 
 async function loop(): Promise<void> {
   for (;;) {
+    // Messages first (new chunks, buffers given back), then every chunk given is counted at once:
+    // the readers of the chunks after them are waiting for the counts.
+    await new Promise<void>((res) => setImmediate(res));
     while (jobs.length === 0) await next();
+    const t0 = performance.now();
+    for (const j of jobs) {
+      if (counted.has(j.span.k)) continue;
+      counted.add(j.span.k);
+      SharedLineCounts.store(data.counts, j.span.k, parser.countLines(j.span.start, j.span.end));
+    }
     const { span, warmBytes } = jobs.shift()!;
+    counted.delete(span.k);
     try {
-      post({ type: 'count', k: span.k, lines: parser.countLines(span.start, span.end) });
-      while (!firstLines.has(span.k)) await next();
-      const firstLine = firstLines.get(span.k)!;
-      firstLines.delete(span.k);
+      const firstLine = SharedLineCounts.firstLine(data.counts, span.k);
       const parts: ColumnBatch[] = [];
       let pending: CanonicalEvent[] = [];
       const result = parser.run(span, firstLine, span.k === 0 ? EMPTY_CARRY : { warmBytes }, (evs) => {
@@ -56,7 +65,7 @@ async function loop(): Promise<void> {
         }
       });
       if (pending.length) parts.push(enc.encode(pending));
-      post({ type: 'done', k: span.k, parts, result }, parts.flatMap(transferables));
+      post({ type: 'done', k: span.k, parts, result, ms: performance.now() - t0 }, parts.flatMap(transferables));
     } catch (e) {
       post({ type: 'failed', k: span.k, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
       return;
