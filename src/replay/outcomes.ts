@@ -105,7 +105,9 @@ export class OutcomeJudge {
         // rt_bind_peer reports the route's peer after, which may be an older one (a lost cmpxchg).
         if (e.rt !== undefined && e.peerBefore !== undefined && !isNullPtr(e.peerBefore)) return;
         const create = (e.create ?? entry?.create) as 0 | 1 | undefined;
-        return this.peers.onLookup(e.daddr ?? entry?.daddr, create, e.peer, ctx, isPathCaller(e.caller), e.rt === undefined, pathKindOf(e.caller));
+        // (A PMTU/redirect path's own lookup: its caller names one of them.)
+        const path = pathKindOf(e.caller);
+        return this.peers.onLookup(e.daddr ?? entry?.daddr, create, e.peer, ctx, path !== undefined, e.rt === undefined, path);
       }
       case 'peer_new':
         return this.peers.onLookup(e.daddr, e.create === 0 ? 0 : 1, e.peer, ctx, true, true);
@@ -334,15 +336,18 @@ export class OutcomeJudge {
   }
 }
 
-/** A lookup made by a PMTU/redirect path itself (its kretprobe's caller). */
-function isPathCaller(caller: string | undefined): boolean {
-  return caller !== undefined && /frag_needed|ip_rt_redirect|update_pmtu/.test(caller);
-}
+/** pathKindOf by caller: callers are few distinct strings, and this runs for every lookup's return. */
+const PATH_KINDS = new Map<string, PathKind | null>();
 
-/** The path a lookup's caller belongs to (undefined: no caller, or not a path). */
+/** The path a lookup's caller belongs to (undefined: no caller, or not a path: not a PMTU/redirect path's own lookup). */
 function pathKindOf(caller: string | undefined): PathKind | undefined {
   if (caller === undefined) return undefined;
-  return /frag_needed/.test(caller) ? 'frag' : /update_pmtu/.test(caller) ? 'update' : /ip_rt_redirect/.test(caller) ? 'redirect' : undefined;
+  let k = PATH_KINDS.get(caller);
+  if (k === undefined) {
+    k = /frag_needed/.test(caller) ? 'frag' : /update_pmtu/.test(caller) ? 'update' : /ip_rt_redirect/.test(caller) ? 'redirect' : null;
+    if (PATH_KINDS.size < 4096) PATH_KINDS.set(caller, k);
+  }
+  return k ?? undefined;
 }
 
 /** The event carries some reading of the route's MTU. */

@@ -138,6 +138,22 @@ describe.each(CASES)('generated $name events: the same report from columns as fr
   });
 });
 
+describe('a batch of other objects (JSON lines, not the reader\'s events)', () => {
+  it('travels as the objects themselves and replays as they do, either way', () => {
+    const evs = [...renderEvents('pmtu-redirect', randomOps('pmtu-redirect', 9, 200), { file: 'gen' })];
+    const want = data(viaObjects(evs, { era: 'pmtu-redirect' }));
+    for (const columns of ['cursor', 'objects'] as const) {
+      const r = new Replay({ era: 'pmtu-redirect', columns });
+      const dec = new BatchDecoder();
+      const b = new BatchEncoder().encode(evs);
+      expect(b.objects).toBeDefined();
+      dec.accept(b);
+      r.pushColumns(b, dec.strings);
+      expect(data(r.finish())).toEqual(want);
+    }
+  });
+});
+
 describe('events read from text: the same report from columns as from objects', () => {
   const map = builtinProbeMap('linux-3.0-seed');
 
