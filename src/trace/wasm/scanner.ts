@@ -94,7 +94,15 @@ export function scannerKind(): { kind: 'wasm' | 'js'; why?: string } {
 export function newLineScanner(): LineScanner | undefined {
   if (process.env.PEERPROP_TRACE_SCANNER === 'js') return undefined;
   const m = wasmModule();
-  return m === null ? undefined : new LineScanner(m);
+  if (m === null) return undefined;
+  try {
+    return new LineScanner(m);
+  } catch (e) {
+    // No memory for another instance (a RangeError; many traces open at once): this trace is
+    // read by the JavaScript path, which gives the same events.
+    if (e instanceof RangeError) return undefined;
+    throw e;
+  }
 }
 
 export class LineScanner {
