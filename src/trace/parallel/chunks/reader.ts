@@ -37,17 +37,16 @@ import { BatchDecoder, BatchEncoder, type ColumnBatch, type ColumnPart } from '.
 
 export interface ChunkedOptions {
   workers: number;
-  /** Nominal chunk size (default 4 MB; a chunk ends at the first newline from there). */
+  /** Nominal chunk size (default 2 MB; a chunk ends at the first newline from there). */
   chunkBytes?: number;
   /** Bytes of lines read before a chunk to find the calls open at its start (default 64 KB). */
   warmBytes?: number;
   /**
    * Events per column batch (default 512, about the events of one 64 KB piece, as the single
-   * reader's batches: larger ones outlive V8's young generation on both threads, and collecting
-   * them costs more than the batches save).
+   * reader's batches: larger ones outlive V8's young generation on both threads).
    */
   batchEvents?: number;
-  /** Chunks read ahead of the consumer (default 2 per worker and one). */
+  /** Chunks read ahead of the consumer (default one per worker and one). */
   maxAhead?: number;
   /** A chunk no worker has taken yet (they are starting) is read by the main thread (default true; tests: false). */
   mainHelps?: boolean;
@@ -87,9 +86,9 @@ export class ChunkedReader implements TraceReader {
   constructor(readonly file: string, private readonly setup: ChunkSetup, private readonly head: ChunkedHead, private readonly opts: ChunkedOptions) {
     this.stats = emptyStats(file);
     this.chunking = { workers: opts.workers, chunks: 0, reread: 0 };
-    this.chunkBytes = Math.max(1, opts.chunkBytes ?? 4 << 20);
+    this.chunkBytes = Math.max(1, opts.chunkBytes ?? 2 << 20);
     this.warmBytes = Math.max(0, opts.warmBytes ?? 64 << 10);
-    this.maxAhead = Math.max(1, opts.maxAhead ?? 2 * opts.workers + 1);
+    this.maxAhead = Math.max(1, opts.maxAhead ?? opts.workers + 1);
   }
 
   async *events(): AsyncIterable<CanonicalEvent> {

@@ -22,8 +22,18 @@ const jobs: Extract<ToChunkWorker, { type: 'chunk' }>[] = [];
 const counted = new Set<number>();
 let wake: (() => void) | undefined;
 
+/**
+ * Column buffers given back by the main thread, for the next batches. The encoder keeps only a
+ * few itself; a chunk's batches are many and come back together: without this list each batch
+ * would take a new buffer, and V8 collects the more often the more outside memory is taken.
+ */
+const free: ArrayBuffer[] = [];
+const MAX_FREE = 32;
+
 port.on('message', (m: ToChunkWorker) => {
-  if (m.type === 'buffers') for (const b of m.buffers) enc.recycle(b);
+  if (m.type === 'buffers') {
+    for (const b of m.buffers) if (free.length < MAX_FREE) free.push(b);
+  }
   else {
     jobs.push(m);
     const w = wake;
@@ -33,6 +43,12 @@ port.on('message', (m: ToChunkWorker) => {
 });
 
 const next = (): Promise<void> => new Promise<void>((res) => (wake = res));
+
+function encode(events: CanonicalEvent[]): ColumnBatch {
+  const b = free.pop();
+  if (b) enc.recycle(b);
+  return enc.encode(events);
+}
 
 function post(m: FromChunkWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(m, transfer);
@@ -60,11 +76,11 @@ async function loop(): Promise<void> {
         // The events of a 64 KB piece, joined into batches of about batchEvents.
         for (const e of evs) pending.push(e);
         if (pending.length >= data.batchEvents) {
-          parts.push(enc.encode(pending));
+          parts.push(encode(pending));
           pending = [];
         }
       });
-      if (pending.length) parts.push(enc.encode(pending));
+      if (pending.length) parts.push(encode(pending));
       post({ type: 'done', k: span.k, parts, result, ms: performance.now() - t0 }, parts.flatMap(transferables));
     } catch (e) {
       post({ type: 'failed', k: span.k, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
