@@ -37,17 +37,27 @@ export interface Window {
   /** ... or through this context's own path (an interrupt nested in the call). */
   gMovedBySelf: boolean;
   open: boolean;
+  /** Its place in Overlaps' list of open windows (while open). */
+  slot: number;
 }
 
+/** Routes whose (empty) list of open windows is kept for reuse; past this many the empty ones are dropped. */
+const MAX_ROUTE_LISTS = 1 << 14;
+
 export class Overlaps {
+  /** Open windows by route; a list that empties stays (no Map delete per call), pruned when many. */
   private readonly byRoute = new Map<string, Window[]>();
-  private readonly all = new Set<Window>();
+  /** Every open window, in no particular order (a window knows its slot: O(1) removal). */
+  private all: Window[] = [];
 
   /** A call on `route` starts in context `ctx`. */
   open(route: string, ctx: number): Window {
-    const w: Window = { ctx, route, overlapped: false, gMovedByOther: false, gMovedBySelf: false, open: true };
+    const w: Window = { ctx, route, overlapped: false, gMovedByOther: false, gMovedBySelf: false, open: true, slot: this.all.length };
     let list = this.byRoute.get(route);
-    if (!list) this.byRoute.set(route, (list = []));
+    if (!list) {
+      if (this.byRoute.size >= MAX_ROUTE_LISTS) for (const [r, l] of this.byRoute) if (l.length === 0) this.byRoute.delete(r);
+      this.byRoute.set(route, (list = []));
+    }
     for (const o of list) {
       if (o.ctx !== ctx) {
         o.overlapped = true;
@@ -55,7 +65,7 @@ export class Overlaps {
       }
     }
     list.push(w);
-    this.all.add(w);
+    this.all.push(w);
     return w;
   }
 
@@ -63,12 +73,15 @@ export class Overlaps {
   close(w: Window): void {
     if (!w.open) return;
     w.open = false;
-    this.all.delete(w);
+    const last = this.all.pop()!;
+    if (last !== w) {
+      this.all[w.slot] = last;
+      last.slot = w.slot;
+    }
     const list = this.byRoute.get(w.route);
     if (!list) return;
     const i = list.indexOf(w);
     if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.byRoute.delete(w.route);
   }
 
   /** Context `ctx` acted on `route` (a bind, a stamp, a check): the other contexts' open calls on it overlap. */
@@ -97,7 +110,7 @@ export class Overlaps {
   /** Lost events: nothing is known to be open any more. */
   reset(): void {
     for (const w of this.all) w.open = false;
-    this.all.clear();
+    this.all = [];
     this.byRoute.clear();
   }
 }
