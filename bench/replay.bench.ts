@@ -43,5 +43,38 @@ export async function run(): Promise<void> {
     for (const op of ops) applyInPlace(s, op);
     console.log(`model ${era}: ${(ops.length / ((performance.now() - t0) / 1000) / 1e6).toFixed(2)} M operations/s (in place, ${ops.length} ops)`);
   }
+  // A busy host: many live routes in the cache, and a bind seen only through its lookup (an
+  // inlined rt_bind_peer, __ip_select_ident's) for every packet. Replay should not slow down with
+  // the number of routes to other destinations.
+  for (const routes of [1_000, 10_000, 50_000]) {
+    const evs = busyHost(routes, 200_000);
+    const t0 = performance.now();
+    const r = new Replay({ era: 'pmtu-redirect' });
+    for (const e of evs) r.push(e);
+    const verdict = r.finish().verdict;
+    const s = (performance.now() - t0) / 1000;
+    console.log(`replay with ${routes} live routes: ${(evs.length / s / 1e6).toFixed(2)} M events/s (${evs.length} events: the routes, then 200000 binds seen through their lookup; ${verdict})`);
+  }
   console.log(`memory: rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
+}
+
+/** `routes` routes to as many destinations, each bound to its peer, then `binds` lookups by __ip_select_ident. */
+export function busyHost(routes: number, binds: number): CanonicalEvent[] {
+  const hex = (n: number) => n.toString(16);
+  const evs: CanonicalEvent[] = [];
+  let line = 0;
+  const ev = (kind: CanonicalEvent['kind'], f: Partial<CanonicalEvent>): CanonicalEvent => ({ kind, file: 'busy', line: ++line, cpu: 0, pid: 7, task: 'peerwl', ...f }) as CanonicalEvent;
+  evs.push(ev('flush', { genid: 0 }));
+  for (let i = 0; i < routes; i++) {
+    const rt = `ffff88001f${hex(0x800000 + i * 0x40)}`;
+    const daddr = hex(0x0a000000 + i);
+    evs.push(ev('route', { rt, daddr, peer: '0', rtGenid: 0, genid: 0 }));
+  }
+  for (let i = 0; i < binds; i++) {
+    const daddr = hex(0x0a000000 + (i % routes));
+    const peer = `ffff88001e${hex(0x400000 + (i % routes) * 0x40)}`;
+    evs.push(ev('bind', { daddr, create: 1, caller: '__ip_select_ident+0x9a/0x100', genid: 0 }));
+    evs.push(ev('bind_ret', { daddr, create: 1, peer, caller: '__ip_select_ident+0x9a/0x100', genid: 0 }));
+  }
+  return evs;
 }

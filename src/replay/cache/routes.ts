@@ -13,6 +13,12 @@ import { UNSEEN_REVALIDATION, revalidatedUnseen } from '../stage-rules.ts';
 
 export class RouteTable {
   private readonly routes = new Map<string, RouteRec>();
+  /**
+   * The live routes by destination: a lookup not tied to a route touches the routes to its
+   * destination only, and a busy host's cache holds many thousands of routes (a walk of all of
+   * them per lookup made replay quadratic).
+   */
+  private readonly byDaddr = new Map<string, Set<RouteRec>>();
   /** Flushes seen: a route first seen before the latest is expired. */
   flushCount = 0;
 
@@ -38,8 +44,23 @@ export class RouteTable {
       this.routes.set(ptr, r);
       this.rec.routes++;
     }
-    if (e.daddr !== undefined && r.daddr === undefined) r.daddr = e.daddr;
+    if (e.daddr !== undefined && r.daddr === undefined) {
+      r.daddr = e.daddr;
+      const same = this.byDaddr.get(e.daddr);
+      if (same) same.add(r);
+      else this.byDaddr.set(e.daddr, new Set([r]));
+    }
     return r;
+  }
+
+  /** The route's record is gone (destroyed, or its pointer reused by a new route). */
+  private forget(ptr: string): void {
+    const r = this.routes.get(ptr);
+    if (!r) return;
+    this.routes.delete(ptr);
+    if (r.daddr === undefined) return;
+    const same = this.byDaddr.get(r.daddr);
+    if (same?.delete(r) && same.size === 0) this.byDaddr.delete(r.daddr);
   }
 
   /**
@@ -72,8 +93,9 @@ export class RouteTable {
    * __ip_select_ident) may bind and stamp any live route to that destination.
    */
   mayBeStampedFor(daddr: string, ctx: number, onlyPeerless = false): void {
-    for (const r of this.routes.values()) {
-      if (r.daddr !== daddr) continue;
+    const same = this.byDaddr.get(daddr);
+    if (!same) return;
+    for (const r of same) {
       if (onlyPeerless && r.peer !== undefined && !isNull(r.peer)) continue;
       r.mayStamp = true;
       let ws = this.trailing.get(ctx);
@@ -147,7 +169,7 @@ export class RouteTable {
 
   /** A route created (its lookup and genid already taken): `G` is the genid as last observed. */
   onRoute(e: CanonicalEvent, rt: string, G0: number | undefined): void {
-    if (this.routes.has(rt)) this.routes.delete(rt); // pointer reuse: a new route
+    this.forget(rt); // pointer reuse: a new route
     const r = this.route(rt, e);
     r.hist.push(e);
     r.peer = e.peer;
@@ -169,6 +191,6 @@ export class RouteTable {
       if (e.peer === r.peer) this.rec.pass('bind-never-replaces-peer');
       else this.rec.fail('bind-never-replaces-peer', e, `peer ${r.peer}`, `peer ${e.peer}`, `route ${r.ptr} was destroyed holding another peer`, r.hist, r.ptr);
     }
-    this.routes.delete(rt);
+    this.forget(rt);
   }
 }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { replaySync } from '../../../src/replay/index.ts';
 import type { Stage } from '../../../src/model/types.ts';
+import type { CanonicalEvent } from '../../../src/trace/events.ts';
 import { builtinProbeMap } from '../../../src/trace/index.ts';
 import { readText } from '../../trace/helpers.ts';
 
@@ -56,5 +57,34 @@ describe('a check entering while an unattributed bind is finishing on another CP
   it('once that CPU has moved on, the same check without a lookup is divergent', async () => {
     const r = await replayAt(text([...before, ...cpu1MovesOn, ...check]));
     expect(r.divergences.map((d) => d.invariant)).toContain('slow-path-looks-up-peer');
+  });
+});
+
+describe('RouteTable: the routes a lookup not tied to a route may stamp', () => {
+  const ev = (f: Partial<CanonicalEvent>): CanonicalEvent => ({ kind: 'route', file: 't', line: 1, ...f }) as CanonicalEvent;
+  it('are the live routes to its destination, whenever their destination became known; freed and reused pointers drop out', async () => {
+    const { RouteTable } = await import('../../../src/replay/cache/routes.ts');
+    const { Recorder } = await import('../../../src/replay/coverage.ts');
+    const { Overlaps } = await import('../../../src/replay/overlap.ts');
+    const t = new RouteTable('pmtu-redirect', new Recorder(10), 6, new Overlaps());
+    const a = t.route('a', ev({ daddr: '500010a' }));
+    const b = t.route('b', ev({})); // destination not yet shown
+    const c = t.route('c', ev({ daddr: '600010a' }));
+    t.route('b', ev({ daddr: '500010a' })); // shown later (a check printing dst=)
+    t.mayBeStampedFor('500010a', 1);
+    expect([a.mayStamp, b.mayStamp, c.mayStamp]).toEqual([true, true, false]);
+    a.mayStamp = b.mayStamp = false;
+    // a is destroyed; b's pointer is reused by a route to another destination.
+    t.onFree(ev({ kind: 'route_free', rt: 'a' }), 'a');
+    t.onRoute(ev({ rt: 'b', daddr: '600010a', peer: '0' }), 'b', undefined);
+    t.mayBeStampedFor('500010a', 1);
+    expect([a.mayStamp, b.mayStamp, t.get('b')!.mayStamp, c.mayStamp]).toEqual([false, false, false, false]);
+    t.mayBeStampedFor('600010a', 2);
+    expect([t.get('b')!.mayStamp, c.mayStamp]).toEqual([true, true]);
+    // Only the peerless ones when the lookup is a redirect walk's.
+    c.peer = 'ffff88001e410000';
+    c.mayStamp = t.get('b')!.mayStamp = false;
+    t.mayBeStampedFor('600010a', 3, true);
+    expect([t.get('b')!.mayStamp, c.mayStamp]).toEqual([true, false]);
   });
 });
