@@ -64,6 +64,12 @@ const IGNORED: Partial<Record<string, string>> = {
 
 export class ModernReplayer {
   private readonly routes = new Map<string, RouteRec>();
+  /**
+   * Routes that started with an exception and have not been checked yet: what an update of an
+   * exception in place makes unknown. Kept apart so an update does not walk every live route (a
+   * busy host's thousands, at every PMTU update).
+   */
+  private readonly startedWithException = new Set<RouteRec>();
   private readonly nets = new Map<string, NetRec>();
   /** The check entry waiting for its return, per context. */
   private readonly pending = new Map<number, { ev: CanonicalEvent; route: RouteRec; wentBack?: number; w: Window; seq: number; killOpenElsewhere: boolean }>();
@@ -115,6 +121,7 @@ export class ModernReplayer {
       r.mustFail = undefined;
       r.exception = undefined;
     }
+    this.startedWithException.clear();
     this.rec.incompleteRoutes += this.routes.size;
     this.pending.clear();
     this.overlaps.reset();
@@ -146,7 +153,7 @@ export class ModernReplayer {
       case 'genid_bump':
         return this.onBump(e);
       case 'route_free':
-        if (e.rt) this.routes.delete(e.rt);
+        if (e.rt) this.forget(e.rt);
         return;
       case 'marker':
         return;
@@ -188,7 +195,7 @@ export class ModernReplayer {
 
   private onRoute(e: CanonicalEvent): void {
     if (!e.rt || isNull(e.rt)) return this.rec.ignore('route event without a route');
-    this.routes.delete(e.rt); // a reused pointer is a new route
+    this.forget(e.rt); // a reused pointer is a new route
     const r: RouteRec = { ptr: e.rt, net: e.net, daddr: e.daddr, rtGenid: e.rtGenid === undefined ? undefined : u32(e.rtGenid), checkedOnce: false, hist: new Ring(this.historySize) };
     this.routes.set(e.rt, r);
     this.rec.routes++;
@@ -207,8 +214,17 @@ export class ModernReplayer {
       const cur = n?.fnheGenid ?? this.fnheGenid;
       const current = found.exceptionGenid === undefined || cur === undefined ? undefined : u32(found.exceptionGenid) === u32(cur);
       r.exception = { mtu: found.mtu ?? 0, current };
+      this.startedWithException.add(r);
       r.nexthopRoute = false;
     } else if (e.daddr !== undefined) r.nexthopRoute = true;
+  }
+
+  /** The route's record is gone (destroyed, or its pointer reused by a new route). */
+  private forget(ptr: string): void {
+    const r = this.routes.get(ptr);
+    if (!r) return;
+    this.routes.delete(ptr);
+    this.startedWithException.delete(r);
   }
 
   private onCheck(e: CanonicalEvent): void {
@@ -239,6 +255,7 @@ export class ModernReplayer {
       }
     }
     r.checkedOnce = true;
+    this.startedWithException.delete(r);
     const k = this.ctx(e);
     const old = this.pending.get(k);
     if (old) this.overlaps.close(old.w);
@@ -353,9 +370,10 @@ export class ModernReplayer {
     this.acted(e);
     if (e.fnheGenid !== undefined) this.fnheGenid = u32(e.fnheGenid);
     // An existing exception updated in place refreshes its routes: what they started with no longer shows.
-    for (const x of this.routes.values()) {
+    for (const x of this.startedWithException) {
       if (x.exception && !x.checkedOnce && (e.daddr === undefined || x.daddr === e.daddr)) {
         x.exception = undefined;
+        this.startedWithException.delete(x);
         this.rec.unchecked('exception-applied-to-new-route', 'the exception changed before the route was first checked');
       }
     }
