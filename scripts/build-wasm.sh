@@ -22,4 +22,15 @@ clang-16 --target=wasm32 -O2 -ffreestanding -nostdlib -fno-ident -msimd128 -mbul
   -x c -o "$tmp/scan.wasm" - < src/trace/wasm/scan.c
 chmod 644 "$tmp/scan.wasm" # data, not a program
 mv "$tmp/scan.wasm" "$out"
+# The stamp beside the committed file says what it was built from (the source and this script,
+# with its flags) and by which compiler: a test checks the first without a compiler, and
+# compares bytes only with the same compiler (another clang build may emit other bytes).
+if [ $# -eq 0 ]; then
+  {
+    echo "source $(sha256sum < src/trace/wasm/scan.c | cut -d' ' -f1)"
+    echo "script $(sha256sum < scripts/build-wasm.sh | cut -d' ' -f1)"
+    echo "wasm $(sha256sum < "$out" | cut -d' ' -f1)"
+    echo "clang $(clang-16 --version | head -1)"
+  } > src/trace/wasm/scan.wasm.stamp
+fi
 echo "build-wasm: $out ($(wc -c < "$out") bytes)" >&2
