@@ -34,6 +34,9 @@ export function learnLayout(s: string, from: number, p: ProbePlan): void {
     for (let i = 0; i < p.keys.length; i++) {
       if (p.keys[i]!.length === nameLen && s.startsWith(p.keys[i]!, pos)) k = i;
     }
+    // A name printed twice: its first value is read, as the general walk (extractArgs) reads it;
+    // else the same line would read another value once a line before it had taught this layout.
+    if (k >= 0 && keyIdx.includes(k)) k = -1;
     keyIdx.push(k);
     lens.push(nameLen);
     names.push(s.slice(pos, eq + 1));
