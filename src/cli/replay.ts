@@ -13,6 +13,7 @@ interface ReplayCliOptions {
   symbols?: string;
   format: ReplayFormat;
   maxDivergences: string;
+  jobs?: string;
 }
 
 /** `peerprop replay <trace...>`: argv -> replayFiles() -> report + exit code. */
@@ -32,12 +33,19 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
       'callers as addresses (a trace.dat or perf.data is read through trace-cmd / perf; a trace.dat brings its own symbols)')
     .addOption(formatOption(REPLAY_FORMATS, 'text'))
     .option('--max-divergences <n>', 'divergences reported per trace (all are counted)', '100')
+    .option(
+      '--jobs <n>',
+      'worker threads that read a regular file of ftrace or trace-cmd text in chunks while this thread replays\n' +
+        '(`all`: one per core; 1: everything on this thread). The same events and verdict either way; it pays only\n' +
+        'where cores are free (on 2 busy cores it is slower than the default: README, Performance)',
+    )
     .action(
       bindAction(state, async (traces: string[], opts: ReplayCliOptions) => {
         if (!/^\d+$/.test(opts.maxDivergences) || Number(opts.maxDivergences) < 1) {
           throw badInput(`--max-divergences must be an integer >= 1 (got ${JSON.stringify(opts.maxDivergences)})`);
         }
         if (traces.filter((t) => t === '-').length > 1) throw badInput('standard input (-) can be replayed only once');
+        const threads = opts.jobs === undefined ? undefined : await jobsOption(opts.jobs);
         // The reader and replay are loaded only when this command runs; the HTML and Perfetto
         // writers only for those formats.
         const probeMap = opts.probes ? await (await import('../trace/probemap-load.ts')).loadProbeMap(opts.probes) : undefined;
@@ -51,6 +59,7 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
           maxDivergences: Number(opts.maxDivergences),
           stdin: io.stdin,
           ...(opts.symbols ? { symbols: opts.symbols } : {}),
+          ...(threads !== undefined ? { threads } : {}),
         });
         for (const r of reports) {
           const p = r.read.printer;
@@ -66,3 +75,10 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
       }),
     );
 };
+
+/** `--jobs`: workers for the chunked reader; 1 keeps the reading on this thread (no worker at all). */
+async function jobsOption(jobs: string): Promise<number | false> {
+  const n = jobs === 'all' ? (await import('node:os')).availableParallelism() : /^\d+$/.test(jobs) ? Number(jobs) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > 256) throw badInput(`--jobs must be an integer from 1 to 256, or all (got ${JSON.stringify(jobs)})`);
+  return n === 1 ? false : n;
+}
