@@ -83,7 +83,7 @@ export async function openChunked(path: string, opts: OpenTraceOptions, copts: P
   const choice = chooseProbeMap(format, text, opts);
   const printer = setupPrinter(text, format, choice.map, [], symbols, undefined, (m) => warnings.push(m));
   if (printer.adapter !== undefined) return undefined;
-  let map;
+  let map: typeof choice.map;
   try {
     map = structuredClone(choice.map);
   } catch {
