@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import type { CanonicalEvent } from '../../events.ts';
 import { BatchDecoder, BatchEncoder, transferables, type ColumnBatch } from '../../columns/batch.ts';
-import { ChunkParser, rebuildError, type ChunkResult, type ChunkSetup, type ChunkSpan } from './parse.ts';
+import { type ChunkParser, rebuildError, type ChunkResult, type ChunkSetup, type ChunkSpan } from './parse.ts';
 import { EMPTY_CARRY } from './carry.ts';
 import type { ChunkWorkerData, FromChunkWorker, ToChunkWorker } from './protocol.ts';
 import { LineNumbers, SharedLineCounts } from './lines.ts';
