@@ -178,3 +178,36 @@ describe('chunked reader: what a line reads does not depend on the lines a reade
     });
   }
 });
+
+describe('chunked reader: a file that changes while it is read', () => {
+  const L = (i: number): string => `            ping-${1 + (i % 3)}     [00${i % 2}] d..1. ${(10 + i / 1e4).toFixed(6)}: call: (ip_rt_update_pmtu+0x0/0x80) rt=0xffff888004a1b3${(i % 256).toString(16).padStart(2, '0')} mtu=${1300 + i} g=${i}\n`;
+  const text = '# tracer: nop\n#\n' + Array.from({ length: 3000 }, (_, i) => L(i)).join('');
+  const opts: OpenTraceOptions = { probeMap: MAP, format: 'ftrace' };
+
+  it('growing (a capture still being written): the bytes there when it was opened are read, the line cut there is not read', async () => {
+    // Cut in the middle of a value (`mtu=13` of `mtu=1345`): read as a line, it would give a wrong number.
+    const cutAt = text.indexOf(' g=', text.length >> 1) - 2;
+    const path = tmpFile('growing.trace', text.slice(0, cutAt));
+    const snapshot = tmpFile('snapshot.trace', text.slice(0, cutAt));
+    for (const inThread of [true, false]) {
+      const reader = (await openChunked(path, { ...opts, name: 'capture.trace' }, { workers: 2, inThread, chunkBytes: 5000, warmBytes: 1000 })) as ChunkedReader;
+      appendFileSync(path, text.slice(cutAt));
+      const b = await drain(reader);
+      truncateSync(path, cutAt);
+      const a = await single(snapshot, { ...opts, name: 'capture.trace' });
+      expect(a.stats.skipped.cut.count).toBe(1);
+      expectSame(a, b, 'grown');
+    }
+  });
+
+  it('truncated while it is read: a one-line input error naming the file, after the events read (no internal error)', async () => {
+    for (const inThread of [true, false]) {
+      const path = tmpFile('shrinking.trace', text);
+      const reader = (await openChunked(path, { ...opts, name: 'shrinking.trace' }, { workers: 2, inThread, chunkBytes: 5000, warmBytes: 1000, mainHelps: false })) as ChunkedReader;
+      truncateSync(path, text.length >> 1);
+      const b = await drain(reader);
+      expect(b.error).toMatch(/^shrinking\.trace: .*ended at byte \d+/);
+      expect(b.stats.complete).toBe(false);
+    }
+  }, 60_000);
+});

@@ -7,7 +7,7 @@
  * by the main thread.
  */
 import { readSync } from 'node:fs';
-import { PeerpropError, type ExitCode } from '../../../core/errors.ts';
+import { badInput, PeerpropError, type ExitCode } from '../../../core/errors.ts';
 import type { CanonicalEvent } from '../../events.ts';
 import type { TraceFormat } from '../../types.ts';
 import type { ProbeMap } from '../../probemap.ts';
@@ -116,7 +116,8 @@ export class ChunkParser {
     let got = 0;
     while (got < len) {
       const n = readSync(this.fd, this.piece, got, len - got, pos + got);
-      if (n === 0) throw new Error(`the trace file ended at byte ${pos + got}, before the ${pos + len} it had when the reading began`);
+      // Cut short while read (truncated, or replaced): what it held when opened cannot be read whole.
+      if (n === 0) throw badInput(`the trace file ended at byte ${pos + got}, before the ${pos + len} it had when the reading began (it was cut short while read)`, { file: this.setup.file });
       got += n;
     }
     return this.piece.subarray(0, len);

@@ -134,7 +134,15 @@ export class WorkerPool implements ChunkPool {
       if (w < 0) return;
       const k = this.ownerOf.length;
       if (k - this.taken >= this.maxAhead) return;
-      const span = this.planner.span(k);
+      let span: ChunkSpan | undefined;
+      try {
+        span = this.planner.span(k);
+      } catch (e) {
+        // Planning reads the file (the file cut short while read): called from a worker's
+        // message, the error would be lost and the consumer left waiting; it gets it instead.
+        this.fail(e as Error);
+        return;
+      }
       if (!span) return;
       this.ownerOf[k] = w;
       this.load[w]!++;
@@ -152,7 +160,7 @@ export class WorkerPool implements ChunkPool {
       this.load[w]!--;
       this.dispatch();
       this.wake();
-    } else this.fail(rebuildError({ message: m.message, stack: m.stack }));
+    } else this.fail(rebuildError(m.error));
   }
 
   async next(k: number): Promise<{ span: ChunkSpan; done?: Done } | undefined> {

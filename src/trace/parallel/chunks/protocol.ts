@@ -1,6 +1,6 @@
 /** Messages between the chunked reader (main thread, reader.ts) and its workers (worker.ts). */
 import type { ColumnBatch } from '../../columns/batch.ts';
-import type { ChunkResult, ChunkSetup, ChunkSpan } from './parse.ts';
+import type { ChunkError, ChunkResult, ChunkSetup, ChunkSpan } from './parse.ts';
 
 export interface ChunkWorkerData {
   setup: ChunkSetup;
@@ -21,5 +21,5 @@ export type FromChunkWorker =
   | { type: 'ready' }
   /** `ms`: the worker's time on the chunk (counting, warm-up, reading, columns). */
   | { type: 'done'; k: number; parts: ColumnBatch[]; result: ChunkResult; ms: number }
-  /** Something other than the input went wrong (the input's own errors are in ChunkResult). */
-  | { type: 'failed'; k: number; message: string; stack?: string };
+  /** The chunk could not be read (the file cut short while read, or a bug; errors of its lines are in ChunkResult). */
+  | { type: 'failed'; k: number; error: ChunkError };

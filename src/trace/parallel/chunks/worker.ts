@@ -8,7 +8,7 @@ import { openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CanonicalEvent } from '../../events.ts';
 import { BatchEncoder, transferables, type ColumnBatch } from '../../columns/batch.ts';
-import { ChunkParser } from './parse.ts';
+import { ChunkParser, chunkError } from './parse.ts';
 import { EMPTY_CARRY } from './carry.ts';
 import { SharedLineCounts } from './lines.ts';
 import type { ChunkWorkerData, FromChunkWorker, ToChunkWorker } from './protocol.ts';
@@ -61,14 +61,15 @@ async function loop(): Promise<void> {
     await new Promise<void>((res) => setImmediate(res));
     while (jobs.length === 0) await next();
     const t0 = performance.now();
-    for (const j of jobs) {
-      if (counted.has(j.span.k)) continue;
-      counted.add(j.span.k);
-      SharedLineCounts.store(data.counts, j.span.k, parser.countLines(j.span.start, j.span.end));
-    }
-    const { span, warmBytes } = jobs.shift()!;
-    counted.delete(span.k);
+    const { span, warmBytes } = jobs[0]!;
     try {
+      for (const j of jobs) {
+        if (counted.has(j.span.k)) continue;
+        counted.add(j.span.k);
+        SharedLineCounts.store(data.counts, j.span.k, parser.countLines(j.span.start, j.span.end));
+      }
+      jobs.shift();
+      counted.delete(span.k);
       const firstLine = SharedLineCounts.firstLine(data.counts, span.k);
       const parts: ColumnBatch[] = [];
       let pending: CanonicalEvent[] = [];
@@ -83,7 +84,8 @@ async function loop(): Promise<void> {
       if (pending.length) parts.push(encode(pending));
       post({ type: 'done', k: span.k, parts, result, ms: performance.now() - t0 }, parts.flatMap(transferables));
     } catch (e) {
-      post({ type: 'failed', k: span.k, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
+      // A PeerpropError (the file cut short while read) stays one: the reader raises it as such.
+      post({ type: 'failed', k: span.k, error: chunkError(e) });
       return;
     }
   }
