@@ -16,6 +16,8 @@ import { openChunked } from '../../../src/trace/parallel/chunks/open.ts';
 import type { ChunkedOptions, ChunkedReader } from '../../../src/trace/parallel/chunks/reader.ts';
 import { PeerpropError } from '../../../src/core/errors.ts';
 import { tmpFile } from '../helpers.ts';
+import { generateEvents } from '../../../src/model/generate.ts';
+import { SeedTextRenderer, SEED_TEXT_HEADER } from '../../../src/trace/render.ts';
 
 interface Read {
   events: CanonicalEvent[];
@@ -210,4 +212,35 @@ describe('chunked reader: a file that changes while it is read', () => {
       expect(b.stats.complete).toBe(false);
     }
   }, 60_000);
+});
+
+describe('chunked reader: a generated trace with the builtin map and non-ASCII lines here and there', () => {
+  // The JavaScript scanner takes the byte path for the lines of an ASCII piece and the text path
+  // for the others; a chunk's first piece is only the end of one reader's piece: the paths differ,
+  // the events may not.
+  const r = new SeedTextRenderer();
+  const lines: string[] = [];
+  let i = 0;
+  for (const e of generateEvents('pmtu-redirect', { seed: 21, count: 2500 })) {
+    lines.push(r.render(e).replace(/ \[000\] /g, () => ` [00${i % 2}] `));
+    if (++i % 53 === 0) lines.push(`          p\u00f6ng-9     [001] d..1. ${(1 + i / 1e5).toFixed(6)}: mystery: (x+0x0/0x10) a=1\n`);
+    if (i % 71 === 0) lines.push(`CPU:${i % 2} [LOST ${i} EVENTS]\r\n`);
+  }
+  const path = tmpFile('gen-utf8.trace', SEED_TEXT_HEADER + lines.join(''));
+
+  it('one reader and chunks, either scanner: the same events and statistics', async () => {
+    // CRLF lines make it look like a serial capture: it is said to be ftrace text.
+    const opts: OpenTraceOptions = { format: 'ftrace' };
+    const a = await withScanner('wasm', () => single(path, opts));
+    expect(a.events.length).toBeGreaterThan(1000);
+    expect(a.stats.skipped.unknownEvent.count).toBeGreaterThan(10);
+    for (const scanner of ['wasm', 'js'] as const) {
+      await withScanner(scanner, async () => {
+        expectSame(a, await single(path, opts), `${scanner}: one reader`);
+        for (const [chunkBytes, warmBytes] of [[700, 0], [3000, 900], [40_000, 5000]] as const) {
+          expectSame(a, await chunked(path, opts, { chunkBytes, warmBytes }), `${scanner}: chunks of ${chunkBytes}`);
+        }
+      });
+    }
+  });
 });
