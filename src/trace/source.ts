@@ -82,8 +82,11 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
   const shared = fileHandle ? [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)] : undefined;
   let turn = 0;
   let ahead: Promise<Buffer | undefined> | undefined;
+  /** Bytes read from the file so far. */
+  let fileRead = 0;
   const readInto = async (target: Buffer): Promise<Buffer | undefined> => {
     const { bytesRead } = await fileHandle!.read(target, 0, CHUNK_BYTES, null);
+    fileRead += bytesRead;
     return bytesRead === 0 ? undefined : target.subarray(0, bytesRead);
   };
   const it: AsyncIterator<Buffer | string> = fileHandle
@@ -95,7 +98,14 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
             ahead = undefined;
           } else got = await readInto(reuse ? shared![turn]! : Buffer.allocUnsafe(CHUNK_BYTES));
           if (got === undefined) {
+            // A file cut short while read (truncated, or replaced by a shorter one) was not read
+            // whole: never a complete trace. Its size now says so (a pseudo-file whose size is
+            // only nominal, read short, keeps that size).
+            const now = fileRead < size! ? (await fileHandle!.stat()).size : size!;
             await closeFile();
+            if (now < size! && fileRead < size!) {
+              throw badInput(`the trace file ended at byte ${fileRead}, before the ${size} it had when the reading began (it was cut short while read)`, { file });
+            }
             return { done: true, value: undefined };
           }
           if (reuse) {

@@ -212,6 +212,17 @@ describe('chunked reader: a file that changes while it is read', () => {
       expect(b.stats.complete).toBe(false);
     }
   }, 60_000);
+
+  it('truncated while it is read: one reader says so too (it read less than the file held: never complete)', async () => {
+    // Larger than the single reader's first read (1 MB, at opening), so that the cut is met while reading.
+    const big = '# tracer: nop\n#\n' + Array.from({ length: 30_000 }, (_, i) => L(i)).join('');
+    const path = tmpFile('shrinking-big.trace', big);
+    const reader = await openTrace(path, { ...opts, name: 'shrinking-big.trace', threads: false });
+    truncateSync(path, big.length >> 1);
+    const a = await drain(reader);
+    expect(a.error).toMatch(/^shrinking-big\.trace: .*cut short while read/);
+    expect(a.stats.complete).toBe(false);
+  });
 });
 
 describe('chunked reader: a generated trace with the builtin map and non-ASCII lines here and there', () => {
