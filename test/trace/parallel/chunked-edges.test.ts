@@ -80,6 +80,8 @@ const MAP = parseProbeMap({
   ],
 }, 'features.json');
 
+const NUM_WORKER_RUNS = 8;
+
 const TASKS = ['ping', 'kworker/0:1', 'ping\u00fc', 'a-b', '<idle>'];
 
 /** One line of the features trace (or another line a trace may hold), as bytes with its line end. */
@@ -151,6 +153,24 @@ describe('chunked reader: edges the generated traces do not reach', () => {
       expect(seen.gaps).toBeGreaterThan(20);
     });
   }
+});
+
+describe('chunked reader: real worker threads on the same inputs', () => {
+  // Each worker compiles the map afresh and learns layouts and callers from the chunks it read:
+  // nothing a line gives may depend on that history.
+  it('within / context values, non-ASCII and NUL lines, CRLF, lost-event lines', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(trace, fc.integer({ min: 200, max: 3000 }), fc.constantFrom(0, 150, 4000), fc.boolean(), async (text, chunkBytes, warmBytes, mainHelps) => {
+        const path = tmpFile(`workers-${n++ % 4}.trace`, text);
+        const opts: OpenTraceOptions = { probeMap: MAP, format: 'ftrace' };
+        const a = await single(path, opts);
+        const b = await chunked(path, opts, { chunkBytes, warmBytes, inThread: false, mainHelps, batchEvents: 7 });
+        expectSame(a, b, `chunkBytes ${chunkBytes} warmBytes ${warmBytes}`);
+      }),
+      { numRuns: NUM_WORKER_RUNS },
+    );
+  }, 120_000);
 });
 
 describe('chunked reader: what a line reads does not depend on the lines a reader saw before it', () => {
