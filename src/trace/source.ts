@@ -128,6 +128,7 @@ export async function openSource(path: string, file: string, input?: NodeJS.Read
     try {
       r = await it.next();
     } catch (e) {
+      if (e instanceof PeerpropError) throw e; // the file cut short while read: said as it is
       throw badInput(`cannot read trace input (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file });
     }
     if (r.done) ended = true;
