@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ourTraces } from './helpers.ts';
+import { mutatedLine } from './generators.ts';
 import { readTrace } from '../../src/trace/index.ts';
 import { newParsedLine, parseEventBytes, parseEventLine, LineShape } from '../../src/trace/lineparse.ts';
 import { decodeNumber, decodePointer, numberFromBytes, pointerFromBytes } from '../../src/trace/decode.ts';
@@ -19,18 +20,7 @@ const ALL_LINES = traceFiles.flatMap((f) => readFileSync(join(ourTraces, f), 'la
 const FIELDS = ['taskStart', 'taskEnd', 'pid', 'tgid', 'cpu', 'flagsStart', 'flagsEnd', 'tsStart', 'tsEnd', 'evStart', 'evEnd', 'body', 'symStart', 'symEnd', 'arrow', 'args'] as const;
 
 /** Real lines, mutated: byte flips, cuts, inserted text (ASCII only: the fast path sees ASCII chunks only). */
-const line = fc.tuple(fc.constantFrom(...ALL_LINES), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 3 }), fc.string({ maxLength: 5, unit: fc.constantFrom(' ', '[', ']', '-', ':', '(', ')', '<', '.', '=', 'a', '0', '9') })), { maxLength: 3 }))
-  .map(([l, muts]) => {
-    let s = l;
-    for (const [pos, op, str] of muts) {
-      const i = s.length ? pos % s.length : 0;
-      if (op === 0) s = s.slice(0, i) + String.fromCharCode(32 + ((s.charCodeAt(i) + pos) % 95)) + s.slice(i + 1);
-      else if (op === 1) s = s.slice(0, i);
-      else if (op === 2) s = s.slice(0, i) + str + s.slice(i);
-      else s = s.slice(0, i) + s.slice(i + 1 + (pos % 4));
-    }
-    return s;
-  });
+const line = mutatedLine(ALL_LINES);
 
 describe('parseEventBytes', () => {
   it('parses a line exactly as parseEventLine does, or leaves it to it', () => {

@@ -11,6 +11,7 @@ import type { FunctionFact, KernelTypes, MemberFact, ParamFact } from './types.t
 import { TYPES_SCHEMA } from './schema.ts';
 import { btfFromDwarf } from './pahole.ts';
 import { harnessCacheDir } from '../../core/cache-dir.ts';
+import { readMemo } from '../../core/files.ts';
 export { TYPES_SCHEMA };
 
 /**
@@ -234,14 +235,6 @@ function covers(t: KernelTypes, w: TypesWanted): boolean {
   return w.members.every((x) => m.has(x)) && w.functions.every((x) => f.has(x));
 }
 
-async function readJson<T>(p: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(p, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 async function writeAtomic(p: string, data: string | Buffer): Promise<void> {
   await mkdir(path.dirname(p), { recursive: true });
   const tmp = `${p}.${process.pid}.tmp`;
@@ -308,7 +301,7 @@ export async function loadKernelTypes(k: KernelInfo, opts: LoadTypesOptions = {}
   const wanted = opts.wanted ?? DEFAULT_WANTED;
   const stats = opts.stats ?? {};
   const jsonPath = path.join(k.workDir, 'types.json');
-  const prev = opts.refresh ? undefined : await readJson<KernelTypes>(jsonPath);
+  const prev = opts.refresh ? undefined : ((await readMemo<KernelTypes>(jsonPath)) as KernelTypes | undefined);
   if (prev && prev.schema === TYPES_SCHEMA && prev.release === k.release && covers(prev, wanted)) {
     stats.cached = true;
     return prev;

@@ -23,6 +23,7 @@ import { generateEvents } from '../../../src/model/generate.ts';
 import { SeedTextRenderer, SEED_TEXT_HEADER } from '../../../src/trace/render.ts';
 import { PeerpropError } from '../../../src/core/errors.ts';
 import { ourTraces, sharedTraces, tmpFile } from '../helpers.ts';
+import { generatedTrace as generated } from '../generators.ts';
 import { emulate, FakeKallsyms } from '../printer-emulation.ts';
 
 interface Read {
@@ -93,20 +94,6 @@ describe('chunked reader: the real traces', () => {
     });
   }
 });
-
-/** A generated seed-era trace on `cpus` CPUs, with lost-event lines, markers and noise. */
-function generated(seed: number, count: number, cpus: number): string {
-  const r = new SeedTextRenderer();
-  const lines: string[] = [];
-  let i = 0;
-  for (const e of generateEvents('pmtu-redirect', { seed, count })) {
-    const text = r.render(e).replace(/ \[000\] /g, () => ` [${String(i++ % cpus).padStart(3, '0')}] `);
-    lines.push(text);
-    if (i % 97 === 0) lines.push(`CPU:${i % cpus} [LOST ${i % 7 + 1} EVENTS]\n`);
-    if (i % 131 === 0) lines.push('this line is not a trace line\n');
-  }
-  return SEED_TEXT_HEADER + lines.join('');
-}
 
 describe('chunked reader: generated traces', () => {
   const gen = tmpFile('gen.trace', generated(3, 3000, 3));

@@ -16,6 +16,7 @@ import { generateEvents } from '../../../src/model/generate.ts';
 import { SeedTextRenderer, SEED_TEXT_HEADER } from '../../../src/trace/render.ts';
 import { PeerpropError } from '../../../src/core/errors.ts';
 import { ourTraces, sharedTraces, tmpFile } from '../helpers.ts';
+import { generatedTrace as generated } from '../generators.ts';
 import { emulate, FakeKallsyms } from '../printer-emulation.ts';
 
 interface Read {
@@ -71,20 +72,6 @@ describe('threaded reader: the real traces', () => {
     });
   }
 });
-
-/** A generated seed-era trace on `cpus` CPUs, with lost-event lines, markers and noise. */
-function generated(seed: number, count: number, cpus: number): string {
-  const r = new SeedTextRenderer();
-  const lines: string[] = [];
-  let i = 0;
-  for (const e of generateEvents('pmtu-redirect', { seed, count })) {
-    const text = r.render(e).replace(/ \[000\] /g, () => ` [${String(i++ % cpus).padStart(3, '0')}] `);
-    lines.push(text);
-    if (i % 97 === 0) lines.push(`CPU:${i % cpus} [LOST ${i % 7 + 1} EVENTS]\n`);
-    if (i % 131 === 0) lines.push('this line is not a trace line\n');
-  }
-  return SEED_TEXT_HEADER + lines.join('');
-}
 
 describe('threaded reader: generated traces', () => {
   it('multi-CPU with lost events and noise: same batches, gaps, events and statistics', async () => {

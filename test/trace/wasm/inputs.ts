@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ourTraces } from '../helpers.ts';
+import { LINE_UNITS, mutatedLine } from '../generators.ts';
 
 const traceFiles = readdirSync(ourTraces).filter((f) => /\.(txt|log)$/.test(f));
 /** Every distinct line of the real traces (events, headers, capture lines, console noise). */
@@ -60,19 +61,7 @@ const assembled = fc
   });
 
 /** A real line with a few bytes changed, cut or inserted. */
-const mutated = fc
-  .tuple(pick(REAL_LINES), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 3 }), fc.string({ maxLength: 5, unit: pick([' ', '[', ']', '-', ':', '(', ')', '<', '.', '=', 'a', '0', '9', '#', '@']) })), { maxLength: 3 }))
-  .map(([l, muts]) => {
-    let s = l;
-    for (const [pos, op, str] of muts) {
-      const i = s.length ? pos % s.length : 0;
-      if (op === 0) s = s.slice(0, i) + String.fromCharCode(32 + ((s.charCodeAt(i) + pos) % 95)) + s.slice(i + 1);
-      else if (op === 1) s = s.slice(0, i);
-      else if (op === 2) s = s.slice(0, i) + str + s.slice(i);
-      else s = s.slice(0, i) + s.slice(i + 1 + (pos % 4));
-    }
-    return s;
-  });
+const mutated = mutatedLine(REAL_LINES, [...LINE_UNITS, '#', '@']);
 
 /** Lines of the capture protocol whose state changes how the next lines are read (a refused probe's error_log, the dynamic events list). */
 const CAPTURE = [
