@@ -45,6 +45,27 @@ describe('cache era', () => {
     expect(r.divergences.map((d) => d.invariant)).toEqual(['slow-path-attaches-existing-peer']);
   });
 
+  it("a bind naming its route stamps it after another CPU's check read it (its return shows no genid): no divergence", () => {
+    // B's rt_bind_peer (from __ip_select_ident) is open on R; A checks R (current), bumps the
+    // genid; B's bind stamps the new genid and returns without printing it; A's next check reads it.
+    const evs = (withBind: boolean) =>
+      trace(
+        ...(withBind ? [{ ...B, kind: 'bind', rt: R, daddr: D, create: 1, peer: '0x0', rtGenid: 0, genid: 0 } as Fields] : []),
+        { ...A, kind: 'check', rt: R, daddr: D, peer: '0x0', rtGenid: 0, genid: 0 },
+        { ...A, kind: 'check_ret', rt: R, ret: R, peer: '0x0', rtGenid: 0, genid: 0 },
+        { ...A, kind: 'genid_bump', old: 0, new: 1, counter: 'peer' },
+        ...(withBind ? [{ ...B, kind: 'bind_ret', rt: R, caller: '__ip_select_ident+0x5d', genid: 1 } as Fields] : []),
+        { ...A, kind: 'check', rt: R, daddr: D, peer: P, rtGenid: 1, genid: 1 },
+        { ...A, kind: 'check_ret', rt: R, ret: R, peer: P, rtGenid: 1, genid: 1 },
+      );
+    const r = replaySync(evs(true), { era: 'seed' });
+    expect(r.divergences).toEqual([]);
+    expect(r.coverage.invariants.find((i) => i.name === 'route-genid-changes-only-by-stamp')!.unchecked).toHaveProperty(['an unattributed bind or update_pmtu may have stamped it']);
+    // With no bind, the same change is a divergence at A's second check.
+    const strict = replaySync(evs(false), { era: 'seed' });
+    expect(strict.divergences.map((d) => [d.invariant, d.line])).toContainEqual(['route-genid-changes-only-by-stamp', 4]);
+  });
+
   it('a genid bump on another CPU between the stamp and the return probe', () => {
     const evs = (bumpCtx: { cpu: number; pid: number }) =>
       trace(

@@ -143,6 +143,8 @@ export class BindTracker {
       r.peer = e.peer;
     }
     if (e.rtGenid !== undefined) r.rtGenid = raced && r.rtGenid !== u32(e.rtGenid) ? undefined : u32(e.rtGenid);
+    // Its stamp, unseen here, came after any check another context made during the bind.
+    else r.mayStamp = true;
     this.genid.observe(e, e.genid);
     if (e.daddr !== undefined && e.peer !== undefined && create !== undefined && (isNull(e.peerBefore) || e.peerBefore === undefined)) {
       this.lookups.result(e, e.daddr, create, e.peer, rt);

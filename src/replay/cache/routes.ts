@@ -68,14 +68,21 @@ export class RouteTable {
    * stamp come after the lookup's return probe, so another CPU's check may read the route before
    * them and find it bound and current an instant later. Open until the context's next event.
    */
-  private readonly trailing = new Map<number, Window[]>();
+  private readonly trailing = new Map<number, { w: Window; r: RouteRec }[]>();
 
-  /** Context `ctx` shows an event: the binds its last lookup may have been finishing are done. */
+  /**
+   * Context `ctx` shows an event: the binds its last lookup may have been finishing are done. Each
+   * may have stamped its route after another context's check read it (that check cleared
+   * `mayStamp`), so the route's next reading may differ with no stamp in the trace.
+   */
   contextMoved(ctx: number): void {
     if (this.trailing.size === 0) return;
     const ws = this.trailing.get(ctx);
     if (!ws) return;
-    for (const w of ws) this.overlaps.close(w);
+    for (const { w, r } of ws) {
+      this.overlaps.close(w);
+      if (this.routes.get(r.ptr) === r) r.mayStamp = true;
+    }
     this.trailing.delete(ctx);
   }
 
@@ -103,7 +110,7 @@ export class RouteTable {
         if (this.trailing.size >= MAX_CONTEXTS) for (const k of [...this.trailing.keys()]) this.contextMoved(k);
         this.trailing.set(ctx, (ws = []));
       }
-      ws.push(this.overlaps.open(r.ptr, ctx));
+      ws.push({ w: this.overlaps.open(r.ptr, ctx), r });
     }
   }
 
