@@ -109,6 +109,29 @@ describe('interleaved calls on 2-4 CPUs', () => {
     expect(Object.keys(inv.unchecked).join()).toMatch(/unattributed bind/);
   });
 
+  it('S4: a bind whose entry shows the route stamped by an unprobed cache hit with a genid whose bump has not returned yet', async () => {
+    // A counter-example of the property at 40,000 runs (seed 1165796790): task 202's frag-needed
+    // bumps the genid (1 -> 2) and has not returned; task 201's route-cache hit re-stamps the
+    // route with 2 (no probe); task 201's bind then reads rt_pgenid=2 g=2, before the bump's
+    // return prints g=2. The bind's own genid reading shows the genid is 2 already.
+    const sc: SmpScenario = {
+      cpus: 2,
+      routeDaddr: [0],
+      tasks: [
+        [{ kind: 'check', rt: 0 }, { kind: 'check', rt: 0 }, { kind: 'check', rt: 0 }, { kind: 'check', rt: 0 }, { kind: 'check', rt: 0 }, { kind: 'hit', rt: 0 }],
+        [{ kind: 'ident', rt: 0 }, { kind: 'check', rt: 0 }, { kind: 'check', rt: 0 }, { kind: 'hit', rt: 0 }, { kind: 'bind', rt: 0, create: 0 }],
+        [{ kind: 'check', rt: 0 }, { kind: 'frag', daddr: 0, mtu: 1400 }, { kind: 'check', rt: 0 }],
+      ],
+      schedule: [0, 0, 0, 0, 0, 0, 0, 0, 5, 2],
+      genid: 1,
+    };
+    const t = runSmp(sc, undefined, { stage: 'S4' });
+    expect(t.text).toMatch(/smpwl-201.*bind: .* rt_pgenid=2 g=2\n(.*\n)*.*smpwl-202.*frag_needed_ret: .* g=2/);
+    const r = await replayText(t.text, 'S4');
+    expect(r.divergences, explain(r, t.text)).toEqual([]);
+    expect(r.verdict).toBe('conformant');
+  });
+
   it('a route whose genid changes with no bind or check in between is still a divergence at its line', async () => {
     // The same trace with task 1's lookup removed: nothing can have stamped the route.
     const sc: SmpScenario = {

@@ -63,8 +63,10 @@ export class BindTracker {
     }
     const r = this.routes.route(e.rt, e);
     r.hist.push(e);
-    this.routes.sameState(r, e);
+    // The genid the probe read first (as for a check): a route stamped unseen with it is then
+    // not "ahead of the genid" (a bump whose return is not printed yet).
     this.genid.observe(e, e.genid);
+    this.routes.sameState(r, e);
     r.mayStamp = true;
     // A bind naming its route is a call on it, open until its return (overlap.ts).
     let ws = this.windows.get(k);
