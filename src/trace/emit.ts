@@ -15,7 +15,7 @@ import { callerHash } from './callers.ts';
 import { conditionHolds } from './conditions.ts';
 import { decodeView } from './views.ts';
 import { extractArgs, extractByLayout } from './tokenize.ts';
-import { learnLayout } from './layout.ts';
+import { decodeByKnownLayout, learnLayout } from './layout.ts';
 import { countName } from './counters.ts';
 
 /** The open calls of an Emitter as data: per entry probe, per call context, its stack (innermost last). */
@@ -98,7 +98,7 @@ export class Emitter implements OpenCalls {
     const base = pl.base;
     if (p.nargs > 0) {
       const decode = p.decode;
-      if (decode === undefined || !decode(buf, base + pl.args, base + pl.len, p.vv)) {
+      if ((decode === undefined || !decode(buf, base + pl.args, base + pl.len, p.vv)) && !decodeByKnownLayout(p, buf, base + pl.args, base + pl.len)) {
         // Cut the line out: from here on it is read as text (and the layout learned again).
         return this.handle(pl.s, lineNo, pl, p, out);
       }

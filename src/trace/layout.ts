@@ -63,6 +63,27 @@ export function learnLayout(s: string, from: number, p: ProbePlan): void {
   if (known.size < MAX_LAYOUTS) known.set(sig, { key: p.layoutKey, len: p.layoutLen, names, decode: p.decode });
 }
 
+/**
+ * A line that does not fit the probe's current layout, decoded from its bytes by another layout
+ * learned before (a probe whose last argument is printed only sometimes alternates between two):
+ * the first that fits becomes current, as learnLayout would make it from this very line (a
+ * decoder accepts a line exactly when the line has its layout's names in its order). False when
+ * none fits: the line is then read as text and its layout learned.
+ */
+export function decodeByKnownLayout(p: ProbePlan, buf: Buffer, from: number, to: number): boolean {
+  const known = LEARNED.get(p);
+  if (known === undefined || known.size < 2) return false;
+  for (const l of known.values()) {
+    if (l.decode === undefined || l.decode === p.decode || !l.decode(buf, from, to, p.vv)) continue;
+    p.layoutKey = l.key;
+    p.layoutLen = l.len;
+    p.layoutNames = l.names;
+    p.decode = l.decode;
+    return true;
+  }
+  return false;
+}
+
 /** Layouts remembered per probe (garbage input cannot grow it). */
 const MAX_LAYOUTS = 8;
 const LEARNED = new WeakMap<ProbePlan, Map<string, { key: Int16Array; len: Int16Array; names: string[]; decode: ProbePlan['decode'] }>>();

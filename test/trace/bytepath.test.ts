@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { ourTraces } from './helpers.ts';
 import { mutatedLine } from './generators.ts';
 import { readTrace } from '../../src/trace/index.ts';
+import { readText } from './helpers.ts';
+import { builtinProbeMap } from '../../src/trace/index.ts';
 import { newParsedLine, parseEventBytes, parseEventLine, LineShape } from '../../src/trace/lineparse.ts';
 import { decodeNumber, decodePointer, numberFromBytes, pointerFromBytes } from '../../src/trace/decode.ts';
 import type { Radix } from '../../src/trace/probemap.ts';
@@ -84,5 +86,40 @@ describe('whole traces', () => {
     expect(fast.events.length).toBe(text.events.length);
     expect(fast.events).toEqual(text.events);
     expect(fast.stats).toEqual(text.stats);
+  });
+});
+
+describe('a probe that alternates between layouts', () => {
+  // dst_check_ret of the 3.0 seed map, with the route MTU fields printed on some lines only (as a
+  // kernel prints them when the probe was defined twice, or a trace joins two captures), and
+  // arguments the map does not read, moved and dropped.
+  const ret = 'ret=ffff88001f881000 peer=ffff88001e410000 rt_pgenid=1 g=1';
+  const layouts = [
+    `${ret} gw=100000a flags=0`,
+    `${ret} gw=100000a flags=0 metrics=ffffffff81429b81 mtu_k=0 mtu_k1=0 dev_mtu=5dc`,
+    `${ret}`,
+    `${ret} flags=0 gw=100000a`,
+    `${ret} gw=100000a flags=0 extra=7`,
+    `${ret} gw=100000a junk flags=0`,
+  ];
+  const head = (i: number) => `       smpwl-200 [000]   100.${String(i).padStart(6, '0')}: `;
+  it('reads every line as the text path does, whichever layout came before (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat(layouts.length - 1), { minLength: 1, maxLength: 40 }), async (order) => {
+        const lines = ['# tracer: nop', '#'];
+        order.forEach((k, i) => {
+          lines.push(`${head(2 * i)}dst_check: (ipv4_dst_check+0x0/0x1c0) rt=ffff88001f881000 peer=ffff88001e410000 rt_pgenid=1 g=1 dst=500010a gw=100000a flags=0 obsolete=-1`);
+          lines.push(`${head(2 * i + 1)}dst_check_ret: (sk_dst_check+0x2c/0x80 <- ipv4_dst_check) ${layouts[k]}`);
+        });
+        const text = `${lines.join('\n')}\n`;
+        const opts = { probeMap: builtinProbeMap('linux-3.0-seed') };
+        const fast = await readText(text, opts);
+        const slow = await readText(text, { ...opts, textPath: true });
+        expect(fast.events).toEqual(slow.events);
+        expect(fast.stats).toEqual(slow.stats);
+        expect(fast.events.length).toBe(2 * order.length);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
