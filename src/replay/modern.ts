@@ -20,6 +20,7 @@ import { type Recorder, Ring } from './coverage.ts';
 import { eventKey } from '../trace/callctx.ts';
 import { Overlaps, type Window } from './overlap.ts';
 import { own } from '../trace/columns/cursor.ts';
+import { CreationRaces } from './fnhe-races.ts';
 
 const u32 = (x: number) => x >>> 0;
 /** A NULL pointer as readers print it ('0x0', '0', '0x00000000'); cheap for the common non-NULL case. */
@@ -34,6 +35,12 @@ interface RouteRec {
   exception?: { mtu: number; current: boolean | undefined };
   /** Created without an exception: a next-hop cached route (or unknown if its creation was not seen). */
   nexthopRoute?: boolean;
+  /** Next-hop routes created up to and including this one (when it is one). */
+  createdAt?: number;
+  /** Next-hop routes created by the time its kill was certainly done (its updater moved on). */
+  killEndCreations?: number;
+  /** Its lookup overlapped an exception update or another creation elsewhere (it may have missed the kill). */
+  racedUpdate?: boolean;
   /** A new exception was created through this route: its next check must fail. */
   mustFail?: number;
   /** The act counter when it was killed: a check that entered before may have read it alive. */
@@ -44,6 +51,11 @@ interface RouteRec {
    * CPU meanwhile may still find the route alive.
    */
   killOpenIn?: number;
+  /**
+   * Other contexts whose update (for any destination) fired while the kill was open: two
+   * updates race for fnhe_lock, and the later probe's may be the one that creates and kills.
+   */
+  killOpenMore?: number[];
   checkedOnce: boolean;
   hist: Ring;
 }
@@ -62,6 +74,9 @@ const IGNORED: Partial<Record<string, string>> = {
   peer_new: 'peer_new (inetpeers no longer reach routes since 3.6)',
 };
 
+const MAX_UPDATED = 1 << 16;
+const RACED_CREATION = "the route's lookup overlapped an exception update or another route's creation on another CPU/task (it may not be in the slots the kill walks)";
+
 export class ModernReplayer {
   private readonly routes = new Map<string, RouteRec>();
   /**
@@ -72,7 +87,7 @@ export class ModernReplayer {
   private readonly startedWithException = new Set<RouteRec>();
   private readonly nets = new Map<string, NetRec>();
   /** The check entry waiting for its return, per context. */
-  private readonly pending = new Map<number, { ev: CanonicalEvent; route: RouteRec; wentBack?: number; w: Window; seq: number; killOpenElsewhere: boolean }>();
+  private readonly pending = new Map<number, { ev: CanonicalEvent; route: RouteRec; wentBack?: number; w: Window; seq: number; killOpenElsewhere: boolean; flushOpenElsewhere: boolean }>();
   /**
    * Open checks, marked when a flush or a new exception (which can make a route stale) happens
    * in another context during them: the entry probe read the route before the C did (overlap.ts).
@@ -82,6 +97,26 @@ export class ModernReplayer {
   private actSeq = 0;
   /** Routes whose kill may still be in progress in its updater's context (RouteRec.killOpenIn). */
   private openKills: RouteRec[] = [];
+  /**
+   * Next-hop routes created so far, per namespace. A task that migrates between its lookup's slot read and its
+   * rt_cache_route (a preemptible RCU section) can replace a valid route in another CPU's slot:
+   * that route lives on uncached and a later kill does not reach it.
+   */
+  private readonly nhCreations = new Map<string | undefined, number>();
+  /**
+   * Destinations an exception update was seen for (any namespace): a later update for one may
+   * find the exception there (its lookup raced the publish), update it in place and kill nothing.
+   * Past `MAX_UPDATED` destinations every one counts as seen.
+   */
+  private readonly updatedDaddrs = new Set<string>();
+  private readonly creations = new CreationRaces<RouteRec>(
+    (x) => (x.racedUpdate = true),
+    (x, why, daddr) => {
+      if (!x.exception || (daddr !== undefined && x.daddr !== undefined && daddr !== x.daddr)) return;
+      if (why === 'fnhe-genid') x.exception.current = undefined;
+      else this.exceptionChanged(x, 'the exception was updated on another CPU/task while the route bound it');
+    },
+  );
   /** The last exception found in a lookup, per context (consumed by the route that lookup creates). */
   private readonly lastFound = new Map<number, CanonicalEvent>();
   /** The last PMTU/redirect path entered, per context, with the route it came through. */
@@ -120,10 +155,13 @@ export class ModernReplayer {
     for (const r of this.routes.values()) {
       r.mustFail = undefined;
       r.exception = undefined;
+      // Routes created and exceptions updated in the gap may have displaced it or killed it unseen.
+      r.racedUpdate = true;
     }
     this.startedWithException.clear();
     this.rec.incompleteRoutes += this.routes.size;
     this.pending.clear();
+    this.creations.reset();
     this.overlaps.reset();
     this.lastFound.clear();
     this.lastPath.clear();
@@ -133,9 +171,15 @@ export class ModernReplayer {
   handle(e: CanonicalEvent): void {
     if (this.openKills.length) {
       const k = this.ctx(e);
-      for (const r of this.openKills) if (r.killOpenIn === k) r.killOpenIn = undefined;
+      for (const r of this.openKills) {
+        if (r.killOpenMore?.includes(k)) r.killOpenMore = r.killOpenMore.filter((c) => c !== k);
+        if (r.killOpenIn !== k) continue;
+        r.killOpenIn = r.killOpenMore?.shift();
+        if (r.killOpenIn === undefined) r.killEndCreations = this.creationsIn(r.net);
+      }
       this.openKills = this.openKills.filter((r) => r.killOpenIn !== undefined);
     }
+    this.creations.seen(this.ctx(e));
     switch (e.kind) {
       case 'route':
         return this.onRoute(e);
@@ -204,19 +248,57 @@ export class ModernReplayer {
     if (e.rtGenid !== undefined && e.genid !== undefined) {
       const ok = u32(e.rtGenid) === u32(e.genid) && (e.obsolete === undefined || e.obsolete === -1);
       if (ok) this.rec.pass('new-route-current-genid');
-      else this.rec.fail('new-route-current-genid', e, `rt_genid ${u32(e.genid)}, obsolete -1`, `rt_genid ${u32(e.rtGenid)}, obsolete ${e.obsolete ?? '?'}`, `new route ${e.rt} is not current in its namespace`, r.hist, r.ptr);
+      else if ((e.obsolete === undefined || e.obsolete === -1) && u32(e.genid - e.rtGenid) < 0x80000000 && this.creations.flushSincePrevious(this.ctx(e))) {
+        // rt_dst_alloc read the genid, then a flush on another CPU/task bumped it before this probe.
+        this.rec.unchecked('new-route-current-genid', 'a flush on another CPU/task during the allocation');
+      } else this.rec.fail('new-route-current-genid', e, `rt_genid ${u32(e.genid)}, obsolete -1`, `rt_genid ${u32(e.rtGenid)}, obsolete ${e.obsolete ?? '?'}`, `new route ${e.rt} is not current in its namespace`, r.hist, r.ptr);
     } else this.rec.unchecked('new-route-current-genid', 'genids at creation not observed');
     // The exception the same lookup found (if any) decides what the route starts with.
     const found = this.lastFound.get(this.ctx(e));
     this.lastFound.delete(this.ctx(e));
-    if (found && (found.daddr === undefined || e.daddr === undefined || found.daddr === e.daddr)) {
+    const binds = found !== undefined && (found.daddr === undefined || e.daddr === undefined || found.daddr === e.daddr);
+    const races = this.creations.created(this.ctx(e), r, binds, e.daddr);
+    if (races.raced) r.racedUpdate = true;
+    // rt_bind_exception (after this probe) puts the exception's previous route: checks open elsewhere may see it die.
+    if (binds) this.acted(e);
+    if (found && binds) {
       const n = this.net(e.net ?? found.net);
       const cur = n?.fnheGenid ?? this.fnheGenid;
-      const current = found.exceptionGenid === undefined || cur === undefined ? undefined : u32(found.exceptionGenid) === u32(cur);
+      // A /proc flush elsewhere during the lookup may have bumped fnhe_genid after it was read
+      // (its probe fires before the bump) or before rt_bind_exception compared it.
+      const unsure = this.creations.flushSincePrevious(this.ctx(e), true);
+      const current = found.exceptionGenid === undefined || cur === undefined || unsure ? undefined : u32(found.exceptionGenid) === u32(cur);
       r.exception = { mtu: found.mtu ?? 0, current };
       this.startedWithException.add(r);
       r.nexthopRoute = false;
-    } else if (e.daddr !== undefined) r.nexthopRoute = true;
+      // Updated in place on another CPU/task between find_exception's probe and the bind.
+      if (races.updated) this.exceptionChanged(r, 'the exception was updated on another CPU/task while the route bound it');
+    } else if (e.daddr !== undefined) {
+      r.nexthopRoute = true;
+      this.nhCreations.set(e.net, (this.nhCreations.get(e.net) ?? 0) + 1);
+      r.createdAt = this.creationsIn(e.net);
+    }
+  }
+
+  /**
+   * An fnhe_genid read by a probe: unknown while a /proc flush in another context may still be
+   * about to bump it (the value read may be the one before).
+   */
+  private fnheObserved(e: CanonicalEvent, v: number): number | undefined {
+    return this.creations.procFlushOpen(this.ctx(e)) ? undefined : u32(v);
+  }
+
+  /** Next-hop routes created in a namespace (next hops belong to one), those of an unknown one included. */
+  private creationsIn(net: string | undefined): number {
+    return (net === undefined ? 0 : (this.nhCreations.get(net) ?? 0)) + (this.nhCreations.get(undefined) ?? 0);
+  }
+
+  /** What the route started with no longer shows at its first check. */
+  private exceptionChanged(x: RouteRec, why: string): void {
+    if (!x.exception) return;
+    x.exception = undefined;
+    this.startedWithException.delete(x);
+    this.rec.unchecked('exception-applied-to-new-route', why);
   }
 
   /** The route's record is gone (destroyed, or its pointer reused by a new route). */
@@ -264,7 +346,9 @@ export class ModernReplayer {
     // A new exception still being created in another context kills its next hop's cached routes
     // inside update_or_create_fnhe, after its entry probe: this route may be one of them.
     const killOpenElsewhere = this.openKills.some((x) => x.killOpenIn !== undefined && x.killOpenIn !== k);
-    this.pending.set(k, { ev: own(e), route: r, wentBack, w: this.overlaps.open(r.ptr, k), seq, killOpenElsewhere });
+    // A flush, an exception update or bind elsewhere whose probe fired but whose effect may still be to come.
+    const flushOpenElsewhere = this.creations.effectOpen(k);
+    this.pending.set(k, { ev: own(e), route: r, wentBack, w: this.overlaps.open(r.ptr, k), seq, killOpenElsewhere, flushOpenElsewhere });
   }
 
   private onCheckRet(e: CanonicalEvent): void {
@@ -276,7 +360,7 @@ export class ModernReplayer {
     r.hist.push(e);
     if (e.ret === undefined) return this.rec.ignore('check_ret without a return value');
     const valid = !isNull(e.ret);
-    /** A flush or a new exception in another context while this check ran. */
+    /** A flush, a new exception or an exception bind in another context while this check ran. */
     const raced = p.w.gMovedByOther;
     const { obsolete, rtGenid, genid } = p.ev;
     if (obsolete === undefined || rtGenid === undefined || genid === undefined) {
@@ -289,6 +373,8 @@ export class ModernReplayer {
         this.rec.unchecked('check-fails-iff-stale', 'a flush or a new exception on another CPU/task during the check');
       } else if (!valid && !stale && p.killOpenElsewhere) {
         this.rec.unchecked('check-fails-iff-stale', 'a new exception was being created on another CPU/task (it kills its next hop\'s routes inside the call)');
+      } else if (!valid && !stale && p.flushOpenElsewhere) {
+        this.rec.unchecked('check-fails-iff-stale', 'a flush, an exception update or an exception bind on another CPU/task had not taken effect yet when the check entered');
       }
       else if (valid && obsolete === -1 && p.wentBack !== undefined && u32(rtGenid) === p.wentBack) {
         // The kernel still found the route current: the namespace genid read at the entry is the
@@ -299,7 +385,17 @@ export class ModernReplayer {
         this.rec.fail('check-fails-iff-stale', e, stale ? 'NULL' : `dst ${r.ptr}`, valid ? `dst ${e.ret}` : 'NULL', `${valid ? 'stale' : 'valid'} route ${r.ptr} (${why}) reported ${valid ? 'valid' : 'invalid'}`, r.hist, r.ptr);
       }
     }
-    if (r.mustFail !== undefined && valid && r.mustFailSeq !== undefined && r.mustFailSeq > p.seq) {
+    if (r.mustFail !== undefined && valid && r.createdAt !== undefined && (r.killEndCreations ?? this.creationsIn(r.net)) > r.createdAt) {
+      // Another next-hop route was created before the kill was done: it may have replaced this
+      // one in its CPU slot (the creator migrated between its slot read and its caching).
+      this.rec.unchecked('new-exception-kills-nexthop-routes', 'another next-hop route was created before the kill walked the slots (it may have replaced this one in a CPU slot)');
+      r.mustFail = undefined;
+    } else if (r.mustFail !== undefined && valid && r.racedUpdate) {
+      // Marked after the update (a route created later in another context whose lookup had
+      // begun before): displaced from its slot before the kill walked it.
+      this.rec.unchecked('new-exception-kills-nexthop-routes', RACED_CREATION);
+      r.mustFail = undefined;
+    } else if (r.mustFail !== undefined && valid && r.mustFailSeq !== undefined && r.mustFailSeq > p.seq) {
       // Killed after this check's entry: the check may have tested it before; the next one must fail.
       this.rec.unchecked('new-exception-kills-nexthop-routes', 'killed on another CPU/task while this check ran');
     } else if (r.mustFail !== undefined) {
@@ -312,12 +408,15 @@ export class ModernReplayer {
   private onFlush(e: CanonicalEvent): void {
     this.rec.flushes++;
     this.acted(e);
+    const proc = /sysctl/.test(e.probe ?? '');
+    this.creations.flushed(this.ctx(e), proc);
     const n = this.net(e.net);
     if (e.fnheGenid !== undefined) {
-      if (n) n.fnheGenid = u32(e.fnheGenid);
-      this.fnheGenid = u32(e.fnheGenid);
+      const v = this.fnheObserved(e, e.fnheGenid);
+      if (n) n.fnheGenid = v;
+      this.fnheGenid = v;
     }
-    if (/sysctl/.test(e.probe ?? '')) {
+    if (proc) {
       // The /proc flush also bumps fnhe_genid (of its namespace, not named by this probe).
       if (this.nets.size <= 1) {
         this.fnheGenid = this.fnheGenid === undefined ? undefined : u32(this.fnheGenid + 1);
@@ -368,15 +467,19 @@ export class ModernReplayer {
       return;
     }
     this.acted(e);
-    if (e.fnheGenid !== undefined) this.fnheGenid = u32(e.fnheGenid);
+    this.creations.updated(this.ctx(e), e.daddr);
+    for (const x of this.openKills) {
+      if (x.killOpenIn === undefined || x.killOpenIn === this.ctx(e) || x.killOpenMore?.includes(this.ctx(e))) continue;
+      (x.killOpenMore ??= []).push(this.ctx(e));
+      x.mustFailSeq = this.actSeq;
+    }
+    if (e.fnheGenid !== undefined) this.fnheGenid = this.fnheObserved(e, e.fnheGenid);
     // An existing exception updated in place refreshes its routes: what they started with no longer shows.
     for (const x of this.startedWithException) {
-      if (x.exception && !x.checkedOnce && (e.daddr === undefined || x.daddr === e.daddr)) {
-        x.exception = undefined;
-        this.startedWithException.delete(x);
-        this.rec.unchecked('exception-applied-to-new-route', 'the exception changed before the route was first checked');
-      }
+      if (x.exception && !x.checkedOnce && (e.daddr === undefined || x.daddr === e.daddr)) this.exceptionChanged(x, 'the exception changed before the route was first checked');
     }
+    const seenBefore = e.daddr === undefined || this.updatedDaddrs.size >= MAX_UPDATED || this.updatedDaddrs.has(e.daddr);
+    if (e.daddr !== undefined && this.updatedDaddrs.size < MAX_UPDATED) this.updatedDaddrs.add(e.daddr);
     const path = this.lastPath.get(this.ctx(e));
     this.lastPath.delete(this.ctx(e));
     const r = path?.route;
@@ -384,12 +487,22 @@ export class ModernReplayer {
       this.rec.unchecked('new-exception-kills-nexthop-routes', 'the route the update came through is not known');
       return;
     }
-    if (r.nexthopRoute === true && (path.ev.obsolete === undefined || path.ev.obsolete === -1) && (path.ev.rtMtu === undefined || path.ev.rtMtu === 0)) {
+    if (r.nexthopRoute === true && seenBefore && (path.ev.obsolete === undefined || path.ev.obsolete === -1)) {
+      // A next-hop route can be returned for a destination with an exception when the lookup's
+      // find_exception ran before that exception's publish: this update may be in place.
+      this.rec.unchecked('new-exception-kills-nexthop-routes', 'an earlier update for this destination may have created the exception already (this one may update it in place)');
+    } else if (r.nexthopRoute === true && r.racedUpdate) {
+      // Found no exception, then may have been cached after another update's publish and kill,
+      // or displaced from its slot by another lookup's route (uncached: no kill reaches it).
+      this.rec.unchecked('new-exception-kills-nexthop-routes', RACED_CREATION);
+    } else if (r.nexthopRoute === true && (path.ev.obsolete === undefined || path.ev.obsolete === -1) && (path.ev.rtMtu === undefined || path.ev.rtMtu === 0)) {
       // The lookup gave a next-hop route: there was no exception for this destination, so this
       // update creates one and KILLs the next hop's cached routes, this one included.
       r.mustFail = e.line;
       r.mustFailSeq = this.actSeq;
       r.killOpenIn = this.ctx(e);
+      r.killOpenMore = undefined;
+      r.killEndCreations = undefined;
       if (this.openKills.length < 64) this.openKills.push(r);
     } else if (r.nexthopRoute === undefined) {
       this.rec.unchecked('new-exception-kills-nexthop-routes', "the route's creation was not seen (next-hop or exception route unknown)");
