@@ -2,13 +2,14 @@ import { Option } from 'commander';
 import type { RegisterCommand } from './io.ts';
 import { bindAction, formatOption } from './io.ts';
 import { badInput } from '../core/errors.ts';
-import { ERAS, type Era } from '../model/types.ts';
+import { ERAS, STAGES, type Era, type Stage } from '../model/types.ts';
 import type { FileReplayOptions } from '../replay/files.ts';
 import { PICTURE_FORMATS, REPLAY_FORMATS, type ReplayFormat } from '../replay/formats.ts';
 import { packageVersion } from '../core/version.ts';
 
 interface ReplayCliOptions {
   era?: Era;
+  stage?: Stage;
   probes?: string;
   symbols?: string;
   format: ReplayFormat;
@@ -28,6 +29,14 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
     )
     .argument('<trace...>', 'trace files (- = standard input)')
     .addOption(new Option('--era <era>', 'protocol era (default: detected from the events)').choices(ERAS as unknown as string[]))
+    .addOption(
+      new Option(
+        '--stage <stage>',
+        'pmtu-redirect (2.6.39 .. 3.5): the stage of the kernel\'s code (S2 2.6.39, S3 3.0-3.1, S4 3.2, S5 3.3-3.5; a\n' +
+          'backport may differ: `peerprop conform` reads it from the kernel\'s code). Default: not known, and what only the stage\n' +
+          'decides is left unchecked',
+      ).choices(STAGES as unknown as string[]),
+    )
     .option('--probes <file>', 'probe map (JSON) saying which trace events mean which canonical events')
     .option('--symbols <file>', 'System.map or kallsyms of the traced boot, for trace-cmd report / perf script text that prints\n' +
       'callers as addresses (a trace.dat or perf.data is read through trace-cmd / perf; a trace.dat brings its own symbols)')
@@ -44,6 +53,7 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
         if (!/^\d+$/.test(opts.maxDivergences) || Number(opts.maxDivergences) < 1) {
           throw badInput(`--max-divergences must be an integer >= 1 (got ${JSON.stringify(opts.maxDivergences)})`);
         }
+        if (opts.stage && opts.era && opts.era !== 'pmtu-redirect') throw badInput(`--stage applies to the pmtu-redirect era only (got --era ${opts.era})`);
         if (traces.filter((t) => t === '-').length > 1) throw badInput('standard input (-) can be replayed only once');
         const threads = opts.jobs === undefined ? undefined : await jobsOption(opts.jobs);
         // The reader and replay are loaded only when this command runs; the HTML and Perfetto
@@ -55,6 +65,7 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
         const run = pictures ? pictures.replayFilesWithTimelines : async (t: string[], o: FileReplayOptions) => ({ reports: await replayFiles(t, o), timelines: [] });
         const { reports, timelines } = await run(traces, {
           ...(opts.era ? { era: opts.era } : {}),
+          ...(opts.stage ? { stage: opts.stage } : {}),
           ...(probeMap ? { probeMap } : {}),
           maxDivergences: Number(opts.maxDivergences),
           stdin: io.stdin,

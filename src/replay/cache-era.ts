@@ -14,7 +14,8 @@
  * 0 (rt_init_metrics stamps only with a peer); the getpeer return with caller ipv4_dst_check is
  * the check's lookup-only bind.
  */
-import type { CacheEra, Stage } from '../core/eras.ts';
+import type { CacheEra } from '../core/eras.ts';
+import type { ReplayStage } from './stage-rules.ts';
 import type { CanonicalEvent, EventKind } from '../trace/events.ts';
 import { eventKey } from '../trace/callctx.ts';
 import type { Recorder } from './coverage.ts';
@@ -42,9 +43,9 @@ export class CacheEraReplayer {
   /** The event being handled is its context's first since a gap, and a bump. */
   private pathInHole = false;
 
-  constructor(era: CacheEra, private readonly rec: Recorder, historySize: number, stage: Stage = 'S3') {
-    this.routes = new RouteTable(era, rec, historySize, this.overlaps, stage, () => this.genid.current);
-    this.genid = new GenidTracker(era, rec, historySize, stage === 'S4' || stage === 'S5', this.overlaps, this.routes);
+  constructor(era: CacheEra, private readonly rec: Recorder, historySize: number, stage: ReplayStage = 'unknown') {
+    this.routes = new RouteTable(era, rec, historySize, this.overlaps, stage, () => this.genid.current, () => this.genid.mayBeConcurrent);
+    this.genid = new GenidTracker(era, rec, historySize, stage === 'unknown' ? undefined : stage === 'S4' || stage === 'S5', this.overlaps, this.routes);
     this.lookups = new LookupTracker(rec, historySize, this.routes, this.genid, era, stage);
     this.checks = new CheckTracker(era, rec, historySize, this.overlaps, this.routes, this.genid);
     this.binds = new BindTracker(rec, this.overlaps, this.routes, this.genid, this.lookups, this.checks);

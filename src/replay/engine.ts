@@ -141,6 +141,7 @@ export class Replay {
       file: this.file || '(events)',
       era: this.decision?.era ?? this.opts.eraHint ?? 'pmtu-redirect',
       eraReason: this.decision?.reason ?? 'no event says which era: nothing to replay',
+      ...(this.decision?.era === 'pmtu-redirect' ? { stage: this.opts.stage ?? 'unknown' } : {}),
       verdict,
       divergenceCount,
       divergences,

@@ -40,6 +40,11 @@ export class GenidRaces {
     return this.cpus.size >= 2;
   }
 
+  /** Calls may run at once: several CPUs seen, or no event said its CPU. */
+  get mayBeConcurrent(): boolean {
+    return this.cpus.size !== 1;
+  }
+
   /** The genid moves from `prev` (the value before). */
   moved(prev: number | undefined, next: number): void {
     if (prev === undefined || prev === next) return;

@@ -12,12 +12,12 @@
  * A judgement the trace cannot support is counted as unchecked with the missing field named.
  * O(1) per event; the maps are bounded.
  */
-import type { Era, Stage } from '../model/types.ts';
+import type { Era } from '../model/types.ts';
 import type { CanonicalEvent } from '../trace/events.ts';
 import type { Recorder, Ring } from './coverage.ts';
 import { PeerJudge, type PathKind } from './peer-state.ts';
 import { SeedMtuJudge } from './seed-mtu.ts';
-import { REDIRECT_NEIGH_FAILED, isCheckLookupCaller, redirectMayBeUndone } from './stage-rules.ts';
+import { REDIRECT_NEIGH_FAILED, STAGE_DECIDES, isCheckLookupCaller, redirectMayBeUndone, type ReplayStage } from './stage-rules.ts';
 import { UpdatePmtuJudge } from './update-pmtu.ts';
 import { own } from '../trace/columns/cursor.ts';
 import {
@@ -54,7 +54,7 @@ export class OutcomeJudge {
 
   constructor(
     private readonly era: Era,
-    private readonly stage: Stage,
+    private readonly stage: ReplayStage,
     private readonly rec: Recorder,
     /** The route's history ring, for divergence reports (cache-era owns it). */
     private readonly historyOf: (rt: string | undefined) => Ring | undefined,
@@ -299,9 +299,9 @@ export class OutcomeJudge {
     const gw0 = c.entry.rtGateway;
     if (gw0 === undefined) return this.rec.unchecked(inv, 'the route\'s gateway at check entry not observed');
     const pending = !noGateway(learned) && learned !== gw0;
-    if (this.stage === 'S4') {
+    if (this.stage === 'S4' || this.stage === 'unknown') {
       // 3.2 first forgets a redirect learned before the last flush (redirect_genid, not probed).
-      if (pending) return this.rec.unchecked(inv, 'S4: redirect_genid (not observed) may have dropped the learned redirect');
+      if (pending) return this.rec.unchecked(inv, this.stage === 'S4' ? 'S4: redirect_genid (not observed) may have dropped the learned redirect' : `${STAGE_DECIDES}: in S4 redirect_genid (not observed) may have dropped the learned redirect`);
     }
     const hist = this.historyOf(c.rt);
     if (!valid) {
@@ -323,6 +323,10 @@ export class OutcomeJudge {
       return;
     }
     // S2/S3: a valid return after switching means the neighbour was valid: the flag is set.
+    if (this.stage === 'unknown' && ret.flags !== undefined && (ret.flags & RTCF_REDIRECTED) === 0) {
+      // S2/S3 set the flag when they switch; S4/S5 do not say.
+      return this.rec.unchecked(inv, `${STAGE_DECIDES}: S2/S3 set RTCF_REDIRECTED when they switch, S4/S5 need not`);
+    }
     if ((this.stage === 'S2' || this.stage === 'S3') && ret.flags !== undefined && (ret.flags & RTCF_REDIRECTED) === 0) {
       this.rec.fail(inv, ret, `gateway ${learned} with RTCF_REDIRECTED`, `flags ${ret.flags.toString(16)}`, `check of route ${c.rt} switched to the learned gateway without RTCF_REDIRECTED`, hist, c.rt);
       return;

@@ -6,9 +6,30 @@
  */
 import type { Era, Stage } from '../model/types.ts';
 
+/**
+ * The stage replay judges a pmtu-redirect trace by: one of the history's, or `unknown` when
+ * nothing says it (a trace names no kernel code, and a version string does not tell a backport).
+ * Unknown allows what any stage does: a rule where S2..S5 would judge the same event differently
+ * leaves it unchecked (STAGE_DECIDES), so a correct kernel of any stage is never called divergent.
+ */
+export type ReplayStage = Stage | 'unknown';
+
+export const STAGE_DECIDES = 'the stage (S2..S5) decides here and is not known (--stage)';
+
 /** 3.2+ (S4, S5): the redirect walk, ipv4_validate_peer on cache hits, bumps only on change. */
-export function isLateStage(era: Era, stage: Stage): boolean {
+export function isLateStage(era: Era, stage: ReplayStage): boolean {
   return era === 'pmtu-redirect' && (stage === 'S4' || stage === 'S5');
+}
+
+/** A late stage's allowance applies: the stage is S4/S5, or not known. */
+export function mayBeLateStage(era: Era, stage: ReplayStage): boolean {
+  return era === 'pmtu-redirect' && (stage === 'S4' || stage === 'S5' || stage === 'unknown');
+}
+
+/** S2/S3 only: a stage not known may be a late one (undefined: not known). */
+export function isEarlyStage(era: Era, stage: ReplayStage): boolean | undefined {
+  if (stage === 'unknown') return era === 'pmtu-redirect' ? undefined : false;
+  return era === 'pmtu-redirect' && (stage === 'S2' || stage === 'S3');
 }
 
 /**
@@ -19,8 +40,8 @@ export function isLateStage(era: Era, stage: Stage): boolean {
  * ip_rt_redirect and no route). S2/S3 redirects and every frag_needed only look the peer up.
  * (update_pmtu names its route in its own event.)
  */
-export function pathLookupMayBindRoute(era: Era, stage: Stage, caller: string | undefined): boolean {
-  return isLateStage(era, stage) && caller !== undefined && /ip_rt_redirect/.test(caller);
+export function pathLookupMayBindRoute(era: Era, stage: ReplayStage, caller: string | undefined): boolean {
+  return mayBeLateStage(era, stage) && caller !== undefined && /ip_rt_redirect/.test(caller);
 }
 
 /**
@@ -29,8 +50,8 @@ export function pathLookupMayBindRoute(era: Era, stage: Stage, caller: string | 
  * `rt_cache_invalidate` ends with `inetpeer_invalidate_tree(AF_INET)`: a flush swaps the whole
  * tree out while routes keep pointing to their old peers, and a later lookup finds a new one.
  */
-export function freedRoutePeerIsCurrent(era: Era, stage: Stage): boolean {
-  return !(era === 'pmtu-redirect' && stage === 'S5');
+export function freedRoutePeerIsCurrent(era: Era, stage: ReplayStage): boolean {
+  return !(era === 'pmtu-redirect' && (stage === 'S5' || stage === 'unknown'));
 }
 
 /**
@@ -41,8 +62,13 @@ export function freedRoutePeerIsCurrent(era: Era, stage: Stage): boolean {
  */
 export const UNSEEN_REVALIDATION = 'S4/S5: a route-cache hit (ipv4_validate_peer outside ipv4_dst_check, not probed) may have re-stamped it';
 
-export function revalidatedUnseen(era: Era, stage: Stage): boolean {
-  return isLateStage(era, stage);
+/** The reason a revalidation nothing probed leaves a move unchecked, as sure as the stage is. */
+export function unseenRevalidation(stage: ReplayStage): string {
+  return stage === 'unknown' ? `${STAGE_DECIDES}: from S4 on a route-cache hit (not probed) may have re-stamped it` : UNSEEN_REVALIDATION;
+}
+
+export function revalidatedUnseen(era: Era, stage: ReplayStage): boolean {
+  return mayBeLateStage(era, stage);
 }
 
 /**
@@ -54,8 +80,8 @@ export function revalidatedUnseen(era: Era, stage: Stage): boolean {
  */
 export const REDIRECT_NEIGH_FAILED = 'S4/S5: check_peer_redir restores the gateway when its neighbour lookup fails (not observed)';
 
-export function redirectMayBeUndone(era: Era, stage: Stage): boolean {
-  return isLateStage(era, stage);
+export function redirectMayBeUndone(era: Era, stage: ReplayStage): boolean {
+  return mayBeLateStage(era, stage);
 }
 
 /**

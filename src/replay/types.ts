@@ -1,4 +1,5 @@
-import type { Era, Stage } from '../model/types.ts';
+import type { Era } from '../model/types.ts';
+import type { ReplayStage } from './stage-rules.ts';
 import type { CanonicalEvent, EventKind, TraceGap } from '../trace/events.ts';
 import type { InvariantId } from '../core/invariants.ts';
 
@@ -7,8 +8,12 @@ export interface ReplayOptions {
   era?: Era;
   /** A hint used only when the events do not decide (e.g. the probe map's era). */
   eraHint?: Era;
-  /** pmtu-redirect: the stage of the 2.6.39-3.5 history (S2/S3 bump on every frag-needed/redirect, S4/S5 on change). Default S3. */
-  stage?: Stage;
+  /**
+   * pmtu-redirect: the stage of the 2.6.39-3.5 history (S2/S3 bump on every frag-needed/redirect,
+   * S4/S5 on change; src/model/README.md). Default `unknown`: every stage's behaviour is allowed,
+   * and what only the stage could decide is left unchecked (stage-rules.ts).
+   */
+  stage?: ReplayStage;
   /** Stop recording divergences after this many (they are still counted). Default 100. */
   maxDivergences?: number;
   /** Events kept per route for the history shown with a divergence. Default 6. */
@@ -88,6 +93,8 @@ export interface ReplayReport {
   era: Era;
   /** How the era was chosen, one sentence. */
   eraReason: string;
+  /** pmtu-redirect: the stage judged by (`unknown` unless given). */
+  stage?: ReplayStage;
   verdict: Verdict;
   /** Total divergences found (may exceed divergences.length when capped). */
   divergenceCount: number;

@@ -133,3 +133,41 @@ describe('peerprop replay --jobs', () => {
     }
   });
 });
+
+describe('peerprop replay --stage', () => {
+  it('judges by the stage given; without one, the stage is not known and what only it decides is unchecked', async () => {
+    const given = await cli(['replay', run1, '--stage', 'S3', '--format', 'json']);
+    expect(given.code).toBe(0);
+    type Report = { stage: string; coverage: { invariants: { name: string; checked: number; unchecked: Record<string, number> }[] } };
+    const one = (out: string): Report[] => [JSON.parse(out) as Report | Report[]].flat();
+    const g = one(given.out);
+    expect(g[0]!.stage).toBe('S3');
+    const unknown = await cli(['replay', run1, '--format', 'json']);
+    expect(unknown.code).toBe(0);
+    const u = one(unknown.out);
+    expect(u[0]!.stage).toBe('unknown');
+    const checked = (x: typeof g) => x[0]!.coverage.invariants.reduce((n, i) => n + i.checked, 0);
+    expect(checked(u)).toBeLessThan(checked(g));
+    expect(u[0]!.coverage.invariants.some((i) => Object.keys(i.unchecked).some((k) => /stage .* not known/.test(k)))).toBe(true);
+    const text = await cli(['replay', run1]);
+    expect(text.out).toMatch(/CONFORMANT under era pmtu-redirect, stage not known \(--stage S2\.\.S5/);
+    expect((await cli(['replay', run1, '--stage', 'S4'])).out).toMatch(/under era pmtu-redirect, stage S4 /);
+    // The modern era has no stage: none shown.
+    expect((await cli(['replay', modern])).out).not.toMatch(/stage/);
+  });
+  it('a fault that is one only in S2/S3 is caught when the stage is given, and unchecked without it', async () => {
+    // A switch to the learned gateway without RTCF_REDIRECTED: S2/S3 set it, S4/S5 need not.
+    const f = await injectFault(run1, 'redirect-not-applied');
+    const s3 = await cli(['replay', f.path, '--stage', 'S3']);
+    expect(s3.code).toBe(1);
+    expect(s3.out).toContain(`${f.path}:${f.line}: check-applies-learned-redirect`);
+    expect((await cli(['replay', f.path])).code).toBe(0);
+  });
+  it('bad values and a stage for another era are one-line usage errors (exit 2)', async () => {
+    const bad = await cli(['replay', run1, '--stage', 'S9']);
+    expect(bad.code).toBe(2);
+    const fnhe = await cli(['replay', run1, '--stage', 'S4', '--era', 'fnhe']);
+    expect(fnhe.code).toBe(2);
+    expect(fnhe.err.trim().split('\n')).toEqual(['peerprop: --stage applies to the pmtu-redirect era only (got --era fnhe)']);
+  });
+});

@@ -44,6 +44,20 @@ describe('interleaved calls on 2-4 CPUs', () => {
     );
   });
 
+  it.each(STAGES)('%s: the same interleavings replayed with the stage not known give no divergence (property)', async (stage) => {
+    // `peerprop replay` knows no stage unless told: a correct kernel of any stage must pass.
+    await fc.assert(
+      fc.asyncProperty(smpArbitrary({ frag: true, ident: true, hit: stage === 'S4' || stage === 'S5' }), async (sc) => {
+        const t = runSmp(sc, undefined, { stage });
+        const read = await readText(t.text, { probeMap: builtinProbeMap('linux-3.0-seed') });
+        const r = replaySync(read.events, { era: 'pmtu-redirect' });
+        expect(r.stage).toBe('unknown');
+        if (r.divergenceCount > 0) throw new Error(explain(r, t.text));
+      }),
+      { numRuns: Math.ceil(RUNS / 3) },
+    );
+  });
+
   it('S4/S5: a route-cache hit re-stamps the route with no probe of a check (ipv4_validate_peer in the output lookup)', async () => {
     // Route 0 bound to its peer by a first check; a frag-needed learns (genid 1 -> 2); a cache hit
     // re-validates the route; the next check finds it current.

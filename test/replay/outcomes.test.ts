@@ -96,7 +96,7 @@ describe('a correct kernel conforms, with the outcomes checked', () => {
   it('an unresolved redirect gateway: S3 fails the check (NULL), which is not a divergence', () => {
     const evs = [...renderEvents('pmtu-redirect', REDIRECT_WORKLOAD, { init: { config: { unresolved: ['10.0.0.3'] } } })];
     expect(evs.some((e) => e.kind === 'check_ret' && e.ret === '0x0')).toBe(true);
-    const r = replaySync(evs, { era: 'pmtu-redirect' });
+    const r = replaySync(evs, { era: 'pmtu-redirect', stage: 'S3' });
     expect(r.divergences).toEqual([]);
     expect(inv(r, 'check-applies-learned-redirect')!.checked).toBeGreaterThan(0);
   });
@@ -161,9 +161,13 @@ describe('redirect outcome faults', () => {
   it('switching without RTCF_REDIRECTED diverges (S2/S3: a valid return means the neighbour was valid)', () => {
     const model = [...renderEvents('pmtu-redirect', REDIRECT_WORKLOAD)];
     checkRetsAfter(model, (pp, c) => pp.redirectLearned !== '0.0.0.0' && pp.redirectLearned !== c.rtGateway)[0]!.flags = 0;
-    const r = replaySync(model, { era: 'pmtu-redirect' });
+    const r = replaySync(model, { era: 'pmtu-redirect', stage: 'S3' });
     expect(r.divergences[0]?.invariant).toBe('check-applies-learned-redirect');
     expect(r.divergences[0]?.observed).toBe('flags 0');
+    // With the stage not known, only the stage could say: unchecked, and said why.
+    const unknown = replaySync(model, { era: 'pmtu-redirect' });
+    expect(unknown.divergences).toEqual([]);
+    expect(Object.keys(inv(unknown, 'check-applies-learned-redirect')!.unchecked).join()).toMatch(/stage .* not known/);
   });
 });
 

@@ -13,6 +13,7 @@ import { GenidRaces } from '../genid-races.ts';
 import type { Overlaps } from '../overlap.ts';
 import { MAX_CONTEXTS, snapshotRing, u32 } from './common.ts';
 import type { RouteTable } from './routes.ts';
+import { STAGE_DECIDES } from '../stage-rules.ts';
 
 /** A bump path in progress: the move it may explain. */
 interface Cause {
@@ -46,8 +47,8 @@ export class GenidTracker {
     private readonly era: CacheEra,
     private readonly rec: Recorder,
     private readonly historySize: number,
-    /** S4/S5: the paths bump only when they change something (not once per call). */
-    private readonly late: boolean,
+    /** S4/S5: the paths bump only when they change something (not once per call); undefined: the stage is not known. */
+    private readonly late: boolean | undefined,
     private readonly overlaps: Overlaps,
     private readonly routes: RouteTable,
   ) {
@@ -62,6 +63,11 @@ export class GenidTracker {
   /** Only whether there are two CPUs matters (concurrent reads and bumps). */
   noteCpu(cpu: number | undefined): void {
     this.races.noteCpu(cpu);
+  }
+
+  /** Calls may run at once (several CPUs, or CPUs not shown). */
+  get mayBeConcurrent(): boolean {
+    return this.races.mayBeConcurrent;
   }
 
   /** Lost events: the genid and the paths that started in the hole are unknown. */
@@ -204,6 +210,14 @@ export class GenidTracker {
     // Its cause was taken off the list above: the path's credit replaces it.
     if (oldBehind) return this.concurrentBump(e, u32(e.old), u32(nv));
     const want = this.expectedMove(e, delta, cause, pathInHole);
+    if (want === 'stage-decides') {
+      // S2/S3 would fail this move and S4/S5 allow it (or the reverse): only the stage can say.
+      this.rec.unchecked('genid-steps-by-one-per-bump', STAGE_DECIDES);
+      this.rec.genidBumps += delta;
+      this.gHist.push(e);
+      this.setG(u32(nv));
+      return;
+    }
     if (want === 'path-in-hole') {
       // The first event of this context after lost events: its path's entry may be in the hole.
       this.rec.unchecked('genid-steps-by-one-per-bump', 'the bump path that explains a move may be in lost events');
@@ -234,7 +248,7 @@ export class GenidTracker {
   }
 
   /** What a bump event's move must be, by era, stage and the path it belongs to. */
-  private expectedMove(e: CanonicalEvent, delta: number, cause: Cause | undefined, pathInHole: boolean): { ok: boolean; expected: string } | 'path-in-hole' {
+  private expectedMove(e: CanonicalEvent, delta: number, cause: Cause | undefined, pathInHole: boolean): { ok: boolean; expected: string } | 'path-in-hole' | 'stage-decides' {
     if (this.era === 'pre-genid') return { ok: delta === 0, expected: 'no genid moving (pre-genid kernels have no peer genid)' };
     if (this.era === 'seed') {
       // The seed has no bumper of its own: its PMTU/redirect paths never move the genid. A bare
@@ -247,10 +261,13 @@ export class GenidTracker {
     if (cause.kind === 'frag' && !this.late) {
       const want = cause.lookup === 'null' ? 0 : 1;
       if (cause.lookup === undefined) return { ok: delta <= 1, expected: '+0 or +1' };
+      // Not known: S4/S5 allow +0 or +1 (a bump only when something is learned).
+      if (this.late === undefined && delta !== want && delta <= 1) return 'stage-decides';
       return { ok: delta === want, expected: `+${want} (ip_rt_frag_needed bumps once per call that got a peer)` };
     }
     if (cause.kind === 'redirect' && !this.late && cause.lookup !== undefined) {
       const want = cause.lookup === 'peer' ? 1 : 0;
+      if (this.late === undefined && delta !== want && delta <= 1) return 'stage-decides';
       return { ok: delta === want, expected: `+${want} (an accepted redirect bumps once)` };
     }
     return { ok: delta <= 1, expected: '+0 or +1' };

@@ -4,14 +4,14 @@
  * lookup showed none. On several CPUs the creator may link the peer before its own return
  * prints: such a suspect waits for that return (or the end of the trace) before it is judged.
  */
-import type { CacheEra, Stage } from '../../core/eras.ts';
+import type { CacheEra } from '../../core/eras.ts';
 import type { CanonicalEvent } from '../../trace/events.ts';
 import { eventKey } from '../../trace/callctx.ts';
 import type { Recorder, Ring } from '../coverage.ts';
 import { isNull, NULL, snapshotRing } from './common.ts';
 import type { GenidTracker } from './genid.ts';
 import type { RouteTable } from './routes.ts';
-import { freedRoutePeerIsCurrent, pathLookupMayBindRoute } from '../stage-rules.ts';
+import { freedRoutePeerIsCurrent, pathLookupMayBindRoute, type ReplayStage } from '../stage-rules.ts';
 import { own } from '../../trace/columns/cursor.ts';
 
 /** Suspects kept with their details; past this many a suspect is judged at once. */
@@ -45,7 +45,7 @@ export class LookupTracker {
     private readonly routes: RouteTable,
     private readonly genid: GenidTracker,
     private readonly era: CacheEra = 'pmtu-redirect',
-    private readonly stage: Stage = 'S3',
+    private readonly stage: ReplayStage = 'unknown',
   ) {}
 
   /** Lost events: the suspects' creators may be in the hole; what exists is unknown. */

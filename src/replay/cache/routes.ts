@@ -3,13 +3,13 @@
  * keeps its peer until it is destroyed, its rt_peer_genid changes only through a stamp, and a new
  * route starts stamped as its era says (0 without a peer since 2.6.39; the seed stamps always).
  */
-import type { CacheEra, Stage } from '../../core/eras.ts';
+import type { CacheEra } from '../../core/eras.ts';
 import type { CanonicalEvent } from '../../trace/events.ts';
 import { eventKey } from '../../trace/callctx.ts';
 import { type Recorder, Ring } from '../coverage.ts';
 import type { Overlaps, Window } from '../overlap.ts';
 import { isNull, MAX_CONTEXTS, type RouteRec, u32 } from './common.ts';
-import { UNSEEN_REVALIDATION, revalidatedUnseen } from '../stage-rules.ts';
+import { type ReplayStage, revalidatedUnseen, unseenRevalidation } from '../stage-rules.ts';
 
 export class RouteTable {
   private readonly routes = new Map<string, RouteRec>();
@@ -27,9 +27,11 @@ export class RouteTable {
     private readonly rec: Recorder,
     private readonly historySize: number,
     private readonly overlaps: Overlaps,
-    private readonly stage: Stage = 'S3',
+    private readonly stage: ReplayStage = 'unknown',
     /** The global genid as last observed (the genid tracker's). */
     private readonly genidNow: () => number | undefined = () => undefined,
+    /** Calls may run at once (several CPUs, or CPUs not shown). */
+    private readonly mayBeConcurrent: () => boolean = () => true,
   ) {}
 
   get(ptr: string): RouteRec | undefined {
@@ -147,8 +149,10 @@ export class RouteTable {
           this.rec.unchecked('route-genid-changes-only-by-stamp', 'a call on another CPU/task may stamp it meanwhile');
           r.rtGenid = undefined;
           return;
-        } else if (revalidatedUnseen(this.era, this.stage) && !this.aheadOfGenid(g)) {
-          this.rec.unchecked('route-genid-changes-only-by-stamp', UNSEEN_REVALIDATION);
+        } else if (revalidatedUnseen(this.era, this.stage) && !this.aheadOfGenid(g) && (u32(g - r.rtGenid) < 0x80000000 || this.mayBeConcurrent())) {
+          // A revalidation stamps the genid of its moment: forward, and back only where two
+          // stamps may have raced (an older read written last).
+          this.rec.unchecked('route-genid-changes-only-by-stamp', unseenRevalidation(this.stage));
         } else {
           this.rec.fail('route-genid-changes-only-by-stamp', e, `rt_peer_genid ${r.rtGenid}`, `rt_peer_genid ${g}`, `route ${r.ptr} rt_peer_genid changed from ${r.rtGenid} to ${g} with no stamp in between`, r.hist, r.ptr);
         }
