@@ -39,6 +39,8 @@ export class CreationRaces<R> {
   private seq = 0;
   /** The sequence number of each context's last event. */
   private readonly lastOf = new Map<number, number>();
+  /** Per CPU, the sequence number of its last event at each interrupt level (0 task .. 3 NMI). */
+  private readonly lastAtLevel = new Map<number, number[]>();
   /** The previous event of the context of the event being handled (before `seen`). */
   private prevOfCurrent = 0;
   /** Recent creations and updates, oldest first. */
@@ -57,12 +59,27 @@ export class CreationRaces<R> {
     private readonly markException: (r: R, why: 'fnhe-genid' | 'updated', daddr?: string) => void = () => {},
   ) {}
 
-  /** Every event, before it is handled. */
-  seen(ctx: number): void {
+  /**
+   * Every event, before it is handled; `returned`: other contexts this event shows have returned
+   * (the interrupt levels above the event's on its CPU).
+   */
+  seen(ctx: number, returned: readonly number[] = [], cpu?: number, irq = 0): void {
     this.seq++;
     this.prevOfCurrent = this.lastOf.get(ctx) ?? 0;
     this.lastOf.set(ctx, this.seq);
+    if (cpu !== undefined) {
+      // An interrupt began after the last event below its level on its CPU (it was not running then).
+      let at = this.lastAtLevel.get(cpu);
+      if (!at) this.lastAtLevel.set(cpu, (at = [0, 0, 0, 0]));
+      for (let l = 0; l < irq && l < at.length; l++) this.prevOfCurrent = Math.max(this.prevOfCurrent, at[l]!);
+      if (irq < at.length) at[irq] = this.seq;
+    }
     if (this.open.size === 0) return;
+    this.close(ctx);
+    for (const c of returned) this.close(c);
+  }
+
+  private close(ctx: number): void {
     const list = this.open.get(ctx);
     if (!list) return;
     for (const x of list) x.end = this.seq;
@@ -158,6 +175,7 @@ export class CreationRaces<R> {
     this.entries = [];
     this.open.clear();
     this.lastOf.clear();
+    this.lastAtLevel.clear();
     this.droppedEnd = 0;
   }
 }

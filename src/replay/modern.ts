@@ -17,7 +17,7 @@
  */
 import type { CanonicalEvent } from '../trace/events.ts';
 import { type Recorder, Ring } from './coverage.ts';
-import { eventKey } from '../trace/callctx.ts';
+import { callKey, eventKey, IRQ_NMI } from '../trace/callctx.ts';
 import { Overlaps, type Window } from './overlap.ts';
 import { own } from '../trace/columns/cursor.ts';
 import { CreationRaces } from './fnhe-races.ts';
@@ -75,6 +75,21 @@ const IGNORED: Partial<Record<string, string>> = {
 };
 
 const MAX_UPDATED = 1 << 16;
+const NONE: readonly number[] = [];
+
+/**
+ * The interrupt contexts an event shows have returned: those above its level on its CPU (an
+ * interrupt runs to its end before its CPU runs anything below it). Without a CPU or an
+ * interrupt level of its own in the layout, none are keyed apart anyway.
+ */
+function interruptsReturned(e: CanonicalEvent): readonly number[] {
+  // (No level: task context, or a layout without flags, where no interrupt context has a key of its own.)
+  const at = e.irq ?? 0;
+  if (e.cpu === undefined || at >= IRQ_NMI) return NONE;
+  const out: number[] = [];
+  for (let lvl = at + 1; lvl <= IRQ_NMI; lvl++) out.push(callKey(undefined, e.cpu, lvl));
+  return out;
+}
 const RACED_CREATION = "the route's lookup overlapped an exception update or another route's creation on another CPU/task (it may not be in the slots the kill walks)";
 
 export class ModernReplayer {
@@ -169,17 +184,19 @@ export class ModernReplayer {
   }
 
   handle(e: CanonicalEvent): void {
+    const returned = interruptsReturned(e);
     if (this.openKills.length) {
       const k = this.ctx(e);
       for (const r of this.openKills) {
-        if (r.killOpenMore?.includes(k)) r.killOpenMore = r.killOpenMore.filter((c) => c !== k);
-        if (r.killOpenIn !== k) continue;
-        r.killOpenIn = r.killOpenMore?.shift();
+        for (const c of [k, ...returned]) {
+          if (r.killOpenMore?.includes(c)) r.killOpenMore = r.killOpenMore.filter((x) => x !== c);
+          if (r.killOpenIn === c) r.killOpenIn = r.killOpenMore?.shift();
+        }
         if (r.killOpenIn === undefined) r.killEndCreations = this.creationsIn(r.net);
       }
       this.openKills = this.openKills.filter((r) => r.killOpenIn !== undefined);
     }
-    this.creations.seen(this.ctx(e));
+    this.creations.seen(this.ctx(e), returned, e.cpu, e.irq);
     switch (e.kind) {
       case 'route':
         return this.onRoute(e);
