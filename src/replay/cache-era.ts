@@ -53,7 +53,7 @@ export class CacheEraReplayer {
   }
 
   handle(e: CanonicalEvent): void {
-    this.genid.noteCpu(e.cpu);
+    this.genid.noteCpu(e.cpu, e.irq);
     const k = eventKey(e);
     this.routes.contextMoved(k);
     this.outcomes.handle(e, k);

@@ -40,9 +40,16 @@ export class GenidRaces {
     return this.cpus.size >= 2;
   }
 
-  /** Calls may run at once: several CPUs seen, or no event said its CPU. */
+  /** An event ran in interrupt context: on one CPU a call may be interrupted by another. */
+  private interrupted = false;
+
+  noteInterrupt(): void {
+    this.interrupted = true;
+  }
+
+  /** Calls may run at once: several CPUs seen, no event said its CPU, or interrupts nest calls. */
   get mayBeConcurrent(): boolean {
-    return this.cpus.size !== 1;
+    return this.cpus.size !== 1 || this.interrupted;
   }
 
   /** The genid moves from `prev` (the value before). */

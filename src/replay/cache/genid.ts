@@ -61,8 +61,9 @@ export class GenidTracker {
   }
 
   /** Only whether there are two CPUs matters (concurrent reads and bumps). */
-  noteCpu(cpu: number | undefined): void {
+  noteCpu(cpu: number | undefined, irq?: number): void {
     this.races.noteCpu(cpu);
+    if (irq !== undefined && irq > 0) this.races.noteInterrupt();
   }
 
   /** Calls may run at once (several CPUs, or CPUs not shown). */
