@@ -31,6 +31,23 @@ function explain(r: ReplayReport, text: string): string {
 const RUNS = Number(process.env.PEERPROP_SMP_RUNS ?? 150);
 const runsAt = (stage: Stage) => (stage === 'S3' ? RUNS : Math.ceil(RUNS / 3));
 
+/**
+ * CI's counter-example (seed 1034194684, S3): task 1's lookup for the route's destination returns
+ * (__ip_select_ident, genid 0); task 0 checks the route (peerless, 0/0), learns a PMTU (genid
+ * 0 -> 1); task 1's rt_bind_peer then installs the peer and stamps 1, unprobed; task 1's next
+ * check shows 1/1.
+ */
+const BIND_AFTER_CHECK: SmpScenario = {
+  cpus: 2,
+  routeDaddr: [0, 0],
+  tasks: [
+    [{ kind: 'check', rt: 0 }, { kind: 'check', rt: 1 }, { kind: 'check', rt: 0 }, { kind: 'frag', daddr: 0, mtu: 1400 }, { kind: 'check', rt: 1 }],
+    [{ kind: 'ident', rt: 0 }, { kind: 'check', rt: 0 }],
+  ],
+  schedule: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 9, 3, 0],
+  genid: 0,
+};
+
 describe('interleaved calls on 2-4 CPUs', () => {
   it.each(STAGES)('%s: conforming interleavings replay with no divergence (property)', async (stage) => {
     await fc.assert(
@@ -98,22 +115,9 @@ describe('interleaved calls on 2-4 CPUs', () => {
   });
 
   it("an IP ID bind that stamps after another CPU's check read its route, with a genid bumped meanwhile, is no divergence", async () => {
-    // CI's counter-example (seed 1034194684, S3): task 1's lookup for the route's destination
-    // returns (__ip_select_ident, genid 0); task 0 checks the route (peerless, 0/0), learns a PMTU
-    // (genid 0 -> 1); task 1's rt_bind_peer then installs the peer and stamps 1, unprobed; task
-    // 1's next check shows 1/1. The stamp came after task 0's check, so that check's reading is
-    // not the route's last state.
-    const sc: SmpScenario = {
-      cpus: 2,
-      routeDaddr: [0, 0],
-      tasks: [
-        [{ kind: 'check', rt: 0 }, { kind: 'check', rt: 1 }, { kind: 'check', rt: 0 }, { kind: 'frag', daddr: 0, mtu: 1400 }, { kind: 'check', rt: 1 }],
-        [{ kind: 'ident', rt: 0 }, { kind: 'check', rt: 0 }],
-      ],
-      schedule: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 9, 3, 0],
-      genid: 0,
-    };
-    const t = runSmp(sc, undefined, { stage: 'S3' });
+    // BIND_AFTER_CHECK: the stamp came after task 0's check, so that check's reading is not the
+    // route's last state.
+    const t = runSmp(BIND_AFTER_CHECK, undefined, { stage: 'S3' });
     expect(t.text).toMatch(/getpeer_ret: \(__ip_select_ident[^\n]*\n(.*\n)*.*smpwl-200.*dst_check: .*rt=ffff88001f881000 peer=0 rt_pgenid=0 g=0(.*\n)*.*frag_needed_ret: .* g=1\n(.*\n)*.*smpwl-201.*dst_check: .*rt=ffff88001f881000 peer=ffff\w+ rt_pgenid=1 g=1/);
     const r = await replayText(t.text);
     expect(r.divergences, explain(r, t.text)).toEqual([]);
@@ -148,17 +152,7 @@ describe('interleaved calls on 2-4 CPUs', () => {
 
   it('a route whose genid changes with no bind or check in between is still a divergence at its line', async () => {
     // The same trace with task 1's lookup removed: nothing can have stamped the route.
-    const sc: SmpScenario = {
-      cpus: 2,
-      routeDaddr: [0, 0],
-      tasks: [
-        [{ kind: 'check', rt: 0 }, { kind: 'check', rt: 1 }, { kind: 'check', rt: 0 }, { kind: 'frag', daddr: 0, mtu: 1400 }, { kind: 'check', rt: 1 }],
-        [{ kind: 'ident', rt: 0 }, { kind: 'check', rt: 0 }],
-      ],
-      schedule: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 9, 3, 0],
-      genid: 0,
-    };
-    const text = runSmp(sc, undefined, { stage: 'S3' })
+    const text = runSmp(BIND_AFTER_CHECK, undefined, { stage: 'S3' })
       .text.split('\n')
       .filter((l) => !/getpeer(_ret)?: \((inet_getpeer\+0x0|__ip_select_ident)/.test(l) || !/smpwl-201/.test(l))
       .join('\n');
