@@ -43,7 +43,7 @@ export type FnheCall =
   /** The socket's dst_check of its route to `d` (a lookup when it holds none; NULL drops it). */
   | { kind: 'check'; d: number }
   /** A PMTU update for `d` through the socket's route (a lookup first when it holds none). */
-  | { kind: 'pmtu'; d: number; mtu: number }
+  | { kind: 'pmtu'; d: number; mtu: number; /** In softirq (an ICMP "fragmentation needed" received): pinned to one CPU, nothing below it runs there until it returns. */ softirq?: boolean }
   /** rt_cache_flush of the namespace; `proc`: the /proc flush, which also bumps fnhe_genid. */
   | { kind: 'flush'; proc: boolean };
 
@@ -133,6 +133,8 @@ class Machine {
   private ts = 10;
   cpu = 0;
   pid = 0;
+  /** The step runs in softirq context (printed with ftrace's `s` flag). */
+  softirq = false;
   comm = 'smpwl';
   get nextLine(): number {
     return FNHE_TEXT_HEADER.split('\n').length - 1 + (this.out.length - 1) + 1;
@@ -144,23 +146,37 @@ class Machine {
     this.slots = Array<Route | null>(cpus).fill(null);
   }
 
-  /** The last line of each pid that replay sees as an event (lines its probe map drops do not count). */
-  private readonly lastLine = new Map<number, number>();
+  /**
+   * The last line of each call context that replay sees as an event (lines its probe map drops
+   * do not count): a pid in task context, the CPU in softirq context (src/trace/callctx.ts).
+   */
+  private readonly lastLine = new Map<string, number>();
   /**
    * Route creations and exception updates as replay sees their windows: from the pid's previous
    * event line to its next one (`end`).
    */
-  readonly windows: { pid: number; kind: 'create' | 'update'; line: number; prev: number; end?: number; route?: Route }[] = [];
+  readonly windows: { key: string; kind: 'create' | 'update'; line: number; prev: number; end?: number; route?: Route }[] = [];
+
+  /** The call context of the step being run, as replay keys it. */
+  get key(): string {
+    return this.softirq ? `soft${this.cpu}` : `pid${this.pid}`;
+  }
 
   print(body: string, opts: { silent?: boolean; window?: 'create' | 'update'; route?: Route } = {}): number {
     const line = this.nextLine;
     if (!opts.silent) {
-      for (const w of this.windows) if (w.pid === this.pid && w.end === undefined) w.end = line;
-      if (opts.window) this.windows.push({ pid: this.pid, kind: opts.window, line, prev: this.lastLine.get(this.pid) ?? 0, route: opts.route });
-      this.lastLine.set(this.pid, line);
+      const key = this.key;
+      const soft = `soft${this.cpu}`;
+      // A task-level line on a CPU shows its softirq has returned.
+      for (const w of this.windows) if (w.end === undefined && (w.key === key || (!this.softirq && w.key === soft))) w.end = line;
+      // A softirq began after the last task-level line on its CPU.
+      const prev = Math.max(this.lastLine.get(key) ?? 0, this.softirq ? (this.lastLine.get(`task${this.cpu}`) ?? 0) : 0);
+      if (opts.window) this.windows.push({ key, kind: opts.window, line, prev, route: opts.route });
+      this.lastLine.set(key, line);
+      if (!this.softirq) this.lastLine.set(`task${this.cpu}`, line);
     }
     this.ts += 0.000013;
-    this.out.push(`${this.comm.padStart(16)}-${String(this.pid).padEnd(7)} [${String(this.cpu).padStart(3, '0')}] ..... ${this.ts.toFixed(6).padStart(12)}: ${body}`);
+    this.out.push(`${this.comm.padStart(16)}-${String(this.pid).padEnd(7)} [${String(this.cpu).padStart(3, '0')}] ${this.softirq ? '..s2.' : '.....'} ${this.ts.toFixed(6).padStart(12)}: ${body}`);
     return line;
   }
 
@@ -375,7 +391,7 @@ function overlapped(m: Machine, r: Route): boolean {
     // Any later creation (a task migrating between its slot read and its caching can replace
     // the route in another CPU's slot).
     if (x.kind === 'create' && x.line > s.line) return true;
-    if (x.pid === s.pid) return false;
+    if (x.key === s.key) return false;
     if (x.line < s.line) return (x.end ?? inf) > s.prev;
     return (s.end ?? inf) > (x.kind === 'create' ? x.prev : x.line);
   });
@@ -395,7 +411,10 @@ export function runSmpFnhe(sc: FnheScenario, fault?: FnheFaultSpec): FnheTrace {
   /** The faulty task has started a later call (its next line shows the update returned). */
   let survivorSeen = false;
   const states: TaskState[] = sc.tasks.map(() => ({ sk: new Map() }));
-  const cur = sc.tasks.map(() => ({ call: -1, steps: [] as Step[] }));
+  // A softirq call keeps its CPU (irqCpu) and nothing else prints there until it returns.
+  const cur = sc.tasks.map(() => ({ call: -1, steps: [] as Step[], irqCpu: -1 }));
+  const busy = (cpu: number, t: number) => cur.some((o, i) => i !== t && o.irqCpu === cpu && o.steps.length > 0);
+  const canRun = (t: number) => (cur[t]!.irqCpu >= 0 && cur[t]!.steps.length > 0) || Array.from({ length: sc.cpus }, (_, cpu) => cpu).some((cpu) => !busy(cpu, t));
   const hasWork = (t: number) => cur[t]!.steps.length > 0 || cur[t]!.call + 1 < sc.tasks[t]!.length;
   const inFlight = (t: number) => cur[t]!.steps.length > 0;
   let step = 0;
@@ -407,6 +426,7 @@ export function runSmpFnhe(sc: FnheScenario, fault?: FnheFaultSpec): FnheTrace {
       const isFaulty = fault !== undefined && fault.task === t && fault.call === c.call;
       // The faulty task starts a later call: its first step prints, showing the update returned.
       if (survivor !== null && fault && t === fault.task && c.call > fault.call) survivorSeen = true;
+      c.irqCpu = -1;
       c.steps = stepsOf(m, states[t]!, call, isFaulty ? fault!.fault : undefined, (l) => (faultLine ??= l), () => (faultApplied = true), (r) => (survivor = r));
       const sv = survivor as Route | null;
       if (sv !== null && !isFaulty && faultLine === undefined && call.kind === 'check' && states[t]!.sk.get(call.d) === sv) {
@@ -417,9 +437,10 @@ export function runSmpFnhe(sc: FnheScenario, fault?: FnheFaultSpec): FnheTrace {
         const last = steps[steps.length - 1]!;
         let judged = false;
         steps[0] = () => {
-          // (A later update of the same route still open elsewhere may be killing it now.)
-          judged = survivorSeen && !m.windows.some((w) => w.kind === 'update' && w.end === undefined && w.pid !== m.pid);
           first();
+          // After the entry line (which shows a softirq on its CPU returned): an update of the
+          // same route still open elsewhere may be killing it now.
+          judged = survivorSeen && !m.windows.some((w) => w.kind === 'update' && w.end === undefined && w.key !== m.key);
         };
         steps[steps.length - 1] = () => {
           const before = m.nextLine;
@@ -431,14 +452,19 @@ export function runSmpFnhe(sc: FnheScenario, fault?: FnheFaultSpec): FnheTrace {
       }
     }
     m.pid = 300 + t;
-    m.cpu = sc.cpuOf ? sc.cpuOf[step % sc.cpuOf.length]! % sc.cpus : t % sc.cpus;
+    let cpu = c.irqCpu >= 0 ? c.irqCpu : sc.cpuOf ? sc.cpuOf[step % sc.cpuOf.length]! % sc.cpus : t % sc.cpus;
+    for (let i = 0; i < sc.cpus && c.irqCpu < 0 && busy(cpu, t); i++) cpu = (cpu + 1) % sc.cpus;
+    const call = sc.tasks[t]![c.call]!;
+    if (call.kind === 'pmtu' && call.softirq) c.irqCpu = cpu;
+    m.cpu = cpu;
+    m.softirq = c.irqCpu >= 0;
     step++;
     c.steps.shift()!();
   };
   let k = 0;
   for (;;) {
     const ready = [];
-    for (let t = 0; t < nTasks; t++) if (hasWork(t)) ready.push(t);
+    for (let t = 0; t < nTasks; t++) if (hasWork(t) && canRun(t)) ready.push(t);
     if (ready.length === 0) break;
     let t = ready[(sc.schedule.length ? sc.schedule[k++ % sc.schedule.length]! : k++) % ready.length]!;
     if (fault && t === fault.task && !inFlight(t) && cur[t]!.call + 1 === fault.call) {
@@ -477,7 +503,7 @@ export function smpFnheArbitrary(opts: { maxCalls?: number; flush?: boolean } = 
           const d = a % dests;
           if (k <= 3) return { kind: 'check', d };
           if (k <= 5) return { kind: 'lookup', d };
-          if (k <= 7 || !(opts.flush ?? true)) return { kind: 'pmtu', d, mtu: [1400, 1300, 1200][a % 3]! };
+          if (k <= 7 || !(opts.flush ?? true)) return { kind: 'pmtu', d, mtu: [1400, 1300, 1200][a % 3]!, softirq: k === 7 };
           return { kind: 'flush', proc: a % 2 === 0 };
         }),
       );
