@@ -410,6 +410,8 @@ export function runSmpFnhe(sc: FnheScenario, fault?: FnheFaultSpec): FnheTrace {
   let survivor: Route | null = null;
   /** The faulty task has started a later call (its next line shows the update returned). */
   let survivorSeen = false;
+  /** The faulty update's window. */
+  let faultyUpdate: Machine['windows'][number] | undefined;
   const states: TaskState[] = sc.tasks.map(() => ({ sk: new Map() }));
   // A softirq call keeps its CPU (irqCpu) and nothing else prints there until it returns.
   const cur = sc.tasks.map(() => ({ call: -1, steps: [] as Step[], irqCpu: -1 }));
@@ -427,7 +429,10 @@ export function runSmpFnhe(sc: FnheScenario, fault?: FnheFaultSpec): FnheTrace {
       // The faulty task starts a later call: its first step prints, showing the update returned.
       if (survivor !== null && fault && t === fault.task && c.call > fault.call) survivorSeen = true;
       c.irqCpu = -1;
-      c.steps = stepsOf(m, states[t]!, call, isFaulty ? fault!.fault : undefined, (l) => (faultLine ??= l), () => (faultApplied = true), (r) => (survivor = r));
+      c.steps = stepsOf(m, states[t]!, call, isFaulty ? fault!.fault : undefined, (l) => (faultLine ??= l), () => (faultApplied = true), (r) => {
+        survivor = r;
+        faultyUpdate = [...m.windows].reverse().find((w) => w.kind === 'update');
+      });
       const sv = survivor as Route | null;
       if (sv !== null && !isFaulty && faultLine === undefined && call.kind === 'check' && states[t]!.sk.get(call.d) === sv) {
         // A check of the survivor. Replay judges it only if it entered after the updater showed
@@ -438,9 +443,11 @@ export function runSmpFnhe(sc: FnheScenario, fault?: FnheFaultSpec): FnheTrace {
         let judged = false;
         steps[0] = () => {
           first();
-          // After the entry line (which shows a softirq on its CPU returned): an update of the
-          // same route still open elsewhere may be killing it now.
-          judged = survivorSeen && !m.windows.some((w) => w.kind === 'update' && w.end === undefined && w.key !== m.key);
+          // After the entry line (which may show a softirq on its CPU returned): the faulty
+          // update's context must have moved on, and an update elsewhere that began while it was
+          // open, and is still open, may be killing the route now.
+          const fw = faultyUpdate;
+          judged = survivorSeen && fw?.end !== undefined && !m.windows.some((w) => w.kind === 'update' && w.end === undefined && w.key !== m.key && w.line > fw.line && w.line < fw.end!);
         };
         steps[steps.length - 1] = () => {
           const before = m.nextLine;
