@@ -10,6 +10,7 @@ import { packageVersion } from '../core/version.ts';
 interface ReplayCliOptions {
   era?: Era;
   stage?: Stage;
+  kernel?: string;
   probes?: string;
   symbols?: string;
   format: ReplayFormat;
@@ -37,6 +38,11 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
           'decides is left unchecked',
       ).choices(STAGES as unknown as string[]),
     )
+    .option(
+      '--kernel <kernel>',
+      'the kernel the trace was taken on (debian, debian-6.12, its bzImage, or a directory holding it with its vmlinux\n' +
+        'and System.map): the era and stage are read from its code (types and symbols), as conform reads them',
+    )
     .option('--probes <file>', 'probe map (JSON) saying which trace events mean which canonical events')
     .option('--symbols <file>', 'System.map or kallsyms of the traced boot, for trace-cmd report / perf script text that prints\n' +
       'callers as addresses (a trace.dat or perf.data is read through trace-cmd / perf; a trace.dat brings its own symbols)')
@@ -54,6 +60,9 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
           throw badInput(`--max-divergences must be an integer >= 1 (got ${JSON.stringify(opts.maxDivergences)})`);
         }
         if (opts.stage && opts.era && opts.era !== 'pmtu-redirect') throw badInput(`--stage applies to the pmtu-redirect era only (got --era ${opts.era})`);
+        if (opts.kernel && (opts.stage || opts.era)) throw badInput(`--kernel reads the era and stage from the kernel's code: give --kernel or --era/--stage, not both`);
+        const fromKernel = opts.kernel ? await (await import('../replay/kernel-era.ts')).eraOfKernel(opts.kernel, (s) => io.stderr.write(`peerprop: ${s}\n`)) : undefined;
+        if (fromKernel) io.stderr.write(`peerprop: kernel ${fromKernel.release}: era ${fromKernel.era}${fromKernel.stage ? `, stage ${fromKernel.stage}` : ''}, read from its code\n`);
         if (traces.filter((t) => t === '-').length > 1) throw badInput('standard input (-) can be replayed only once');
         const threads = opts.jobs === undefined ? undefined : await jobsOption(opts.jobs);
         // The reader and replay are loaded only when this command runs; the HTML and Perfetto
@@ -66,6 +75,7 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
         const { reports, timelines } = await run(traces, {
           ...(opts.era ? { era: opts.era } : {}),
           ...(opts.stage ? { stage: opts.stage } : {}),
+          ...(fromKernel ? { era: fromKernel.era, eraReason: fromKernel.reason, ...(fromKernel.stage ? { stage: fromKernel.stage } : {}) } : {}),
           ...(probeMap ? { probeMap } : {}),
           maxDivergences: Number(opts.maxDivergences),
           stdin: io.stdin,

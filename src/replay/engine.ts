@@ -39,7 +39,7 @@ export class Replay {
     this.historySize = opts.historySize ?? 6;
     this.file = opts.file ?? '';
     if (opts.gaps) this.gaps = [...opts.gaps].sort((a, b) => a.line - b.line);
-    if (opts.era) this.decide({ era: opts.era, reason: 'given (--era)' });
+    if (opts.era) this.decide({ era: opts.era, reason: opts.eraReason ?? 'given (--era)' });
   }
 
   private decide(d: EraDecision): void {

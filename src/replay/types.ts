@@ -6,6 +6,8 @@ import type { InvariantId } from '../core/invariants.ts';
 export interface ReplayOptions {
   /** The era to replay under; detected from the events when absent. */
   era?: Era;
+  /** How a given era was decided (the report's era line); default 'given (--era)'. */
+  eraReason?: string;
   /** A hint used only when the events do not decide (e.g. the probe map's era). */
   eraHint?: Era;
   /**

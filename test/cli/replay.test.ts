@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { injectFault } from '../helpers/inject.ts';
 import { runCli, type CliRun } from '../helpers/cli.ts';
+import { haveSeedKernels, PATCH_COMMIT, STABLE_2639 } from '../kernel/seed-kernels.ts';
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const run1 = resolve(repoRoot, 'traces/linux-3.0.1_run1-s1.ftrace.txt');
@@ -169,5 +170,31 @@ describe('peerprop replay --stage', () => {
     const fnhe = await cli(['replay', run1, '--stage', 'S4', '--era', 'fnhe']);
     expect(fnhe.code).toBe(2);
     expect(fnhe.err.trim().split('\n')).toEqual(['peerprop: --stage applies to the pmtu-redirect era only (got --era fnhe)']);
+  });
+});
+
+describe.skipIf(!haveSeedKernels)('peerprop replay --kernel (the shared seed-era kernels)', () => {
+  const fixtures = resolve(repoRoot, 'test/replay/fixtures');
+  it('2.6.39.3: era and stage (S2) read from the kernel\'s code, and judged by them', { timeout: 180_000 }, async () => {
+    const r = await cli(['replay', join(fixtures, 'linux-2.6.39.3-seed-scenarios.trace.txt'), '--kernel', join(STABLE_2639, 'bzImage'), '--format', 'json']);
+    expect(r.code, r.err).toBe(0);
+    const j = [JSON.parse(r.out)].flat()[0] as { era: string; stage: string; eraReason: string; verdict: string };
+    expect(j).toMatchObject({ era: 'pmtu-redirect', stage: 'S2', verdict: 'conformant' });
+    expect(j.eraReason).toMatch(/from the code of kernel 2\.6\.39\.3 \(--kernel\): .*rt_bind_peer\(rt, create\) \(S2\)/);
+    expect(r.err).toMatch(/kernel 2\.6\.39\.3: era pmtu-redirect, stage S2, read from its code/);
+  });
+  it('the patch commit alone: the seed era, whatever the events would suggest', { timeout: 180_000 }, async () => {
+    const r = await cli(['replay', join(fixtures, 'linux-6431cbc-seed-scenarios.trace.txt'), '--kernel', join(PATCH_COMMIT, 'bzImage'), '--format', 'json']);
+    expect(r.code, r.err).toBe(0);
+    const j = [JSON.parse(r.out)].flat()[0] as { era: string; stage?: string };
+    expect(j.era).toBe('seed');
+    expect(j.stage).toBeUndefined();
+  });
+  it('with --era or --stage as well: a one-line usage error (exit 2)', async () => {
+    for (const extra of [['--stage', 'S3'], ['--era', 'seed']]) {
+      const r = await cli(['replay', run1, '--kernel', join(STABLE_2639, 'bzImage'), ...extra]);
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n')).toEqual(["peerprop: --kernel reads the era and stage from the kernel's code: give --kernel or --era/--stage, not both"]);
+    }
   });
 });
