@@ -21,8 +21,11 @@
  * way a broken kernel would; the generator reports the line where replay must catch it.
  */
 import fc from 'fast-check';
-import { routePointer } from './generate.ts';
 import type { Stage } from './types.ts';
+import { bare, bindPeerSteps, daddrOf, hex, ipHex, Machine, type Step, u32 } from './smp-machine.ts';
+import { flushSteps, redirectSteps, updateSteps, type SmpPathCall } from './smp-paths.ts';
+
+export { SMP_TEXT_HEADER } from './smp-machine.ts';
 
 export type SmpCall =
   /** ipv4_dst_check(rt) by a socket of this task. */
@@ -41,7 +44,9 @@ export type SmpCall =
    * __ip_select_ident on a packet using the route: `if (rt->peer == NULL) rt_bind_peer(rt, daddr, 1)`,
    * rt_bind_peer inlined (3.0.1): only the lookup's probes show, naming __ip_select_ident, no route.
    */
-  | { kind: 'ident'; rt: number };
+  | { kind: 'ident'; rt: number }
+  /** ip_rt_update_pmtu, ip_rt_redirect, rt_cache_flush: smp-paths.ts. */
+  | SmpPathCall;
 
 export type SmpFault =
   /** A check that took the slow path returns without re-stamping the route. */
@@ -83,101 +88,6 @@ export interface SmpTrace {
   lines: number;
 }
 
-interface Route {
-  ptr: string;
-  daddr: string;
-  peer: string | null;
-  rtg: number;
-}
-
-const u32 = (x: number) => x >>> 0;
-const hex = (n: number) => u32(n).toString(16);
-const bare = (p: string | null) => (p === null ? '0' : p.replace(/^0x/, ''));
-/** 3.0 prints an IPv4 address as its network-order u32 read little-endian. */
-function ipHex(a: string): string {
-  const b = a.split('.').map(Number);
-  return hex((b[3]! << 24) | (b[2]! << 16) | (b[1]! << 8) | b[0]!);
-}
-const daddrOf = (i: number) => `10.1.0.${5 + i}`;
-
-export const SMP_TEXT_HEADER = '# tracer: nop\n#\n#           TASK-PID    CPU#    TIMESTAMP  FUNCTION\n#              | |       |          |         |\n';
-
-/** Shared kernel state and the printer. */
-class Machine {
-  G: number;
-  readonly routes: Route[];
-  readonly peers = new Map<string, string>();
-  /** Destinations a lookup has returned "none" for (what replay knows about them). */
-  readonly sawNone = new Set<string>();
-  /** peer->pmtu_learned of the peers whose pmtu_expires is set (the machine never lets time pass). */
-  readonly learned = new Map<string, number>();
-  private nextPeer = 0;
-  readonly out: string[] = [SMP_TEXT_HEADER.trimEnd()];
-  private ts = 100;
-  /** The CPU and pid of the step being run. */
-  cpu = 0;
-  pid = 0;
-  /** Lines are 1-based; the header takes the first lines. */
-  get nextLine(): number {
-    return SMP_TEXT_HEADER.split('\n').length - 1 + (this.out.length - 1) + 1;
-  }
-
-  constructor(routeDaddr: number[], genid: number, readonly stage: Stage) {
-    this.G = u32(genid);
-    // Routes start peerless at rt_peer_genid 0 (2.6.39+: only a route created with a peer is stamped).
-    this.routes = routeDaddr.map((d, i) => ({ ptr: routePointer(i), daddr: daddrOf(d), peer: null, rtg: 0 }));
-  }
-
-  print(body: string): number {
-    const line = this.nextLine;
-    this.ts += 0.000011;
-    this.out.push(`${`smpwl-${this.pid}`.padStart(16)} [${String(this.cpu).padStart(3, '0')}] ${this.ts.toFixed(6).padStart(12)}: ${body}`);
-    return line;
-  }
-
-  /** inet_getpeer: an existing peer, or a new one when create (linked before the call returns). */
-  getpeer(daddr: string, create: boolean, forceNew = false): string | null {
-    const p = this.peers.get(daddr);
-    if (p && !forceNew) return p;
-    if (!create) {
-      this.sawNone.add(daddr);
-      return null;
-    }
-    const np = '0xffff88001e4' + (0x10000 + this.nextPeer++ * 0x40).toString(16).padStart(5, '0');
-    this.peers.set(daddr, np);
-    return np;
-  }
-}
-
-type Step = () => void;
-
-/**
- * rt_bind_peer's three interleavable steps where no fault is injected: the lookup's entry, its
- * return (printed at `retSite`, the caller gcc inlined it into), and `if (peer && cmpxchg(...) !=
- * NULL) inet_putpeer(peer); else stamp` (the loser of a cmpxchg puts its peer and does not stamp).
- * `when` guards each step (the caller's `if (!rt->peer)`); `stamped` runs after a stamp.
- */
-function bindPeerSteps(m: Machine, r: Route, create: 0 | 1, retSite: string, when: () => boolean = () => true, stamped: () => void = () => {}): Step[] {
-  let found: string | null = null;
-  return [
-    () => {
-      if (when()) m.print(`getpeer: (inet_getpeer+0x0/0x300) daddr=${ipHex(r.daddr)} family=2 create=${create}`);
-    },
-    () => {
-      if (!when()) return;
-      found = m.getpeer(r.daddr, create === 1);
-      m.print(`getpeer_ret: (${retSite} <- inet_getpeer) peer=${bare(found)}`);
-    },
-    () => {
-      if (!when()) return;
-      if (found !== null && r.peer !== null) return;
-      if (found !== null) r.peer = found;
-      r.rtg = m.G;
-      stamped();
-    },
-  ];
-}
-
 /** The steps of one call, closed over the machine; `fault` changes this call only. */
 function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (line: number) => void, applied: () => void): Step[] {
   if (call.kind === 'check') {
@@ -186,11 +96,21 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
     let found: string | null = null;
     let noPeer = false;
     let forcedSlow = false;
+    let expired = false;
     const steps: Step[] = [];
     steps.push(() => {
-      m.print(`dst_check: (ipv4_dst_check+0x0/0x1c0) rt=${bare(r.ptr)} peer=${bare(r.peer)} rt_pgenid=${hex(r.rtg)} g=${hex(m.G)} dst=${ipHex(r.daddr)} gw=${ipHex('10.0.0.1')} flags=0 obsolete=-1`);
+      m.print(`dst_check: (ipv4_dst_check+0x0/0x1c0) rt=${bare(r.ptr)} peer=${bare(r.peer)} rt_pgenid=${hex(r.rtg)} g=${hex(m.G)} dst=${ipHex(r.daddr)} gw=${ipHex(r.gw)} flags=${hex(r.flags)} obsolete=-1`);
     });
+    // if (rt_is_expired(rt)) return NULL;  (a flush moved the namespace's rt_genid). Its own step
+    // only where flushes, redirects or PMTU updates run (a scenario without them keeps the steps,
+    // and so the interleavings of its schedule, it always had).
+    if (m.extended) {
+      steps.push(() => {
+        expired = r.netG !== m.netG;
+      });
+    }
     steps.push(() => {
+      if (expired) return;
       // if (rt->rt_peer_genid != rt_peer_genid())
       slow = r.rtg !== m.G;
       if (fault === 'fast-path-binds' && !slow && r.peer === null) {
@@ -226,6 +146,12 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
       if (found !== null) r.peer = found;
       r.rtg = m.G;
     });
+    if (m.extended) {
+      steps.push(() => {
+        // check_peer_pmtu (no effect on what these probes read), then the learned redirect.
+        if (slow && r.peer !== null) m.applyRedirect(r, r.peer);
+      });
+    }
     steps.push(() => {
       if (!slow) return;
       // rt->rt_peer_genid = rt_peer_genid();
@@ -236,7 +162,10 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
       r.rtg = m.G;
     });
     steps.push(() => {
-      const line = m.print(`dst_check_ret: (sk_dst_check+0x2c/0x80 <- ipv4_dst_check) ret=${bare(r.ptr)} peer=${bare(r.peer)} rt_pgenid=${hex(r.rtg)} g=${hex(m.G)} gw=${ipHex('10.0.0.1')} flags=0`);
+      // A NULL return: the probe's reads through it give 0.
+      const line = expired
+        ? m.print(`dst_check_ret: (sk_dst_check+0x2c/0x80 <- ipv4_dst_check) ret=0 peer=0 rt_pgenid=0 g=${hex(m.G)} gw=0 flags=0`)
+        : m.print(`dst_check_ret: (sk_dst_check+0x2c/0x80 <- ipv4_dst_check) ret=${bare(r.ptr)} peer=${bare(r.peer)} rt_pgenid=${hex(r.rtg)} g=${hex(m.G)} gw=${ipHex(r.gw)} flags=${hex(r.flags)}`);
       if (fault === 'not-restamped') mark(line);
     });
     return steps;
@@ -249,12 +178,20 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
     let noPeer = false;
     return [
       () => {
-        slow = r.rtg !== m.G;
+        // The cache lookup skips an expired route (a new one would be made: not a hit of this one).
+        slow = r.netG === m.netG && r.rtg !== m.G;
       },
       () => {
         noPeer = slow && r.peer === null;
       },
       ...bindPeerSteps(m, r, 0, '__ip_route_output_key+0x2a4/0x7a0', () => noPeer),
+      ...(m.extended
+        ? [
+            () => {
+              if (slow && r.peer !== null) m.applyRedirect(r, r.peer);
+            },
+          ]
+        : []),
       () => {
         if (slow) r.rtg = m.G;
       },
@@ -289,6 +226,9 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
       },
     ];
   }
+  if (call.kind === 'update') return updateSteps(m, call);
+  if (call.kind === 'redirect') return redirectSteps(m, call);
+  if (call.kind === 'flush') return flushSteps(m);
   const daddr = daddrOf(call.daddr);
   let got: string | null = null;
   let entryG = 0;
@@ -332,6 +272,7 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
  */
 export function runSmp(sc: SmpScenario, fault?: SmpFaultSpec, opts: { stage?: Stage } = {}): SmpTrace {
   const m = new Machine(sc.routeDaddr, sc.genid ?? 1, opts.stage ?? 'S3');
+  m.extended = sc.tasks.some((calls) => calls.some((c) => c.kind === 'update' || c.kind === 'redirect' || c.kind === 'flush'));
   const nTasks = sc.tasks.length;
   let faultLine: number | undefined;
   let faultApplied = false;
@@ -353,7 +294,9 @@ export function runSmp(sc: SmpScenario, fault?: SmpFaultSpec, opts: { stage?: St
     m.pid = 200 + t;
     let cpu = c.irqCpu >= 0 ? c.irqCpu : sc.cpuOf ? sc.cpuOf[step % sc.cpuOf.length]! % sc.cpus : t % sc.cpus;
     for (let i = 0; i < sc.cpus && c.irqCpu < 0 && busy(cpu, t); i++) cpu = (cpu + 1) % sc.cpus;
-    if (sc.tasks[t]![c.call]!.kind === 'frag') c.irqCpu = cpu;
+    // ICMP input (frag-needed, tcp_v4_err's update_pmtu, redirects) runs in softirq.
+    const kind = sc.tasks[t]![c.call]!.kind;
+    if (kind === 'frag' || kind === 'update' || kind === 'redirect') c.irqCpu = cpu;
     m.cpu = cpu;
     step++;
     c.steps.shift()!();
@@ -387,18 +330,29 @@ function warmup(routes: number): SmpCall[] {
 
 /**
  * fast-check arbitrary of SMP scenarios: 2-4 CPUs, 2-4 tasks, 1-3 routes over 1-2 destinations,
- * calls mixed (checks dominate, route binds, frag_needed), a random schedule and CPU placement.
+ * calls mixed (checks dominate, route binds, frag_needed; on request cache hits, IP ID binds,
+ * update_pmtu, redirects and flushes), a random schedule and CPU placement.
  */
 export function smpArbitrary(
-  opts: { maxCalls?: number; frag?: boolean; /** Route-cache hits (S4/S5 validate there). */ hit?: boolean; /** IP ID binds (inlined rt_bind_peer). */ ident?: boolean } = {},
+  opts: {
+    maxCalls?: number;
+    frag?: boolean;
+    /** Route-cache hits (S4/S5 validate there). */ hit?: boolean;
+    /** IP ID binds (inlined rt_bind_peer). */ ident?: boolean;
+    /** ip_rt_update_pmtu on a route. */ update?: boolean;
+    /** ip_rt_redirect for a route's destination. */ redirect?: boolean;
+    /** rt_cache_flush (routes expire). */ flush?: boolean;
+  } = {},
 ): fc.Arbitrary<SmpScenario> {
   const maxCalls = opts.maxCalls ?? 6;
+  // Without the path kinds the draws are the ones they always were (same seeds, same scenarios).
+  const kinds = opts.update || opts.redirect || opts.flush ? 13 : 10;
   return fc
     .record({
       cpus: fc.integer({ min: 2, max: 4 }),
       nTasks: fc.integer({ min: 2, max: 4 }),
       routeDaddr: fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 1, maxLength: 3 }),
-      raw: fc.array(fc.array(fc.tuple(fc.nat(9), fc.nat(7), fc.nat(1)), { minLength: 1, maxLength: maxCalls }), { minLength: 4, maxLength: 4 }),
+      raw: fc.array(fc.array(fc.tuple(fc.nat(kinds - 1), fc.nat(7), fc.nat(1)), { minLength: 1, maxLength: maxCalls }), { minLength: 4, maxLength: 4 }),
       schedule: fc.array(fc.nat(11), { minLength: 1, maxLength: 80 }),
       cpuOf: fc.option(fc.array(fc.nat(3), { minLength: 1, maxLength: 40 }), { nil: undefined }),
       genid: fc.oneof(fc.constant(1), fc.constant(0xffffffff), fc.nat()),
@@ -407,6 +361,9 @@ export function smpArbitrary(
       const nRoutes = routeDaddr.length;
       const tasks: SmpCall[][] = raw.slice(0, nTasks).map((calls) =>
         calls.map(([k, a, b]): SmpCall => {
+          if (k === 10) return opts.update ? { kind: 'update', rt: a % nRoutes, mtu: [1400, 1200, 1000][(a + b) % 3]! } : { kind: 'check', rt: a % nRoutes };
+          if (k === 11) return opts.redirect ? { kind: 'redirect', daddr: routeDaddr[a % nRoutes]!, gw: b } : { kind: 'check', rt: a % nRoutes };
+          if (k === 12) return opts.flush && a < 3 ? { kind: 'flush' } : { kind: 'check', rt: a % nRoutes };
           if (opts.hit && k === 5) return { kind: 'hit', rt: a % nRoutes };
           if (opts.ident && k === 4) return { kind: 'ident', rt: a % nRoutes };
           if (k <= 5 || (!opts.frag && k >= 8)) return { kind: 'check', rt: a % nRoutes };

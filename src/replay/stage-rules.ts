@@ -92,3 +92,15 @@ export function redirectMayBeUndone(era: Era, stage: ReplayStage): boolean {
 export function isCheckLookupCaller(caller: string): boolean {
   return caller.startsWith('ipv4_dst_check') || caller.startsWith('ipv4_validate_peer');
 }
+
+/**
+ * S4/S5 `ip_rt_redirect` bumps inside its walk of the cached routes, once per route whose peer's
+ * learned redirect it changes: routes to one destination share a peer, but a redirect to another
+ * gateway on another CPU between two routes of the walk (or, S5, routes holding peers of a tree a
+ * flush swapped out) makes one call bump several times. The walk is not probed: how many moves a
+ * redirect in progress makes is not known.
+ */
+export function redirectWalkReason(stage: ReplayStage): string {
+  const what = 'ip_rt_redirect bumps once per cached route it redirects (its walk is not probed)';
+  return stage === 'unknown' ? `${STAGE_DECIDES}: from S4 ${what}` : `S4/S5: ${what}`;
+}

@@ -19,6 +19,12 @@ import { own } from '../../trace/columns/cursor.ts';
 export class BindTracker {
   /** Binds naming their route, open per context (their window on the route). */
   private readonly windows = new Map<number, Window[]>();
+  /**
+   * Named binds whose own lookup's return (inet_getpeer's, printed inside the call) was seen: its
+   * result was taken when it returned, and the bind's return, printed later, reads the route's
+   * peer (S5: maybe of an inetpeer tree a flush swapped out since).
+   */
+  private readonly innerSeen = new WeakSet<Window>();
   /** A lookup entry not attributed to a route, per context: its return may lack daddr/create. */
   private readonly lastEntry = new Map<number, CanonicalEvent | undefined>();
 
@@ -122,6 +128,8 @@ export class BindTracker {
     const c = create ?? (entry?.create as 0 | 1 | undefined);
     const daddr = e.daddr ?? entry?.daddr;
     if (c !== undefined && daddr !== undefined) this.lookups.result(e, daddr, c, e.peer, e.rt, entry?.line);
+    const ws = this.windows.get(k);
+    if (ws?.length) this.innerSeen.add(ws[ws.length - 1]!);
   }
 
   /** The return of a bind naming its route outside a check: it never replaces the route's peer. */
@@ -149,7 +157,11 @@ export class BindTracker {
     else r.mayStamp = true;
     this.genid.observe(e, e.genid);
     if (e.daddr !== undefined && e.peer !== undefined && create !== undefined && (isNull(e.peerBefore) || e.peerBefore === undefined)) {
-      this.lookups.result(e, e.daddr, create, e.peer, rt);
+      // The return reads the route's peer, not the lookup's result: with another CPU/task acting
+      // on the route meanwhile (update_pmtu's or another bind's cmpxchg won), it may be theirs.
+      if (w && this.innerSeen.has(w)) return; // its lookup's own return was judged
+      if (raced) this.rec.unchecked('lookup-only-never-creates-peer', "another CPU/task bound the route during this bind (its return reads the route's peer, not its lookup's)");
+      else this.lookups.result(e, e.daddr, create, e.peer, rt);
     }
   }
 }

@@ -18,6 +18,7 @@ import { describeBind, isNull, MAX_CONTEXTS, MAX_NESTED, pruneEmpty, type RouteR
 import type { GenidTracker } from './genid.ts';
 import type { RouteTable } from './routes.ts';
 import { own } from '../../trace/columns/cursor.ts';
+import { freedRoutePeerIsCurrent } from '../stage-rules.ts';
 
 /** Missing lookups kept with their details (the rest are counted). */
 const MAX_MISSING_BINDS = 200;
@@ -33,6 +34,8 @@ export interface PendingCheck {
   w: Window;
   /** A bind on a path the entry read as current: a divergence unless the genid moved meanwhile. */
   fastBind?: CanonicalEvent;
+  /** A flush of the route was in progress at entry (its rt_genid move may come before or after this check's test). */
+  flushRacing?: boolean;
 }
 
 export class CheckTracker {
@@ -96,7 +99,8 @@ export class CheckTracker {
     r.mayStamp = false;
     if (e.peer !== undefined) r.peer = e.peer;
     let path: PendingCheck['path'];
-    const flushed = (e.obsolete !== undefined && e.obsolete > 0) || r.flushAtSight < this.routes.flushCount;
+    const flush = this.routes.expired(r);
+    const flushed = (e.obsolete !== undefined && e.obsolete > 0) || flush === 'yes';
     if (flushed) path = 'expired';
     else if (this.era === 'pre-genid') path = 'fast';
     else if (e.rtGenid === undefined || e.genid === undefined) path = 'unknown';
@@ -114,7 +118,7 @@ export class CheckTracker {
       this.overlaps.close(lost.w);
       this.rec.unchecked('slow-path-looks-up-peer', 'check entry without a return (nested or lost)');
     }
-    stack.push({ ev: own(e), route: r, path, binds: 0, w: this.overlaps.open(r.ptr, k) });
+    stack.push({ ev: own(e), route: r, path, binds: 0, w: this.overlaps.open(r.ptr, k), flushRacing: !flushed && flush === 'maybe' });
   }
 
   onCheckRet(e: CanonicalEvent): void {
@@ -149,6 +153,7 @@ export class CheckTracker {
       r.rtGenid = undefined;
       return;
     }
+    if (p.flushRacing) this.rec.unchecked('expired-route-fails', 'a flush on another CPU/task was in progress (its rt_genid move may come after this check)');
     if (ret === r.ptr) this.rec.pass('check-returns-its-route');
     else this.rec.fail('check-returns-its-route', e, `dst ${r.ptr}`, `dst ${ret}`, `check of ${r.ptr} returned another dst`, r.hist, r.ptr);
     this.genid.observe(e, e.genid);
@@ -210,6 +215,10 @@ export class CheckTracker {
       // The lost cmpxchg: this check found no peer (or lost), another CPU/task's bind installed
       // one on the route; the route keeps the winner's.
       this.rec.unchecked('slow-path-attaches-existing-peer', "another CPU/task's bind installed its peer first");
+    } else if (!isNull(want) && !isNull(e.peer) && p.w.overlapped && !freedRoutePeerIsCurrent(this.era, this.routes.stage)) {
+      // S5: a flush swapped the inetpeer tree between this check's lookup and another CPU/task's
+      // bind, which found (or made) the destination's new peer and won the cmpxchg.
+      this.rec.unchecked('slow-path-attaches-existing-peer', "S5: another CPU/task's bind installed a peer of the inetpeer tree a flush swapped in");
     } else this.rec.fail('slow-path-attaches-existing-peer', e, `peer ${want}`, `peer ${e.peer}`, `route ${r.ptr} does not hold what its bind found`, r.hist, r.ptr);
   }
 }

@@ -13,7 +13,7 @@ import { GenidRaces } from '../genid-races.ts';
 import type { Overlaps } from '../overlap.ts';
 import { MAX_CONTEXTS, snapshotRing, u32 } from './common.ts';
 import type { RouteTable } from './routes.ts';
-import { STAGE_DECIDES } from '../stage-rules.ts';
+import { redirectWalkReason, STAGE_DECIDES } from '../stage-rules.ts';
 
 /** A bump path in progress: the move it may explain. */
 interface Cause {
@@ -49,6 +49,8 @@ export class GenidTracker {
     private readonly historySize: number,
     /** S4/S5: the paths bump only when they change something (not once per call); undefined: the stage is not known. */
     private readonly late: boolean | undefined,
+    /** S5: a flush swaps the inetpeer tree out (a redirect's walk may meet routes of two peers). */
+    private readonly stage5: boolean,
     private readonly overlaps: Overlaps,
     private readonly routes: RouteTable,
   ) {
@@ -74,6 +76,7 @@ export class GenidTracker {
   /** Lost events: the genid and the paths that started in the hole are unknown. */
   gap(): void {
     this.preLookups.clear();
+    this.walks.clear();
     for (let i = this.races.gap(); i > 0; i--) this.rec.unchecked('genid-steps-by-one-per-bump', 'the bump path that explains a move may be in lost events');
     this.G = undefined;
     // A path whose call is still open keeps its cause: its return (and its bump) may come after
@@ -117,6 +120,12 @@ export class GenidTracker {
       for (const c of this.causes.splice(0, delta)) this.overlaps.genidMoved(c.ctx);
       this.rec.genidBumps += delta;
       this.rec.pass('genid-steps-by-one-per-bump');
+    } else if (this.walking()) {
+      // A late stage's redirect in progress may bump several times (stage-rules.ts).
+      for (const c of this.causes.splice(0, allowed)) this.overlaps.genidMoved(c.ctx);
+      this.rec.unchecked('genid-steps-by-one-per-bump', redirectWalkReason(this.late === undefined ? 'unknown' : 'S4'));
+      this.rec.genidBumps += delta;
+      this.overlaps.genidMoved(undefined);
     } else if (this.races.severalCpus && delta < 0x10000) {
       // Several CPUs: a bump path on another CPU shows itself at its return (the 3.0 probes print
       // frag_needed there), after this read of the moved genid. Owed until that return explains
@@ -149,6 +158,21 @@ export class GenidTracker {
     this.G = v;
   }
 
+  /**
+   * Contexts with a redirect in progress whose walk may bump several times (stage-rules.ts): S5 or
+   * a stage not known, or S4 on several CPUs (one inetpeer tree: only another CPU's redirect
+   * between two routes of the walk makes it bump twice).
+   */
+  private readonly walks = new Set<number>();
+
+  private walking(): boolean {
+    return this.walks.size > 0;
+  }
+
+  private mayWalk(): boolean {
+    return this.era === 'pmtu-redirect' && this.late !== false && (this.late === undefined || this.stage5 || this.races.severalCpus);
+  }
+
   /** Causes whose call is over had their chance to show at this observation. */
   private dropDone(): void {
     if (this.causes.length && this.causes.some((c) => c.done)) this.causes = this.causes.filter((c) => !c.done);
@@ -157,6 +181,7 @@ export class GenidTracker {
   /** Another event in the same context: the paths that context was in have returned. */
   contextMoved(e: CanonicalEvent): void {
     const k = eventKey(e);
+    if (this.walks.size > 0) this.walks.delete(k);
     for (const c of this.causes) if (c.ctx === k) c.done = true;
   }
 
@@ -165,6 +190,10 @@ export class GenidTracker {
     this.contextMoved(e);
     if (this.era !== 'pmtu-redirect') return; // only the follow-ups' paths bump
     const cause: Cause = { kind, ctx: eventKey(e), daddr: e.daddr, done: false, rt: e.rt };
+    if (kind === 'redirect' && this.mayWalk()) {
+      if (this.walks.size >= MAX_CONTEXTS) this.walks.clear();
+      this.walks.add(cause.ctx);
+    }
     const pre = this.preLookups.get(cause.ctx);
     if (pre && pre.daddr === e.daddr) cause.lookup = pre.result;
     if (pre) this.preLookups.delete(cause.ctx);
@@ -205,9 +234,23 @@ export class GenidTracker {
     // The bump is the path's in this context (its return probe); FIFO only when none is.
     const k = eventKey(e);
     let ci = this.causes.findIndex((c) => c.ctx === k);
-    if (ci < 0) ci = 0;
-    const cause = this.causes.length ? this.causes.splice(ci, 1)[0] : undefined;
+    // FIFO only for a move not seen yet: a bump whose move was already observed (its entry read is
+    // behind) had its own cause taken by that observation, and another context's path in
+    // progress keeps its cause for its own bump.
+    if (ci < 0 && !oldBehind) ci = 0;
+    const cause = ci >= 0 && this.causes.length ? this.causes.splice(ci, 1)[0] : undefined;
     if (delta > 0) this.overlaps.genidMoved(cause?.ctx ?? k);
+    if (this.walks.delete(k) && this.mayWalk() && (delta > 1 || oldBehind)) {
+      // A late stage's redirect: its walk bumps once per route it changes (stage-rules.ts), so
+      // it may explain every move in its window (other CPUs' moves owed there are paid by it).
+      this.rec.unchecked('genid-steps-by-one-per-bump', redirectWalkReason(this.late === undefined ? 'unknown' : 'S4'));
+      if (!oldBehind) this.rec.genidBumps += delta;
+      for (let i = 0; i < Math.min(delta, 16); i++) this.races.credit(u32(e.old), u32(nv));
+      this.gHist.push(e);
+      const ahead = this.G === undefined || (u32(nv - this.G) < 0x80000000 && nv !== this.G);
+      if (ahead) this.setG(u32(nv));
+      return;
+    }
     // Its cause was taken off the list above: the path's credit replaces it.
     if (oldBehind) return this.concurrentBump(e, u32(e.old), u32(nv));
     const want = this.expectedMove(e, delta, cause, pathInHole);

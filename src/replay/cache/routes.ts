@@ -21,13 +21,25 @@ export class RouteTable {
   private readonly byDaddr = new Map<string, Set<RouteRec>>();
   /** Flushes seen: a route first seen before the latest is expired. */
   flushCount = 0;
+  /**
+   * Flushes whose context has shown nothing since their probe, by context: the probe fires at
+   * rt_cache_flush's entry, before rt_cache_invalidate moves the namespace's rt_genid, so a check
+   * on another CPU may still find the route live until the flush's context moves on.
+   */
+  private readonly openFlushes = new Map<number, number>();
+  /**
+   * update_pmtu calls in progress, by context: the inlined rt_bind_peer's cmpxchg and stamp, and
+   * the learning branch's stamp, come after the entry probe (and after its own lookup's return),
+   * until the call's return probe. Open until the context shows anything but that lookup.
+   */
+  private readonly updates = new Map<number, { w: Window; r: RouteRec }>();
 
   constructor(
     private readonly era: CacheEra,
     private readonly rec: Recorder,
     private readonly historySize: number,
     private readonly overlaps: Overlaps,
-    private readonly stage: ReplayStage = 'unknown',
+    readonly stage: ReplayStage = 'unknown',
     /** The global genid as last observed (the genid tracker's). */
     private readonly genidNow: () => number | undefined = () => undefined,
     /** Calls may run at once (several CPUs, or CPUs not shown). */
@@ -77,7 +89,17 @@ export class RouteTable {
    * may have stamped its route after another context's check read it (that check cleared
    * `mayStamp`), so the route's next reading may differ with no stamp in the trace.
    */
-  contextMoved(ctx: number): void {
+  contextMoved(ctx: number, e?: CanonicalEvent): void {
+    if (this.openFlushes.size > 0) this.openFlushes.delete(ctx);
+    if (this.updates.size > 0) {
+      const u = this.updates.get(ctx);
+      // (The path's own lookup prints no route: bind / bind_ret for its destination.)
+      if (u && !(e && (e.kind === 'bind' || e.kind === 'bind_ret') && e.rt === undefined)) {
+        this.overlaps.close(u.w);
+        if (this.routes.get(u.r.ptr) === u.r) u.r.mayStamp = true;
+        this.updates.delete(ctx);
+      }
+    }
     if (this.trailing.size === 0) return;
     const ws = this.trailing.get(ctx);
     if (!ws) return;
@@ -88,8 +110,29 @@ export class RouteTable {
     this.trailing.delete(ctx);
   }
 
+  /** A flush's probe in context `ctx`: the routes seen so far expire once its invalidation is done. */
+  onFlush(ctx: number): void {
+    this.flushCount++;
+    if (this.openFlushes.size >= MAX_CONTEXTS) this.openFlushes.clear();
+    this.openFlushes.set(ctx, this.flushCount);
+  }
+
+  /**
+   * Is the route expired at a check's entry? `maybe`: only flushes still in progress (their
+   * rt_genid move not known to be done) would expire it.
+   */
+  expired(r: RouteRec): 'yes' | 'no' | 'maybe' {
+    const after = this.flushCount - r.flushAtSight;
+    if (after <= 0) return 'no';
+    let open = 0;
+    for (const n of this.openFlushes.values()) if (n > r.flushAtSight) open++;
+    return open < after ? 'yes' : 'maybe';
+  }
+
   /** Lost events: routes keep their records but their history is incomplete. */
   gap(): void {
+    this.openFlushes.clear();
+    this.updates.clear();
     this.trailing.clear(); // (their windows went with the overlaps' reset)
     for (const r of this.routes.values()) {
       if (!r.incomplete) this.rec.incompleteRoutes++;
@@ -175,7 +218,15 @@ export class RouteTable {
     r.hist.push(e);
     if (e.peer !== undefined || e.rtGenid !== undefined) this.sameState(r, e);
     r.mayStamp = true;
-    this.overlaps.touch(rt, eventKey(e));
+    const k = eventKey(e);
+    this.overlaps.touch(rt, k);
+    if (e.kind === 'pmtu') {
+      // update_pmtu binds and stamps its route after this probe: a window until its return.
+      const old = this.updates.get(k);
+      if (old) this.overlaps.close(old.w);
+      if (this.updates.size >= MAX_CONTEXTS) for (const c of [...this.updates.keys()]) this.contextMoved(c);
+      this.updates.set(k, { w: this.overlaps.open(rt, k), r });
+    }
   }
 
   /** A route created (its lookup and genid already taken): `G` is the genid as last observed. */
