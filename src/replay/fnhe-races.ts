@@ -17,6 +17,9 @@
  * kill does not reach it. So a creation overlapping another creation counts as raced too.
  */
 
+import type { CanonicalEvent } from '../trace/events.ts';
+import { callKey, IRQ_NMI } from '../trace/callctx.ts';
+
 /** Entries kept; older ones are dropped conservatively (their routes count as raced, their windows as open). */
 const KEEP = 512;
 
@@ -177,5 +180,52 @@ export class CreationRaces<R> {
     this.lastOf.clear();
     this.lastAtLevel.clear();
     this.droppedEnd = 0;
+  }
+}
+
+const NONE: readonly number[] = [];
+
+/**
+ * The interrupt contexts an event shows have returned: those above its level on its CPU (an
+ * interrupt runs to its end before its CPU runs anything below it). With no level (task context,
+ * or a layout without flags, where no interrupt context has a key of its own), those above 0.
+ */
+export function interruptsReturned(e: CanonicalEvent): readonly number[] {
+  const at = e.irq ?? 0;
+  if (e.cpu === undefined || at >= IRQ_NMI) return NONE;
+  const out: number[] = [];
+  for (let lvl = at + 1; lvl <= IRQ_NMI; lvl++) out.push(callKey(undefined, e.cpu, lvl));
+  return out;
+}
+
+const MAX_UPDATED = 1 << 16;
+
+/**
+ * Next-hop route creations counted per namespace (next hops belong to one): a task that migrates
+ * between its lookup's slot read and its rt_cache_route (a preemptible RCU section) can replace a
+ * valid route in another CPU's slot, where a later kill does not reach it. And the destinations
+ * an exception update was seen for: a later update for one may find the exception there (its
+ * lookup raced the publish), update it in place and kill nothing.
+ */
+export class NexthopHistory {
+  private readonly creations = new Map<string | undefined, number>();
+  private readonly daddrs = new Set<string>();
+
+  /** A next-hop route was created in `net`: its number there. */
+  created(net: string | undefined): number {
+    this.creations.set(net, (this.creations.get(net) ?? 0) + 1);
+    return this.creationsIn(net);
+  }
+
+  /** Next-hop routes created in `net` so far, those of an unknown namespace included. */
+  creationsIn(net: string | undefined): number {
+    return (net === undefined ? 0 : (this.creations.get(net) ?? 0)) + (this.creations.get(undefined) ?? 0);
+  }
+
+  /** An update for `daddr`: was one seen before (or can it not be told: no address, or too many to keep)? */
+  updated(daddr: string | undefined): boolean {
+    const seen = daddr === undefined || this.daddrs.size >= MAX_UPDATED || this.daddrs.has(daddr);
+    if (daddr !== undefined && this.daddrs.size < MAX_UPDATED) this.daddrs.add(daddr);
+    return seen;
   }
 }

@@ -17,10 +17,10 @@
  */
 import type { CanonicalEvent } from '../trace/events.ts';
 import { type Recorder, Ring } from './coverage.ts';
-import { callKey, eventKey, IRQ_NMI } from '../trace/callctx.ts';
+import { eventKey } from '../trace/callctx.ts';
 import { Overlaps, type Window } from './overlap.ts';
 import { own } from '../trace/columns/cursor.ts';
-import { CreationRaces } from './fnhe-races.ts';
+import { CreationRaces, interruptsReturned, NexthopHistory } from './fnhe-races.ts';
 
 const u32 = (x: number) => x >>> 0;
 /** A NULL pointer as readers print it ('0x0', '0', '0x00000000'); cheap for the common non-NULL case. */
@@ -74,22 +74,6 @@ const IGNORED: Partial<Record<string, string>> = {
   peer_new: 'peer_new (inetpeers no longer reach routes since 3.6)',
 };
 
-const MAX_UPDATED = 1 << 16;
-const NONE: readonly number[] = [];
-
-/**
- * The interrupt contexts an event shows have returned: those above its level on its CPU (an
- * interrupt runs to its end before its CPU runs anything below it). Without a CPU or an
- * interrupt level of its own in the layout, none are keyed apart anyway.
- */
-function interruptsReturned(e: CanonicalEvent): readonly number[] {
-  // (No level: task context, or a layout without flags, where no interrupt context has a key of its own.)
-  const at = e.irq ?? 0;
-  if (e.cpu === undefined || at >= IRQ_NMI) return NONE;
-  const out: number[] = [];
-  for (let lvl = at + 1; lvl <= IRQ_NMI; lvl++) out.push(callKey(undefined, e.cpu, lvl));
-  return out;
-}
 const RACED_CREATION = "the route's lookup overlapped an exception update or another route's creation on another CPU/task (it may not be in the slots the kill walks)";
 
 export class ModernReplayer {
@@ -112,18 +96,8 @@ export class ModernReplayer {
   private actSeq = 0;
   /** Routes whose kill may still be in progress in its updater's context (RouteRec.killOpenIn). */
   private openKills: RouteRec[] = [];
-  /**
-   * Next-hop routes created so far, per namespace. A task that migrates between its lookup's slot read and its
-   * rt_cache_route (a preemptible RCU section) can replace a valid route in another CPU's slot:
-   * that route lives on uncached and a later kill does not reach it.
-   */
-  private readonly nhCreations = new Map<string | undefined, number>();
-  /**
-   * Destinations an exception update was seen for (any namespace): a later update for one may
-   * find the exception there (its lookup raced the publish), update it in place and kill nothing.
-   * Past `MAX_UPDATED` destinations every one counts as seen.
-   */
-  private readonly updatedDaddrs = new Set<string>();
+  /** Next-hop route creations per namespace and the destinations updates were seen for. */
+  private readonly nh = new NexthopHistory();
   private readonly creations = new CreationRaces<RouteRec>(
     (x) => (x.racedUpdate = true),
     (x, why, daddr) => {
@@ -192,7 +166,7 @@ export class ModernReplayer {
           if (r.killOpenMore?.includes(c)) r.killOpenMore = r.killOpenMore.filter((x) => x !== c);
           if (r.killOpenIn === c) r.killOpenIn = r.killOpenMore?.shift();
         }
-        if (r.killOpenIn === undefined) r.killEndCreations = this.creationsIn(r.net);
+        if (r.killOpenIn === undefined) r.killEndCreations = this.nh.creationsIn(r.net);
       }
       this.openKills = this.openKills.filter((r) => r.killOpenIn !== undefined);
     }
@@ -292,8 +266,7 @@ export class ModernReplayer {
       if (races.updated) this.exceptionChanged(r, 'the exception was updated on another CPU/task while the route bound it');
     } else if (e.daddr !== undefined) {
       r.nexthopRoute = true;
-      this.nhCreations.set(e.net, (this.nhCreations.get(e.net) ?? 0) + 1);
-      r.createdAt = this.creationsIn(e.net);
+      r.createdAt = this.nh.created(e.net);
     }
   }
 
@@ -303,11 +276,6 @@ export class ModernReplayer {
    */
   private fnheObserved(e: CanonicalEvent, v: number): number | undefined {
     return this.creations.procFlushOpen(this.ctx(e)) ? undefined : u32(v);
-  }
-
-  /** Next-hop routes created in a namespace (next hops belong to one), those of an unknown one included. */
-  private creationsIn(net: string | undefined): number {
-    return (net === undefined ? 0 : (this.nhCreations.get(net) ?? 0)) + (this.nhCreations.get(undefined) ?? 0);
   }
 
   /** What the route started with no longer shows at its first check. */
@@ -402,14 +370,12 @@ export class ModernReplayer {
         this.rec.fail('check-fails-iff-stale', e, stale ? 'NULL' : `dst ${r.ptr}`, valid ? `dst ${e.ret}` : 'NULL', `${valid ? 'stale' : 'valid'} route ${r.ptr} (${why}) reported ${valid ? 'valid' : 'invalid'}`, r.hist, r.ptr);
       }
     }
-    if (r.mustFail !== undefined && valid && r.createdAt !== undefined && (r.killEndCreations ?? this.creationsIn(r.net)) > r.createdAt) {
-      // Another next-hop route was created before the kill was done: it may have replaced this
-      // one in its CPU slot (the creator migrated between its slot read and its caching).
+    if (r.mustFail !== undefined && valid && r.createdAt !== undefined && (r.killEndCreations ?? this.nh.creationsIn(r.net)) > r.createdAt) {
+      // Another next-hop route created before the kill was done may have replaced this one in its slot.
       this.rec.unchecked('new-exception-kills-nexthop-routes', 'another next-hop route was created before the kill walked the slots (it may have replaced this one in a CPU slot)');
       r.mustFail = undefined;
     } else if (r.mustFail !== undefined && valid && r.racedUpdate) {
-      // Marked after the update (a route created later in another context whose lookup had
-      // begun before): displaced from its slot before the kill walked it.
+      // Marked after the update (by a later creation whose lookup had begun before): maybe displaced.
       this.rec.unchecked('new-exception-kills-nexthop-routes', RACED_CREATION);
       r.mustFail = undefined;
     } else if (r.mustFail !== undefined && valid && r.mustFailSeq !== undefined && r.mustFailSeq > p.seq) {
@@ -495,8 +461,7 @@ export class ModernReplayer {
     for (const x of this.startedWithException) {
       if (x.exception && !x.checkedOnce && (e.daddr === undefined || x.daddr === e.daddr)) this.exceptionChanged(x, 'the exception changed before the route was first checked');
     }
-    const seenBefore = e.daddr === undefined || this.updatedDaddrs.size >= MAX_UPDATED || this.updatedDaddrs.has(e.daddr);
-    if (e.daddr !== undefined && this.updatedDaddrs.size < MAX_UPDATED) this.updatedDaddrs.add(e.daddr);
+    const seenBefore = this.nh.updated(e.daddr);
     const path = this.lastPath.get(this.ctx(e));
     this.lastPath.delete(this.ctx(e));
     const r = path?.route;

@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { FNHE_FAULTS, type FnheCall, type FnheScenario, runSmpFnhe, smpFnheArbitrary } from '../../src/model/smp-fnhe.ts';
+import { FNHE_FAULTS, type FnheCall, type FnheScenario, runSmpFnhe } from '../../src/model/smp-fnhe.ts';
+import { smpFnheArbitrary } from '../../src/model/smp-fnhe-arbitrary.ts';
 import { describeEvent, replaySync } from '../../src/replay/index.ts';
 import type { ReplayReport } from '../../src/replay/types.ts';
 import { builtinProbeMap } from '../../src/trace/index.ts';
