@@ -53,6 +53,15 @@ export class Machine {
   redirectGenid = 0;
   /** The scenario runs flushes, redirects or PMTU updates: the check and the cache hit get their steps for them. */
   extended = false;
+  /** Calls in flight per route (they hold a reference: the route cannot be destroyed), and redirect walks in flight. */
+  readonly inUse = new Map<number, number>();
+  walks = 0;
+
+  /** A call starts (+1) or ends (-1). */
+  using(call: { kind: string; rt?: number }, d: 1 | -1): void {
+    if (call.kind === 'redirect') this.walks += d;
+    if (call.rt !== undefined) this.inUse.set(call.rt, (this.inUse.get(call.rt) ?? 0) + d);
+  }
   private nextPeer = 0;
   readonly out: string[] = [SMP_TEXT_HEADER.trimEnd()];
   private ts = 100;

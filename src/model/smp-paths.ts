@@ -24,7 +24,12 @@ export type SmpPathCall =
   /** ip_rt_redirect for destination `daddr` from the first gateway, to 10.0.0.(3+gw). */
   | { kind: 'redirect'; daddr: number; gw: number }
   /** rt_cache_flush(net, -1): invalidate the cache. */
-  | { kind: 'flush' };
+  | { kind: 'flush' }
+  /**
+   * The socket of route `rt` drops it once expired and looks a new one up: the old one is
+   * destroyed (its last reference) and the new one is made at the same address (slab reuse).
+   */
+  | { kind: 'route'; rt: number };
 
 export function updateSteps(m: Machine, call: { rt: number; mtu: number }): Step[] {
   const r = m.routes[call.rt]!;
@@ -130,6 +135,32 @@ export function redirectSteps(m: Machine, call: { daddr: number; gw: number }): 
   }
   steps.push(ret);
   return steps;
+}
+
+/**
+ * ipv4_dst_destroy of an expired route no other call holds (nor a redirect walk, under RCU,
+ * sees), then the output lookup's new route at the same address: rt_init_metrics (inlined in
+ * rt_set_nexthop) looks its peer up (create=0), stamps the genid only with a peer and takes the
+ * peer's learned redirect as its gateway. One step: the new route is not in the cache (nobody
+ * else can reach it) until it is made.
+ */
+export function routeSteps(m: Machine, call: { rt: number }): Step[] {
+  const r = m.routes[call.rt]!;
+  return [
+    () => {
+      if (r.netG === m.netG || (m.inUse.get(call.rt) ?? 0) > 1 || m.walks > 0) return;
+      m.print(`dst_destroy: (ipv4_dst_destroy+0x0/0x70) rt=${bare(r.ptr)} peer=${bare(r.peer)} dst=${ipHex(r.daddr)}`);
+      m.print(`getpeer: (inet_getpeer+0x0/0x300) daddr=${ipHex(r.daddr)} family=2 create=0`);
+      const peer = m.getpeer(r.daddr, false);
+      m.print(`getpeer_ret: (rt_set_nexthop.constprop.0+0x5f/0x1f0 <- inet_getpeer) peer=${bare(peer)}`);
+      r.peer = peer;
+      r.rtg = peer === null ? 0 : m.G;
+      r.gw = FIRST_GW;
+      r.flags = 0;
+      r.netG = m.netG;
+      if (peer !== null) m.applyRedirect(r, peer);
+    },
+  ];
 }
 
 export function flushSteps(m: Machine): Step[] {

@@ -23,7 +23,7 @@
 import fc from 'fast-check';
 import type { Stage } from './types.ts';
 import { bare, bindPeerSteps, daddrOf, hex, ipHex, Machine, type Step, u32 } from './smp-machine.ts';
-import { flushSteps, redirectSteps, updateSteps, type SmpPathCall } from './smp-paths.ts';
+import { flushSteps, redirectSteps, routeSteps, updateSteps, type SmpPathCall } from './smp-paths.ts';
 
 export { SMP_TEXT_HEADER } from './smp-machine.ts';
 
@@ -229,6 +229,7 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
   if (call.kind === 'update') return updateSteps(m, call);
   if (call.kind === 'redirect') return redirectSteps(m, call);
   if (call.kind === 'flush') return flushSteps(m);
+  if (call.kind === 'route') return routeSteps(m, call);
   const daddr = daddrOf(call.daddr);
   let got: string | null = null;
   let entryG = 0;
@@ -272,7 +273,7 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
  */
 export function runSmp(sc: SmpScenario, fault?: SmpFaultSpec, opts: { stage?: Stage } = {}): SmpTrace {
   const m = new Machine(sc.routeDaddr, sc.genid ?? 1, opts.stage ?? 'S3');
-  m.extended = sc.tasks.some((calls) => calls.some((c) => c.kind === 'update' || c.kind === 'redirect' || c.kind === 'flush'));
+  m.extended = sc.tasks.some((calls) => calls.some((c) => c.kind === 'update' || c.kind === 'redirect' || c.kind === 'flush' || c.kind === 'route'));
   const nTasks = sc.tasks.length;
   let faultLine: number | undefined;
   let faultApplied = false;
@@ -290,6 +291,7 @@ export function runSmp(sc: SmpScenario, fault?: SmpFaultSpec, opts: { stage?: St
       const isFaulty = fault !== undefined && fault.task === t && fault.call === c.call;
       c.steps = stepsOf(m, sc.tasks[t]![c.call]!, isFaulty ? fault!.fault : undefined, (l) => (faultLine ??= l), () => (faultApplied = true));
       c.irqCpu = -1;
+      m.using(sc.tasks[t]![c.call]!, 1);
     }
     m.pid = 200 + t;
     let cpu = c.irqCpu >= 0 ? c.irqCpu : sc.cpuOf ? sc.cpuOf[step % sc.cpuOf.length]! % sc.cpus : t % sc.cpus;
@@ -300,6 +302,7 @@ export function runSmp(sc: SmpScenario, fault?: SmpFaultSpec, opts: { stage?: St
     m.cpu = cpu;
     step++;
     c.steps.shift()!();
+    if (c.steps.length === 0) m.using(sc.tasks[t]![c.call]!, -1);
   };
   /** Can task t step now (not pushed off every CPU by softirqs in progress)? */
   const canRun = (t: number) => cur[t]!.irqCpu >= 0 && cur[t]!.steps.length > 0 ? true : Array.from({ length: sc.cpus }, (_, cpu) => cpu).some((cpu) => !busy(cpu, t));
@@ -342,11 +345,12 @@ export function smpArbitrary(
     /** ip_rt_update_pmtu on a route. */ update?: boolean;
     /** ip_rt_redirect for a route's destination. */ redirect?: boolean;
     /** rt_cache_flush (routes expire). */ flush?: boolean;
+    /** An expired route destroyed and a new one made at its address (with flushes). */ route?: boolean;
   } = {},
 ): fc.Arbitrary<SmpScenario> {
   const maxCalls = opts.maxCalls ?? 6;
   // Without the path kinds the draws are the ones they always were (same seeds, same scenarios).
-  const kinds = opts.update || opts.redirect || opts.flush ? 13 : 10;
+  const kinds = opts.update || opts.redirect || opts.flush || opts.route ? 13 : 10;
   return fc
     .record({
       cpus: fc.integer({ min: 2, max: 4 }),
@@ -363,7 +367,7 @@ export function smpArbitrary(
         calls.map(([k, a, b]): SmpCall => {
           if (k === 10) return opts.update ? { kind: 'update', rt: a % nRoutes, mtu: [1400, 1200, 1000][(a + b) % 3]! } : { kind: 'check', rt: a % nRoutes };
           if (k === 11) return opts.redirect ? { kind: 'redirect', daddr: routeDaddr[a % nRoutes]!, gw: b } : { kind: 'check', rt: a % nRoutes };
-          if (k === 12) return opts.flush && a < 3 ? { kind: 'flush' } : { kind: 'check', rt: a % nRoutes };
+          if (k === 12) return opts.flush && a < 3 ? { kind: 'flush' } : opts.route && a < 6 ? { kind: 'route', rt: a % nRoutes } : { kind: 'check', rt: a % nRoutes };
           if (opts.hit && k === 5) return { kind: 'hit', rt: a % nRoutes };
           if (opts.ident && k === 4) return { kind: 'ident', rt: a % nRoutes };
           if (k <= 5 || (!opts.frag && k >= 8)) return { kind: 'check', rt: a % nRoutes };

@@ -5,7 +5,8 @@
  * DIVERGENT on a correct kernel), each with a strict twin that is still a divergence at its line.
  */
 import { describe, expect, it } from 'vitest';
-import { runSmp, type SmpScenario } from '../../src/model/smp.ts';
+import fc from 'fast-check';
+import { runSmp, SMP_FAULTS, smpArbitrary, type SmpScenario } from '../../src/model/smp.ts';
 import type { Stage } from '../../src/model/types.ts';
 import { describeEvent, replaySync } from '../../src/replay/index.ts';
 import type { ReplayReport } from '../../src/replay/types.ts';
@@ -70,6 +71,25 @@ describe('PMTU updates, redirects and flushes on several CPUs', () => {
     const r = await replayText(t.text);
     expect(r.divergences, explain(r, t.text)).toEqual([]);
     expect(r.coverage.invariants.find((i) => i.name === 'expired-route-fails')!.checked).toBeGreaterThan(0);
+  });
+
+  it('route: an expired route no call holds is destroyed and a new one made at its address, stamped only with a peer', async () => {
+    // The peer learned a redirect: the new route takes it as its gateway at creation.
+    const sc: SmpScenario = {
+      cpus: 2,
+      routeDaddr: [0],
+      tasks: [[check(0), { kind: 'redirect', daddr: 0, gw: 1 }, check(0), { kind: 'flush' }, check(0), { kind: 'route', rt: 0 }, check(0)]],
+      schedule: [0],
+      genid: 1,
+    };
+    const t = runSmp(sc, undefined, { stage: 'S3' });
+    expect(t.text).toMatch(/dst_check_ret: .* ret=0 [^\n]*\n.*dst_destroy: .*rt=ffff88001f881000 peer=(ffff\w+) [^\n]*\n.*getpeer: [^\n]*\n.*getpeer_ret: \(rt_set_nexthop\S+ <- inet_getpeer\) peer=\1\n.*dst_check: .*rt=ffff88001f881000 peer=\1 rt_pgenid=2 g=2 .*gw=400000a flags=40000/);
+    const r = await replayText(t.text);
+    expect(r.divergences, explain(r, t.text)).toEqual([]);
+    expect(r.verdict).toBe('conformant');
+    // Not while another call holds the route: the destroy waits for its last reference.
+    const held = runSmp({ ...sc, tasks: [sc.tasks[0]!, [{ kind: 'update', rt: 0, mtu: 1400 }]], schedule: [...Array<number>(39).fill(0), 1, 0, 0, 0, 0] }, undefined, { stage: 'S3' });
+    expect(held.text).not.toMatch(/dst_destroy/);
   });
 
   describe('counter-examples of the conforming-interleavings property (false DIVERGENT in replay before)', () => {
@@ -249,5 +269,28 @@ describe('PMTU updates, redirects and flushes on several CPUs', () => {
       // Strict twin: before 3.3 a flush keeps the tree (one peer per destination): a divergence.
       expect(invariantsAt(await replayText(t.text, 'S4'), at)).toContain('slow-path-attaches-existing-peer');
     });
+  });
+});
+
+describe('faults among PMTU updates, redirects and flushes', () => {
+  // What the new races leave unchecked must not hide a broken check: one faulty call (run with
+  // no other call in flight) is still caught at its line with the path kinds drawn around it.
+  it.each(SMP_FAULTS)('a single %s fault is caught at its line (property)', async (fault) => {
+    let applied = 0;
+    await fc.assert(
+      fc.asyncProperty(smpArbitrary({ frag: fault !== 'lookup-created-peer', update: true, redirect: true, flush: true }), fc.nat(3), fc.nat(7), fc.constantFrom<Stage>('S3', 'S4', 'S5'), async (sc0, task0, call0, stage) => {
+        const sc = { ...sc0, genid: sc0.genid === 0 ? 1 : sc0.genid };
+        const task = task0 % sc.tasks.length;
+        const call = call0 % sc.tasks[task]!.length;
+        const t = runSmp(sc, { fault, task, call }, { stage });
+        if (!t.faultApplied) return;
+        applied++;
+        const r = await replayText(t.text, stage);
+        const lines = r.divergences.map((d) => d.line);
+        if (!lines.includes(t.faultLine!)) throw new Error(`${stage}: fault at line ${t.faultLine}, divergences at ${lines.join(', ') || 'none'}\n${explain(r, t.text)}`);
+      }),
+      { numRuns: Number(process.env.PEERPROP_SMP_RUNS ?? 150) },
+    );
+    expect(applied).toBeGreaterThan(0);
   });
 });

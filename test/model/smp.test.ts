@@ -52,7 +52,7 @@ describe('interleaved calls on 2-4 CPUs', () => {
   it.each(STAGES)('%s: conforming interleavings replay with no divergence (property)', async (stage) => {
     await fc.assert(
       // (Route-cache hits validate the route from 3.2 on: S4/S5 only.)
-      fc.asyncProperty(smpArbitrary({ frag: true, ident: true, hit: stage === 'S4' || stage === 'S5', update: true, redirect: true, flush: true }), async (sc) => {
+      fc.asyncProperty(smpArbitrary({ frag: true, ident: true, hit: stage === 'S4' || stage === 'S5', update: true, redirect: true, flush: true, route: true }), async (sc) => {
         const t = runSmp(sc, undefined, { stage });
         const r = await replayText(t.text, stage);
         if (r.divergenceCount > 0) throw new Error(explain(r, t.text));
@@ -64,7 +64,7 @@ describe('interleaved calls on 2-4 CPUs', () => {
   it.each(STAGES)('%s: the same interleavings replayed with the stage not known give no divergence (property)', async (stage) => {
     // `peerprop replay` knows no stage unless told: a correct kernel of any stage must pass.
     await fc.assert(
-      fc.asyncProperty(smpArbitrary({ frag: true, ident: true, hit: stage === 'S4' || stage === 'S5', update: true, redirect: true, flush: true }), async (sc) => {
+      fc.asyncProperty(smpArbitrary({ frag: true, ident: true, hit: stage === 'S4' || stage === 'S5', update: true, redirect: true, flush: true, route: true }), async (sc) => {
         const t = runSmp(sc, undefined, { stage });
         const read = await readText(t.text, { probeMap: builtinProbeMap('linux-3.0-seed') });
         const r = replaySync(read.events, { era: 'pmtu-redirect' });
