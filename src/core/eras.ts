@@ -18,6 +18,15 @@ export type CacheEra = Exclude<Era, 'fnhe'>;
 export type Stage = 'S2' | 'S3' | 'S4' | 'S5';
 export const STAGES: readonly Stage[] = ['S2', 'S3', 'S4', 'S5'];
 
+/** The stage a trace is judged by: one of them, or not known (replay's stage-rules.ts). */
+export type JudgedStage = Stage | 'unknown';
+
+/** How reports name the stage judged by (pmtu-redirect); '' when there is none. */
+export function stageText(stage: JudgedStage | undefined): string {
+  if (stage === undefined) return '';
+  return stage === 'unknown' ? ', stage not known (--stage S2..S5 checks what only the stage decides)' : `, stage ${stage}`;
+}
+
 export function isEra(s: string): s is Era {
   return (ERAS as readonly string[]).includes(s);
 }

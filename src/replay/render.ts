@@ -4,6 +4,7 @@
  * suite per trace, a case per invariant). The formats that draw the trace (HTML, Perfetto) are
  * pictures.ts's: they need the timelines, and their writers are not loaded by a text replay.
  */
+import { stageText } from '../core/eras.ts';
 import { toJunit } from '../report/junit.ts';
 import { toKtap } from '../report/ktap.ts';
 import type { TestResult } from '../report/results.ts';
@@ -41,15 +42,9 @@ function whereTag(e: { cpu?: number; pid?: number; irq?: number }): string {
   return w ? `[${w}] ` : '';
 }
 
-/** The stage judged by (pmtu-redirect): not known unless given, and then what it leaves unchecked. */
-export function stageText(r: Pick<ReplayReport, 'stage'>): string {
-  if (r.stage === undefined) return '';
-  return r.stage === 'unknown' ? ', stage not known (--stage S2..S5 checks what only the stage decides)' : `, stage ${r.stage}`;
-}
-
 export function toText(r: Report): string {
   const out: string[] = [];
-  out.push(`${r.file}: ${VERDICT_TEXT[r.verdict]} under era ${r.era}${stageText(r)} (${r.eraReason})`);
+  out.push(`${r.file}: ${VERDICT_TEXT[r.verdict]} under era ${r.era}${stageText(r.stage)} (${r.eraReason})`);
   if (r.divergenceCount > 0) {
     out.push(`  ${r.divergenceCount} divergence(s)${r.divergences.length < r.divergenceCount ? `, first ${r.divergences.length} shown` : ''}:`);
     r.divergences.forEach((d, i) => {
@@ -117,5 +112,5 @@ export function toTestResult(r: Report): TestResult {
   });
   const base = `${r.file} (${r.era})`;
   if (r.verdict === 'nothing-to-check') return { name: base, status: 'error', reason: 'nothing to check: no event the era can check', subtests };
-  return { name: base, status: r.verdict === 'divergent' ? 'fail' : 'pass', subtests, diagnostics: [`era ${r.era}${stageText(r)}: ${r.eraReason}`] };
+  return { name: base, status: r.verdict === 'divergent' ? 'fail' : 'pass', subtests, diagnostics: [`era ${r.era}${stageText(r.stage)}: ${r.eraReason}`] };
 }

@@ -5,6 +5,7 @@
  * passed.
  */
 import type { Era, Stage } from '../model/types.ts';
+import type { JudgedStage } from '../core/eras.ts';
 
 /**
  * The stage replay judges a pmtu-redirect trace by: one of the history's, or `unknown` when
@@ -12,7 +13,7 @@ import type { Era, Stage } from '../model/types.ts';
  * Unknown allows what any stage does: a rule where S2..S5 would judge the same event differently
  * leaves it unchecked (STAGE_DECIDES), so a correct kernel of any stage is never called divergent.
  */
-export type ReplayStage = Stage | 'unknown';
+export type ReplayStage = JudgedStage;
 
 export const STAGE_DECIDES = 'the stage (S2..S5) decides here and is not known (--stage)';
 

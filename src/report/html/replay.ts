@@ -5,7 +5,7 @@
  */
 import type { ReplayReport } from '../../replay/types.ts';
 import type { Timeline } from '../../replay/timeline.ts';
-import { stageText } from '../../replay/render.ts';
+import { stageText } from '../../core/eras.ts';
 import { esc, htmlPage } from './page.ts';
 import { LEGEND, timelineSvg } from './timeline-svg.ts';
 
@@ -34,7 +34,7 @@ export function traceSection(r: ReplayReport, tl: Timeline | undefined, fid: str
   out.push(`<section class="trace" id="${fid}" data-verdict="${r.verdict}">`);
   out.push(`<h2><span class="badge ${r.verdict === 'conformant' ? 'ok' : r.verdict === 'divergent' ? 'bad' : 'none'}">${VERDICT[r.verdict]}</span> ${esc(r.file)}</h2>`);
   out.push('<dl class="kv">');
-  out.push(`<dt>era</dt><dd>${esc(r.era)}${esc(stageText(r))} — ${esc(r.eraReason)}</dd>`);
+  out.push(`<dt>era</dt><dd>${esc(r.era)}${esc(stageText(r.stage))} — ${esc(r.eraReason)}</dd>`);
   out.push(`<dt>divergences</dt><dd id="${fid}-divergence-count">${r.divergenceCount}${r.divergences.length < r.divergenceCount ? ` (first ${r.divergences.length} shown)` : ''}</dd>`);
   const kinds = Object.entries(c.eventsByKind).map(([k, n]) => `${k} ${n}`).join(', ');
   out.push(`<dt>events</dt><dd id="${fid}-events">${c.events} (${esc(kinds || 'none')})</dd>`);
