@@ -53,6 +53,8 @@ export class Machine {
   redirectGenid = 0;
   /** The scenario runs flushes, redirects or PMTU updates: the check and the cache hit get their steps for them. */
   extended = false;
+  /** check_peer_pmtu's probe is traced. */
+  probePmtu = false;
   /** Calls in flight per route (they hold a reference: the route cannot be destroyed), and redirect walks in flight. */
   readonly inUse = new Map<number, number>();
   walks = 0;
@@ -101,6 +103,17 @@ export class Machine {
     const np = '0xffff88001e4' + (0x10000 + this.nextPeer++ * 0x40).toString(16).padStart(5, '0');
     this.peers.set(daddr, np);
     return np;
+  }
+
+  /**
+   * check_peer_pmtu's entry probe (called with the route's peer: by a check's slow path, a cache
+   * hit's revalidation, update_pmtu, a new route's rt_init_metrics): what the peer has learned.
+   * The machine never lets time pass: a learned PMTU never expires (its expiry is a constant).
+   */
+  printCheckPmtu(r: Route, peer: string): void {
+    const mtu = this.learned.get(peer);
+    const red = this.redirects.get(peer);
+    this.print(`check_pmtu: (check_peer_pmtu+0x0/0x120) dst=${bare(r.ptr)} peer=${bare(peer)} pmtu_learned=${hex(mtu ?? 0)} pmtu_orig=0 pmtu_expires=${mtu === undefined ? '0' : '10001265f'} redirect_learned=${red ? ipHex(red.gw) : '0'}`);
   }
 
   /**

@@ -60,6 +60,13 @@ export function updateSteps(m: Machine, call: { rt: number; mtu: number }): Step
       // rt->rt_peer_genid = rt_peer_genid(): a read of its own, after the bump.
       if (learns) r.rtg = m.G;
     },
+    ...(m.probePmtu
+      ? [
+          () => {
+            if (peer !== null) m.printCheckPmtu(r, peer);
+          },
+        ]
+      : []),
     () => {
       m.print(`update_pmtu_ret: (tcp_v4_err+0x491/0x590 <- ip_rt_update_pmtu) g=${hex(m.G)}`);
     },
@@ -158,7 +165,10 @@ export function routeSteps(m: Machine, call: { rt: number }): Step[] {
       r.gw = FIRST_GW;
       r.flags = 0;
       r.netG = m.netG;
-      if (peer !== null) m.applyRedirect(r, peer);
+      if (peer !== null) {
+        if (m.probePmtu) m.printCheckPmtu(r, peer);
+        m.applyRedirect(r, peer);
+      }
     },
   ];
 }

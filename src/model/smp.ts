@@ -70,6 +70,8 @@ export interface SmpScenario {
   cpus: number;
   /** Initial global genid. */
   genid?: number;
+  /** check_peer_pmtu's probe is traced (each call of it prints a line, in a step of its own). */
+  checkPmtu?: boolean;
 }
 
 export interface SmpFaultSpec {
@@ -147,9 +149,18 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
       r.rtg = m.G;
     });
     if (m.extended) {
+      let peer: string | null = null;
+      if (m.probePmtu) {
+        steps.push(() => {
+          // peer = rt->peer; if (peer) check_peer_pmtu(dst, peer) (its probe; the route's MTU is not printed here)
+          peer = slow ? r.peer : null;
+          if (peer !== null) m.printCheckPmtu(r, peer);
+        });
+      }
       steps.push(() => {
-        // check_peer_pmtu (no effect on what these probes read), then the learned redirect.
-        if (slow && r.peer !== null) m.applyRedirect(r, r.peer);
+        // ... then the learned redirect.
+        if (!m.probePmtu) peer = slow ? r.peer : null;
+        if (peer !== null) m.applyRedirect(r, peer);
       });
     }
     steps.push(() => {
@@ -187,6 +198,13 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
       ...bindPeerSteps(m, r, 0, '__ip_route_output_key+0x2a4/0x7a0', () => noPeer),
       ...(m.extended
         ? [
+            ...(m.probePmtu
+              ? [
+                  () => {
+                    if (slow && r.peer !== null) m.printCheckPmtu(r, r.peer);
+                  },
+                ]
+              : []),
             () => {
               if (slow && r.peer !== null) m.applyRedirect(r, r.peer);
             },
@@ -273,6 +291,7 @@ function stepsOf(m: Machine, call: SmpCall, fault: SmpFault | undefined, mark: (
  */
 export function runSmp(sc: SmpScenario, fault?: SmpFaultSpec, opts: { stage?: Stage } = {}): SmpTrace {
   const m = new Machine(sc.routeDaddr, sc.genid ?? 1, opts.stage ?? 'S3');
+  m.probePmtu = sc.checkPmtu === true;
   m.extended = sc.tasks.some((calls) => calls.some((c) => c.kind === 'update' || c.kind === 'redirect' || c.kind === 'flush' || c.kind === 'route'));
   const nTasks = sc.tasks.length;
   let faultLine: number | undefined;
@@ -360,8 +379,10 @@ export function smpArbitrary(
       schedule: fc.array(fc.nat(11), { minLength: 1, maxLength: 80 }),
       cpuOf: fc.option(fc.array(fc.nat(3), { minLength: 1, maxLength: 40 }), { nil: undefined }),
       genid: fc.oneof(fc.constant(1), fc.constant(0xffffffff), fc.nat()),
+      // (Drawn only with the path kinds: the other scenarios stay the ones they always were.)
+      checkPmtu: kinds > 10 ? fc.boolean() : fc.constant(false),
     })
-    .map(({ cpus, nTasks, routeDaddr, raw, schedule, cpuOf, genid }) => {
+    .map(({ cpus, nTasks, routeDaddr, raw, schedule, cpuOf, genid, checkPmtu }) => {
       const nRoutes = routeDaddr.length;
       const tasks: SmpCall[][] = raw.slice(0, nTasks).map((calls) =>
         calls.map(([k, a, b]): SmpCall => {
@@ -377,6 +398,6 @@ export function smpArbitrary(
       );
       // Task 0 starts with the warm-up, run before anything else is scheduled (schedule 0s).
       tasks[0] = [...warmup(nRoutes), ...tasks[0]!];
-      return { cpus, routeDaddr, tasks, schedule: [...Array<number>(nRoutes * 8).fill(0), ...schedule], cpuOf, genid };
+      return { cpus, routeDaddr, tasks, schedule: [...Array<number>(nRoutes * 8).fill(0), ...schedule], cpuOf, genid, ...(checkPmtu ? { checkPmtu } : {}) };
     });
 }

@@ -45,7 +45,7 @@ export class CacheEraReplayer {
 
   constructor(era: CacheEra, private readonly rec: Recorder, historySize: number, stage: ReplayStage = 'unknown') {
     this.routes = new RouteTable(era, rec, historySize, this.overlaps, stage, () => this.genid.current, () => this.genid.mayBeConcurrent);
-    this.genid = new GenidTracker(era, rec, historySize, stage === 'unknown' ? undefined : stage === 'S4' || stage === 'S5', stage === 'S5', this.overlaps, this.routes);
+    this.genid = new GenidTracker(era, rec, historySize, stage === 'unknown' ? undefined : stage === 'S4' || stage === 'S5', this.overlaps, this.routes);
     this.lookups = new LookupTracker(rec, historySize, this.routes, this.genid, era, stage);
     this.checks = new CheckTracker(era, rec, historySize, this.overlaps, this.routes, this.genid);
     this.binds = new BindTracker(rec, this.overlaps, this.routes, this.genid, this.lookups, this.checks);

@@ -67,6 +67,7 @@ export class OutcomeJudge {
   gap(): void {
     for (const c of this.open.values()) if (c) this.uncheckedOutcome(c, 'check interrupted by lost events');
     this.open.clear();
+    this.redirectsOpen.clear();
     this.openCount = 0;
     this.peers.clear();
     this.seed.clear();
@@ -146,8 +147,21 @@ export class OutcomeJudge {
   /** Lookup entries without a route, per context: their return may lack daddr/create. */
   private readonly bindEntry = new Map<number, CanonicalEvent | undefined>();
 
+  /**
+   * Redirects in progress, by context (entry seen, return not yet): they write the peer's learned
+   * redirect (S4/S5: and switch the routes they walk, unprobed) at moments no probe shows, so a
+   * check that starts while one runs elsewhere may see it between its check_peer_pmtu and its
+   * check_peer_redir. Open until the context shows anything but the path's own lookups.
+   */
+  private readonly redirectsOpen = new Set<number>();
+
   /** Every event, before its own handling: marks the open checks another context interferes with. */
   private observe(e: CanonicalEvent, ctx: number): void {
+    if (this.redirectsOpen.size > 0 && !((e.kind === 'bind' || e.kind === 'bind_ret') && e.rt === undefined)) this.redirectsOpen.delete(ctx);
+    if (e.kind === 'redirect') {
+      if (this.redirectsOpen.size >= MAX_ENTRIES) this.redirectsOpen.clear();
+      this.redirectsOpen.add(ctx);
+    }
     if (this.openCount === 0) return;
     if (e.rt === undefined && e.peer === undefined && e.kind !== 'redirect' && e.kind !== 'pmtu') return;
     for (const [k, c] of this.open) {
@@ -169,6 +183,7 @@ export class OutcomeJudge {
     else this.openCount++;
     if (this.open.size >= MAX_ENTRIES) for (const [k, v] of this.open) if (v === undefined) this.open.delete(k);
     const c: OpenCheck = { entry: own(e), rt: e.rt, peer: e.peer && !isNullPtr(e.peer) ? e.peer : undefined };
+    for (const k of this.redirectsOpen) if (k !== ctx) c.contended = `a redirect on another context (still in progress at line ${e.line}) may write the peer or the route during the check`;
     this.open.set(ctx, c);
     const beside = this.besideNext.get(ctx);
     if (beside) {

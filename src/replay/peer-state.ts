@@ -104,6 +104,21 @@ export class PeerJudge {
         k.fresh = pure && create === 1 && this.none.has(daddr);
         if (k.fresh) {
           k.blindAt = this.blindPaths;
+          // A path in progress with no lookup of its own seen yet may learn into this peer, bound
+          // to its route by another CPU meanwhile: an update_pmtu of a peerless route (its event
+          // names no peer), an S4/S5 redirect walk for this destination (it looks nothing up for
+          // a route that has a peer). (Past 256 waiting contexts: a judgement skipped, never a
+          // wrong one.)
+          if (this.pathWaiting.size > 256) k.blindAt = this.blindPaths - 1;
+          else {
+            for (const w of this.pathWaiting.values()) {
+              if (w?.kind === 'update' && (w.e.peer === undefined || isNullPtr(w.e.peer))) k.pmtuPath = true;
+              else if (w !== undefined && w.e.daddr === daddr) {
+                if (w.kind === 'redirect') k.redirectPath = true;
+                else k.pmtuPath = true;
+              }
+            }
+          }
           if (this.freshOf.size >= MAX_ENTRIES) this.freshOf.clear();
           this.freshOf.set(daddr, k);
         }
@@ -112,6 +127,11 @@ export class PeerJudge {
         this.peers.set(peer, { daddr, fresh: false, pmtuPath: false, redirectPath: false, applied: false });
       } else known.daddr = daddr;
       this.none.delete(daddr);
+      // A PMTU/redirect path's own lookup: that path learns into this peer before its return
+      // prints the path event (3.0's frag_needed), and another CPU may read the peer meanwhile.
+      const got = pathLookup && callerKind !== undefined ? this.peers.get(peer) : undefined;
+      if (got && callerKind === 'redirect') got.redirectPath = true;
+      else if (got) got.pmtuPath = true;
     }
     if (!pathLookup || isNullPtr(peer)) return;
     const w = this.pathWaiting.get(ctx);

@@ -97,9 +97,10 @@ export function isCheckLookupCaller(caller: string): boolean {
 /**
  * S4/S5 `ip_rt_redirect` bumps inside its walk of the cached routes, once per route whose peer's
  * learned redirect it changes: routes to one destination share a peer, but a redirect to another
- * gateway on another CPU between two routes of the walk (or, S5, routes holding peers of a tree a
- * flush swapped out) makes one call bump several times. The walk is not probed: how many moves a
- * redirect in progress makes is not known.
+ * gateway on another CPU between two routes of the walk, a flush's redirect_genid bump there (S4;
+ * also from the process context the softirq interrupted, on one CPU), or routes holding peers of
+ * a tree a flush swapped out (S5) make one call bump several times. The walk is not probed: how
+ * many moves a redirect in progress makes is not known.
  */
 export function redirectWalkReason(stage: ReplayStage): string {
   const what = 'ip_rt_redirect bumps once per cached route it redirects (its walk is not probed)';

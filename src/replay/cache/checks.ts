@@ -182,6 +182,10 @@ export class CheckTracker {
         // Another CPU/task stamped the route after this entry probe read it, or installed its
         // peer first: the C found it current or bound, and looked nothing up.
         this.rec.unchecked('slow-path-looks-up-peer', 'another CPU/task checked or bound the route during this check');
+      } else if (gMoved && p.ev.rtGenid !== undefined && p.ev.genid !== undefined && e.genid !== undefined && u32(p.ev.rtGenid - p.ev.genid) <= u32(e.genid - p.ev.genid)) {
+        // The genid moved on to the route's own stamp before the compare (a bump on another
+        // CPU/task; a wrap to 0 for a peerless route): the C found the route current.
+        this.rec.unchecked('slow-path-looks-up-peer', "the genid reached the route's stamp between the entry probe and the compare");
       } else if (this.missingBinds.length < MAX_MISSING_BINDS) this.missingBinds.push({ ev: own(e), route: r, hist: snapshotRing(r.hist, this.historySize) });
       else this.missingBindsOverflow++; // constant memory: details kept for the first ones only
     } else if (p.path === 'fast' && p.fastBind) {

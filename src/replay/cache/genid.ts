@@ -49,8 +49,6 @@ export class GenidTracker {
     private readonly historySize: number,
     /** S4/S5: the paths bump only when they change something (not once per call); undefined: the stage is not known. */
     private readonly late: boolean | undefined,
-    /** S5: a flush swaps the inetpeer tree out (a redirect's walk may meet routes of two peers). */
-    private readonly stage5: boolean,
     private readonly overlaps: Overlaps,
     private readonly routes: RouteTable,
   ) {
@@ -158,11 +156,7 @@ export class GenidTracker {
     this.G = v;
   }
 
-  /**
-   * Contexts with a redirect in progress whose walk may bump several times (stage-rules.ts): S5 or
-   * a stage not known, or S4 on several CPUs (one inetpeer tree: only another CPU's redirect
-   * between two routes of the walk makes it bump twice).
-   */
+  /** Contexts with a redirect in progress whose walk may bump several times (stage-rules.ts). */
   private readonly walks = new Set<number>();
 
   private walking(): boolean {
@@ -170,7 +164,7 @@ export class GenidTracker {
   }
 
   private mayWalk(): boolean {
-    return this.era === 'pmtu-redirect' && this.late !== false && (this.late === undefined || this.stage5 || this.races.severalCpus);
+    return this.era === 'pmtu-redirect' && this.late !== false;
   }
 
   /** Causes whose call is over had their chance to show at this observation. */
