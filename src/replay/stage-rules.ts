@@ -4,7 +4,7 @@
  * the kernel code it follows; a rule that makes a judgement impossible makes it unchecked, never
  * passed.
  */
-import type { Era, Stage } from '../model/types.ts';
+import type { Era } from '../model/types.ts';
 import type { JudgedStage } from '../core/eras.ts';
 
 /**
