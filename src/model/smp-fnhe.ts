@@ -35,6 +35,7 @@
  *   bumps fnhe_genid.
  * Not modelled: expiry (no time passes), redirects, input routes, several namespaces.
  */
+import { runSchedule } from './smp-schedule.ts';
 
 export type FnheCall =
   /** An output route lookup for destination `d` (connect / sendmsg); the task's socket keeps the route. */
@@ -467,20 +468,6 @@ export function runSmpFnhe(sc: FnheScenario, fault?: FnheFaultSpec): FnheTrace {
     step++;
     c.steps.shift()!();
   };
-  let k = 0;
-  for (;;) {
-    const ready = [];
-    for (let t = 0; t < nTasks; t++) if (hasWork(t) && canRun(t)) ready.push(t);
-    if (ready.length === 0) break;
-    let t = ready[(sc.schedule.length ? sc.schedule[k++ % sc.schedule.length]! : k++) % ready.length]!;
-    if (fault && t === fault.task && !inFlight(t) && cur[t]!.call + 1 === fault.call) {
-      for (let o = 0; o < nTasks; o++) while (o !== t && inFlight(o)) runStep(o);
-      runStep(t);
-      while (inFlight(t)) runStep(t);
-      continue;
-    }
-    if (fault && inFlight(fault.task) && t !== fault.task) t = fault.task;
-    runStep(t);
-  }
+  runSchedule({ count: nTasks, hasWork, canRun, inFlight, nextCall: (t) => cur[t]!.call, step: runStep }, sc.schedule, fault);
   return { text: m.out.join('\n') + '\n', faultLine: faultApplied ? faultLine : undefined, faultApplied: faultApplied && faultLine !== undefined, lines: m.nextLine - 1 };
 }
