@@ -24,6 +24,7 @@ import fc from 'fast-check';
 import type { Stage } from './types.ts';
 import { bare, bindPeerSteps, daddrOf, hex, ipHex, Machine, type Step, u32 } from './smp-machine.ts';
 import { flushSteps, redirectSteps, routeSteps, updateSteps, type SmpPathCall } from './smp-paths.ts';
+import { runSchedule } from './smp-schedule.ts';
 
 export { SMP_TEXT_HEADER } from './smp-machine.ts';
 
@@ -325,23 +326,8 @@ export function runSmp(sc: SmpScenario, fault?: SmpFaultSpec, opts: { stage?: St
   };
   /** Can task t step now (not pushed off every CPU by softirqs in progress)? */
   const canRun = (t: number) => cur[t]!.irqCpu >= 0 && cur[t]!.steps.length > 0 ? true : Array.from({ length: sc.cpus }, (_, cpu) => cpu).some((cpu) => !busy(cpu, t));
-  let k = 0;
-  for (;;) {
-    const ready = [];
-    for (let t = 0; t < nTasks; t++) if (hasWork(t) && canRun(t)) ready.push(t);
-    if (ready.length === 0) break;
-    let t = ready[(sc.schedule.length ? sc.schedule[k++ % sc.schedule.length]! : k++) % ready.length]!;
-    if (fault && t === fault.task && !inFlight(t) && cur[t]!.call + 1 === fault.call) {
-      // The faulty call starts: let every call in flight finish first, then run it alone.
-      for (let o = 0; o < nTasks; o++) while (o !== t && inFlight(o)) runStep(o);
-      cur[t]!.irqCpu = -1;
-      runStep(t);
-      while (inFlight(t)) runStep(t);
-      continue;
-    }
-    if (fault && inFlight(fault.task) && t !== fault.task) t = fault.task;
-    runStep(t);
-  }
+  // The faulty call starts in task context (not as a softirq left from an earlier call).
+  runSchedule({ count: nTasks, hasWork, canRun, inFlight, nextCall: (t) => cur[t]!.call, step: runStep, beforeFault: (t) => { cur[t]!.irqCpu = -1; } }, sc.schedule, fault);
   return { text: m.out.join('\n') + '\n', faultLine: faultApplied ? faultLine : undefined, faultApplied, lines: m.nextLine - 1 };
 }
 
