@@ -17,20 +17,12 @@ export type ReplayStage = JudgedStage;
 
 export const STAGE_DECIDES = 'the stage (S2..S5) decides here and is not known (--stage)';
 
-/** 3.2+ (S4, S5): the redirect walk, ipv4_validate_peer on cache hits, bumps only on change. */
-export function isLateStage(era: Era, stage: ReplayStage): boolean {
-  return era === 'pmtu-redirect' && (stage === 'S4' || stage === 'S5');
-}
-
-/** A late stage's allowance applies: the stage is S4/S5, or not known. */
+/**
+ * A 3.2+ (S4, S5) allowance applies (the redirect walk, ipv4_validate_peer on cache hits, bumps
+ * only on change): the stage is S4/S5, or not known.
+ */
 export function mayBeLateStage(era: Era, stage: ReplayStage): boolean {
   return era === 'pmtu-redirect' && (stage === 'S4' || stage === 'S5' || stage === 'unknown');
-}
-
-/** S2/S3 only: a stage not known may be a late one (undefined: not known). */
-export function isEarlyStage(era: Era, stage: ReplayStage): boolean | undefined {
-  if (stage === 'unknown') return era === 'pmtu-redirect' ? undefined : false;
-  return era === 'pmtu-redirect' && (stage === 'S2' || stage === 'S3');
 }
 
 /**
