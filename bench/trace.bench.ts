@@ -16,6 +16,8 @@
  *     with the V8 heap capped at 64 MB (it completes only if memory is flat),
  *   - a bare loop that only takes this exact line layout apart (floorChild): the ceiling of any
  *     JavaScript reader here,
+ *   - replay alone, the events read into memory first (replayAloneChild): the serial part, which
+ *     bounds parse+replay from below on any number of cores,
  * and prints MB/s, lines/s, events/s, CPU seconds and peak RSS (the process's own, including
  * Node and the tsx loader: about 90 MB before reading anything).
  *
@@ -75,6 +77,8 @@ interface ChildResult {
   divergences?: number;
   /** CPU seconds of the main thread alone (reading on workers: what it spends building events and replaying). */
   mainCpu?: number;
+  /** replay-alone: the best wall seconds of a pass once the JIT is warm. */
+  warm?: number;
 }
 
 /** This process's main thread's CPU seconds so far (/proc: utime + stime in clock ticks of 10 ms). */
@@ -100,6 +104,7 @@ async function child(mode: string, file: string): Promise<void> {
     process.stdout.write(JSON.stringify(res));
     return;
   }
+  if (mode === 'replay-alone') return replayAloneChild(file);
   // `-threads`: read on a worker thread while this thread replays (openTrace's default for large
   // files); otherwise everything on this thread.
   // `-cores`: split into chunks read by one worker per core (src/trace/parallel/chunks) while this thread replays.
@@ -142,6 +147,42 @@ async function child(mode: string, file: string): Promise<void> {
   };
   const m1 = mainThreadCpu();
   if (m0 !== undefined && m1 !== undefined) res.mainCpu = m1 - m0;
+  process.stdout.write(JSON.stringify(res));
+}
+
+/**
+ * Replay alone, the serial part of any reader: the whole trace is read into memory first (not
+ * timed), then replayed three times, each by a new Replay. The first pass (a cold JIT, as in one
+ * `peerprop replay`) is the result; `warm` is the best of the other two. Replay judges events in
+ * trace order against one global genid, so more cores cannot make this part faster: parse+replay
+ * on any number of cores takes at least this long.
+ */
+async function replayAloneChild(file: string): Promise<void> {
+  const { openTrace } = await import('../src/trace/index.ts');
+  const { Replay } = await import('../src/replay/index.ts');
+  const reader = await openTrace(file, { threads: false });
+  const batches = [];
+  let events = 0;
+  for await (const b of reader.batches()) {
+    batches.push(b);
+    events += b.length;
+  }
+  const passes: { wall: number; cpu: number; verdict: string; divergences: number }[] = [];
+  for (let k = 0; k < 3; k++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const r = new Replay({ era: 'pmtu-redirect', maxDivergences: 10, file: reader.file });
+    for (const b of batches) for (const e of b) r.push(e);
+    const rep = r.finish();
+    const cu = process.cpuUsage(c0);
+    passes.push({ wall: (performance.now() - t0) / 1000, cpu: (cu.user + cu.system) / 1e6, verdict: rep.verdict, divergences: rep.divergenceCount });
+  }
+  const first = passes[0]!;
+  const res: ChildResult = {
+    mode: 'replay-alone', wall: first.wall, cpu: first.cpu, lines: reader.stats.lines, events, bytes: reader.stats.bytes,
+    maxRssMB: process.resourceUsage().maxRSS / 1024, verdict: first.verdict, divergences: first.divergences,
+    warm: Math.min(passes[1]!.wall, passes[2]!.wall),
+  };
   process.stdout.write(JSON.stringify(res));
 }
 
@@ -288,6 +329,19 @@ function ratios(label: string, r: ChildResult | undefined, base: { wc: Timed; ma
   );
 }
 
+/**
+ * The bound replay sets: its time alone (events already in memory) against the one-liner. A ratio
+ * above 1 means no number of cores brings parse+replay down to the one-liner with this replay.
+ */
+function serialFloor(r: ChildResult | undefined, base: { wc: Timed; mawk?: Timed }): void {
+  if (!r || !base.mawk) return;
+  const m = base.mawk.wall;
+  process.stdout.write(
+    `replay alone      ${(r.wall / m).toFixed(2)}x mawk wall (cold JIT), ${r.warm !== undefined ? `${(r.warm / m).toFixed(2)}x warm` : ''}: ` +
+      'the serial part, a lower bound of parse+replay on any number of cores\n',
+  );
+}
+
 async function traceFile(mb: number): Promise<{ file: string; size: number }> {
   const file = join(tmpdir(), `peerprop-bench-trace-3.0-v2-${mb}MB.txt`);
   if (!existsSync(file) || statSync(file).size < mb * 1e6) {
@@ -304,7 +358,8 @@ function report(label: string, r: ChildResult, size: number): void {
     `${label.padEnd(17)} ${r.wall.toFixed(2)} s wall: ${(size / r.wall).toFixed(1)} MB/s ${(r.events / r.wall / 1e6).toFixed(2)} M events/s | ` +
       `${r.cpu.toFixed(2)} s cpu: ${(size / r.cpu).toFixed(1)} MB/s ${(r.lines / r.cpu / 1e6).toFixed(2)} M lines/s ${(r.events / r.cpu / 1e6).toFixed(2)} M events/s | ` +
       `peak RSS ${r.maxRssMB.toFixed(0)} MB (${r.events} events` + (r.verdict ? `, replay ${r.verdict}, ${r.divergences} divergences` : '') + ')' +
-      (r.mainCpu !== undefined && r.mainCpu < r.cpu - 0.05 ? ` | main thread ${r.mainCpu.toFixed(2)} s cpu` : '') + '\n',
+      (r.mainCpu !== undefined && r.mainCpu < r.cpu - 0.05 ? ` | main thread ${r.mainCpu.toFixed(2)} s cpu` : '') +
+      (r.warm !== undefined ? ` | warm JIT ${r.warm.toFixed(2)} s wall` : '') + '\n',
   );
 }
 
@@ -350,11 +405,14 @@ export async function run(): Promise<void> {
     ['parse-cores', 'parse, all cores', [], true],
     ['replay-cores', ALL_CORES, [], true],
     ['replay-cursor-cores', 'p+r, all cores, cursor', [], true],
+    // Every event held at once (about 0.5 kB each): the heap must hold the whole trace.
+    ['replay-alone', 'replay alone', ['--max-old-space-size=8192'], true],
   ]);
   process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${availableParallelism()} cores)\n`);
   ratios('parse+replay', speed.get('parse+replay'), base);
   ratios('p+r, 2 threads', speed.get('p+r, 2 threads'), base);
   ratios('p+r, all cores', speed.get(ALL_CORES), base);
+  serialFloor(speed.get('replay alone'), base);
   if (memMb > 0) {
     const m = await traceFile(memMb);
     process.stdout.write('memory: ');
