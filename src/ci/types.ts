@@ -17,7 +17,7 @@ export interface CiOptions {
   git?: string;
   revs?: string;
   patches: string[];
-  /** Kernels to boot (conform's --kernel: debian, debian-6.12, a bzImage, a kernel directory). */
+  /** Kernels to boot (conform's --kernel: debian, debian-6.12, debian-rt, a bzImage, a kernel directory). */
   kernels: string[];
   /** Conform: scenarios (default: the era's), accelerator, vCPUs, boot limit in seconds. */
   scenarios?: string[];

@@ -37,7 +37,7 @@ export const registerCi: RegisterCommand = (program, io, state) => {
     .option('--git <repo>', 'git repository to scan over --revs (instead of --tree)')
     .option('--revs <range>', 'with --git: revisions to scan (A..B, or one revision; default HEAD)')
     .option('--patch <file...>', 'patches to review and verify')
-    .option('--kernel <kernel...>', 'kernels to boot with conform: debian, debian-6.12, a bzImage, a kernel directory')
+    .option('--kernel <kernel...>', 'kernels to boot with conform: debian, debian-6.12, debian-rt, a bzImage, a kernel directory')
     .option('--scenario <name...>', 'conform: scenarios to run (default: those of the kernel\'s era)')
     .addOption(new Option('--accel <accel>', 'conform: accelerator').choices(['auto', 'tcg', 'kvm']).default('tcg'))
     .option('--smp <n>', 'conform: virtual CPUs of the guest')

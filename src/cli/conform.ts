@@ -38,7 +38,7 @@ export const registerConform: RegisterCommand = (program, io, state) => {
         "user-visible contract and its mechanism trace against the era's model " +
         '(exit 0 conformant, 1 divergence or failed run, 2 refused input, 3 environment missing)',
     )
-    .option('--kernel <kernel...>', 'debian (6.1 cloud), debian-6.12, a bzImage, or a directory with bzImage + vmlinux[.xz] + System.map (seed-era builds); several only with --shard', ['debian'])
+    .option('--kernel <kernel...>', 'debian (6.1 cloud), debian-6.12, debian-rt (6.1 PREEMPT_RT), a bzImage, or a directory with bzImage + vmlinux[.xz] + System.map (seed-era builds); several only with --shard', ['debian'])
     .option('--tree <dir>', 'build a test kernel from this source tree (seed era or modern; cached) and boot it')
     .option('--git <repo>', 'a git repository with kernel history: with --rev, build and boot that revision; with --bisect, bisect it')
     .option('--rev <rev>', 'with --git: the revision to build and boot')

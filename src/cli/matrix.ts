@@ -14,7 +14,7 @@ export const registerMatrix: RegisterCommand = (program, io, state) => {
         '`conform --kernel K... --scenario S... --shard I/N --format json`; `peerprop merge` joins them ' +
         '(exit 0, 2 unknown scenario or bad shard count)',
     )
-    .requiredOption('--kernels <kernel...>', 'kernels as conform --kernel takes them (debian, debian-6.12, a path)')
+    .requiredOption('--kernels <kernel...>', 'kernels as conform --kernel takes them (debian, debian-6.12, debian-rt, a path)')
     .requiredOption('--scenarios <name...>', `scenarios: ${SCENARIO_NAMES.join(', ')}`)
     .option('--shards <n>', 'number of shards (default: one per kernel)')
     .addOption(new Option('--format <format>', 'github (strategy.matrix JSON), gitlab (child pipeline YAML), json').choices(MATRIX_FORMATS as unknown as string[]).default('json'))

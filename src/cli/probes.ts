@@ -14,7 +14,7 @@ export const registerProbes: RegisterCommand = (program, io, state) => {
         'as kprobe_events lines, a bpftrace script, the JSON probe set, or the probe map for `replay --probes`\n' +
         'exit 0 printed, 2 bad input (not a kernel image), 3 environment missing (no apt, no BTF)',
     )
-    .option('--kernel <kernel>', 'debian (6.1 cloud), debian-6.12, a bzImage/vmlinuz path, or a directory with bzImage + vmlinux[.xz] + System.map', 'debian')
+    .option('--kernel <kernel>', 'debian (6.1 cloud), debian-6.12, debian-rt (6.1 PREEMPT_RT), a bzImage/vmlinuz path, or a directory with bzImage + vmlinux[.xz] + System.map', 'debian')
     .addOption(new Option('--era <era>', "protocol era (default: from the kernel's code: symbols, types)").choices(ERAS as unknown as string[]))
     .addOption(formatOption(PROBE_FORMATS, 'kprobe'))
     .addOption(new Option('--syntax <syntax>', 'probe syntax (default: the richest the kernel takes)').choices(['regs', 'btf']))

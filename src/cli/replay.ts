@@ -40,7 +40,7 @@ export const registerReplay: RegisterCommand = (program, io, state) => {
     )
     .option(
       '--kernel <kernel>',
-      'the kernel the trace was taken on (debian, debian-6.12, its bzImage, or a directory holding it with its vmlinux\n' +
+      'the kernel the trace was taken on (debian, debian-6.12, debian-rt, its bzImage, or a directory holding it with its vmlinux\n' +
         'and System.map): the era and stage are read from its code (types and symbols), as conform reads them',
     )
     .option('--probes <file>', 'probe map (JSON) saying which trace events mean which canonical events')

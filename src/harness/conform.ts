@@ -29,7 +29,7 @@ import { SCENARIOS, SCENARIO_NAMES, scenarioByName, scenariosForEra } from './sc
 import { buildWorkload, workloadLibcFor } from './workload-build.ts';
 
 export interface ConformOptions {
-  /** `debian` (default), `debian-6.12`, or a path to a bzImage. Ignored with `tree`. */
+  /** `debian` (default), `debian-6.12`, `debian-rt`, or a path to a bzImage. Ignored with `tree`. */
   kernel?: KernelSpec;
   /** Build a small test kernel from this source tree (build-kernel.ts) and boot it. */
   tree?: string;

@@ -40,7 +40,7 @@ export async function findCompanions(spec: string): Promise<KernelCompanions> {
   try {
     st = await stat(abs);
   } catch {
-    throw badInput('no such kernel image or directory (expected debian, debian-6.12, a bzImage or a directory holding one)', { file: spec });
+    throw badInput('no such kernel image or directory (expected debian, debian-6.12, debian-rt, a bzImage or a directory holding one)', { file: spec });
   }
   let image = abs;
   let dirs = [path.dirname(abs)];

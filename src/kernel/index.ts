@@ -1,5 +1,5 @@
 /**
- * Kernel acquisition: `debian` / `debian-6.12` (Debian cloud kernel packages, fetched with
+ * Kernel acquisition: `debian` / `debian-6.12` / `debian-rt` (Debian cloud and PREEMPT_RT kernel packages, fetched with
  * apt-get download + dpkg-deb -x into a cache, never installed) or a user's bzImage path.
  *
  *   const k = await resolveKernel('debian');        // KernelInfo

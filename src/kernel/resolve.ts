@@ -13,6 +13,7 @@ import type { BtfSource, KernelInfo, KernelSpec, ResolveKernelOptions } from './
 export const DEBIAN_KERNELS: Record<string, { metapackage: string; what: string }> = {
   debian: { metapackage: 'linux-image-cloud-amd64', what: 'Debian 12 cloud kernel (6.1)' },
   'debian-6.12': { metapackage: 'linux-image-6.12-cloud-amd64', what: 'Debian 12 cloud kernel 6.12' },
+  'debian-rt': { metapackage: 'linux-image-rt-amd64', what: 'Debian 12 PREEMPT_RT kernel (6.1)' },
 };
 
 /**

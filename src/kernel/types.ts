@@ -4,8 +4,9 @@
  * (vmlinuz, tun module), the BTF reader (btf) and the probe generator.
  */
 
-/** `debian` (linux-image-cloud-amd64, 6.1), `debian-6.12` (linux-image-6.12-cloud-amd64), or a path. */
-export type KernelSpec = 'debian' | 'debian-6.12' | (string & {});
+/** `debian` (linux-image-cloud-amd64, 6.1), `debian-6.12` (linux-image-6.12-cloud-amd64), `debian-rt`
+ * (linux-image-rt-amd64, 6.1 PREEMPT_RT), or a path. */
+export type KernelSpec = 'debian' | 'debian-6.12' | 'debian-rt' | (string & {});
 
 /** Where the kernel's type information (struct offsets, prototypes) comes from. */
 export type BtfSource =
@@ -30,7 +31,7 @@ export interface DebianPackage {
 }
 
 export interface KernelInfo {
-  /** The spec the user gave (`debian`, `debian-6.12`, or the path as given). */
+  /** The spec the user gave (`debian`, `debian-6.12`, `debian-rt`, or the path as given). */
   spec: string;
   origin: 'debian' | 'path';
   /** Debian package it came from (origin 'debian'). */

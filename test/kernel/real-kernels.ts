@@ -1,12 +1,12 @@
 /**
- * The two real Debian kernels, fetched once per machine through our own acquisition code
+ * The real Debian kernels, fetched once per machine through our own acquisition code
  * (apt-get download + dpkg-deb -x into the peerprop cache). Shared by the kernel, BTF and probe tests.
  */
 import { resolveKernel, type KernelInfo } from '../../src/kernel/index.ts';
 
 const cache = new Map<string, Promise<KernelInfo>>();
 
-export function realKernel(spec: 'debian' | 'debian-6.12'): Promise<KernelInfo> {
+export function realKernel(spec: 'debian' | 'debian-6.12' | 'debian-rt'): Promise<KernelInfo> {
   let p = cache.get(spec);
   if (!p) {
     p = resolveKernel(spec, { log: () => {} });
