@@ -78,7 +78,7 @@ export async function checkMechanism(
   const events: CanonicalEvent[] = [];
   for await (const batch of reader.batches()) for (const e of batch) events.push(e);
   const slices = sliceByMarkers(events);
-  const replayed = await replayAll(events, opts.era, reader.stats.gaps, opts.name ?? captureFile, opts.stage);
+  const replayed = await replayAll(events, opts.era, reader.stats.gaps, opts.name ?? captureFile, opts.stage, reader.stats.entryNeverFired);
 
   // Divergences before the first scenario's marker (set-up, boot) concern every scenario.
   const firstScenario = slices.find((s) => opts.scenarios.includes(s.scenario))?.firstLine ?? Number.MAX_SAFE_INTEGER;
@@ -150,8 +150,8 @@ function nextStart(slices: Slice[], slice: Slice): number {
 }
 
 /** Replays every event through the era's model (src/replay, H3's engine). */
-async function replayAll(events: CanonicalEvent[], era: Era, gaps: TraceReadStats['gaps'], file: string, stage?: Stage): Promise<{ ran: boolean; note: string; divergences: ReplayDivergence[] }> {
-  const report = await replay(events, { era, gaps, file, ...(stage ? { stage } : {}) });
+async function replayAll(events: CanonicalEvent[], era: Era, gaps: TraceReadStats['gaps'], file: string, stage?: Stage, entryNeverFired?: readonly string[]): Promise<{ ran: boolean; note: string; divergences: ReplayDivergence[] }> {
+  const report = await replay(events, { era, gaps, file, entryNeverFired, ...(stage ? { stage } : {}) });
   const checked = report.coverage.invariants.reduce((n, i) => n + i.checked, 0);
   const divergences = report.divergences.map((d) => ({ line: d.line, file: d.file, message: `${d.message} (${d.invariant}: expected ${d.expected}, observed ${d.observed})` }));
   const capped = report.divergenceCount > report.divergences.length ? ` (${report.divergenceCount} in all)` : '';

@@ -121,13 +121,14 @@ export class CacheEraReplayer {
    * Lost events: what happened in the hole is unknown. Routes keep their records but become
    * incomplete; pending expectations, the genid and the peer knowledge start over.
    */
-  gap(): void {
+  /** Lost events after line `from` (0: not known where). */
+  gap(from = 0): void {
     this.routes.gap();
     this.checks.gap();
     this.binds.gap();
     this.overlaps.reset();
     this.lookups.gap();
-    this.genid.gap();
+    this.genid.gap(from);
     // Contexts not seen since the hole may have begun a path inside it.
     this.seenSinceGap.clear();
     this.hadGap = true;

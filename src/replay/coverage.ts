@@ -90,9 +90,40 @@ export function historyOf(ring: Ring | undefined, exclude?: CanonicalEvent): His
     });
 }
 
+/**
+ * A failure a lost-events gap found later may take back: where it was reported, the line of the
+ * event being replayed when it was judged (its evidence lies between the two), its invariant and
+ * its divergence when one was kept.
+ */
+interface FailRecord {
+  reported: number;
+  /** The earliest line of the events the judgement stands on (the route's or the genid's history). */
+  evidence: number;
+  judgedAt: number;
+  name: InvariantId;
+  divergence: Divergence | undefined;
+}
+
+/** Failures kept for retraction; past this many, later ones are counted but cannot be taken back. */
+const MAX_FAIL_LOG = 1 << 18;
+
+/** The reason a retracted failure is counted as unchecked. */
+export const LOST_EVENTS_MAY_EXPLAIN = 'events the trace does not show (lost by a CPU, or before the capture began) may explain it';
+
 export class Recorder {
   readonly divergences: Divergence[] = [];
   divergenceCount = 0;
+  /** The line of the event being replayed (the engine sets it; undefined while finishing). */
+  now: number | undefined;
+  /** Where the last lost events may have begun (the engine sets it at each gap; 0: the trace's start, which cuts calls too). */
+  lossFrom = 0;
+  /** The event being replayed is the return of a call that began before the trace or in lost events (the engine decides). */
+  unseenCall = false;
+  /** The line where the call of the event being replayed began (its context's first event since its last call; the engine sets it). */
+  callStart: number | undefined;
+  private failLog: FailRecord[] = [];
+  /** Failures not in failLog (it was full): a retraction may miss them. */
+  unlogged = 0;
   private readonly inv = new Map<InvariantId, InvariantCoverage>();
   /** Events by kind, in order of first appearance (a Map: a keyed store per event on a growing object is slow). */
   /** Count per kind, in first-seen order (a boxed count: one Map lookup per event, no set). */
@@ -133,17 +164,123 @@ export class Recorder {
     c.checked++;
     c.failed++;
     this.divergenceCount++;
-    if (this.divergences.length >= this.maxDivergences) return;
-    e = own(e);
-    this.divergences.push({ file: e.file, line: e.line, event: e, invariant: name, expected, observed, message, history: historyOf(ring, e), rt });
+    let d: Divergence | undefined;
+    if (this.divergences.length < this.maxDivergences) {
+      e = own(e);
+      d = { file: e.file, line: e.line, event: e, invariant: name, expected, observed, message, history: historyOf(ring, e), rt };
+      this.divergences.push(d);
+    }
+    let evidence = Math.min(e.line, this.now === undefined ? e.line : (this.callStart ?? e.line));
+    if (ring) for (const h of ring.items()) if (h.line < evidence) evidence = h.line;
+    this.logFailure(name, e.line, d, evidence);
   }
 
-  /** A failure counted without details (beyond what is kept). */
-  failCount(name: InvariantId): void {
+  /** A failure counted without details (beyond what is kept); `line`: the event it is reported at. */
+  failCount(name: InvariantId, line?: number): void {
     const c = this.entry(name);
     c.checked++;
     c.failed++;
     this.divergenceCount++;
+    const at = line ?? this.now ?? 0;
+    this.logFailure(name, at, undefined, this.now === undefined ? at : Math.min(at, this.callStart ?? at));
+  }
+
+  private logFailure(name: InvariantId, reported: number, divergence: Divergence | undefined, evidence: number): void {
+    if (this.failLog.length >= MAX_FAIL_LOG) {
+      this.unlogged++;
+      return;
+    }
+    this.failLog.push({ reported, evidence, judgedAt: this.now ?? reported, name, divergence });
+  }
+
+  /**
+   * Events were lost between line `from` (exclusive: the last line the losing CPU printed before
+   * them; 0 when unknown) and the gap's line `to`, which the replay has just reached: a failure
+   * whose evidence (from the line it is reported at to the line it was judged at) reaches into
+   * that window may be explained by them. It is taken back: counted as unchecked with that
+   * reason, its divergence dropped. Every failure logged so far was judged before `to` (events
+   * come in line order), so those to take back are the ones judged after `from`: a suffix of the
+   * log, found by binary search. Returns how many were taken back.
+   */
+  retract(from: number, to: number): number {
+    const log = this.failLog;
+    let lo = 0;
+    let hi = log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (log[mid]!.judgedAt > from) hi = mid;
+      else lo = mid + 1;
+    }
+    // Before `lo`: judged at or before `from`; a failure reported later than judged (none today)
+    // is still looked at.
+    const keep = (f: FailRecord) => !(Math.min(f.evidence, f.reported, f.judgedAt) < to && Math.max(f.reported, f.judgedAt) > from);
+    let n = 0;
+    for (let i = 0; i < lo; i++) if (!keep(log[i]!)) n++;
+    return this.takeBack(n === 0 ? lo : 0, keep);
+  }
+
+  /**
+   * Failures (from index `since` of the log) whose evidence reaches into any of `windows`
+   * ((from, to) lines: lost events, or calls in progress unseen), taken back as retract() does.
+   */
+  retractWindows(windows: readonly (readonly [number, number])[], since = 0): number {
+    if (windows.length === 0 || this.failLog.length <= since) return 0;
+    // The windows' union, sorted: a failure [lo, hi] meets it iff the last interval starting
+    // before hi ends after lo.
+    const sorted = [...windows].sort((a, b) => a[0] - b[0]);
+    const union: [number, number][] = [];
+    for (const [from, to] of sorted) {
+      const last = union[union.length - 1];
+      if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+      else union.push([from, to]);
+    }
+    const meets = (f: FailRecord): boolean => {
+      const lo = Math.min(f.evidence, f.reported, f.judgedAt);
+      const hi = Math.max(f.reported, f.judgedAt);
+      let a = 0;
+      let b = union.length;
+      while (a < b) {
+        const m = (a + b) >>> 1;
+        if (union[m]![0] < hi) a = m + 1;
+        else b = m;
+      }
+      return a > 0 && union[a - 1]![1] > lo;
+    };
+    return this.takeBack(since, (f) => !meets(f));
+  }
+
+  /** The index the next failure will be logged at (retractFinal's `since`). */
+  get failLogged(): number {
+    return this.failLog.length;
+  }
+
+  /** Takes back the failures from index `since` that `keep` rejects. */
+  private takeBack(since: number, keep: (f: FailRecord) => boolean): number {
+    const log = this.failLog;
+    const kept = log.slice(0, since);
+    const gone = new Set<Divergence>();
+    for (let i = since; i < log.length; i++) {
+      const f = log[i]!;
+      if (keep(f)) {
+        kept.push(f);
+        continue;
+      }
+      const c = this.entry(f.name);
+      c.checked--;
+      c.failed--;
+      this.divergenceCount--;
+      c.unchecked[LOST_EVENTS_MAY_EXPLAIN] = (c.unchecked[LOST_EVENTS_MAY_EXPLAIN] ?? 0) + 1;
+      if (f.divergence) gone.add(f.divergence);
+    }
+    const n = log.length - kept.length;
+    if (n === 0) return 0;
+    this.failLog = kept;
+    if (gone.size > 0) {
+      const left = this.divergences.filter((d) => !gone.has(d));
+      this.divergences.length = 0;
+      for (const d of left) this.divergences.push(d);
+    }
+    return n;
   }
 
   countKind(kind: EventKind): void {

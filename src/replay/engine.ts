@@ -7,6 +7,7 @@ import type { Era } from '../model/types.ts';
 import type { CanonicalEvent, TraceGap } from '../trace/events.ts';
 import { CacheEraReplayer } from './cache-era.ts';
 import { Recorder } from './coverage.ts';
+import { Losses } from './losses.ts';
 import { eraSignal, type EraDecision } from './era.ts';
 import { ModernReplayer } from './modern.ts';
 import type { ReplayOptions, ReplayReport } from './types.ts';
@@ -16,7 +17,7 @@ import { buildEvents, type ColumnBatch } from '../trace/columns/batch.ts';
 /** Events held at most while looking for the era before falling back to the hint. */
 const ERA_WINDOW = 50_000;
 
-type Checker = { handle(e: CanonicalEvent): void; gap(): void; finish(): void };
+type Checker = { handle(e: CanonicalEvent): void; gap(from?: number): void; finish(): void };
 
 export type EventSource = AsyncIterable<CanonicalEvent[]> | Iterable<CanonicalEvent> | AsyncIterable<CanonicalEvent>;
 
@@ -36,6 +37,7 @@ export class Replay {
 
   constructor(private readonly opts: ReplayOptions = {}) {
     this.rec = new Recorder(opts.maxDivergences ?? 100);
+    this.losses = new Losses(this.rec);
     this.historySize = opts.historySize ?? 6;
     this.file = opts.file ?? '';
     if (opts.gaps) this.gaps = [...opts.gaps].sort((a, b) => a.line - b.line);
@@ -57,7 +59,7 @@ export class Replay {
     this.rec.events++;
     this.rec.countKind(e.kind);
     if (!this.checker) {
-      const d = eraSignal(e);
+      const d = this.againstMap(eraSignal(e));
       if (d?.weak) this.weak ??= d;
       else if (d) {
         this.decide(d);
@@ -100,6 +102,17 @@ export class Replay {
     }
   }
 
+  /**
+   * A probe map is written for one kernel family (routing cache or next-hop exceptions): an event
+   * that would decide the other family does not (a 6.1 trace cut after its first events may
+   * begin with a PMTU update carrying the namespace genid, which reads like a 3.x path).
+   */
+  private againstMap(d: EraDecision | undefined): EraDecision | undefined {
+    const hint = this.opts.eraHint;
+    if (d === undefined || hint === undefined) return d;
+    return (d.era === 'fnhe') === (hint === 'fnhe') ? d : undefined;
+  }
+
   private fallback(): void {
     if (this.checker) return;
     if (this.weak) this.decide(this.weak);
@@ -117,22 +130,38 @@ export class Replay {
 
   private feed(e: CanonicalEvent): void {
     while (this.gapIndex < this.gaps.length && this.gaps[this.gapIndex]!.line < e.line && this.gaps[this.gapIndex]!.file === e.file) {
-      this.gapIndex++;
-      this.rec.gaps++;
-      this.checker!.gap();
+      this.applyGap(this.gaps[this.gapIndex++]!);
     }
+    this.rec.now = e.line;
+    this.losses.before(e);
     this.checker!.handle(e);
+    this.losses.after(e);
   }
 
-  finish(): ReplayReport {
+  /** Lost events and calls begun before the capture (losses.ts). */
+  private readonly losses: Losses;
+
+  /** Events lost at `g`: what they may explain is taken back (losses.ts), then the checker forgets. */
+  private applyGap(g: TraceGap): void {
+    const from = this.losses.gap(g);
+    this.rec.gaps++;
+    this.checker!.gap(from);
+  }
+
+  /**
+   * `read`: what the reader says of the whole trace (entryNeverFired: return probes whose entry
+   * probe never fired, so their returns are not calls in progress).
+   */
+  finish(read: { entryNeverFired?: readonly string[] } = { entryNeverFired: this.opts.entryNeverFired }): ReplayReport {
     this.fallback();
     if (this.checker) {
-      while (this.gapIndex < this.gaps.length) {
-        this.gapIndex++;
-        this.rec.gaps++;
-        this.checker.gap();
-      }
+      while (this.gapIndex < this.gaps.length) this.applyGap(this.gaps[this.gapIndex++]!);
+      this.losses.beforeFinish();
+      // Judgements made only now (what never came by the end) stand on their own lines.
+      this.rec.now = undefined;
+      const since = this.rec.failLogged;
       this.checker.finish();
+      this.losses.afterFinish(since, read.entryNeverFired ?? []);
     }
     const divergenceCount = this.rec.divergenceCount;
     const verdict = divergenceCount > 0 ? 'divergent' : this.rec.totalChecked() === 0 ? 'nothing-to-check' : 'conformant';

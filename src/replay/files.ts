@@ -57,7 +57,7 @@ export async function replayFile(path: string, opts: FileReplayOptions = {}): Pr
   if (!replay) replay = new Replay({ ...opts, file: reader.file });
   const gaps = reader.stats.gaps;
   if (gaps.length > gapsSeen) replay.addGaps(gaps.slice(gapsSeen));
-  return { ...replay.finish(), read: reader.stats };
+  return { ...replay.finish(reader.stats), read: reader.stats };
 }
 
 /** The era the probe map declares, if any (a hint only). Maps name the 3.0 kernels "seed": that is our pmtu-redirect. */

@@ -132,11 +132,9 @@ export class ModernReplayer {
   private net(ptr: string | undefined): NetRec | undefined {
     if (!ptr) return undefined;
     let n = this.nets.get(ptr);
-    if (!n) {
-      n = {};
-      this.nets.set(ptr, n);
-      this.rec.namespaces++;
-    }
+    if (n) return n;
+    this.rec.namespaces++;
+    this.nets.set(ptr, (n = {}));
     return n;
   }
 
@@ -154,7 +152,9 @@ export class ModernReplayer {
     this.overlaps.reset();
     this.lastFound.clear();
     this.lastPath.clear();
-    for (const n of this.nets.values()) n.flushedFrom = undefined;
+    // A flush in the lost events may have moved the exception genid (read only now and then).
+    this.fnheGenid = undefined;
+    for (const n of this.nets.values()) n.flushedFrom = n.fnheGenid = undefined;
   }
 
   handle(e: CanonicalEvent): void {

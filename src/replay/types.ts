@@ -22,6 +22,8 @@ export interface ReplayOptions {
   historySize?: number;
   /** Lost-event gaps (when not streaming from a reader that reports them itself). */
   gaps?: readonly TraceGap[];
+  /** The reader's TraceReadStats.entryNeverFired (returns of those probes are not calls in progress). */
+  entryNeverFired?: readonly string[];
   /** The trace's name, for reports when events do not carry one. */
   file?: string;
   /**

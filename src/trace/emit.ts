@@ -124,13 +124,19 @@ export class Emitter implements OpenCalls {
     let tsDone = false;
     // 3. Pairing.
     let call: PendingCall | undefined;
+    let unpaired = false;
     if (p.returnOf !== undefined) {
       const stack = (p.returnOfId >= 0 ? this.open[p.returnOfId] : this.pending.get(p.returnOf))?.get(taskKey);
       if (stack?.length) {
         // A return with an unknown caller is a duplicate return probe: it reads the call, the
         // return that names its caller closes it.
         call = unknownCaller ? stack[stack.length - 1] : stack.pop();
-      } else if (!unknownCaller) this.unpairedReturns++;
+      } else if (!unknownCaller) {
+        this.unpairedReturns++;
+        // The call began before the trace or in lost events (or its entry probe never fires:
+        // the reader's statistics say which, entryNeverFired).
+        unpaired = true;
+      }
     }
     if (p.withinOf.length) {
       for (const e of p.withinOf) {
@@ -199,6 +205,7 @@ export class Emitter implements OpenCalls {
         const ts = at ? call!.ts : lineTs;
         const ev = new Ev(e.kind, this.file, at ? call!.line : lineNo, ts === ts ? ts : undefined, cpu, task, pid, p.name, unresolved ? undefined : callerText);
         if (irq > 0) ev.irq = irq;
+        if (unpaired) ev.unpaired = 1;
         this.kindCounts[e.kindId]++;
         e.fill(ev, vv, call, this, taskKey, callerText, pl);
         out.push(ev);

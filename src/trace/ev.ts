@@ -16,6 +16,7 @@ export class Ev implements CanonicalEvent {
   declare irq: number | undefined;
   declare probe: string | undefined;
   declare caller: string | undefined;
+  declare unpaired: number | undefined;
   declare rt: string | undefined;
   declare daddr: string | undefined;
   declare peer: string | undefined;
@@ -66,6 +67,7 @@ export class Ev implements CanonicalEvent {
     this.pid = pid;
     this.probe = probe;
     this.caller = caller;
+    this.unpaired = undefined;
     this.rt = undefined;
     this.daddr = undefined;
     this.peer = undefined;

@@ -63,6 +63,13 @@ export interface CanonicalEvent {
   probe?: string;
   /** For return probes: the caller symbol (`ipv4_dst_check+0x11d`). */
   caller?: string;
+  /**
+   * 1: emitted from a return probe whose call's entry the reader did not see: the call began
+   * before the trace or in lost events and was in progress across the start or the gap (replay
+   * takes back what it judged meanwhile), unless the entry probe never fires in the trace at all
+   * (TraceReadStats.entryNeverFired).
+   */
+  unpaired?: number;
 
   /** The route (struct rtable / dst_entry pointer). */
   rt?: string;

@@ -12,7 +12,7 @@ const KINDS = new Set<string>(EVENT_KINDS);
 const POINTER_RE = /^0x(?:0|[1-9a-f][0-9a-f]*)$/;
 const IPV4_RE = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const CONTEXT_FIELDS: Record<string, 'number' | 'string'> = {
-  file: 'string', line: 'number', ts: 'number', cpu: 'number', task: 'string', pid: 'number', irq: 'number', probe: 'string', caller: 'string',
+  file: 'string', line: 'number', ts: 'number', cpu: 'number', task: 'string', pid: 'number', irq: 'number', probe: 'string', caller: 'string', unpaired: 'number',
 };
 const COUNTERS = new Set(['peer', 'rt', 'fnhe']);
 

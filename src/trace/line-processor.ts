@@ -5,6 +5,7 @@
  * text (events by their plans, markers, unplanned events, and the lines that are not events,
  * other-lines.ts). Counts what it skips, and why, into the trace's statistics as it goes.
  */
+import { entryNeverFired } from './read-stats.ts';
 import type { CanonicalEvent, TraceGap } from './events.ts';
 import { EVENT_KINDS } from './events.ts';
 import type { SkipKind, TraceFormat, TraceReadStats } from './types.ts';
@@ -334,6 +335,7 @@ export class LineProcessor extends LineCutter implements LineContext, ScannedLin
     for (const [k, n] of this.markerHits) hits[k] = (hits[k] ?? 0) + n;
     for (const [k, n] of this.unknown) hits[k] = (hits[k] ?? 0) + n;
     st.probeHits = hits;
+    st.entryNeverFired = entryNeverFired([...this.plans.values(), ...this.cm.funcPlans.values()], hits);
     this.flushStats([]);
   }
 }

@@ -15,7 +15,7 @@ export function chooseProbeMap(format: TraceFormat, head: string, opts: OpenTrac
     return { map: EMPTY_MAP, choice: { name: 'none', source: 'none', chosenBy: 'none', reason: 'JSON lines carry canonical events: no probe map needed' } };
   }
   const user = opts.probeMap;
-  if (user) return { map: user, choice: { name: user.name, source: user.source, chosenBy: 'user', reason: 'given by the user' } };
+  if (user) return { map: user, choice: { name: user.name, source: user.source, chosenBy: 'user', reason: 'given by the user', ...eraOf(user) } };
   const samples = new Map<string, string>();
   const hits = sniffProbeNames(head, format === 'bpftrace', samples);
   const sel = selectProbeMap(hits, [...(opts.candidateMaps ?? []), ...builtinProbeMaps()], samples);
@@ -29,5 +29,11 @@ export function chooseProbeMap(format: TraceFormat, head: string, opts: OpenTrac
       },
     };
   }
-  return { map: sel.map, choice: { name: sel.map.name, source: sel.map.source, chosenBy: 'auto', reason: sel.reason } };
+  return { map: sel.map, choice: { name: sel.map.name, source: sel.map.source, chosenBy: 'auto', reason: sel.reason, ...eraOf(sel.map) } };
+}
+
+/** The era the map says it was written for, when it says one. */
+function eraOf(map: ProbeMap): { era?: string } {
+  const era = (map as { era?: unknown }).era;
+  return typeof era === 'string' ? { era } : {};
 }

@@ -93,7 +93,7 @@ export interface ConditionSpec {
 }
 
 /** Canonical fields a map may fill (everything but kind/file/line and the line's own context). */
-export type MappableField = Exclude<keyof CanonicalEvent, 'kind' | 'file' | 'line' | 'ts' | 'cpu' | 'task' | 'pid' | 'irq' | 'probe' | 'caller'>;
+export type MappableField = Exclude<keyof CanonicalEvent, 'kind' | 'file' | 'line' | 'ts' | 'cpu' | 'task' | 'pid' | 'irq' | 'probe' | 'caller' | 'unpaired'>;
 
 export interface EmitSpec {
   kind: EventKind;

@@ -11,8 +11,15 @@ export function emptyStats(file: string): TraceReadStats {
   for (const k of SKIP_KINDS) skipped[k] = { count: 0, lines: [] };
   return {
     file, format: 'unknown', bytes: 0, lines: 0, eventLines: 0, events: 0, eventsByKind, probeHits: {}, skipped,
-    unknownEvents: {}, unmatched: {}, unpairedReturns: 0, gaps: [], probesRefused: [], probesRegistered: [],
+    unknownEvents: {}, unmatched: {}, unpairedReturns: 0, entryNeverFired: [], gaps: [], probesRefused: [], probesRegistered: [],
     probeMap: { name: 'none', source: 'none', chosenBy: 'none', reason: 'not chosen yet' }, warnings: [],
     complete: false,
   };
+}
+
+/** The return probes with hits whose entry probe has none (TraceReadStats.entryNeverFired), sorted. */
+export function entryNeverFired(plans: Iterable<{ name: string; returnOf?: string }>, hits: Readonly<Record<string, number>>): string[] {
+  const out = new Set<string>();
+  for (const p of plans) if (p.returnOf !== undefined && (hits[p.name] ?? 0) > 0 && !((hits[p.returnOf] ?? 0) > 0)) out.add(p.name);
+  return [...out].sort();
 }

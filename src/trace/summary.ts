@@ -19,6 +19,7 @@ export function formatReadStats(st: TraceReadStats): string[] {
   const unmatched = Object.entries(st.unmatched);
   if (unmatched.length) out.push(`unmatched: ${unmatched.slice(0, 8).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   if (st.unpairedReturns) out.push(`returns without their entry: ${st.unpairedReturns}`);
+  if (st.entryNeverFired?.length) out.push(`return probes whose entry probe never fired: ${st.entryNeverFired.join(', ')}`);
   for (const g of st.gaps.slice(0, 10)) {
     out.push(`gap at ${g.file}:${g.line}: ${g.count ?? 'unknown number of'} events lost` + (g.cpu !== undefined ? ` on CPU ${g.cpu}` : '') + (g.reason ? ` (${g.reason})` : ''));
   }

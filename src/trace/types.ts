@@ -84,6 +84,8 @@ export interface ProbeMapChoice {
   chosenBy: 'user' | 'auto' | 'none';
   /** One sentence: why this map (e.g. "covers 17 of 18 probe names seen in the first 1 MB"). */
   reason: string;
+  /** The era the map says it was written for (its `era`), if it says one. */
+  era?: string;
 }
 
 export interface TraceReadStats {
@@ -108,6 +110,11 @@ export interface TraceReadStats {
   unmatched: Record<string, number>;
   /** Returns whose paired entry was not seen (its entry fields are absent on the events). */
   unpairedReturns: number;
+  /**
+   * Return probes that fired while their entry probe never did in this trace (not registered,
+   * refused, filtered out): their returns are not calls in progress across the start or a gap.
+   */
+  entryNeverFired: string[];
   gaps: TraceGap[];
   /** Serial captures: probes the kernel refused, and those it accepted. */
   probesRefused: ProbeRefusal[];

@@ -71,15 +71,68 @@ export class GenidTracker {
     return this.races.mayBeConcurrent;
   }
 
-  /** Lost events: the genid and the paths that started in the hole are unknown. */
-  gap(): void {
+  /**
+   * Causes a move took, by context, with the line of the event that took them, while their path
+   * is in progress: a move seen while events were being lost may have been a lost path's, not
+   * theirs (Recorder.retract; gap() gives them back). Dropped once the context moves on.
+   */
+  private taken = new Map<number, { cause: Cause; line: number }[]>();
+
+  /** Takes `n` causes from index `at` for a move (remembered for a gap that may follow). */
+  private take(at: number, n: number): Cause[] {
+    const got = this.causes.splice(at, n);
+    const line = this.rec.now ?? 0;
+    for (const cause of got) {
+      if (cause.done) continue;
+      let l = this.taken.get(cause.ctx);
+      if (!l) {
+        if (this.taken.size >= MAX_CONTEXTS) this.taken.clear();
+        this.taken.set(cause.ctx, (l = []));
+      }
+      if (l.length < MAX_CAUSES) l.push({ cause, line });
+    }
+    return got;
+  }
+
+  /**
+   * Lost events: the genid and the paths that started in the hole are unknown. `from`: the line
+   * after which the events were lost (0 when unknown). The moves seen since then may have been
+   * lost paths' bumps: the paths still in progress whose causes those moves took get them back
+   * (their own bumps may come after the gap).
+   */
+  gap(from = 0): void {
+    const back = this.takenSince(from);
     this.preLookups.clear();
     this.walks.clear();
     for (let i = this.races.gap(); i > 0; i--) this.rec.unchecked('genid-steps-by-one-per-bump', 'the bump path that explains a move may be in lost events');
     this.G = undefined;
     // A path whose call is still open keeps its cause: its return (and its bump) may come after
     // the hole.
-    this.causes = this.causes.filter((c) => !c.done);
+    this.causes = [...back, ...this.causes.filter((c) => !c.done)];
+    if (this.causes.length > MAX_CAUSES) this.causes.splice(0, this.causes.length - MAX_CAUSES);
+  }
+
+  /** The causes moves took after line `from` whose paths are still in progress (forgotten as taken). */
+  private takenSince(from: number): Cause[] {
+    const back: Cause[] = [];
+    for (const l of this.taken.values()) for (const t of l) if (t.line > from) back.push(t.cause);
+    this.taken.clear();
+    return back;
+  }
+
+  /**
+   * The return of a bump path whose entry the trace does not show (it began before the trace or
+   * in lost events: Recorder.unseenCall): its bump explains the move it shows, unchecked (its
+   * entry read is not known). Moves seen since then may have taken other paths' causes for it:
+   * they are given back, and it pays one move owed in its window.
+   */
+  private unseenPathBump(e: CanonicalEvent, nv: number): void {
+    const back = this.takenSince(this.rec.lossFrom);
+    if (back.length) this.causes = [...back, ...this.causes];
+    this.rec.unchecked('genid-steps-by-one-per-bump', 'the bump path began before the trace or in lost events');
+    this.races.credit(u32(nv - 16), nv);
+    this.gHist.push(e);
+    if (this.G === undefined || (nv !== this.G && u32(nv - this.G) < 0x80000000)) this.setG(nv);
   }
 
   /** End of trace: moves no path on another CPU paid for are divergences. */
@@ -115,12 +168,12 @@ export class GenidTracker {
     // Causes exist only in the pmtu-redirect era (onPath): elsewhere nothing may move G.
     const allowed = this.causes.length;
     if (delta <= allowed) {
-      for (const c of this.causes.splice(0, delta)) this.overlaps.genidMoved(c.ctx);
+      for (const c of this.take(0, delta)) this.overlaps.genidMoved(c.ctx);
       this.rec.genidBumps += delta;
       this.rec.pass('genid-steps-by-one-per-bump');
     } else if (this.walking()) {
       // A late stage's redirect in progress may bump several times (stage-rules.ts).
-      for (const c of this.causes.splice(0, allowed)) this.overlaps.genidMoved(c.ctx);
+      for (const c of this.take(0, allowed)) this.overlaps.genidMoved(c.ctx);
       this.rec.unchecked('genid-steps-by-one-per-bump', redirectWalkReason(this.late === undefined ? 'unknown' : 'S4'));
       this.rec.genidBumps += delta;
       this.overlaps.genidMoved(undefined);
@@ -128,7 +181,7 @@ export class GenidTracker {
       // Several CPUs: a bump path on another CPU shows itself at its return (the 3.0 probes print
       // frag_needed there), after this read of the moved genid. Owed until that return explains
       // it (finish() reports what nothing explained).
-      for (const c of this.causes.splice(0, allowed)) this.overlaps.genidMoved(c.ctx);
+      for (const c of this.take(0, allowed)) this.overlaps.genidMoved(c.ctx);
       this.races.owe({ e, from: u32(this.G + allowed), to: value, count: delta - allowed, hist: snapshotRing(this.gHist, this.historySize) });
       this.rec.genidBumps += delta;
       this.overlaps.genidMoved(undefined);
@@ -177,6 +230,7 @@ export class GenidTracker {
     const k = eventKey(e);
     if (this.walks.size > 0) this.walks.delete(k);
     for (const c of this.causes) if (c.ctx === k) c.done = true;
+    if (this.taken.size > 0) this.taken.delete(k);
   }
 
   /** A PMTU/redirect path event (its genid already observed): in pmtu-redirect, a bump may follow. */
@@ -215,6 +269,10 @@ export class GenidTracker {
   /** A genid_bump event; `pathInHole`: its context's first event since lost events. */
   onBump(e: CanonicalEvent, pathInHole: boolean): void {
     if (e.counter && e.counter !== 'peer') return this.rec.ignore('genid_bump of a namespace counter in a cache era');
+    if (e.old === undefined && this.rec.unseenCall && this.era === 'pmtu-redirect') {
+      const nv = e.new ?? e.genid;
+      if (nv !== undefined) return this.unseenPathBump(e, u32(nv));
+    }
     if (e.old === undefined) {
       this.observe(e, e.new ?? e.genid);
       return;
@@ -232,7 +290,7 @@ export class GenidTracker {
     // behind) had its own cause taken by that observation, and another context's path in
     // progress keeps its cause for its own bump.
     if (ci < 0 && !oldBehind) ci = 0;
-    const cause = ci >= 0 && this.causes.length ? this.causes.splice(ci, 1)[0] : undefined;
+    const cause = ci >= 0 && this.causes.length ? this.take(ci, 1)[0] : undefined;
     if (delta > 0) this.overlaps.genidMoved(cause?.ctx ?? k);
     if (this.walks.delete(k) && this.mayWalk() && (delta > 1 || oldBehind)) {
       // A late stage's redirect: its walk bumps once per route it changes (stage-rules.ts), so

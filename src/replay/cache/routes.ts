@@ -63,9 +63,21 @@ export class RouteTable {
       const same = this.byDaddr.get(e.daddr);
       if (same) same.add(r);
       else this.byDaddr.set(e.daddr, new Set([r]));
+      // A route first seen while an unattributed lookup for its destination may still be
+      // finishing (a capture that began after the route was made): that bind may stamp it too.
+      if (this.trailingLookups.size > 0) {
+        for (const [ctx, l] of this.trailingLookups) {
+          if (l.daddr !== e.daddr || (l.onlyPeerless && r.peer !== undefined && !isNull(r.peer))) continue;
+          r.mayStamp = true;
+          this.trailing.get(ctx)?.push({ w: this.overlaps.open(r.ptr, ctx), r });
+        }
+      }
     }
     return r;
   }
+
+  /** The unattributed lookups that may still be finishing (trailing), by context: their destination. */
+  private readonly trailingLookups = new Map<number, { daddr: string; onlyPeerless: boolean }>();
 
   /** The route's record is gone (destroyed, or its pointer reused by a new route). */
   private forget(ptr: string): void {
@@ -103,6 +115,7 @@ export class RouteTable {
     if (this.trailing.size === 0) return;
     const ws = this.trailing.get(ctx);
     if (!ws) return;
+    this.trailingLookups.delete(ctx);
     for (const { w, r } of ws) {
       this.overlaps.close(w);
       if (this.routes.get(r.ptr) === r) r.mayStamp = true;
@@ -134,6 +147,7 @@ export class RouteTable {
     this.openFlushes.clear();
     this.updates.clear();
     this.trailing.clear(); // (their windows went with the overlaps' reset)
+    this.trailingLookups.clear();
     for (const r of this.routes.values()) {
       if (!r.incomplete) this.rec.incompleteRoutes++;
       r.incomplete = true;
@@ -145,16 +159,17 @@ export class RouteTable {
    * __ip_select_ident) may bind and stamp any live route to that destination.
    */
   mayBeStampedFor(daddr: string, ctx: number, onlyPeerless = false): void {
+    let ws = this.trailing.get(ctx);
+    if (!ws) {
+      if (this.trailing.size >= MAX_CONTEXTS) for (const k of [...this.trailing.keys()]) this.contextMoved(k);
+      this.trailing.set(ctx, (ws = []));
+    }
+    this.trailingLookups.set(ctx, { daddr, onlyPeerless });
     const same = this.byDaddr.get(daddr);
     if (!same) return;
     for (const r of same) {
       if (onlyPeerless && r.peer !== undefined && !isNull(r.peer)) continue;
       r.mayStamp = true;
-      let ws = this.trailing.get(ctx);
-      if (!ws) {
-        if (this.trailing.size >= MAX_CONTEXTS) for (const k of [...this.trailing.keys()]) this.contextMoved(k);
-        this.trailing.set(ctx, (ws = []));
-      }
       ws.push({ w: this.overlaps.open(r.ptr, ctx), r });
     }
   }

@@ -8,6 +8,7 @@
  * ties (unknownEvents, unmatched); last-seen values (kernel, CPUs, buffer entries) are the last
  * chunk's that saw one.
  */
+import { entryNeverFired } from '../../read-stats.ts';
 import type { TraceGap } from '../../events.ts';
 import { EVENT_KINDS } from '../../events.ts';
 import type { LineProcessor } from '../../line-processor.ts';
@@ -107,7 +108,7 @@ export class StatsMerger {
   private readonly unmatched = new Map<string, number>();
   private readonly markerHits = new Map<string, number>();
   private readonly planHits: number[];
-  private readonly plans: { name: string }[];
+  private readonly plans: { name: string; returnOf?: string }[];
   private readonly reasons: string[] = [];
   private readonly registered = new Set<string>();
 
@@ -161,6 +162,7 @@ export class StatsMerger {
     st.unknownEvents = sortedByCount(this.unknown);
     st.unmatched = sortedByCount(this.unmatched);
     st.probeHits = this.hits();
+    st.entryNeverFired = entryNeverFired(this.plans, st.probeHits);
   }
 
   /** As LineProcessor.finish() builds them: plans, function plans, markers, unknown names. */
