@@ -57,6 +57,8 @@ interface Unsettled {
   cpu: number | undefined;
   /** Events printed since the loss, per CPU (-1: events that name none). */
   byCpu: Map<number, number>;
+  /** CPUs in byCpu that have printed fewer than SETTLE_EVENTS (settled at 0, once one has printed). */
+  below: number;
 }
 
 interface Span {
@@ -81,7 +83,7 @@ export class Losses {
   private readonly spans = new Map<string, Span>();
   /** Where the trace's start, counted as a loss, settled (undefined: not yet). */
   private startSettledAt: number | undefined;
-  private readonly startByCpu = new Map<number, number>();
+  private readonly start: Unsettled = { from: 0, cpu: undefined, byCpu: new Map(), below: 0 };
 
   constructor(private readonly rec: Recorder) {}
 
@@ -132,7 +134,7 @@ export class Losses {
     this.lastLossFrom = from;
     this.rec.lossFrom = from;
     this.gen++;
-    if (this.unsettled.length < MAX_UNSETTLED) this.unsettled.push({ from, cpu: g.cpu, byCpu: new Map() });
+    if (this.unsettled.length < MAX_UNSETTLED) this.unsettled.push({ from, cpu: g.cpu, byCpu: new Map(), below: 0 });
     else this.unsettled[this.unsettled.length - 1]!.cpu = undefined; // too many at once: the last one waits for every CPU
     this.windows.push([from, g.line]);
     this.rec.retract(from, g.line);
@@ -168,22 +170,26 @@ export class Losses {
   }
 
   private countStart(cpu: number, line: number): void {
-    this.startByCpu.set(cpu, (this.startByCpu.get(cpu) ?? 0) + 1);
-    for (const n of this.startByCpu.values()) if (n < SETTLE_EVENTS) return;
-    this.startSettledAt = line;
+    if (count(this.start, cpu)) this.startSettledAt = line;
   }
 
   private settle(cpu: number, line: number): void {
     for (let i = 0; i < this.unsettled.length; i++) {
       const u = this.unsettled[i]!;
       if (u.cpu !== undefined && u.cpu !== cpu) continue;
-      u.byCpu.set(cpu, (u.byCpu.get(cpu) ?? 0) + 1);
-      let done = true;
-      for (const n of u.byCpu.values()) if (n < SETTLE_EVENTS) done = false;
-      if (!done) continue;
+      if (!count(u, cpu)) continue;
       this.rec.retract(u.from, line + 1);
       this.windows.push([u.from, line + 1]);
       this.unsettled.splice(i--, 1);
     }
   }
+}
+
+/** One more event of `cpu` since the loss; true once every CPU printing since has printed SETTLE_EVENTS. */
+function count(u: Unsettled, cpu: number): boolean {
+  const n = (u.byCpu.get(cpu) ?? 0) + 1;
+  u.byCpu.set(cpu, n);
+  if (n === 1) u.below++;
+  if (n === SETTLE_EVENTS) u.below--;
+  return u.below === 0;
 }
