@@ -211,12 +211,8 @@ export class Recorder {
       if (log[mid]!.judgedAt > from) hi = mid;
       else lo = mid + 1;
     }
-    // Before `lo`: judged at or before `from`; a failure reported later than judged (none today)
-    // is still looked at.
-    const keep = (f: FailRecord) => !(Math.min(f.evidence, f.reported, f.judgedAt) < to && Math.max(f.reported, f.judgedAt) > from);
-    let n = 0;
-    for (let i = 0; i < lo; i++) if (!keep(log[i]!)) n++;
-    return this.takeBack(n === 0 ? lo : 0, keep);
+    // (A failure is reported at an event already replayed: reported <= judgedAt.)
+    return this.takeBack(lo, (f) => !(Math.min(f.evidence, f.reported) < to && f.judgedAt > from));
   }
 
   /**
@@ -249,7 +245,7 @@ export class Recorder {
     return this.takeBack(since, (f) => !meets(f));
   }
 
-  /** The index the next failure will be logged at (retractFinal's `since`). */
+  /** The index the next failure will be logged at (retractWindows' `since`). */
   get failLogged(): number {
     return this.failLog.length;
   }
