@@ -118,10 +118,10 @@ export class CacheEraReplayer {
   }
 
   /**
-   * Lost events: what happened in the hole is unknown. Routes keep their records but become
-   * incomplete; pending expectations, the genid and the peer knowledge start over.
+   * Lost events after line `from` (0: not known where): what happened in the hole is unknown.
+   * Routes keep their records but become incomplete; pending expectations, the genid and the peer
+   * knowledge start over (the genid's paths in progress keep their causes: genid.ts).
    */
-  /** Lost events after line `from` (0: not known where). */
   gap(from = 0): void {
     this.routes.gap();
     this.checks.gap();

@@ -34,6 +34,5 @@ export function chooseProbeMap(format: TraceFormat, head: string, opts: OpenTrac
 
 /** The era the map says it was written for, when it says one. */
 function eraOf(map: ProbeMap): { era?: string } {
-  const era = (map as { era?: unknown }).era;
-  return typeof era === 'string' ? { era } : {};
+  return map.era === undefined ? {} : { era: map.era };
 }
