@@ -9,7 +9,8 @@
  * - Settling. A call begun in the lost events ran on the CPU that lost them and may still run
  *   after the gap: what is judged until that CPU has printed SETTLE_EVENTS more events (a route
  *   call prints a handful, and the tasks interleaved with it on that CPU print too) is taken
- *   back then. A loss on a CPU not named settles once every CPU printing since has.
+ *   back then. A loss on a CPU not named settles once every CPU printing since has; the last gap
+ *   a reader lists when there are too many (TraceGap.more) never does.
  * - Calls seen only by their return (CanonicalEvent.unpaired) in a context that printed no call
  *   of its own since the start or the loss: the call began before the capture or in the lost
  *   events and ran until that return; what was judged meanwhile is taken back at the end, once
@@ -59,6 +60,8 @@ interface Unsettled {
   byCpu: Map<number, number>;
   /** CPUs in byCpu that have printed fewer than SETTLE_EVENTS (settled at 0, once one has printed). */
   below: number;
+  /** Never settles: the gaps after it were not listed (TraceGap.more). */
+  endless?: boolean;
 }
 
 interface Span {
@@ -134,7 +137,8 @@ export class Losses {
     this.lastLossFrom = from;
     this.rec.lossFrom = from;
     this.gen++;
-    if (this.unsettled.length < MAX_UNSETTLED) this.unsettled.push({ from, cpu: g.cpu, byCpu: new Map(), below: 0 });
+    if (g.more) this.unsettled.push({ from, cpu: undefined, byCpu: new Map(), below: 0, endless: true });
+    else if (this.unsettled.length < MAX_UNSETTLED) this.unsettled.push({ from, cpu: g.cpu, byCpu: new Map(), below: 0 });
     else this.unsettled[this.unsettled.length - 1]!.cpu = undefined; // too many at once: the last one waits for every CPU
     this.windows.push([from, g.line]);
     this.rec.retract(from, g.line);
@@ -176,7 +180,7 @@ export class Losses {
   private settle(cpu: number, line: number): void {
     for (let i = 0; i < this.unsettled.length; i++) {
       const u = this.unsettled[i]!;
-      if (u.cpu !== undefined && u.cpu !== cpu) continue;
+      if (u.endless || (u.cpu !== undefined && u.cpu !== cpu)) continue;
       if (!count(u, cpu)) continue;
       this.rec.retract(u.from, line + 1);
       this.windows.push([u.from, line + 1]);

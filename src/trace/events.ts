@@ -159,4 +159,9 @@ export interface TraceGap {
   reason?: 'lost' | 'dropped' | 'overrun' | 'entries' | 'bpftrace';
   /** Timestamp of the next event after the gap, when known. */
   ts?: number;
+  /**
+   * The last gap listed: there were more from here on (too many to list, MAX_GAPS), so events may
+   * be missing anywhere in the rest of the trace.
+   */
+  more?: boolean;
 }

@@ -248,7 +248,7 @@ export class LineProcessor extends LineCutter implements LineContext, ScannedLin
   gap(g: TraceGap): void {
     if (this.st.gaps.length < MAX_GAPS) this.st.gaps.push(g);
     else if (this.st.gaps.length === MAX_GAPS) {
-      this.st.gaps.push({ ...g, count: undefined });
+      this.st.gaps.push({ ...g, count: undefined, more: true });
       this.st.warnings.push(`more than ${MAX_GAPS} gaps: the rest are not listed (line ${g.line} on)`);
     }
     this.emitter.reset();

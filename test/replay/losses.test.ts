@@ -107,3 +107,25 @@ describe('a loss settles', () => {
     expect(late.divergences.map((d) => d.line)).toEqual([31]);
   });
 });
+
+describe('too many gaps to list', () => {
+  it('after the last one listed (more: true) nothing judged stands: later losses are not known', async () => {
+    const { MAX_GAPS } = await import('../../src/trace/line-processor.ts');
+    const { readText } = await import('../trace/helpers.ts');
+    const lines = ['# tracer: nop'];
+    for (let i = 0; i < MAX_GAPS + 3; i++) lines.push(`CPU:${i % 2} [LOST 1 EVENTS]`);
+    const read = await readText(`${lines.join('\n')}\n`);
+    expect(read.stats.gaps).toHaveLength(MAX_GAPS + 1);
+    expect(read.stats.gaps.at(-1)).toMatchObject({ more: true, count: undefined });
+    expect(read.stats.gaps.slice(0, -1).some((g) => g.more)).toBe(false);
+    // A bump with no path, long after the last gap listed: taken back, not a divergence.
+    const gaps: TraceGap[] = [{ file: F, line: 3, cpu: 0, count: 1, reason: 'lost', more: true }];
+    const checks = Array.from({ length: 40 }, (_, i) => [
+      ev(10 + 2 * i, 'check', { rt: '0xffff880000001000', peer: '0x0', rtGenid: 5, genid: 5, obsolete: -1, daddr: '10.1.0.5' }),
+      ev(11 + 2 * i, 'check_ret', { rt: '0xffff880000001000', ret: '0xffff880000001000', peer: '0x0', rtGenid: 5, genid: 5 }),
+    ]).flat();
+    const r = replaySync([...checks, ev(200, 'genid_bump', { old: 5, new: 6, counter: 'peer', probe: 'frag_needed_ret' })], { era: 'pmtu-redirect', stage: 'S3', gaps });
+    expect(r.divergences).toEqual([]);
+    expect(r.coverage.invariants.find((i) => i.name === 'genid-steps-by-one-per-bump')!.unchecked[LOST_EVENTS_MAY_EXPLAIN]).toBe(1);
+  });
+});

@@ -141,7 +141,7 @@ export class StatsMerger {
     for (const g of c.gaps) {
       if (st.gaps.length < MAX_GAPS) st.gaps.push(g);
       else if (st.gaps.length === MAX_GAPS) {
-        st.gaps.push({ ...g, count: undefined });
+        st.gaps.push({ ...g, count: undefined, more: true });
         st.warnings.push(overflowWarning(g));
       } else break;
     }
