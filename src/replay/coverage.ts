@@ -121,9 +121,8 @@ export class Recorder {
   unseenCall = false;
   /** The line where the call of the event being replayed began (its context's first event since its last call; the engine sets it). */
   callStart: number | undefined;
+  /** Failures a loss may take back (past MAX_FAIL_LOG, later ones cannot be). */
   private failLog: FailRecord[] = [];
-  /** Failures not in failLog (it was full): a retraction may miss them. */
-  unlogged = 0;
   private readonly inv = new Map<InvariantId, InvariantCoverage>();
   /** Events by kind, in order of first appearance (a Map: a keyed store per event on a growing object is slow). */
   /** Count per kind, in first-seen order (a boxed count: one Map lookup per event, no set). */
@@ -186,10 +185,7 @@ export class Recorder {
   }
 
   private logFailure(name: InvariantId, reported: number, divergence: Divergence | undefined, evidence: number): void {
-    if (this.failLog.length >= MAX_FAIL_LOG) {
-      this.unlogged++;
-      return;
-    }
+    if (this.failLog.length >= MAX_FAIL_LOG) return;
     this.failLog.push({ reported, evidence, judgedAt: this.now ?? reported, name, divergence });
   }
 

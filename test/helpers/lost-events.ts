@@ -15,7 +15,7 @@ export interface Loss {
 export const lossArbitrary: fc.Arbitrary<Loss> = fc.record({ cpu: fc.nat(3), from: fc.nat(200), count: fc.integer({ min: 1, max: 12 }) });
 
 /** The CPU column of an event line (`[001]`), or undefined for headers and other lines. */
-function cpuOf(line: string): number | undefined {
+export function cpuOf(line: string): number | undefined {
   const m = /^\s*\S.*?\s\[(\d{3})\]\s/.exec(line);
   return m ? Number(m[1]) : undefined;
 }

@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { FNHE_FAULTS, type FnheCall, type FnheScenario, runSmpFnhe } from '../../src/model/smp-fnhe.ts';
 import { smpFnheArbitrary } from '../../src/model/smp-fnhe-arbitrary.ts';
-import { describeEvent, replaySync } from '../../src/replay/index.ts';
+import { replaySync } from '../../src/replay/index.ts';
 import type { ReplayReport } from '../../src/replay/types.ts';
 import { builtinProbeMap } from '../../src/trace/index.ts';
 import { readText } from '../trace/helpers.ts';
+import { explainDivergence } from '../helpers/explain.ts';
 
 async function replayText(text: string): Promise<ReplayReport> {
   const read = await readText(text, { probeMap: builtinProbeMap('debian-6.1-rtg') });
@@ -20,12 +21,7 @@ async function replayText(text: string): Promise<ReplayReport> {
   return replaySync(read.events, { era: 'fnhe' });
 }
 
-function explain(r: ReplayReport, text: string): string {
-  const d = r.divergences[0];
-  if (!d) return 'no divergence';
-  const lines = text.split('\n');
-  return `${d.line}: ${d.invariant}: ${d.message}\n> ${describeEvent(d.event)}\n${d.history.map((h) => `  ${h.line} [cpu ${h.cpu} pid ${h.pid}] ${h.text}`).join('\n')}\n--- trace:\n${lines.map((l, i) => `${i + 1}: ${l}`).join('\n')}`;
-}
+const explain = explainDivergence;
 
 const passed = (r: ReplayReport, name: string) => r.coverage.invariants.find((i) => i.name === name)?.checked ?? 0;
 const uncheckedReasons = (r: ReplayReport, name: string) => Object.keys(r.coverage.invariants.find((i) => i.name === name)?.unchecked ?? {}).join(' | ');

@@ -8,10 +8,11 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { runSmp, SMP_FAULTS, smpArbitrary, type SmpScenario } from '../../src/model/smp.ts';
 import type { Stage } from '../../src/model/types.ts';
-import { describeEvent, replaySync } from '../../src/replay/index.ts';
+import { replaySync } from '../../src/replay/index.ts';
 import type { ReplayReport } from '../../src/replay/types.ts';
 import { builtinProbeMap } from '../../src/trace/index.ts';
 import { readText } from '../trace/helpers.ts';
+import { explainDivergence } from '../helpers/explain.ts';
 
 async function replayText(text: string, stage: Stage | 'unknown' = 'S3'): Promise<ReplayReport> {
   const read = await readText(text, { probeMap: builtinProbeMap('linux-3.0-seed') });
@@ -19,12 +20,7 @@ async function replayText(text: string, stage: Stage | 'unknown' = 'S3'): Promis
   return replaySync(read.events, stage === 'unknown' ? { era: 'pmtu-redirect' } : { era: 'pmtu-redirect', stage });
 }
 
-function explain(r: ReplayReport, text: string): string {
-  const d = r.divergences[0];
-  if (!d) return 'no divergence';
-  const lines = text.split('\n');
-  return `${d.line}: ${d.invariant}: ${d.message}\n> ${describeEvent(d.event)}\n--- trace:\n${lines.map((l, i) => `${i + 1}: ${l}`).join('\n')}`;
-}
+const explain = explainDivergence;
 
 /** The line (1-based) of the first line after line `after` matching `re` (0: none). */
 const lineOf = (text: string, re: RegExp, after = 0) => text.split('\n').findIndex((l, i) => i >= after && re.test(l)) + 1;

@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { runSmp, smpArbitrary, SMP_FAULTS, type SmpScenario } from '../../src/model/smp.ts';
 import { STAGES, type Stage } from '../../src/model/types.ts';
-import { describeEvent, replaySync } from '../../src/replay/index.ts';
+import { replaySync } from '../../src/replay/index.ts';
 import type { ReplayReport } from '../../src/replay/types.ts';
 import { builtinProbeMap } from '../../src/trace/index.ts';
 import { readText } from '../trace/helpers.ts';
+import { explainDivergence } from '../helpers/explain.ts';
 
 async function replayText(text: string, stage: Stage = 'S3'): Promise<ReplayReport> {
   const read = await readText(text, { probeMap: builtinProbeMap('linux-3.0-seed') });
@@ -20,12 +21,7 @@ async function replayText(text: string, stage: Stage = 'S3'): Promise<ReplayRepo
   return replaySync(read.events, { era: 'pmtu-redirect', stage });
 }
 
-function explain(r: ReplayReport, text: string): string {
-  const d = r.divergences[0];
-  if (!d) return 'no divergence';
-  const lines = text.split('\n');
-  return `${d.line}: ${d.invariant}: ${d.message}\n> ${describeEvent(d.event)}\n${d.history.map((h) => `  ${h.line} [cpu ${h.cpu} pid ${h.pid}] ${h.text}`).join('\n')}\n--- trace:\n${lines.map((l, i) => `${i + 1}: ${l}`).join('\n')}`;
-}
+const explain = explainDivergence;
 
 /** More runs on demand (e.g. PEERPROP_SMP_RUNS=5000 while changing replay); S3 (the real traces' 3.0.1) gets the most. */
 const RUNS = Number(process.env.PEERPROP_SMP_RUNS ?? 150);

@@ -24,11 +24,12 @@ import { runSmp, smpArbitrary } from '../../src/model/smp.ts';
 import { runSmpFnhe } from '../../src/model/smp-fnhe.ts';
 import { smpFnheArbitrary } from '../../src/model/smp-fnhe-arbitrary.ts';
 import { STAGES, type Era, type Stage } from '../../src/model/types.ts';
-import { describeEvent, replaySync } from '../../src/replay/index.ts';
+import { replaySync } from '../../src/replay/index.ts';
 import type { ReplayReport } from '../../src/replay/types.ts';
 import { builtinProbeMap } from '../../src/trace/index.ts';
 import { readText } from '../trace/helpers.ts';
 import { cutPrefix, cutsUnseenCall, dropEvents, lossArbitrary } from '../helpers/lost-events.ts';
+import { explainDivergence } from '../helpers/explain.ts';
 
 /** More runs on demand, as the multi-CPU model tests (PEERPROP_SMP_RUNS). */
 const RUNS = Math.ceil(Number(process.env.PEERPROP_SMP_RUNS ?? 150) / 2);
@@ -40,12 +41,7 @@ async function replayWithLoss(text: string, map: string, era: Era, stage?: Stage
   return { r, gaps: read.stats.gaps.length };
 }
 
-function explain(r: ReplayReport, text: string): string {
-  const d = r.divergences[0];
-  if (!d) return 'no divergence';
-  const lines = text.split('\n');
-  return `${d.line}: ${d.invariant}: ${d.message}\n> ${describeEvent(d.event)}\n${d.history.map((h) => `  ${h.line} [cpu ${h.cpu} pid ${h.pid}] ${h.text}`).join('\n')}\n--- trace:\n${lines.map((l, i) => `${i + 1}: ${l}`).join('\n')}`;
-}
+const explain = explainDivergence;
 
 describe('lost events (one CPU\'s ring buffer overflowing) in a conforming multi-CPU trace', () => {
   it('dropEvents removes that CPU\'s run and prints the LOST line where its events resume', () => {

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { replayFile } from '../../src/replay/index.ts';
-import { cutPrefix, dropEvents } from '../helpers/lost-events.ts';
+import { cpuOf, cutPrefix, dropEvents } from '../helpers/lost-events.ts';
 import { applicableFaults, injectFault } from '../helpers/inject.ts';
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -58,11 +58,10 @@ describe.each(TEXT)('real trace %s with lost events', (name) => {
     // The loss: five of the busiest CPU's events, as far from the fault as that CPU has them
     // (60 lines at least), away from anything the fault's judgement stands on.
     // (dropEvents names CPUs by their rank among those the trace shows.)
-    const cpuOfLine = (l: string) => /\s\[(\d{3})\]\s/.exec(l)?.[1];
-    const cpus = [...new Set(lines.map(cpuOfLine).filter((c): c is string => c !== undefined))].sort();
-    const count = (c: string) => lines.filter((l) => cpuOfLine(l) === c).length;
+    const cpus = [...new Set(lines.map(cpuOf).filter((c): c is number => c !== undefined))].sort((a, b) => a - b);
+    const count = (c: number) => lines.filter((l) => cpuOf(l) === c).length;
     const busiest = cpus.reduce((a, b) => (count(b) > count(a) ? b : a));
-    const mine = lines.flatMap((l, i) => (cpuOfLine(l) === busiest ? [i + 1] : []));
+    const mine = lines.flatMap((l, i) => (cpuOf(l) === busiest ? [i + 1] : []));
     const last = Math.max(0, mine.length - 5);
     const from = Math.abs(mine[last]! - f.line) >= Math.abs(mine[0]! - f.line) ? last : 0;
     const loss = mine.slice(from, from + 5);
